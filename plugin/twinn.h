@@ -1,0 +1,81 @@
+/* twinn.h: the C API of the twinn engine, what the CLI and other frameworks link against.
+ * The engine sees only the IR (net.h, prop.h): callers load networks and properties with the
+ * front ends (onnx/onnx.h, parser/vnnlib.h), bind them into a problem, and verify.
+ * Verdicts are sound: UNSAT only from bounds computed with outward rounding; SAT only with a
+ * witness re-checked by concrete evaluation of every network. */
+#ifndef TWINN_H
+#define TWINN_H
+
+#include "common.h"
+#include "net.h"
+#include "prop.h"
+
+#define TWINN_VERSION "0.1.0"
+
+/* A property bound to concrete networks: nets[i] is the network of prop->nets[i] (an
+ * equal-to network points at the same twinn_net as its target). Borrowed pointers. */
+typedef struct {
+  const twinn_prop *prop;
+  size_t n_nets;
+  const twinn_net **nets; /* owned array of borrowed pointers */
+} twinn_problem;
+
+/* Binds networks given by name (the CLI's --network NAME=PATH, in order) to the property's
+ * declared networks and checks them: one network per declared network without equal-to, no
+ * unknown or extra name, declared variable shapes against the model ([5] matches [1,1,1,5]:
+ * element counts must agree), element types (real matches any), hidden node names exist.
+ * For a VNN-LIB 1.0 query exactly one network is expected, under any name (names[0] may be
+ * NULL). On success pb holds an owned array; release with twinn_problem_release. */
+twinn_status twinn_problem_bind(twinn_problem *pb, const twinn_prop *prop, size_t n_given,
+                                const char *const *names, const twinn_net *const *nets,
+                                twinn_error *err);
+void twinn_problem_release(twinn_problem *pb);
+
+/* Fills x (prop->n_scalars) from the inputs already in x: evaluates every network on its
+ * input variable and writes hidden and output variables. */
+twinn_status twinn_problem_complete(const twinn_problem *pb, double *x);
+
+typedef enum {
+  TWINN_VERDICT_UNKNOWN = 0,
+  TWINN_VERDICT_SAT,
+  TWINN_VERDICT_UNSAT,
+  TWINN_VERDICT_TIMEOUT
+} twinn_verdict;
+
+/* A snapshot passed to the progress callback, at most a few times per second. */
+typedef struct {
+  double elapsed;         /* seconds since the start of twinn_verify */
+  unsigned long branches; /* regions analysed */
+  unsigned long open;     /* regions still queued */
+  double bound;           /* the current worst bound on the violation (NAN if none yet) */
+} twinn_progress;
+
+typedef struct {
+  double timeout;          /* seconds of wall time; <= 0 means none */
+  unsigned long seed;      /* random seed (counterexample search); runs are deterministic */
+  int threads;             /* worker threads; <= 0 = all cores */
+  int verbose;             /* 0 quiet, 1 phase summaries (through the log callback) */
+  void (*progress)(void *ctx, const twinn_progress *p); /* may be NULL */
+  void *progress_ctx;
+} twinn_options;
+
+/* Defaults: no timeout, seed 1, all cores, no callbacks. */
+void twinn_options_init(twinn_options *opt);
+
+typedef struct {
+  twinn_verdict verdict;
+  double *witness;         /* SAT: prop->n_scalars values (inputs, hidden, outputs); owned */
+  char reason[256];        /* UNKNOWN / TIMEOUT: why, for the user */
+  unsigned long branches;  /* regions analysed */
+  unsigned long open;      /* regions left open at the end */
+  double seconds;          /* wall time */
+} twinn_result;
+
+/* Decides the problem. Returns TWINN_OK with res filled for any verdict (timeouts included);
+ * a non-OK status (out of memory, internal error) means no verdict at all. */
+twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt, twinn_result *res,
+                          twinn_error *err);
+void twinn_result_release(twinn_result *res);
+const char *twinn_verdict_name(twinn_verdict v); /* "sat", "unsat", "unknown", "timed-out" */
+
+#endif
