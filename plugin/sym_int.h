@@ -1,0 +1,70 @@
+/* sym_int.h: the layout of twinn_sym, shared by symbolic.c (one network) and symdiff.c (the
+ * difference of a pair). Not a public header: only those two files include it.
+ * Row-major throughout; per-point arrays are flat with point k starting at off[k]. */
+#ifndef TWINN_SYM_INT_H
+#define TWINN_SYM_INT_H
+
+#include "symbolic.h"
+
+/* Target neurons back-substituted together: bounds scratch memory at 2 * SYM_BLOCK rows. */
+#define SYM_BLOCK 128
+
+/* A linear bound of one ReLU difference h_d = relu(z_f + d) - relu(z_f) in the pair's
+ * variables at the ReLU's input point: h_d <= / >= cd * d + cf * z_f + cc. cd and cf are exact
+ * (they are built from slopes that are multiples of 2^-52 in [0, 1]); cc is rounded outward. */
+typedef struct {
+  double cd, cf, cc;
+} sym_lin2;
+
+struct twinn_sym {
+  const twinn_net *net[2]; /* f, g (g NULL for one network) */
+  size_t n_layers, n_points, max_w;
+  size_t *off; /* n_points + 1 offsets into the flat per-point arrays */
+  /* Bounds per point for f, g, g - f (index TWINN_SYM_*), absent ones NULL. */
+  double *lo[3], *hi[3];
+  /* ReLU relaxation of each network at each ReLU input point (entries of other points unused):
+   * relu(z) <= rs * z + rt and relu(z) >= ra * z on the point's bounds; rs is 0, 1 or a multiple
+   * of 2^-52 in (0, 1), ra is 0 or 1, so 1 - rs and rs - ra are exact. */
+  double *rs[2], *rt[2], *ra[2];
+  /* Pair only: relaxation of h_d at each ReLU input point. */
+  sym_lin2 *dup, *dlo;
+  /* Pair only: dw[k] = fl(W_g - W_f), db[k] = fl(b_g - b_f) of each affine layer k (else NULL). */
+  double **dw, **db;
+  /* Error weights of each affine layer k (n_out entries, per analysis): back-substituting
+   * rows L through layer k adds  |L| . ew  (and |L_d| . ewd, |L_f| . ewf for the pair) to the
+   * rows' error terms; see symbolic.c. */
+  double **ew[2], **ewd, **ewf;
+  signed char *split[2]; /* per ReLU input point: +1 active, -1 inactive, 0 free */
+  /* Scratch: ping-pong coefficient blocks (2 * SYM_BLOCK rows x max_w) for f-rows and d-rows,
+   * and per-row constants and error terms. */
+  double *a[2], *ad[2], *cst, *er;
+  double *coef; /* n_in: |input coefficients| * width of the last bound_lin's upper bound */
+  double *tmp;  /* 2 * max_w: the concrete input box and scratch */
+  int infeasible, overflow, analysed;
+};
+
+/* gamma(k) = (k + 1) 2^-52, an upper bound of the classic gamma_k = k u / (1 - k u). */
+double twinn_sym_gamma(size_t k);
+/* Back-substitutes 2r rows (the first r bounding from above, the last r from below) from point
+ * p of network w down to the input and writes the concretised bounds into lo/hi (r each).
+ * a holds the rows at point p (row stride = width of p); cst/er their constants and error terms.
+ * in_coef (n_in) gets |coefficient| * box width of the first row's input form unless NULL. */
+void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, double *hi,
+                       double *in_coef);
+/* Concretises row `row` (coefficients on the input) over the box; upper (up=1) or lower. */
+double twinn_sym_concretise(const twinn_sym *s, const double *row, double c, double e, int up);
+
+/* symdiff.c: the pair. Error weights of affine layer k (needs bounds of point k). */
+void twinn_symdiff_weights(twinn_sym *s, size_t k);
+/* Bounds of g - f at point k + 1 after affine layer k (blocked back-substitution). */
+void twinn_symdiff_affine(twinn_sym *s, size_t k);
+/* Relaxations of h_d at ReLU input point k and the difference bounds at point k + 1. */
+void twinn_symdiff_relu(twinn_sym *s, size_t k);
+/* Bounds on  cf_row . f + cd_row . (g - f)  at the output: rows already in s->a[0] / s->ad[0]
+ * (2 rows: upper, lower), constants and errors set. */
+void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double *hi,
+                           double *in_coef);
+/* Relaxation of relu over [l, u] (l <= u), see sym_int.h's rs/rt/ra. */
+void twinn_sym_relu_relax(double l, double u, double *rs, double *rt, double *ra);
+
+#endif

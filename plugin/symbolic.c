@@ -1,0 +1,509 @@
+/* symbolic.c: DeepPoly/CROWN bounds of one network over an input box, driver of the pair
+ * analysis (symdiff.c) and the public twinn_sym API. Every neuron after an affine layer is
+ * bounded by back-substituting linear bounds L . v + c (an upper and a lower row) through the
+ * earlier layers to the input, using the ReLU triangle relaxation (upper: chord; lower: slope 1
+ * if u > -l else 0) of neurons whose bounds were computed before; the result is concretised over
+ * the box and intersected with one step of interval arithmetic.
+ * Soundness under rounding: rows are computed in round-to-nearest (BLAS, any summation order)
+ * and carry an error term e >= 0 that bounds, over every input of the box, how far the float
+ * row may be from an exact valid bound: a product L W of rows of length m has entries within
+ * gamma_m |L| |W| of the exact ones, and the point multiplied by them is bounded by its known
+ * bounds M, so e grows by gamma_m |L| (|W| M) (the error weights ew, precomputed per layer);
+ * likewise for constants and for the ReLU step. Relaxation slopes are exact (multiples of
+ * 2^-52) and intercepts rounded upward, so each relaxation is valid as stored. Error terms are
+ * doubled to cover their own evaluation, the final concretisation adds gamma_{n+2} of its terms
+ * and a tiny absolute eta for underflow, and ends with a directed one-ulp step. */
+#include "symbolic.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "interval.h"
+#include "sym_int.h"
+#include "symkern.h"
+
+#define SYM_U52 (1.0 / 4503599627370496.0) /* 2^-52 */
+/* Covers underflow: each float operation may lose up to 2^-1075 absolutely. */
+#define SYM_ETA 1e-290
+/* Relative slack on accumulated error terms, covering their float summation. */
+#define SYM_ESLACK (1.0 + 1.0 / 1073741824.0)
+
+double twinn_sym_gamma(size_t k) { return ((double)k + 1.0) * SYM_U52; }
+
+static size_t width_at(const twinn_sym *s, size_t p) { return s->off[p + 1] - s->off[p]; }
+
+static double maxabs(double l, double h) { return fmax(fabs(l), fabs(h)); }
+
+twinn_status twinn_sym_supported(const twinn_net *f, const twinn_net *g, twinn_error *err) {
+  if (!f) return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: no network");
+  for (size_t k = 0; k < f->n_layers; k++) {
+    twinn_layer_kind kind = f->layers[k].kind;
+    if (kind != TWINN_LAYER_AFFINE && kind != TWINN_LAYER_RELU)
+      return twinn_error_set(err, TWINN_ERR_UNSUPPORTED, f->path, 0, 0,
+                             "layer %zu: symbolic bounds handle only affine and ReLU layers", k);
+  }
+  if (g && !twinn_net_isomorphic(f, g))
+    return twinn_error_set(err, TWINN_ERR_SEMANTIC, g->path, 0, 0,
+                           "the two networks are not isomorphic (layer kinds or sizes differ)");
+  return TWINN_OK;
+}
+
+void twinn_sym_free(twinn_sym *s) {
+  if (!s) return;
+  for (int i = 0; i < 3; i++) {
+    twinn_free(s->lo[i]);
+    twinn_free(s->hi[i]);
+  }
+  for (int w = 0; w < 2; w++) {
+    twinn_free(s->rs[w]);
+    twinn_free(s->rt[w]);
+    twinn_free(s->ra[w]);
+    twinn_free(s->split[w]);
+    twinn_free(s->a[w]);
+    twinn_free(s->ad[w]);
+    for (size_t k = 0; s->ew[w] && k < s->n_layers; k++) twinn_free(s->ew[w][k]);
+    twinn_free(s->ew[w]);
+  }
+  for (size_t k = 0; k < s->n_layers; k++) {
+    if (s->dw) twinn_free(s->dw[k]);
+    if (s->db) twinn_free(s->db[k]);
+    if (s->ewd) twinn_free(s->ewd[k]);
+    if (s->ewf) twinn_free(s->ewf[k]);
+  }
+  twinn_free(s->dw);
+  twinn_free(s->db);
+  twinn_free(s->ewd);
+  twinn_free(s->ewf);
+  twinn_free(s->dup);
+  twinn_free(s->dlo);
+  twinn_free(s->cst);
+  twinn_free(s->er);
+  twinn_free(s->coef);
+  twinn_free(s->tmp);
+  twinn_free(s->off);
+  twinn_free(s);
+}
+
+/* Per-affine-layer arrays of n_out doubles (NULL entries for ReLU layers). */
+static double **layer_vectors(const twinn_net *f) {
+  double **v = twinn_calloc(f->n_layers ? f->n_layers : 1, sizeof *v);
+  if (!v) return NULL;
+  for (size_t k = 0; k < f->n_layers; k++) {
+    if (f->layers[k].kind != TWINN_LAYER_AFFINE) continue;
+    v[k] = twinn_mallocarray(f->layers[k].n_out ? f->layers[k].n_out : 1, sizeof **v);
+    if (!v[k]) return v; /* the caller sees the NULL through check_vectors */
+  }
+  return v;
+}
+
+static int check_vectors(const twinn_net *f, double **v) {
+  if (!v) return 0;
+  for (size_t k = 0; k < f->n_layers; k++)
+    if (f->layers[k].kind == TWINN_LAYER_AFFINE && !v[k]) return 0;
+  return 1;
+}
+
+/* The pair's layer differences fl(W_g - W_f), fl(b_g - b_f) (their rounding is accounted for
+ * where they are used). */
+static int make_deltas(twinn_sym *s) {
+  const twinn_net *f = s->net[0], *g = s->net[1];
+  s->dw = twinn_calloc(s->n_layers ? s->n_layers : 1, sizeof *s->dw);
+  s->db = twinn_calloc(s->n_layers ? s->n_layers : 1, sizeof *s->db);
+  if (!s->dw || !s->db) return 0;
+  for (size_t k = 0; k < s->n_layers; k++) {
+    const twinn_layer *lf = &f->layers[k], *lg = &g->layers[k];
+    if (lf->kind != TWINN_LAYER_AFFINE) continue;
+    size_t nw = lf->n_out * lf->n_in;
+    s->dw[k] = twinn_mallocarray(nw ? nw : 1, sizeof(double));
+    s->db[k] = twinn_mallocarray(lf->n_out ? lf->n_out : 1, sizeof(double));
+    if (!s->dw[k] || !s->db[k]) return 0;
+    for (size_t i = 0; i < nw; i++) s->dw[k][i] = lg->w[i] - lf->w[i];
+    for (size_t i = 0; i < lf->n_out; i++) s->db[k][i] = lg->b[i] - lf->b[i];
+  }
+  return 1;
+}
+
+twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
+  if (twinn_sym_supported(f, g, NULL) != TWINN_OK) return NULL;
+  twinn_sym *s = twinn_calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->net[0] = f;
+  s->net[1] = g;
+  s->n_layers = f->n_layers;
+  s->n_points = f->n_layers + 1;
+  s->off = twinn_mallocarray(s->n_points + 1, sizeof *s->off);
+  if (!s->off) goto fail;
+  s->off[0] = 0;
+  s->max_w = f->n_in;
+  for (size_t p = 0; p < s->n_points; p++) {
+    size_t w = p == 0 ? f->n_in : f->layers[p - 1].n_out;
+    if (w > s->max_w) s->max_w = w;
+    s->off[p + 1] = s->off[p] + w;
+  }
+  size_t total = s->off[s->n_points] ? s->off[s->n_points] : 1;
+  size_t mw = s->max_w ? s->max_w : 1;
+  int n_nets = g ? 2 : 1;
+  for (int i = 0; i < (g ? 3 : 1); i++) {
+    s->lo[i] = twinn_mallocarray(total, sizeof(double));
+    s->hi[i] = twinn_mallocarray(total, sizeof(double));
+    if (!s->lo[i] || !s->hi[i]) goto fail;
+  }
+  for (int w = 0; w < n_nets; w++) {
+    s->rs[w] = twinn_mallocarray(total, sizeof(double));
+    s->rt[w] = twinn_mallocarray(total, sizeof(double));
+    s->ra[w] = twinn_mallocarray(total, sizeof(double));
+    s->split[w] = twinn_calloc(total, 1);
+    s->ew[w] = layer_vectors(f);
+    if (!s->rs[w] || !s->rt[w] || !s->ra[w] || !s->split[w] || !check_vectors(f, s->ew[w]))
+      goto fail;
+  }
+  for (int i = 0; i < 2; i++) {
+    s->a[i] = twinn_mallocarray(2 * SYM_BLOCK * mw, sizeof(double));
+    if (!s->a[i]) goto fail;
+    if (g && !(s->ad[i] = twinn_mallocarray(2 * SYM_BLOCK * mw, sizeof(double)))) goto fail;
+  }
+  if (g) {
+    s->dup = twinn_mallocarray(total, sizeof *s->dup);
+    s->dlo = twinn_mallocarray(total, sizeof *s->dlo);
+    s->ewd = layer_vectors(f);
+    s->ewf = layer_vectors(f);
+    if (!s->dup || !s->dlo || !check_vectors(f, s->ewd) || !check_vectors(f, s->ewf) ||
+        !make_deltas(s))
+      goto fail;
+  }
+  s->cst = twinn_mallocarray(2 * SYM_BLOCK, sizeof(double));
+  s->er = twinn_mallocarray(2 * SYM_BLOCK, sizeof(double));
+  s->coef = twinn_calloc(f->n_in ? f->n_in : 1, sizeof(double));
+  s->tmp = twinn_mallocarray(2 * mw, sizeof(double));
+  if (!s->cst || !s->er || !s->coef || !s->tmp) goto fail;
+  return s;
+fail:
+  twinn_sym_free(s);
+  return NULL;
+}
+
+twinn_status twinn_sym_set_split(twinn_sym *s, int which, size_t layer, size_t neuron, int phase,
+                                 twinn_error *err) {
+  if (which < 0 || which > 1 || !s->net[which])
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "split: no network %d", which);
+  if (layer >= s->n_layers || s->net[which]->layers[layer].kind != TWINN_LAYER_RELU ||
+      neuron >= width_at(s, layer))
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0,
+                           "split: layer %zu neuron %zu is not a ReLU neuron", layer, neuron);
+  s->split[which][s->off[layer] + neuron] = (signed char)(phase > 0 ? 1 : phase < 0 ? -1 : 0);
+  return TWINN_OK;
+}
+
+void twinn_sym_clear_splits(twinn_sym *s) {
+  for (int w = 0; w < 2; w++)
+    if (s->split[w]) memset(s->split[w], 0, s->off[s->n_points]);
+}
+
+void twinn_sym_relu_relax(double l, double u, double *rs, double *rt, double *ra) {
+  if (l >= 0.0) {
+    *rs = 1.0, *rt = 0.0, *ra = 1.0;
+  } else if (u <= 0.0) {
+    *rs = 0.0, *rt = 0.0, *ra = 0.0;
+  } else {
+    /* Rounding the chord slope to a multiple of 2^-52 keeps 1 - s exact; the intercept is then
+     * chosen so the line lies above relu at both ends, which by convexity suffices. */
+    double s = (u / (u - l) + 1.0) - 1.0;
+    double t1 = twinn_round_up(-s * l), t2 = twinn_round_up(u * (1.0 - s));
+    *rs = s;
+    *rt = fmax(t1, t2);
+    *ra = u > -l ? 1.0 : 0.0;
+  }
+}
+
+double twinn_sym_concretise(const twinn_sym *s, const double *row, double c, double e, int up) {
+  size_t n = s->net[0]->n_in;
+  const double *blo = s->lo[0], *bhi = s->hi[0];
+  double val = c, mag = fabs(c);
+  for (size_t i = 0; i < n; i++) {
+    double a = row[i];
+    if (a == 0.0) continue;
+    double t = (a > 0.0) == (up != 0) ? a * bhi[i] : a * blo[i];
+    val += t;
+    mag += fabs(t);
+  }
+  double extra = (2.0 * twinn_sym_gamma(n + 2) * mag + e + SYM_ETA) * SYM_ESLACK;
+  double r = up ? twinn_round_up(val + extra) : twinn_round_down(val - extra);
+  if (isnan(r)) r = up ? INFINITY : -INFINITY;
+  return r;
+}
+
+/* ReLU step of a back-substitution for network w at ReLU input point p: rows cur (2r x n) are
+ * replaced by nxt; the upper rows take the upper relaxation where their coefficient is >= 0. */
+static void backsub_relu(twinn_sym *s, int w, size_t p, size_t r, const double *cur, double *nxt) {
+  size_t n = width_at(s, p), o = s->off[p];
+  const double *rs = s->rs[w] + o, *rt = s->rt[w] + o, *ra = s->ra[w] + o;
+  const double *lo = s->lo[w] + o, *hi = s->hi[w] + o;
+  for (size_t i = 0; i < 2 * r; i++) {
+    int up = i < r;
+    const double *src = cur + i * n;
+    double *dst = nxt + i * n;
+    double cacc = 0.0, cmag = 0.0, emag = 0.0;
+    for (size_t j = 0; j < n; j++) {
+      double lam = src[j];
+      if (lam == 0.0) {
+        dst[j] = 0.0;
+        continue;
+      }
+      int upper_relax = (lam > 0.0) == up;
+      double v = lam * (upper_relax ? rs[j] : ra[j]);
+      dst[j] = v;
+      emag += fabs(v) * maxabs(lo[j], hi[j]);
+      if (upper_relax && rt[j] != 0.0) {
+        double ct = lam * rt[j];
+        cacc += ct;
+        cmag += fabs(ct);
+      }
+    }
+    s->er[i] +=
+        2.0 * (twinn_sym_gamma(1) * emag + twinn_sym_gamma(n + 2) * (fabs(s->cst[i]) + cmag));
+    s->cst[i] += cacc;
+  }
+}
+
+void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, double *hi,
+                       double *in_coef) {
+  const twinn_net *net = s->net[w];
+  double *cur = s->a[0], *nxt = s->a[1];
+  for (size_t q = p; q > 0; q--) {
+    const twinn_layer *ly = &net->layers[q - 1];
+    size_t n = width_at(s, q - 1), m = width_at(s, q);
+    if (ly->kind == TWINN_LAYER_AFFINE) {
+      const double *ew = s->ew[w][q - 1];
+      for (size_t i = 0; i < 2 * r; i++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < m; j++) acc += fabs(cur[i * m + j]) * ew[j];
+        s->er[i] += 2.0 * (acc + twinn_sym_gamma(m + 1) * fabs(s->cst[i]));
+      }
+      twinn_symk_gemv_f64(2 * r, m, cur, m, ly->b, 1.0, s->cst);
+      twinn_symk_gemm_f64(2 * r, m, n, cur, m, ly->w, n, 0.0, nxt, n);
+    } else {
+      backsub_relu(s, w, q - 1, r, cur, nxt);
+    }
+    double *t = cur;
+    cur = nxt;
+    nxt = t;
+  }
+  size_t n_in = net->n_in;
+  for (size_t i = 0; i < r; i++) {
+    hi[i] = twinn_sym_concretise(s, cur + i * n_in, s->cst[i], s->er[i], 1);
+    lo[i] = twinn_sym_concretise(s, cur + (r + i) * n_in, s->cst[r + i], s->er[r + i], 0);
+  }
+  if (in_coef)
+    for (size_t i = 0; i < n_in; i++) in_coef[i] = fabs(cur[i]) * (s->hi[0][i] - s->lo[0][i]);
+}
+
+/* Error weights of affine layer k of network w from the bounds M of point k (see the top). */
+static void affine_weights(twinn_sym *s, int w, size_t k) {
+  const twinn_layer *ly = &s->net[w]->layers[k];
+  const double *lo = s->lo[w] + s->off[k], *hi = s->hi[w] + s->off[k];
+  size_t m = ly->n_out, n = ly->n_in;
+  for (size_t j = 0; j < m; j++) {
+    double acc = 0.0;
+    for (size_t i = 0; i < n; i++) acc += fabs(ly->w[j * n + i]) * maxabs(lo[i], hi[i]);
+    s->ew[w][k][j] = 2.0 * (twinn_sym_gamma(m) * acc + twinn_sym_gamma(m + 1) * fabs(ly->b[j]));
+  }
+}
+
+/* Bounds of point k + 1 of network w after affine layer k: back-substitution in blocks of
+ * SYM_BLOCK neurons, intersected with one step of interval arithmetic from point k. */
+static void affine_point(twinn_sym *s, int w, size_t k) {
+  const twinn_layer *ly = &s->net[w]->layers[k];
+  size_t m = ly->n_out, n = ly->n_in;
+  double *lo = s->lo[w] + s->off[k + 1], *hi = s->hi[w] + s->off[k + 1];
+  const double *plo = s->lo[w] + s->off[k], *phi = s->hi[w] + s->off[k];
+  for (size_t j0 = 0; j0 < m; j0 += SYM_BLOCK) {
+    size_t r = m - j0 < SYM_BLOCK ? m - j0 : SYM_BLOCK;
+    for (size_t i = 0; i < r; i++) {
+      memcpy(s->a[0] + i * n, ly->w + (j0 + i) * n, n * sizeof(double));
+      memcpy(s->a[0] + (r + i) * n, ly->w + (j0 + i) * n, n * sizeof(double));
+      s->cst[i] = s->cst[r + i] = ly->b[j0 + i];
+      s->er[i] = s->er[r + i] = 0.0;
+    }
+    twinn_sym_backsub(s, w, k, r, lo + j0, hi + j0, NULL);
+  }
+  for (size_t j = 0; j < m; j++) {
+    const double *wr = ly->w + j * n;
+    double vl = ly->b[j], vh = ly->b[j], mag = fabs(ly->b[j]);
+    for (size_t i = 0; i < n; i++) {
+      double a = wr[i];
+      if (a == 0.0) continue;
+      double tl = a > 0.0 ? a * plo[i] : a * phi[i], th = a > 0.0 ? a * phi[i] : a * plo[i];
+      vl += tl;
+      vh += th;
+      mag += fmax(fabs(tl), fabs(th));
+    }
+    double extra = (2.0 * twinn_sym_gamma(n + 2) * mag + SYM_ETA) * SYM_ESLACK;
+    double l = twinn_round_down(vl - extra), h = twinn_round_up(vh + extra);
+    if (l > lo[j]) lo[j] = l;
+    if (h < hi[j]) hi[j] = h;
+  }
+}
+
+/* Pair: g = f + d at point p, so each of the three bounds tightens the others. */
+static void tighten_pair(twinn_sym *s, size_t p) {
+  size_t o = s->off[p], n = width_at(s, p);
+  double *lf = s->lo[0] + o, *uf = s->hi[0] + o, *lg = s->lo[1] + o, *ug = s->hi[1] + o;
+  double *ld = s->lo[2] + o, *ud = s->hi[2] + o;
+  for (size_t j = 0; j < n; j++) {
+    lg[j] = fmax(lg[j], twinn_round_down(lf[j] + ld[j]));
+    ug[j] = fmin(ug[j], twinn_round_up(uf[j] + ud[j]));
+    ld[j] = fmax(ld[j], twinn_round_down(lg[j] - uf[j]));
+    ud[j] = fmin(ud[j], twinn_round_up(ug[j] - lf[j]));
+    lf[j] = fmax(lf[j], twinn_round_down(lg[j] - ud[j]));
+    uf[j] = fmin(uf[j], twinn_round_up(ug[j] - ld[j]));
+  }
+}
+
+/* Splits, tightening, emptiness and overflow checks and ReLU relaxations of point p. Returns 0
+ * when the analysis must stop (infeasible or overflow). */
+static int settle_point(twinn_sym *s, size_t p) {
+  size_t o = s->off[p], n = width_at(s, p);
+  int n_nets = s->net[1] ? 2 : 1;
+  int relu = p < s->n_layers && s->net[0]->layers[p].kind == TWINN_LAYER_RELU;
+  if (relu)
+    for (int w = 0; w < n_nets; w++)
+      for (size_t j = 0; j < n; j++) {
+        if (s->split[w][o + j] > 0) s->lo[w][o + j] = fmax(s->lo[w][o + j], 0.0);
+        if (s->split[w][o + j] < 0) s->hi[w][o + j] = fmin(s->hi[w][o + j], 0.0);
+      }
+  if (s->net[1]) tighten_pair(s, p);
+  for (int i = 0; i < (s->net[1] ? 3 : 1); i++)
+    for (size_t j = 0; j < n; j++) {
+      double l = s->lo[i][o + j], h = s->hi[i][o + j];
+      /* Sound bounds that cross prove that no input of the box reaches this point. */
+      if (l > h) s->infeasible = 1;
+      if (!isfinite(l) || !isfinite(h)) s->overflow = 1;
+    }
+  if (s->infeasible || s->overflow) return 0;
+  if (relu)
+    for (int w = 0; w < n_nets; w++)
+      for (size_t j = 0; j < n; j++)
+        twinn_sym_relu_relax(s->lo[w][o + j], s->hi[w][o + j], &s->rs[w][o + j], &s->rt[w][o + j],
+                             &s->ra[w][o + j]);
+  return 1;
+}
+
+twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi, twinn_error *err) {
+  size_t n_in = s->net[0]->n_in;
+  int n_nets = s->net[1] ? 2 : 1;
+  s->analysed = 0;
+  s->infeasible = s->overflow = 0;
+  for (size_t i = 0; i < n_in; i++)
+    if (!isfinite(lo[i]) || !isfinite(hi[i]) || lo[i] > hi[i])
+      return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0,
+                             "symbolic: input %zu has an empty or unbounded range", i);
+  for (int w = 0; w < n_nets; w++) {
+    memcpy(s->lo[w], lo, n_in * sizeof(double));
+    memcpy(s->hi[w], hi, n_in * sizeof(double));
+  }
+  if (s->net[1])
+    for (size_t i = 0; i < n_in; i++) s->lo[2][i] = s->hi[2][i] = 0.0;
+  s->analysed = 1;
+  size_t k = 0;
+  if (settle_point(s, 0))
+    for (; k < s->n_layers; k++) {
+      size_t o = s->off[k], o1 = s->off[k + 1], n = width_at(s, k);
+      if (s->net[0]->layers[k].kind == TWINN_LAYER_RELU) {
+        for (int w = 0; w < n_nets; w++)
+          for (size_t j = 0; j < n; j++) {
+            s->lo[w][o1 + j] = fmax(s->lo[w][o + j], 0.0);
+            s->hi[w][o1 + j] = fmax(s->hi[w][o + j], 0.0);
+          }
+        if (s->net[1]) twinn_symdiff_relu(s, k);
+      } else {
+        for (int w = 0; w < n_nets; w++) affine_weights(s, w, k);
+        for (int w = 0; w < n_nets; w++) affine_point(s, w, k);
+        if (s->net[1]) {
+          twinn_symdiff_weights(s, k);
+          twinn_symdiff_affine(s, k);
+        }
+      }
+      if (!settle_point(s, k + 1)) {
+        k++;
+        break;
+      }
+    }
+  /* After an overflow or an empty region, later points get the trivial bounds. */
+  for (int i = 0; i < (s->net[1] ? 3 : 1); i++)
+    for (size_t j = s->off[k + 1]; j < s->off[s->n_points]; j++) {
+      s->lo[i][j] = -INFINITY;
+      s->hi[i][j] = INFINITY;
+    }
+  return TWINN_OK;
+}
+
+int twinn_sym_infeasible(const twinn_sym *s) { return s->analysed && s->infeasible; }
+
+twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *c_g, double *lo,
+                                 double *hi, twinn_error *err) {
+  if (!s->analysed)
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: bound before analyse");
+  if (c_g && !s->net[1])
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: c_g without g");
+  size_t L = s->n_layers, n_out = width_at(s, L), n_in = s->net[0]->n_in;
+  memset(s->coef, 0, n_in * sizeof(double));
+  *lo = -INFINITY;
+  *hi = INFINITY;
+  if (s->overflow || s->infeasible) return TWINN_OK;
+  double l1, h1;
+  memcpy(s->a[0], c_f, n_out * sizeof(double));
+  memcpy(s->a[0] + n_out, c_f, n_out * sizeof(double));
+  s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
+  twinn_sym_backsub(s, 0, L, 1, &l1, &h1, s->coef);
+  if (!c_g) {
+    *lo = l1;
+    *hi = h1;
+    return TWINN_OK;
+  }
+  double l2, h2, l3, h3;
+  double *coef_g = s->tmp, *coef_d = s->tmp + s->max_w;
+  memcpy(s->a[0], c_g, n_out * sizeof(double));
+  memcpy(s->a[0] + n_out, c_g, n_out * sizeof(double));
+  s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
+  twinn_sym_backsub(s, 1, L, 1, &l2, &h2, coef_g);
+  double sep_lo = twinn_round_down(l1 + l2), sep_hi = twinn_round_up(h1 + h2);
+  /* The rewritten form's f-coefficients c_f + c_g are rounded: u |c| M each, doubled. */
+  const double *mlo = s->lo[0] + s->off[L], *mhi = s->hi[0] + s->off[L];
+  double e0 = 0.0;
+  for (size_t j = 0; j < n_out; j++) {
+    double c = c_f[j] + c_g[j];
+    s->a[0][j] = s->a[0][n_out + j] = c;
+    s->ad[0][j] = s->ad[0][n_out + j] = c_g[j];
+    e0 += fabs(c) * maxabs(mlo[j], mhi[j]);
+  }
+  s->cst[0] = s->cst[1] = 0.0;
+  s->er[0] = s->er[1] = 2.0 * twinn_sym_gamma(0) * e0;
+  twinn_symdiff_backsub(s, L, 1, &l3, &h3, coef_d);
+  *lo = fmax(sep_lo, l3);
+  *hi = fmin(sep_hi, h3);
+  if (h3 <= sep_hi)
+    memcpy(s->coef, coef_d, n_in * sizeof(double));
+  else
+    for (size_t i = 0; i < n_in; i++) s->coef[i] += coef_g[i];
+  return TWINN_OK;
+}
+
+const double *twinn_sym_input_coef(const twinn_sym *s) { return s->coef; }
+
+const double *twinn_sym_point_lo(const twinn_sym *s, int which, size_t point) {
+  if (which < 0 || which > 2 || point >= s->n_points || !s->lo[which] || !s->analysed) return NULL;
+  return s->lo[which] + s->off[point];
+}
+
+const double *twinn_sym_point_hi(const twinn_sym *s, int which, size_t point) {
+  if (which < 0 || which > 2 || point >= s->n_points || !s->hi[which] || !s->analysed) return NULL;
+  return s->hi[which] + s->off[point];
+}
+
+const double *twinn_sym_out_lo(const twinn_sym *s, int which) {
+  return twinn_sym_point_lo(s, which, s->n_layers);
+}
+
+const double *twinn_sym_out_hi(const twinn_sym *s, int which) {
+  return twinn_sym_point_hi(s, which, s->n_layers);
+}

@@ -1,0 +1,66 @@
+/* symbolic.h: symbolic (DeepPoly/CROWN back-substitution) bounds of one network, and
+ * NeuroDiff-style symbolic bounds of the difference g - f of an isomorphic pair evaluated on
+ * the SAME input. Every bound returned is sound for the real-valued networks despite float
+ * rounding (see symbolic.c and symdiff.c). A twinn_sym is a per-thread workspace: distinct
+ * objects may be used concurrently, one object never. Networks are borrowed and must outlive it.
+ * Points: point k is the vector after layer k (0 = the input), as in interval.h. */
+#ifndef TWINN_SYMBOLIC_H
+#define TWINN_SYMBOLIC_H
+
+#include "net.h"
+
+typedef struct twinn_sym twinn_sym;
+
+/* Which bounds an accessor returns. */
+enum { TWINN_SYM_F = 0, TWINN_SYM_G = 1, TWINN_SYM_DIFF = 2 };
+
+/* TWINN_OK if twinn_sym_new accepts (f, g): only AFFINE / RELU layers (else
+ * TWINN_ERR_UNSUPPORTED), and g NULL or isomorphic to f (else TWINN_ERR_SEMANTIC). */
+twinn_status twinn_sym_supported(const twinn_net *f, const twinn_net *g, twinn_error *err);
+/* Workspace for network f, or for the pair (f, g) when g is not NULL. NULL when
+ * twinn_sym_supported fails or on out of memory. */
+twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g);
+void twinn_sym_free(twinn_sym *s); /* NULL is a no-op */
+
+/* Neuron split constraints, used by every later twinn_sym_analyse until cleared: restricts
+ * the analysis to inputs where the pre-activation of neuron `neuron` of ReLU layer `layer`
+ * (an index into net->layers) of network `which` (TWINN_SYM_F / TWINN_SYM_G) is >= 0
+ * (phase +1) or <= 0 (phase -1); phase 0 removes the constraint. Bounds then hold for the box
+ * intersected with all constraints. TWINN_ERR_USAGE on a bad index. */
+twinn_status twinn_sym_set_split(twinn_sym *s, int which, size_t layer, size_t neuron, int phase,
+                                 twinn_error *err);
+void twinn_sym_clear_splits(twinn_sym *s);
+
+/* Analyses the input box [lo, hi] (n_in entries, lo <= hi, finite): bounds of every neuron of
+ * f (and g), and of g - f at every point when g is given. Results stay in s until the next
+ * call. TWINN_ERR_USAGE for an empty or non-finite box; TWINN_ERR_NOMEM never (memory is
+ * allocated by twinn_sym_new). Bounds that overflow become infinite. */
+twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi, twinn_error *err);
+
+/* 1 if the last analysis proved that no input of the box satisfies the split constraints
+ * (then every bound is meaningless and the region can be discarded). */
+int twinn_sym_infeasible(const twinn_sym *s);
+
+/* After analyse: sound bounds [*lo, *hi] on  c_f . f(x) + c_g . g(x)  over the box (n_out
+ * entries each; c_g may be NULL, and must be NULL without g). With g, the result is the
+ * intersection of the difference form (c_f + c_g) . f + c_g . (g - f) and of separate bounds
+ * on each network. Records the input sensitivities (twinn_sym_input_coef). */
+twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *c_g, double *lo,
+                                 double *hi, twinn_error *err);
+
+/* Sensitivity of the last twinn_sym_bound_lin's upper bound to each input (n_in entries):
+ * |a_i| * (hi_i - lo_i) for the final linear upper bound a . x + c over the box, i.e. how much
+ * of the bound's slack input i accounts for. Owned by s; zeros before any bound_lin. */
+const double *twinn_sym_input_coef(const twinn_sym *s);
+
+/* After analyse: bounds of the output of f, g or g - f (n_out entries, owned by s), NULL if
+ * absent (no g). */
+const double *twinn_sym_out_lo(const twinn_sym *s, int which);
+const double *twinn_sym_out_hi(const twinn_sym *s, int which);
+
+/* After analyse: bounds at point `point` (0..n_layers, width twinn_net_width_at) for hidden
+ * variables and for choosing neurons to split; NULL if absent or point out of range. */
+const double *twinn_sym_point_lo(const twinn_sym *s, int which, size_t point);
+const double *twinn_sym_point_hi(const twinn_sym *s, int which, size_t point);
+
+#endif

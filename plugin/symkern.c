@@ -1,0 +1,64 @@
+/* symkern.c: OpenBLAS-backed dense kernels of the symbolic analysis and their plain-loop
+ * references. Shapes are checked by TWINN_ASSERT (a mismatch is a bug of the caller, never bad
+ * input); sizes are converted to blasint only after checking that they fit. */
+#include "symkern.h"
+
+#include <cblas.h>
+#include <limits.h>
+
+#include "common.h"
+
+static blasint to_blas(size_t v) {
+  TWINN_ASSERT(v <= (size_t)INT_MAX);
+  return (blasint)v;
+}
+
+void twinn_symk_gemm_f64(size_t r, size_t m, size_t n, const double *a, size_t lda, const double *b,
+                         size_t ldb, double beta, double *c, size_t ldc) {
+  TWINN_ASSERT(lda >= m && ldb >= n && ldc >= n && (beta == 0.0 || beta == 1.0));
+  if (r == 0 || n == 0) return;
+  if (m == 0) {
+    /* BLAS leaves C untouched for k == 0 only when beta == 1; make beta == 0 explicit. */
+    twinn_symk_gemm_f64_ref(r, m, n, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, to_blas(r), to_blas(n), to_blas(m), 1.0, a,
+              to_blas(lda), b, to_blas(ldb), beta, c, to_blas(ldc));
+}
+
+void twinn_symk_gemm_f64_ref(size_t r, size_t m, size_t n, const double *a, size_t lda,
+                             const double *b, size_t ldb, double beta, double *c, size_t ldc) {
+  TWINN_ASSERT(lda >= m && ldb >= n && ldc >= n && (beta == 0.0 || beta == 1.0));
+  for (size_t i = 0; i < r; i++) {
+    double *ci = c + i * ldc;
+    if (beta == 0.0)
+      for (size_t j = 0; j < n; j++) ci[j] = 0.0;
+    for (size_t k = 0; k < m; k++) {
+      double aik = a[i * lda + k];
+      const double *bk = b + k * ldb;
+      for (size_t j = 0; j < n; j++) ci[j] += aik * bk[j];
+    }
+  }
+}
+
+void twinn_symk_gemv_f64(size_t r, size_t m, const double *a, size_t lda, const double *x,
+                         double beta, double *y) {
+  TWINN_ASSERT(lda >= m && (beta == 0.0 || beta == 1.0));
+  if (r == 0) return;
+  if (m == 0) {
+    twinn_symk_gemv_f64_ref(r, m, a, lda, x, beta, y);
+    return;
+  }
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, to_blas(r), to_blas(m), 1.0, a, to_blas(lda), x, 1, beta,
+              y, 1);
+}
+
+void twinn_symk_gemv_f64_ref(size_t r, size_t m, const double *a, size_t lda, const double *x,
+                             double beta, double *y) {
+  TWINN_ASSERT(lda >= m && (beta == 0.0 || beta == 1.0));
+  for (size_t i = 0; i < r; i++) {
+    double s = beta == 0.0 ? 0.0 : y[i];
+    for (size_t k = 0; k < m; k++) s += a[i * lda + k] * x[k];
+    y[i] = s;
+  }
+}

@@ -1,0 +1,474 @@
+/* test_symbolic.c: the symbolic bounds (symbolic.c, symdiff.c) and their kernels (symkern.c).
+ * Random small networks and twins (weights rounded to float16, pruned, or noised): sampled
+ * points, evaluated in long double, must lie inside every bound (each network's, the
+ * difference's, bound_lin's); affine-only networks check the rounding margins where bounds are
+ * tight; BLAS kernels must equal their plain loops; tightness against interval propagation is
+ * measured (and asserted in aggregate only). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "interval.h"
+#include "onnx_load.h"
+#include "symbolic.h"
+#include "symkern.h"
+
+static unsigned long long rng_state = 0x9e3779b97f4a7c15ULL;
+
+static double urand(void) { /* xorshift64*, uniform in [0, 1) */
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return (double)((rng_state * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+static double srand1(void) { return 2.0 * urand() - 1.0; }
+
+static size_t irand(size_t lo, size_t hi) { return lo + (size_t)(urand() * (double)(hi - lo + 1)); }
+
+/* A random chain: n_hidden ReLU layers of the given width, then an affine output layer. */
+static twinn_net *rand_net(size_t n_in, size_t n_hidden, size_t width, size_t n_out, int relu) {
+  twinn_error err;
+  twinn_error_clear(&err);
+  twinn_net *net = twinn_net_new(n_in);
+  assert_non_null(net);
+  size_t cur = n_in;
+  for (size_t k = 0; k <= n_hidden; k++) {
+    size_t m = k == n_hidden ? n_out : width;
+    double *w = twinn_mallocarray(m * cur, sizeof *w), *b = twinn_mallocarray(m, sizeof *b);
+    assert_non_null(w);
+    assert_non_null(b);
+    double scale = 1.5 / sqrt((double)cur);
+    for (size_t i = 0; i < m * cur; i++) w[i] = scale * srand1();
+    for (size_t i = 0; i < m; i++) b[i] = 0.3 * srand1();
+    assert_int_equal(twinn_net_push_affine(net, m, w, b, &err), TWINN_OK);
+    cur = m;
+    if (k < n_hidden && relu)
+      assert_int_equal(twinn_net_push_act(net, TWINN_LAYER_RELU, &err), TWINN_OK);
+  }
+  return net;
+}
+
+static double round_f16(double x) { /* to 11 significant bits, as float16 does (no range) */
+  if (x == 0.0) return 0.0;
+  int e;
+  double m = frexp(x, &e);
+  return ldexp(nearbyint(ldexp(m, 11)), e - 11);
+}
+
+/* A twin of f: mode 0 float16 rounding, 1 pruning of small weights, 2 noise. */
+static twinn_net *twin_of(const twinn_net *f, int mode) {
+  twinn_error err;
+  twinn_error_clear(&err);
+  twinn_net *g = twinn_net_new(f->n_in);
+  assert_non_null(g);
+  for (size_t k = 0; k < f->n_layers; k++) {
+    const twinn_layer *l = &f->layers[k];
+    if (l->kind != TWINN_LAYER_AFFINE) {
+      assert_int_equal(twinn_net_push_act(g, l->kind, &err), TWINN_OK);
+      continue;
+    }
+    size_t nw = l->n_out * l->n_in;
+    double *w = twinn_mallocarray(nw, sizeof *w), *b = twinn_mallocarray(l->n_out, sizeof *b);
+    assert_non_null(w);
+    assert_non_null(b);
+    for (size_t i = 0; i < nw; i++) {
+      double v = l->w[i];
+      w[i] = mode == 0   ? round_f16(v)
+             : mode == 1 ? (fabs(v) < 0.08 ? 0.0 : v)
+                         : v + 0.01 * srand1();
+    }
+    for (size_t i = 0; i < l->n_out; i++)
+      b[i] = mode == 0 ? round_f16(l->b[i]) : mode == 2 ? l->b[i] + 0.01 * srand1() : l->b[i];
+    assert_int_equal(twinn_net_push_affine(g, l->n_out, w, b, &err), TWINN_OK);
+  }
+  return g;
+}
+
+/* Values at every point in long double (far more precise than the bounds' error terms). */
+static void eval_points(const twinn_net *net, const double *x, long double *val, size_t *off) {
+  off[0] = 0;
+  for (size_t i = 0; i < net->n_in; i++) val[i] = x[i];
+  for (size_t k = 0; k < net->n_layers; k++) {
+    const twinn_layer *l = &net->layers[k];
+    const long double *src = val + off[k];
+    off[k + 1] = off[k] + (k == 0 ? net->n_in : net->layers[k - 1].n_out);
+    long double *dst = val + off[k + 1];
+    for (size_t j = 0; j < l->n_out; j++) {
+      if (l->kind == TWINN_LAYER_RELU) {
+        dst[j] = src[j] > 0 ? src[j] : 0;
+      } else {
+        long double s = l->b[j];
+        for (size_t i = 0; i < l->n_in; i++) s += (long double)l->w[j * l->n_in + i] * src[i];
+        dst[j] = s;
+      }
+    }
+  }
+}
+
+#define MAXV 4096
+
+typedef struct {
+  unsigned long checked, violations;
+  double worst; /* largest violation seen */
+} tally;
+
+static void check_in(tally *t, long double v, double lo, double hi) {
+  t->checked++;
+  if (v < (long double)lo || v > (long double)hi) {
+    t->violations++;
+    double d = (double)(v < (long double)lo ? (long double)lo - v : v - (long double)hi);
+    if (d > t->worst) t->worst = d;
+  }
+}
+
+static void sample_box(const double *lo, const double *hi, size_t n, double *x) {
+  int corner = urand() < 0.2;
+  for (size_t i = 0; i < n; i++)
+    x[i] = corner ? (urand() < 0.5 ? lo[i] : hi[i]) : lo[i] + urand() * (hi[i] - lo[i]);
+}
+
+/* Checks n_samples points of the box against every bound of s (f, and g and g - f if given),
+ * and three random bound_lin forms. Points failing a split predicate are skipped. */
+static void check_samples(twinn_sym *s, const twinn_net *f, const twinn_net *g, const double *lo,
+                          const double *hi, int n_samples, tally *t, int split_net,
+                          size_t split_layer, size_t split_neuron, int split_phase) {
+  static long double vf[MAXV], vg[MAXV];
+  size_t off[64];
+  double x[16], cf[3][64], cg[3][64], blo[3], bhi[3];
+  size_t n_out = twinn_net_width_at(f, f->n_layers);
+  for (int q = 0; q < 3; q++) {
+    for (size_t j = 0; j < n_out; j++) {
+      cf[q][j] = srand1();
+      cg[q][j] = g ? srand1() : 0.0;
+    }
+    assert_int_equal(twinn_sym_bound_lin(s, cf[q], g ? cg[q] : NULL, &blo[q], &bhi[q], NULL),
+                     TWINN_OK);
+    assert_true(blo[q] <= bhi[q]);
+  }
+  for (int it = 0; it < n_samples; it++) {
+    sample_box(lo, hi, f->n_in, x);
+    eval_points(f, x, vf, off);
+    if (g) eval_points(g, x, vg, off);
+    if (split_phase) {
+      long double z = (split_net ? vg : vf)[off[split_layer] + split_neuron];
+      if ((split_phase > 0 && z < 0) || (split_phase < 0 && z > 0)) continue;
+    }
+    for (size_t p = 0; p <= f->n_layers; p++) {
+      size_t w = twinn_net_width_at(f, p);
+      const double *l0 = twinn_sym_point_lo(s, TWINN_SYM_F, p),
+                   *h0 = twinn_sym_point_hi(s, TWINN_SYM_F, p);
+      for (size_t j = 0; j < w; j++) check_in(t, vf[off[p] + j], l0[j], h0[j]);
+      if (!g) continue;
+      const double *l1 = twinn_sym_point_lo(s, TWINN_SYM_G, p),
+                   *h1 = twinn_sym_point_hi(s, TWINN_SYM_G, p);
+      const double *l2 = twinn_sym_point_lo(s, TWINN_SYM_DIFF, p),
+                   *h2 = twinn_sym_point_hi(s, TWINN_SYM_DIFF, p);
+      for (size_t j = 0; j < w; j++) {
+        check_in(t, vg[off[p] + j], l1[j], h1[j]);
+        check_in(t, vg[off[p] + j] - vf[off[p] + j], l2[j], h2[j]);
+      }
+    }
+    size_t o = off[f->n_layers];
+    for (int q = 0; q < 3; q++) {
+      long double v = 0;
+      for (size_t j = 0; j < n_out; j++)
+        v += (long double)cf[q][j] * vf[o + j] + (g ? (long double)cg[q][j] * vg[o + j] : 0);
+      check_in(t, v, blo[q], bhi[q]);
+    }
+  }
+}
+
+static void random_box(size_t n, double *lo, double *hi) {
+  for (size_t i = 0; i < n; i++) {
+    double c = srand1(), r = 0.02 + 0.5 * urand();
+    lo[i] = c - r;
+    hi[i] = c + r;
+  }
+}
+
+static double sum_width(const double *lo, const double *hi, size_t n) {
+  double s = 0.0;
+  for (size_t j = 0; j < n; j++) s += hi[j] - lo[j];
+  return s;
+}
+
+static void test_samples_single_and_pair(void **state) {
+  (void)state;
+  tally t = {0, 0, 0.0};
+  double w_sym = 0.0, w_ibp = 0.0, w_dsym = 0.0, w_dsep = 0.0;
+  for (int c = 0; c < 60; c++) {
+    size_t n_in = irand(2, 8), n_hidden = irand(0, 3), width = irand(2, 16), n_out = irand(1, 5);
+    twinn_net *f = rand_net(n_in, n_hidden, width, n_out, 1);
+    twinn_net *g = c % 4 == 3 ? NULL : twin_of(f, c % 4);
+    twinn_sym *s = twinn_sym_new(f, g);
+    assert_non_null(s);
+    double lo[16], hi[16];
+    random_box(n_in, lo, hi);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    assert_false(twinn_sym_infeasible(s));
+    check_samples(s, f, g, lo, hi, 250, &t, 0, 0, 0, 0);
+    /* Tightness against plain interval propagation (measured). */
+    twinn_ibounds ib;
+    assert_int_equal(twinn_ibounds_init(&ib, f), TWINN_OK);
+    twinn_interval_propagate(f, lo, hi, &ib);
+    size_t L = f->n_layers;
+    w_sym += sum_width(twinn_sym_out_lo(s, 0), twinn_sym_out_hi(s, 0), n_out);
+    w_ibp += sum_width(ib.lo + ib.off[L], ib.hi + ib.off[L], n_out);
+    twinn_ibounds_release(&ib);
+    if (g) {
+      const double *lf = twinn_sym_out_lo(s, 0), *uf = twinn_sym_out_hi(s, 0);
+      const double *lg = twinn_sym_out_lo(s, 1), *ug = twinn_sym_out_hi(s, 1);
+      for (size_t j = 0; j < n_out; j++) w_dsep += (ug[j] - lf[j]) - (lg[j] - uf[j]);
+      w_dsym += sum_width(twinn_sym_out_lo(s, 2), twinn_sym_out_hi(s, 2), n_out);
+    } else {
+      assert_null(twinn_sym_out_lo(s, 2));
+    }
+    twinn_sym_free(s);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  printf("samples: %lu checks, %lu violations (worst %g)\n", t.checked, t.violations, t.worst);
+  printf("output width: symbolic %.4g vs interval %.4g; difference: symbolic %.4g vs "
+         "separate %.4g\n",
+         w_sym, w_ibp, w_dsym, w_dsep);
+  assert_true(t.checked > 100000);
+  assert_int_equal(t.violations, 0);
+  assert_true(w_sym <= w_ibp * (1.0 + 1e-9));
+  assert_true(w_dsym <= w_dsep);
+}
+
+/* Affine-only networks: bounds are exact up to rounding, so they must contain the extreme
+ * corner values and exceed them only by rounding-size margins. Large, cancelling weights. */
+static void test_affine_tight(void **state) {
+  (void)state;
+  static long double v[MAXV];
+  size_t off[64];
+  double worst_gap = 0.0;
+  for (int c = 0; c < 40; c++) {
+    size_t n_in = irand(2, 8), n_out = irand(1, 4);
+    twinn_net *f = rand_net(n_in, irand(1, 3), irand(2, 16), n_out, 0);
+    for (size_t k = 0; k < f->n_layers; k++) /* mixed magnitudes */
+      for (size_t i = 0; i < f->layers[k].n_out * f->layers[k].n_in; i++)
+        f->layers[k].w[i] *= ldexp(1.0, (int)irand(0, 20) - 10);
+    twinn_net *g = twin_of(f, 0);
+    twinn_sym *s = twinn_sym_new(f, g);
+    assert_non_null(s);
+    double lo[8], hi[8], x[8];
+    random_box(n_in, lo, hi);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    const double *bl[3], *bh[3];
+    for (int w = 0; w < 3; w++) {
+      bl[w] = twinn_sym_out_lo(s, w);
+      bh[w] = twinn_sym_out_hi(s, w);
+    }
+    for (size_t j = 0; j < n_out; j++) {
+      long double mn[3] = {INFINITY, INFINITY, INFINITY}, mx[3] = {-INFINITY, -INFINITY, -INFINITY};
+      for (unsigned long m = 0; m < (1ul << n_in); m++) {
+        for (size_t i = 0; i < n_in; i++) x[i] = (m >> i) & 1 ? hi[i] : lo[i];
+        eval_points(f, x, v, off);
+        long double yf = v[off[f->n_layers] + j];
+        eval_points(g, x, v, off);
+        long double yg = v[off[g->n_layers] + j], y[3] = {yf, yg, yg - yf};
+        for (int w = 0; w < 3; w++) {
+          if (y[w] < mn[w]) mn[w] = y[w];
+          if (y[w] > mx[w]) mx[w] = y[w];
+        }
+      }
+      for (int w = 0; w < 3; w++) {
+        assert_true((long double)bl[w][j] <= mn[w]);
+        assert_true((long double)bh[w][j] >= mx[w]);
+        double scale = 1.0 + fabs((double)mx[w]) + fabs((double)mn[w]);
+        double gap = fmax((double)(mn[w] - bl[w][j]), (double)(bh[w][j] - mx[w])) / scale;
+        if (gap > worst_gap) worst_gap = gap;
+      }
+    }
+    twinn_sym_free(s);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  printf("affine-only: worst relative slack %g\n", worst_gap);
+  assert_true(worst_gap < 1e-6);
+}
+
+static void test_splits(void **state) {
+  (void)state;
+  tally t = {0, 0, 0.0};
+  int n_split = 0, n_infeasible = 0;
+  for (int c = 0; c < 40; c++) {
+    size_t n_in = irand(2, 6);
+    twinn_net *f = rand_net(n_in, irand(1, 3), irand(4, 12), 2, 1);
+    twinn_net *g = twin_of(f, 2);
+    twinn_sym *s = twinn_sym_new(f, g);
+    assert_non_null(s);
+    double lo[8], hi[8];
+    random_box(n_in, lo, hi);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    /* Pick a ReLU neuron of f or g: split an unstable one, or contradict a stable one. */
+    int which = (int)irand(0, 1);
+    size_t layer = 2 * irand(0, (f->n_layers - 1) / 2 - 1) + 1;
+    assert_int_equal(f->layers[layer].kind, TWINN_LAYER_RELU);
+    size_t j = irand(0, f->layers[layer].n_in - 1);
+    double l = twinn_sym_point_lo(s, which, layer)[j], h = twinn_sym_point_hi(s, which, layer)[j];
+    int phase = l > 0.0 ? -1 : h < 0.0 ? 1 : (urand() < 0.5 ? 1 : -1);
+    assert_int_equal(twinn_sym_set_split(s, which, layer, j, phase, NULL), TWINN_OK);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    if (l > 0.0 || h < 0.0) {
+      assert_true(twinn_sym_infeasible(s));
+      n_infeasible++;
+    } else {
+      assert_false(twinn_sym_infeasible(s));
+      check_samples(s, f, g, lo, hi, 300, &t, which, layer, j, phase);
+      n_split++;
+    }
+    twinn_sym_clear_splits(s);
+    assert_int_not_equal(twinn_sym_set_split(s, which, 0, 0, 1, NULL), TWINN_OK);
+    twinn_sym_free(s);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  printf("splits: %d split, %d infeasible, %lu checks, %lu violations\n", n_split, n_infeasible,
+         t.checked, t.violations);
+  assert_int_equal(t.violations, 0);
+}
+
+static void test_kernels(void **state) {
+  (void)state;
+  static double a[64 * 80], b[80 * 70], c1[64 * 70], c2[64 * 70], aa[64 * 80], ab[80 * 70],
+      cm[64 * 70], x[80], y1[64], y2[64], ax[80], ym[64];
+  for (int it = 0; it < 30; it++) {
+    size_t r = irand(1, 60), m = irand(0, 75), n = irand(1, 65), lda = m + irand(0, 3),
+           ldb = n + irand(0, 3), ldc = n + irand(0, 3);
+    for (size_t i = 0; i < 64 * 80; i++)
+      aa[i] = fabs(a[i] = srand1() * ldexp(1.0, (int)irand(0, 8)));
+    for (size_t i = 0; i < 80 * 70; i++) ab[i] = fabs(b[i] = srand1());
+    for (size_t i = 0; i < 64 * 70; i++) c1[i] = c2[i] = srand1();
+    for (size_t i = 0; i < 80; i++) ax[i] = fabs(x[i] = srand1());
+    for (size_t i = 0; i < 64; i++) y1[i] = y2[i] = srand1();
+    double beta = it % 2 ? 1.0 : 0.0;
+    for (size_t i = 0; i < 64 * 70; i++) cm[i] = fabs(c1[i]) * beta;
+    twinn_symk_gemm_f64(r, m, n, a, lda, b, ldb, beta, c1, ldc);
+    twinn_symk_gemm_f64_ref(r, m, n, a, lda, b, ldb, beta, c2, ldc);
+    twinn_symk_gemm_f64_ref(r, m, n, aa, lda, ab, ldb, 1.0, cm, ldc);
+    for (size_t i = 0; i < r; i++)
+      for (size_t j = 0; j < n; j++)
+        assert_true(fabs(c1[i * ldc + j] - c2[i * ldc + j]) <=
+                    4.0 * ((double)m + 2.0) * ldexp(1.0, -53) * cm[i * ldc + j]);
+    for (size_t i = 0; i < 64; i++) ym[i] = fabs(y1[i]) * beta;
+    twinn_symk_gemv_f64(r, m, a, lda, x, beta, y1);
+    twinn_symk_gemv_f64_ref(r, m, a, lda, x, beta, y2);
+    twinn_symk_gemv_f64_ref(r, m, aa, lda, ax, 1.0, ym);
+    for (size_t i = 0; i < r; i++)
+      assert_true(fabs(y1[i] - y2[i]) <= 4.0 * ((double)m + 2.0) * ldexp(1.0, -53) * ym[i]);
+  }
+}
+
+static void test_errors_and_faults(void **state) {
+  (void)state;
+  twinn_net *f = rand_net(3, 2, 5, 2, 1), *h = rand_net(3, 1, 5, 2, 1);
+  twinn_error err;
+  twinn_error_clear(&err);
+  assert_int_equal(twinn_sym_supported(f, h, &err), TWINN_ERR_SEMANTIC);
+  assert_null(twinn_sym_new(f, h));
+  twinn_net *g = twin_of(f, 0);
+  unsigned long k = 1;
+  twinn_sym *s = NULL;
+  for (; k < 200 && !s; k++) { /* every allocation failure is reported as NULL */
+    twinn_alloc_set_fail(k);
+    s = twinn_sym_new(f, g);
+    twinn_alloc_set_fail(0);
+  }
+  assert_non_null(s);
+  assert_true(k > 3);
+  double lo[3] = {0, 0, 1}, hi[3] = {1, 1, 0}, c[2] = {1, 1}, bl, bh;
+  assert_int_equal(twinn_sym_bound_lin(s, c, c, &bl, &bh, &err), TWINN_ERR_USAGE);
+  twinn_error_clear(&err);
+  assert_int_equal(twinn_sym_analyse(s, lo, hi, &err), TWINN_ERR_USAGE);
+  twinn_sym_free(s);
+  twinn_sym_free(NULL);
+  twinn_net_free(f);
+  twinn_net_free(g);
+  twinn_net_free(h);
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ACAS Xu 1_1 against its float16 twin on the input box of property 1. */
+static void test_acasxu_fp16(void **state) {
+  (void)state;
+  twinn_net *f = NULL, *g = NULL;
+  twinn_error err;
+  twinn_error_clear(&err);
+  if (twinn_onnx_load_file(TWINN_SHARED_DIR "/benchmarks/onnx/acasxu/acasxu_1_1.onnx", &f, &err) !=
+          TWINN_OK ||
+      twinn_onnx_load_file(TWINN_SHARED_DIR "/benchmarks/onnx/acasxu_fp16/acasxu_1_1_fp16.onnx", &g,
+                           &err) != TWINN_OK) {
+    char buf[1200];
+    twinn_error_format(&err, buf, sizeof buf);
+    printf("acasxu: cannot load (%s), skipped\n", buf);
+    twinn_net_free(f);
+    twinn_net_free(g);
+    skip();
+  }
+  double lo[5] = {0.6, -0.5, -0.5, 0.45, -0.5}, hi[5] = {0.679857769, 0.5, 0.5, 0.5, -0.45};
+  twinn_sym *s = twinn_sym_new(f, g);
+  assert_non_null(s);
+  double t0 = now();
+  int reps = 20;
+  for (int r = 0; r < reps; r++) assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+  double ms = 1e3 * (now() - t0) / reps;
+  const double *ld = twinn_sym_out_lo(s, 2), *ud = twinn_sym_out_hi(s, 2);
+  const double *lf = twinn_sym_out_lo(s, 0), *uf = twinn_sym_out_hi(s, 0);
+  const double *lg = twinn_sym_out_lo(s, 1), *ug = twinn_sym_out_hi(s, 1);
+  double dmax = 0.0, sepmax = 0.0;
+  for (size_t j = 0; j < f->n_out; j++) {
+    dmax = fmax(dmax, fmax(fabs(ld[j]), fabs(ud[j])));
+    sepmax = fmax(sepmax, fmax(fabs(ug[j] - lf[j]), fabs(uf[j] - lg[j])));
+  }
+  double c_f[5] = {-1, 0, 0, 0, 0}, c_g[5] = {1, 0, 0, 0, 0}, bl, bh;
+  assert_int_equal(twinn_sym_bound_lin(s, c_f, c_g, &bl, &bh, NULL), TWINN_OK);
+  printf("acasxu 1_1 vs fp16, property 1 box: analyse %.3f ms; max |g-f| bound %.3g "
+         "(separate bounds give %.3g); bound_lin y0 diff [%.3g, %.3g]\n",
+         ms, dmax, sepmax, bl, bh);
+  tally t = {0, 0, 0.0};
+  check_samples(s, f, g, lo, hi, 2000, &t, 0, 0, 0, 0);
+  assert_int_equal(t.violations, 0);
+  /* Without splitting, all 50 neurons of the deep layers are unstable on this box; the
+   * difference analysis must still beat subtracting separate bounds by far. */
+  assert_true(dmax < 0.1 * sepmax);
+  /* A 1/32 x 1/32 slice of the two wide dimensions (as input splitting would produce). */
+  lo[1] = hi[1] = lo[2] = hi[2] = 0.0;
+  hi[1] = hi[2] = 1.0 / 32;
+  assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+  ld = twinn_sym_out_lo(s, 2);
+  ud = twinn_sym_out_hi(s, 2);
+  double smax = 0.0;
+  for (size_t j = 0; j < f->n_out; j++) smax = fmax(smax, fmax(fabs(ld[j]), fabs(ud[j])));
+  printf("acasxu: on a 1/32 x 1/32 slice of inputs 1, 2: max |g-f| bound %.3g\n", smax);
+  check_samples(s, f, g, lo, hi, 500, &t, 0, 0, 0, 0);
+  assert_int_equal(t.violations, 0);
+  assert_true(smax < 0.05);
+  twinn_sym_free(s);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_kernels),           cmocka_unit_test(test_samples_single_and_pair),
+      cmocka_unit_test(test_affine_tight),      cmocka_unit_test(test_splits),
+      cmocka_unit_test(test_errors_and_faults), cmocka_unit_test(test_acasxu_fp16),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
