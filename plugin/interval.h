@@ -1,0 +1,49 @@
+/* interval.h: sound interval bounds of every neuron of a network over an input box, and the
+ * outward-rounded accumulator that every bound computation of the engine sums with.
+ * Bounds are of the real-valued function the (double) weights define; float rounding of the
+ * computation itself is covered by explicit error terms (see interval.c). */
+#ifndef TWINN_INTERVAL_H
+#define TWINN_INTERVAL_H
+
+#include "net.h"
+
+/* Bounds of the vector at every point of a chain: point k is the value after layer k (point 0
+ * is the input), so a ReLU layer k has pre-activation bounds at point k and post-activation
+ * bounds at point k+1. lo/hi of point k start at off[k]. */
+typedef struct {
+  size_t n_points; /* n_layers + 1 */
+  size_t *off;     /* n_points + 1 offsets, owned */
+  double *lo, *hi; /* off[n_points] entries each, owned */
+} twinn_ibounds;
+
+/* Allocates bounds storage shaped for net. Release with twinn_ibounds_release. */
+twinn_status twinn_ibounds_init(twinn_ibounds *b, const twinn_net *net);
+void twinn_ibounds_release(twinn_ibounds *b);
+
+/* Interval propagation from the box [in_lo, in_hi] (net->n_in entries) through all layers.
+ * Never produces NaN: an undefined bound becomes -inf / +inf. */
+void twinn_interval_propagate(const twinn_net *net, const double *in_lo, const double *in_hi,
+                              twinn_ibounds *b);
+
+/* Outward-rounded sum  c + sum_t w_t * [lo_t, hi_t]. Add terms, then read the enclosure. */
+typedef struct {
+  double s_lo, s_hi; /* float sums of the lower / upper end terms */
+  double a_lo, a_hi; /* float sums of the absolute values of those terms (error budget) */
+  size_t n;          /* terms added so far */
+} twinn_iacc;
+
+void twinn_iacc_init(twinn_iacc *acc, double c);
+/* Adds w * [lo, hi] (lo <= hi, infinities allowed). If w_inexact, w is only known to within a
+ * relative error of one unit roundoff (it was computed as a rounded difference) and the
+ * enclosure accounts for that too. */
+void twinn_iacc_add(twinn_iacc *acc, double w, double lo, double hi, int w_inexact);
+/* Adds the interval [lo, hi] itself (coefficient 1). */
+void twinn_iacc_add_interval(twinn_iacc *acc, double lo, double hi);
+/* An enclosure [*lo, *hi] of the exact real sum. NaN-free: undefined ends become infinite. */
+void twinn_iacc_result(const twinn_iacc *acc, double *lo, double *hi);
+
+/* Rounds down / up by one ulp (for results of a single rounded operation). */
+double twinn_round_down(double x);
+double twinn_round_up(double x);
+
+#endif

@@ -1,0 +1,384 @@
+/* test_verify.c: twinn_verify against brute force on small random twins. A sat verdict must
+ * carry a witness that holds (inputs inside the box, formula true after recomputing every
+ * network); an unsat verdict must agree with a dense grid plus random samples finding no
+ * violation; where the grid finds one, the verdict must be sat. Also: empty box, unbounded
+ * input, disjunctive input boxes, timeout, determinism for a seed. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "twinn.h"
+#include "vnnlib.h"
+
+static uint64_t rng_state;
+static double urand(void) {
+  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+}
+
+static twinn_net *random_net(size_t n_in, const size_t *widths, size_t depth, const twinn_net *base,
+                             double noise) {
+  twinn_net *net = twinn_net_new(n_in);
+  size_t k, i, prev = n_in, li = 0;
+  assert_non_null(net);
+  for (k = 0; k < depth; k++) {
+    double *w = twinn_mallocarray(widths[k] * prev, sizeof *w);
+    double *b = twinn_mallocarray(widths[k], sizeof *b);
+    assert_true(w && b);
+    for (i = 0; i < widths[k] * prev; i++)
+      w[i] = base ? base->layers[li].w[i] + noise * (2 * urand() - 1) : 2 * urand() - 1;
+    for (i = 0; i < widths[k]; i++)
+      b[i] = base ? base->layers[li].b[i] + noise * (2 * urand() - 1) : urand() - 0.5;
+    assert_int_equal(twinn_net_push_affine(net, widths[k], w, b, NULL), TWINN_OK);
+    li++;
+    if (k + 1 < depth) {
+      assert_int_equal(twinn_net_push_act(net, TWINN_LAYER_RELU, NULL), TWINN_OK);
+      li++;
+    }
+    prev = widths[k];
+  }
+  return net;
+}
+
+static twinn_prop *parse(const char *text) {
+  twinn_prop *prop = NULL;
+  twinn_error err;
+  twinn_error_clear(&err);
+  if (twinn_vnnlib_parse_buffer(text, strlen(text), "test.vnnlib", &prop, &err) != TWINN_OK)
+    fail_msg("parse: %s", err.msg);
+  return prop;
+}
+
+/* An eps-equivalence query on f, g over the box: some output differs by more than eps. */
+static void eps_query(char *buf, size_t n, size_t n_in, size_t n_out, const double *lo,
+                      const double *hi, double eps) {
+  size_t i, used;
+  used =
+      (size_t)snprintf(buf, n,
+                       "(vnnlib-version <2.0>)\n(declare-network f (declare-input X_f real [%zu]) "
+                       "(declare-output Y_f real [%zu]))\n(declare-network g (isomorphic-to f) "
+                       "(declare-input X_g real [%zu]) (declare-output Y_g real [%zu]))\n",
+                       n_in, n_out, n_in, n_out);
+  for (i = 0; i < n_in; i++)
+    used += (size_t)snprintf(buf + used, n - used,
+                             "(assert (>= X_f[%zu] %.17g))\n(assert (<= X_f[%zu] %.17g))\n"
+                             "(assert (== X_g[%zu] X_f[%zu]))\n",
+                             i, lo[i], i, hi[i], i, i);
+  used += (size_t)snprintf(buf + used, n - used, "(assert (or");
+  for (i = 0; i < n_out; i++)
+    used += (size_t)snprintf(buf + used, n - used,
+                             " (> Y_g[%zu] (+ Y_f[%zu] %.17g)) (< Y_g[%zu] (- Y_f[%zu] %.17g))", i,
+                             i, eps, i, i, eps);
+  snprintf(buf + used, n - used, "))\n");
+}
+
+static void verify2(const twinn_prop *prop, const twinn_net *f, const twinn_net *g,
+                    const twinn_options *opt, twinn_result *res) {
+  const char *names[2] = {"f", "g"};
+  const twinn_net *nets[2];
+  twinn_problem pb;
+  twinn_error err;
+  nets[0] = f;
+  nets[1] = g;
+  twinn_error_clear(&err);
+  assert_int_equal(twinn_problem_bind(&pb, prop, g ? 2 : 1, names, nets, &err), TWINN_OK);
+  assert_int_equal(twinn_verify(&pb, opt, res, &err), TWINN_OK);
+  if (res->verdict == TWINN_VERDICT_SAT) { /* the witness must replay */
+    double *x = twinn_mallocarray(prop->n_scalars, sizeof *x);
+    assert_non_null(x);
+    assert_non_null(res->witness);
+    memcpy(x, res->witness, prop->n_scalars * sizeof *x);
+    assert_int_equal(twinn_problem_complete(&pb, x), TWINN_OK);
+    assert_true(twinn_prop_holds(prop, x));
+    assert_true((double)(float)x[0] == x[0]); /* inputs are float32 values */
+    twinn_free(x);
+  }
+  twinn_problem_release(&pb);
+}
+
+/* Largest |g - f| over a 20^d grid plus random points. */
+static double max_diff(const twinn_net *f, const twinn_net *g, size_t n_in, const double *lo,
+                       const double *hi) {
+  size_t idx[4] = {0, 0, 0, 0}, i, s, n_grid = 1;
+  double x[4], yf[8], yg[8], m = 0;
+  for (i = 0; i < n_in; i++) n_grid *= 21;
+  for (s = 0; s < n_grid + 20000; s++) {
+    for (i = 0; i < n_in; i++)
+      x[i] = s < n_grid ? lo[i] + (hi[i] - lo[i]) * (double)idx[i] / 20
+                        : lo[i] + (hi[i] - lo[i]) * urand();
+    for (i = 0; s < n_grid && i < n_in && ++idx[i] > 20; i++) idx[i] = 0;
+    assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
+    assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
+    for (i = 0; i < f->n_out; i++) m = fmax(m, fabs(yg[i] - yf[i]));
+  }
+  return m;
+}
+
+static void test_random_twins(void **state) {
+  size_t trial, i, n_sat = 0, n_unsat = 0;
+  char buf[8192];
+  (void)state;
+  rng_state = 7;
+  for (trial = 0; trial < 24; trial++) {
+    size_t n_in = 2 + trial % 3, depth = 2 + trial % 2, widths[3], n_out;
+    double lo[4], hi[4], m, eps;
+    twinn_net *f, *g;
+    twinn_prop *prop;
+    twinn_options opt;
+    twinn_result res;
+    for (i = 0; i + 1 < depth; i++) widths[i] = 2 + (size_t)(urand() * 7);
+    widths[depth - 1] = n_out = 1 + trial % 2;
+    f = random_net(n_in, widths, depth, NULL, 0);
+    g = random_net(n_in, widths, depth, f, 0.05);
+    for (i = 0; i < n_in; i++) {
+      lo[i] = -1 + urand();
+      hi[i] = lo[i] + 0.1 + urand();
+    }
+    m = max_diff(f, g, n_in, lo, hi);
+    /* eps below the sampled maximum: a violation is known; above it: probably safe. */
+    eps = trial % 2 ? 0.8 * m : 1.05 * m + 1e-6;
+    eps_query(buf, sizeof buf, n_in, n_out, lo, hi, eps);
+    prop = parse(buf);
+    twinn_options_init(&opt);
+    opt.timeout = 10;
+    verify2(prop, f, g, &opt, &res);
+    if (trial % 2) {
+      assert_int_equal(res.verdict, TWINN_VERDICT_SAT);
+    } else {
+      assert_true(res.verdict != TWINN_VERDICT_UNKNOWN);
+    }
+    n_sat += res.verdict == TWINN_VERDICT_SAT;
+    n_unsat += res.verdict == TWINN_VERDICT_UNSAT;
+    twinn_result_release(&res);
+    twinn_prop_free(prop);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  print_message("random twins: %zu sat, %zu unsat of 24\n", n_sat, n_unsat);
+  assert_true(n_sat >= 12);
+  assert_true(n_unsat >= 6); /* most of the eps > max cases must be proved */
+}
+
+/* A single-network query (one network in a 2.0 file): Y_f[0] >= c. */
+static twinn_prop *single_query(size_t n_in, const char *box, const char *extra) {
+  char buf[4096];
+  snprintf(buf, sizeof buf,
+           "(vnnlib-version <2.0>)\n(declare-network f (declare-input X_f real [%zu]) "
+           "(declare-output Y_f real [1]))\n%s\n%s\n",
+           n_in, box, extra);
+  return parse(buf);
+}
+
+static void test_empty_box(void **state) {
+  size_t widths[2] = {4, 1};
+  twinn_net *f;
+  twinn_prop *prop;
+  twinn_result res;
+  (void)state;
+  rng_state = 3;
+  f = random_net(2, widths, 2, NULL, 0);
+  prop = single_query(2,
+                      "(assert (>= X_f[0] 1)) (assert (<= X_f[0] 0.5)) (assert (>= X_f[1] 0)) "
+                      "(assert (<= X_f[1] 1))",
+                      "(assert (>= Y_f[0] -1000))");
+  verify2(prop, f, NULL, NULL, &res);
+  assert_int_equal(res.verdict, TWINN_VERDICT_UNSAT);
+  twinn_result_release(&res);
+  twinn_prop_free(prop);
+  /* Unbounded input: unknown, naming it. */
+  prop = single_query(2, "(assert (>= X_f[0] 0)) (assert (<= X_f[0] 0.5)) (assert (>= X_f[1] 0))",
+                      "(assert (>= Y_f[0] 1000))");
+  verify2(prop, f, NULL, NULL, &res);
+  assert_int_equal(res.verdict, TWINN_VERDICT_UNKNOWN);
+  assert_non_null(strstr(res.reason, "X_f[1]"));
+  twinn_result_release(&res);
+  twinn_prop_free(prop);
+  twinn_net_free(f);
+}
+
+/* Two input boxes under an OR (ACAS Xu property 6 style): the output maximum of each box is
+ * found by sampling; just below it is sat, clearly above it (sampling misses up to ~0.01) unsat. */
+static void test_disjunctive_boxes(void **state) {
+  size_t widths[2] = {6, 1}, s;
+  double m1 = -INFINITY, m2 = -INFINITY, x[2], y;
+  char extra[256];
+  const char *box = "(assert (>= X_f[1] 0)) (assert (<= X_f[1] 1)) (assert (or (and (>= X_f[0] -2) "
+                    "(<= X_f[0] -1)) (and (>= X_f[0] 1) (<= X_f[0] 2))))";
+  twinn_net *f;
+  twinn_prop *prop;
+  twinn_result res;
+  (void)state;
+  rng_state = 5;
+  f = random_net(2, widths, 2, NULL, 0);
+  for (s = 0; s < 20000; s++) {
+    x[0] = -2 + urand();
+    x[1] = urand();
+    twinn_net_eval(f, x, &y);
+    m1 = fmax(m1, y);
+    x[0] = 1 + urand();
+    twinn_net_eval(f, x, &y);
+    m2 = fmax(m2, y);
+  }
+  snprintf(extra, sizeof extra, "(assert (>= Y_f[0] %.17g))", fmax(m1, m2) + 0.05);
+  prop = single_query(2, box, extra);
+  verify2(prop, f, NULL, NULL, &res);
+  assert_int_equal(res.verdict, TWINN_VERDICT_UNSAT);
+  twinn_result_release(&res);
+  twinn_prop_free(prop);
+  snprintf(extra, sizeof extra, "(assert (>= Y_f[0] %.17g))", fmax(m1, m2) - 1e-3);
+  prop = single_query(2, box, extra);
+  verify2(prop, f, NULL, NULL, &res);
+  assert_int_equal(res.verdict, TWINN_VERDICT_SAT);
+  assert_true((res.witness[0] >= -2 && res.witness[0] <= -1) ||
+              (res.witness[0] >= 1 && res.witness[0] <= 2));
+  twinn_result_release(&res);
+  twinn_prop_free(prop);
+  twinn_net_free(f);
+}
+
+static void count_calls(void *ctx, const twinn_progress *p) {
+  (void)p;
+  ++*(int *)ctx;
+}
+
+/* A wide network with the threshold above the sampled maximum: hard to prove; the timeout must be
+ * honoured (loosely) and the progress callback called. */
+static void test_timeout(void **state) {
+  size_t widths[4] = {40, 40, 40, 1}, s, i;
+  double x[6], y, m = -INFINITY;
+  char extra[256];
+  twinn_net *f;
+  twinn_prop *prop;
+  twinn_options opt;
+  twinn_result res;
+  int calls = 0;
+  (void)state;
+  rng_state = 9;
+  f = random_net(6, widths, 4, NULL, 0);
+  for (s = 0; s < 20000; s++) { /* corners first: a ReLU network's maximum is often at one */
+    for (i = 0; i < 6; i++) x[i] = s < 64 ? (double)((s >> i) & 1) : urand();
+    twinn_net_eval(f, x, &y);
+    m = fmax(m, y);
+  }
+  snprintf(extra, sizeof extra, "(assert (>= Y_f[0] %.17g))", m + 0.5 * fabs(m) + 0.5);
+  prop = single_query(
+      6,
+      "(assert (>= X_f[0] 0)) (assert (<= X_f[0] 1)) (assert (>= X_f[1] 0)) (assert (<= X_f[1] 1)) "
+      "(assert (>= X_f[2] 0)) (assert (<= X_f[2] 1)) (assert (>= X_f[3] 0)) (assert (<= X_f[3] 1)) "
+      "(assert (>= X_f[4] 0)) (assert (<= X_f[4] 1)) (assert (>= X_f[5] 0)) (assert (<= X_f[5] 1))",
+      extra);
+  twinn_options_init(&opt);
+  opt.timeout = 0.6;
+  opt.progress = count_calls;
+  opt.progress_ctx = &calls;
+  verify2(prop, f, NULL, &opt, &res);
+  /* A sat from a violation the sampling missed is fine; unsat is not expected this quickly. */
+  assert_true(res.verdict == TWINN_VERDICT_TIMEOUT || res.verdict == TWINN_VERDICT_SAT);
+  assert_true(res.seconds < 5.0);
+  print_message("hard instance: %s after %.2f s, %lu regions\n", twinn_verdict_name(res.verdict),
+                res.seconds, res.branches);
+  if (res.verdict == TWINN_VERDICT_TIMEOUT) assert_true(calls >= 1);
+  twinn_result_release(&res);
+  twinn_prop_free(prop);
+  twinn_net_free(f);
+}
+
+/* Same seed, same run: verdict and branch count agree. */
+static void test_deterministic(void **state) {
+  size_t widths[3] = {8, 8, 2};
+  double lo[3] = {-1, -1, -1}, hi[3] = {1, 1, 1}, m;
+  char buf[8192];
+  twinn_net *f, *g;
+  twinn_prop *prop;
+  twinn_options opt;
+  twinn_result r1, r2;
+  (void)state;
+  rng_state = 21;
+  f = random_net(3, widths, 3, NULL, 0);
+  g = random_net(3, widths, 3, f, 0.02);
+  m = max_diff(f, g, 3, lo, hi);
+  eps_query(buf, sizeof buf, 3, 2, lo, hi, 1.02 * m);
+  prop = parse(buf);
+  twinn_options_init(&opt);
+  opt.seed = 42;
+  opt.timeout = 3;
+  verify2(prop, f, g, &opt, &r1);
+  verify2(prop, f, g, &opt, &r2);
+  assert_int_equal(r1.verdict, r2.verdict);
+  if (r1.verdict != TWINN_VERDICT_TIMEOUT) assert_int_equal(r1.branches, r2.branches);
+  twinn_result_release(&r1);
+  twinn_result_release(&r2);
+  twinn_prop_free(prop);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
+/* Every allocation failure is reported as TWINN_ERR_NOMEM (never as a verdict, above all never
+ * as unsat), and the runs that do get through agree with the undisturbed verdict. */
+static void test_nomem(void **state) {
+  size_t widths[2] = {6, 2}, k;
+  double lo[2] = {-1, -1}, hi[2] = {1, 1}, m;
+  char buf[8192];
+  const char *names[2] = {"f", "g"};
+  const twinn_net *nets[2];
+  twinn_net *f, *g;
+  twinn_prop *prop;
+  twinn_problem pb;
+  twinn_options opt;
+  twinn_result ref, res;
+  twinn_error err;
+  int failures = 0;
+  (void)state;
+  rng_state = 31;
+  f = random_net(2, widths, 2, NULL, 0);
+  g = random_net(2, widths, 2, f, 0.05);
+  nets[0] = f;
+  nets[1] = g;
+  m = max_diff(f, g, 2, lo, hi);
+  eps_query(buf, sizeof buf, 2, 2, lo, hi, 1.1 * m);
+  prop = parse(buf);
+  twinn_options_init(&opt);
+  opt.timeout = 5;
+  twinn_error_clear(&err);
+  assert_int_equal(twinn_problem_bind(&pb, prop, 2, names, nets, &err), TWINN_OK);
+  assert_int_equal(twinn_verify(&pb, &opt, &ref, &err), TWINN_OK);
+  for (k = 1; k < 80; k++) {
+    twinn_status st;
+    twinn_error_clear(&err);
+    twinn_alloc_set_fail(k);
+    st = twinn_verify(&pb, &opt, &res, &err);
+    twinn_alloc_set_fail(0);
+    if (st != TWINN_OK) {
+      assert_int_equal(st, TWINN_ERR_NOMEM);
+      assert_int_equal(err.status, TWINN_ERR_NOMEM);
+      assert_true(res.verdict != TWINN_VERDICT_UNSAT);
+      failures++;
+    } else {
+      assert_int_equal(res.verdict, ref.verdict);
+    }
+    twinn_result_release(&res);
+  }
+  assert_true(failures > 10);
+  twinn_result_release(&ref);
+  twinn_problem_release(&pb);
+  twinn_prop_free(prop);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_random_twins),      cmocka_unit_test(test_empty_box),
+      cmocka_unit_test(test_disjunctive_boxes), cmocka_unit_test(test_timeout),
+      cmocka_unit_test(test_deterministic),     cmocka_unit_test(test_nomem),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
