@@ -256,8 +256,10 @@ twinn_status twinn_propbuild_add_lin(twinn_propbuild *b, const twinn_lin *proto,
   p->lins[p->n_lins] = *proto;
   p->lins[p->n_lins].first = p->n_terms;
   p->lins[p->n_lins].n_terms = n_terms;
-  memset(p->term_var + p->n_terms, 0, n_terms * sizeof *p->term_var);
-  memset(p->term_coef + p->n_terms, 0, n_terms * sizeof *p->term_coef);
+  if (n_terms) {
+    memset(p->term_var + p->n_terms, 0, n_terms * sizeof *p->term_var);
+    memset(p->term_coef + p->n_terms, 0, n_terms * sizeof *p->term_coef);
+  }
   p->n_terms += n_terms;
   if (proto->nonlinear) p->n_nonlinear++;
   *lin = p->n_lins++;

@@ -89,7 +89,7 @@ void *twinn_calloc(size_t n, size_t size) {
 void *twinn_realloc(void *p, size_t n, size_t size) {
   if (size && n > SIZE_MAX / size) return NULL;
   if (alloc_refuse(n * size)) return NULL;
-  return realloc(p, n * size ? n * size : 1);
+  return realloc(p, n * size != 0 ? n * size : 1);
 }
 
 char *twinn_strdup(const char *s) {

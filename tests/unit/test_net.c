@@ -1,12 +1,12 @@
 /* test_net.c: the network IR: evaluation against hand computation, float32 evaluation close to
  * double, shape queries, isomorphism, taps and out-of-memory paths of construction. */
-#include <cmocka.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <cmocka.h>
 
 #include "net.h"
 

@@ -2,7 +2,6 @@
  * double forward pass matches the reference outputs, twins are isomorphic, the QDQ twin equals
  * the int8 twin, save/load round-trips, gzip input, each tests/data/bad file fails with its
  * expected message, and every allocation failure while loading is reported as NOMEM. */
-#include <cmocka.h>
 #include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
@@ -14,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <cmocka.h>
 
 #include "onnx.pb-c.h"
 #include "onnx_load.h"

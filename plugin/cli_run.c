@@ -1,0 +1,424 @@
+/* cli_run.c: `twinn verify` and `twinn replay`: load the query and the networks, bind them,
+ * then verify (printing the verdict and witness) or re-check a witness. The --timeout promise
+ * is kept twice: the remaining time goes to the engine, and a POSIX timer armed at start
+ * answers `timed-out` from a signal handler at timeout + 0.5 s, even inside a parse. The
+ * handler uses only async-signal-safe calls (write, _exit). */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "onnx_load.h"
+#include "twinn.h"
+#include "vnnlib.h"
+#include "witness.h"
+
+/* Set while a progress line is on stderr, so the deadline handler can clear it. */
+static volatile sig_atomic_t progress_on_screen;
+
+static void write_all(int fd, const char *s, size_t n) {
+  while (n > 0) {
+    ssize_t k = write(fd, s, n);
+    if (k <= 0) return;
+    s += k;
+    n -= (size_t)k;
+  }
+}
+
+static void on_deadline(int sig) {
+  static const char clear[] = "\r\033[K";
+  static const char verdict[] = "timed-out\n";
+  static const char why[] = "twinn: timed out (hard deadline of --timeout reached)\n";
+  (void)sig;
+  if (progress_on_screen) write_all(2, clear, sizeof clear - 1);
+  write_all(1, verdict, sizeof verdict - 1);
+  write_all(2, why, sizeof why - 1);
+  _exit(CLI_EXIT_VERDICT);
+}
+
+/* Arms the fallback deadline at `seconds` from now. Returns 0 on success. */
+static int arm_deadline(timer_t *timer, double seconds) {
+  struct sigaction sa;
+  struct sigevent sev;
+  struct itimerspec its;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_deadline;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGALRM, &sa, NULL) != 0) return -1;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGALRM;
+  if (timer_create(CLOCK_MONOTONIC, &sev, timer) != 0) return -1;
+  memset(&its, 0, sizeof its);
+  its.it_value.tv_sec = (time_t)seconds;
+  its.it_value.tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9);
+  if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
+  if (timer_settime(*timer, 0, &its, NULL) != 0) {
+    timer_delete(*timer);
+    return -1;
+  }
+  return 0;
+}
+
+typedef struct {
+  int enabled;
+  double last;
+} progress_state;
+
+/* One status line on stderr, redrawn at most 4 times a second once a run passes 1 s. */
+static void on_progress(void *ctx, const twinn_progress *p) {
+  progress_state *ps = ctx;
+  if (!ps->enabled || p->elapsed < 1.0 || p->elapsed - ps->last < 0.25) return;
+  ps->last = p->elapsed;
+  if (isnan(p->bound))
+    fprintf(stderr, "\r\033[K%7.1fs  branches %lu done, %lu open", p->elapsed, p->branches,
+            p->open);
+  else
+    fprintf(stderr, "\r\033[K%7.1fs  branches %lu done, %lu open  bound %.3g", p->elapsed,
+            p->branches, p->open, p->bound);
+  fflush(stderr);
+  progress_on_screen = 1;
+}
+
+static void clear_progress(void) {
+  if (!progress_on_screen) return;
+  fputs("\r\033[K", stderr);
+  fflush(stderr);
+  progress_on_screen = 0;
+}
+
+/* Everything one run loads; released by session_release. */
+typedef struct {
+  twinn_prop *prop;
+  twinn_net *nets[CLI_MAX_NETWORKS];
+  size_t n_nets;
+  twinn_problem pb;
+  int bound;
+} session;
+
+static void session_release(session *s) {
+  size_t i;
+  if (s->bound) twinn_problem_release(&s->pb);
+  for (i = 0; i < s->n_nets; i++) twinn_net_free(s->nets[i]);
+  twinn_prop_free(s->prop);
+  memset(s, 0, sizeof *s);
+}
+
+/* Parses the query, loads every network and binds them. */
+static twinn_status session_load(session *s, const cli_args *a, twinn_error *err) {
+  const char *names[CLI_MAX_NETWORKS];
+  twinn_status st;
+  size_t i;
+  double t0 = cli_now();
+  if ((st = twinn_vnnlib_parse_file(a->query, &s->prop, err)) != TWINN_OK) return st;
+  if (a->verbose)
+    fprintf(stderr, "twinn: parsed %s in %.3f s: %zu networks, %zu variables, %zu constraints\n",
+            a->query, cli_now() - t0, s->prop->n_nets, s->prop->n_vars, s->prop->n_lins);
+  for (i = 0; i < a->n_nets; i++) {
+    t0 = cli_now();
+    if ((st = twinn_onnx_load_file(a->net_paths[i], &s->nets[i], err)) != TWINN_OK) return st;
+    s->n_nets++;
+    if (a->verbose)
+      fprintf(stderr, "twinn: loaded %s in %.3f s: %zu inputs, %zu outputs, %zu layers\n",
+              a->net_paths[i], cli_now() - t0, s->nets[i]->n_in, s->nets[i]->n_out,
+              s->nets[i]->n_layers);
+  }
+  memcpy(names, a->net_names, a->n_nets * sizeof names[0]);
+  /* One model without a name (VNN-COMP passes a plain path) for a 2.0 query that declares
+   * exactly one network needing a model: it can only be that one. */
+  if (a->n_nets == 1 && !names[0] && s->prop->version != TWINN_VNNLIB_1_0) {
+    size_t k, need = 0, which = 0;
+    for (k = 0; k < s->prop->n_nets; k++)
+      if (s->prop->nets[k].rel != TWINN_NETREL_EQUAL) {
+        need++;
+        which = k;
+      }
+    if (need == 1) names[0] = s->prop->nets[which].name;
+  }
+  st =
+      twinn_problem_bind(&s->pb, s->prop, s->n_nets, names, (const twinn_net *const *)s->nets, err);
+  if (st == TWINN_OK) s->bound = 1;
+  return st;
+}
+
+static twinn_status write_witness(const cli_args *a, const twinn_prop *prop, const double *x,
+                                  FILE *out) {
+  cli_witness_format f = a->witness_format;
+  if (f == CLI_WITNESS_AUTO)
+    f = prop->version == TWINN_VNNLIB_1_0 ? CLI_WITNESS_V1 : CLI_WITNESS_V2;
+  return f == CLI_WITNESS_V1 ? twinn_witness_write_v1(out, prop, x)
+                             : twinn_witness_write_v2(out, prop, x);
+}
+
+/* Network k's variables of one role, in declaration order, form its flat input (or output)
+ * vector: gather copies x into flat (cap entries at most), scatter copies flat back into x.
+ * Both return the element count and copy nothing when it exceeds cap. */
+static size_t gather(const twinn_prop *prop, size_t k, twinn_var_role role, const double *x,
+                     double *flat, size_t cap) {
+  size_t i, j, n = 0;
+  const twinn_prop_net *pn = &prop->nets[k];
+  for (i = pn->first_var; i < pn->first_var + pn->n_vars; i++)
+    if (prop->vars[i].role == role) n += prop->vars[i].n;
+  if (n > cap) return n;
+  n = 0;
+  for (i = pn->first_var; i < pn->first_var + pn->n_vars; i++) {
+    const twinn_var *v = &prop->vars[i];
+    if (v->role != role) continue;
+    for (j = 0; j < v->n; j++) flat[n++] = x[v->offset + j];
+  }
+  return n;
+}
+
+static size_t scatter(const twinn_prop *prop, size_t k, twinn_var_role role, const double *flat,
+                      size_t cap, double *x) {
+  size_t i, j, n = 0;
+  const twinn_prop_net *pn = &prop->nets[k];
+  for (i = pn->first_var; i < pn->first_var + pn->n_vars; i++)
+    if (prop->vars[i].role == role) n += prop->vars[i].n;
+  if (n > cap) return n;
+  n = 0;
+  for (i = pn->first_var; i < pn->first_var + pn->n_vars; i++) {
+    const twinn_var *v = &prop->vars[i];
+    if (v->role != role) continue;
+    for (j = 0; j < v->n; j++) x[v->offset + j] = flat[n++];
+  }
+  return n;
+}
+
+/* Overwrites every output variable of x with the networks' float32 evaluation. */
+static twinn_status complete_f32(const twinn_problem *pb, double *x, twinn_error *err) {
+  const twinn_prop *prop = pb->prop;
+  double *in = NULL, *out = NULL;
+  size_t k, max = 1;
+  twinn_status st = TWINN_OK;
+  for (k = 0; k < pb->n_nets; k++) {
+    size_t w = twinn_net_max_width(pb->nets[k]);
+    if (w > max) max = w;
+  }
+  in = twinn_mallocarray(max, sizeof *in);
+  out = twinn_mallocarray(max, sizeof *out);
+  if (!in || !out) {
+    st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory replaying");
+    goto fail;
+  }
+  for (k = 0; k < pb->n_nets; k++) {
+    const twinn_net *net = pb->nets[k];
+    if (twinn_prop_net_count(prop, k, TWINN_VAR_INPUT) == 0 ||
+        twinn_prop_net_count(prop, k, TWINN_VAR_OUTPUT) == 0 ||
+        gather(prop, k, TWINN_VAR_INPUT, x, in, max) != net->n_in) {
+      st = twinn_error_set(err, TWINN_ERR_INTERNAL, NULL, 0, 0,
+                           "network %zu: inputs do not match the bound model", k);
+      goto fail;
+    }
+    if ((st = twinn_net_eval_f32(net, in, out)) != TWINN_OK) {
+      twinn_error_set(err, st, NULL, 0, 0, "float32 evaluation of network %zu failed", k);
+      goto fail;
+    }
+    if (scatter(prop, k, TWINN_VAR_OUTPUT, out, net->n_out, x) != net->n_out) {
+      st = twinn_error_set(err, TWINN_ERR_INTERNAL, NULL, 0, 0,
+                           "network %zu: outputs do not match the bound model", k);
+      goto fail;
+    }
+  }
+fail:
+  twinn_free(in);
+  twinn_free(out);
+  return st;
+}
+
+/* Reads a witness from `in` and checks it: every network evaluated in double and in float32
+ * on its inputs, the asserts evaluated on both. *why is NULL when both hold, else says which
+ * failed. */
+static twinn_status check_witness(const session *s, FILE *in, const char **why, twinn_error *err) {
+  size_t n = s->prop->n_scalars ? s->prop->n_scalars : 1;
+  double *x = twinn_calloc(n, sizeof *x), *x32 = twinn_calloc(n, sizeof *x32);
+  twinn_status st;
+  int ok64, ok32;
+  if (!x || !x32) {
+    st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory replaying");
+    goto fail;
+  }
+  if ((st = twinn_witness_read(in, s->prop, x, err)) != TWINN_OK) goto fail;
+  if ((st = twinn_problem_complete(&s->pb, x)) != TWINN_OK) {
+    twinn_error_set(err, st, NULL, 0, 0, "evaluating the networks on the witness failed");
+    goto fail;
+  }
+  memcpy(x32, x, s->prop->n_scalars * sizeof *x);
+  if ((st = complete_f32(&s->pb, x32, err)) != TWINN_OK) goto fail;
+  ok64 = twinn_prop_holds(s->prop, x);
+  ok32 = twinn_prop_holds(s->prop, x32);
+  *why = ok64 && ok32 ? NULL
+         : !ok64 && !ok32
+             ? "the asserts do not hold with double and float32 evaluation of the networks"
+         : !ok64 ? "the asserts do not hold with double evaluation of the networks"
+                 : "the asserts do not hold with float32 evaluation of the networks";
+fail:
+  twinn_free(x);
+  twinn_free(x32);
+  return st;
+}
+
+/* Prints `sat` and the engine's witness, after re-reading the printed text and re-checking it
+ * (check_witness): what is printed, rounding included, is what was checked. A witness that
+ * fails the check becomes `unknown`: a wrong sat costs far more than a missed one. */
+static twinn_status print_sat(const cli_args *a, const session *s, const double *w,
+                              twinn_error *err) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len), *in = NULL;
+  const char *why = NULL;
+  twinn_status st;
+  if (!mem) return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  st = write_witness(a, s->prop, w, mem);
+  if (fclose(mem) != 0 && st == TWINN_OK) st = TWINN_ERR_NOMEM;
+  if (st != TWINN_OK) {
+    twinn_error_set(err, st, NULL, 0, 0, "cannot render the witness");
+    goto fail;
+  }
+  if (!(in = fmemopen(text, len ? len : 1, "r"))) {
+    st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    goto fail;
+  }
+  if ((st = check_witness(s, in, &why, err)) != TWINN_OK) goto fail;
+  if (why) {
+    printf("unknown\n");
+    fprintf(stderr,
+            "twinn: unknown: a counterexample was found but its printed witness does "
+            "not re-check (%s)\n",
+            why);
+  } else if (printf("sat\n") < 0 || fwrite(text, 1, len, stdout) != len) {
+    st = twinn_error_set(err, TWINN_ERR_IO, NULL, 0, 0, "cannot write the witness");
+  }
+fail:
+  if (in) fclose(in);
+  free(text); /* allocated by open_memstream, not by twinn_malloc */
+  return st;
+}
+
+int cli_run_verify(const cli_args *a) {
+  session s;
+  twinn_error err;
+  twinn_options opt;
+  twinn_result res;
+  progress_state ps;
+  timer_t timer;
+  char buf[1200];
+  int armed = 0, rc = CLI_EXIT_VERDICT, have_result = 0;
+  twinn_status st;
+  memset(&s, 0, sizeof s);
+  memset(&res, 0, sizeof res);
+  twinn_error_clear(&err);
+  if (a->timeout > 0) {
+    if (arm_deadline(&timer, a->timeout + 0.5 - (cli_now() - a->start)) != 0) {
+      fprintf(stderr, "twinn: cannot arm the --timeout timer\n");
+      return CLI_EXIT_INTERNAL;
+    }
+    armed = 1;
+  }
+  if ((st = session_load(&s, a, &err)) != TWINN_OK) goto fail;
+  twinn_options_init(&opt);
+  opt.seed = a->seed;
+  opt.threads = a->threads;
+  opt.verbose = a->verbose;
+  ps.enabled = !a->quiet && isatty(2);
+  ps.last = 0;
+  opt.progress = on_progress;
+  opt.progress_ctx = &ps;
+  if (a->timeout > 0) {
+    opt.timeout = a->timeout - (cli_now() - a->start);
+    if (opt.timeout <= 0) {
+      if (armed) timer_delete(timer);
+      armed = 0;
+      printf("timed-out\n");
+      fprintf(stderr, "twinn: timed out while reading the query and networks\n");
+      goto done;
+    }
+  }
+  if (a->verbose)
+    fprintf(stderr, "twinn: verifying (seed %lu, threads %d, timeout %g s)\n", opt.seed,
+            opt.threads, opt.timeout);
+  if ((st = twinn_verify(&s.pb, &opt, &res, &err)) != TWINN_OK) {
+    clear_progress();
+    if (st != TWINN_ERR_UNSUPPORTED) goto fail;
+    /* A construct the engine cannot decide (a nonlinear assert): the spec allows unknown. */
+    if (armed) timer_delete(timer);
+    armed = 0;
+    twinn_error_format(&err, buf, sizeof buf);
+    printf("unknown\n");
+    fprintf(stderr, "twinn: unknown: %s\n", buf);
+    goto done;
+  }
+  have_result = 1;
+  /* From here on the answer is ours: the fallback timer must not print a second verdict. */
+  if (armed) timer_delete(timer);
+  armed = 0;
+  clear_progress();
+  if (res.verdict == TWINN_VERDICT_SAT) {
+    if (!res.witness) {
+      st = twinn_error_set(&err, TWINN_ERR_INTERNAL, NULL, 0, 0, "sat without a witness");
+      goto fail;
+    }
+    if ((st = print_sat(a, &s, res.witness, &err)) != TWINN_OK) goto fail;
+  } else {
+    printf("%s\n", twinn_verdict_name(res.verdict));
+  }
+  if (res.verdict == TWINN_VERDICT_UNKNOWN || res.verdict == TWINN_VERDICT_TIMEOUT) {
+    fprintf(stderr, "twinn: %s: %s\n", twinn_verdict_name(res.verdict),
+            res.reason[0] ? res.reason : "no reason given");
+  }
+  if (a->verbose)
+    fprintf(stderr, "twinn: %s after %.3f s, %lu branches, %lu open\n",
+            twinn_verdict_name(res.verdict), cli_now() - a->start, res.branches, res.open);
+done:
+  if (fflush(stdout) != 0) rc = CLI_EXIT_INTERNAL;
+  if (have_result) twinn_result_release(&res);
+  session_release(&s);
+  return rc;
+fail:
+  if (armed) timer_delete(timer);
+  clear_progress();
+  fflush(stdout);
+  rc = cli_report_error(&err);
+  if (have_result) twinn_result_release(&res);
+  session_release(&s);
+  return rc;
+}
+
+int cli_run_replay(const cli_args *a) {
+  session s;
+  twinn_error err;
+  FILE *f = NULL;
+  const char *why = NULL;
+  int rc;
+  twinn_status st;
+  memset(&s, 0, sizeof s);
+  twinn_error_clear(&err);
+  if ((st = session_load(&s, a, &err)) != TWINN_OK) goto fail;
+  if (!(f = fopen(a->witness_path, "r"))) {
+    st = twinn_error_set(&err, TWINN_ERR_IO, a->witness_path, 0, 0, "cannot open: %s",
+                         strerror(errno));
+    goto fail;
+  }
+  if ((st = check_witness(&s, f, &why, &err)) != TWINN_OK) {
+    if (!err.path[0]) snprintf(err.path, sizeof err.path, "%s", a->witness_path);
+    goto fail;
+  }
+  if (why)
+    printf("invalid: %s\n", why);
+  else
+    printf("valid\n");
+  rc = why ? CLI_EXIT_INVALID : CLI_EXIT_VERDICT;
+  if (fflush(stdout) != 0) rc = CLI_EXIT_INTERNAL;
+  goto done;
+fail:
+  rc = cli_report_error(&err);
+done:
+  if (f) fclose(f);
+  session_release(&s);
+  return rc;
+}

@@ -1,0 +1,36 @@
+# common.sh: helpers sourced by the VNN-COMP scripts (not run on its own).
+# twinn_onnx_args ONNX fills the array NETARGS with twinn's network arguments and NETPATHS with
+# the model paths. ONNX is one path, or the harness's Python list literal
+# [('f', 'a.onnx'), ('g', 'b.onnx')] (single or double quotes, any spacing), parsed with bash
+# regexes only: no Python. Returns 1 with a message on stderr when the literal is malformed.
+
+TWINN_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TWINN_BIN="${TWINN_BIN:-$TWINN_REPO/build/twinn}"
+
+twinn_onnx_args() {
+  local spec="$1" rest pair_re name path
+  NETARGS=()
+  NETPATHS=()
+  # Trim surrounding whitespace.
+  spec="${spec#"${spec%%[![:space:]]*}"}"
+  spec="${spec%"${spec##*[![:space:]]}"}"
+  if [[ "$spec" != \[* ]]; then
+    NETARGS=("$spec")
+    NETPATHS=("$spec")
+    return 0
+  fi
+  pair_re="\\([[:space:]]*['\"]([^'\"]*)['\"][[:space:]]*,[[:space:]]*['\"]([^'\"]*)['\"][[:space:]]*\\)"
+  rest="$spec"
+  while [[ "$rest" =~ $pair_re ]]; do
+    name="${BASH_REMATCH[1]}"
+    path="${BASH_REMATCH[2]}"
+    rest="${rest#*"${BASH_REMATCH[0]}"}"
+    NETARGS+=(--network "$name=$path")
+    NETPATHS+=("$path")
+  done
+  if ((${#NETPATHS[@]} == 0)) || [[ "$spec" != *\] ]]; then
+    echo "twinn: cannot read the network list $spec (expected [('f', 'a.onnx'), ...])" >&2
+    return 1
+  fi
+  return 0
+}
