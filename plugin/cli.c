@@ -34,7 +34,7 @@ static const char usage_main[] =
     "  0  a verdict was printed (sat, unsat, unknown, timed-out); replay: valid\n"
     "  1  bad input: unreadable file, syntax or semantic error, unsupported construct\n"
     "  2  usage error (wrong options, missing or extra --network)\n"
-    "  3  out of memory or internal error\n"
+    "  3  internal error, or out of memory without --memory-limit\n"
     "  4  replay: the witness does not satisfy the property (`invalid: ...`)\n";
 
 static const char usage_verify[] =
@@ -49,8 +49,13 @@ static const char usage_verify[] =
     "                        without equal-to. A 1.0 query takes one, under any name.\n"
     "  --timeout S           answer within S seconds of wall time, parsing and loading\n"
     "                        included (hard: the process answers timed-out by S + 0.5 s)\n"
+    "  --memory-limit MB     cap memory at MB MiB beyond the startup footprint (address\n"
+    "                        space, setrlimit; no single allocation above MB MiB): running\n"
+    "                        out answers unknown with `memory limit reached` on stderr\n"
     "  --seed N              random seed of the counterexample search (default 1)\n"
     "  --threads N           worker threads (default: all cores)\n"
+    "  --engine E            default (bounds and branch and bound), or milp: an exact\n"
+    "                        mixed-integer encoding solved by GLPK, for small networks\n"
     "  --witness-format F    v2 (NAME TYPE [dims] then one value per line), v1\n"
     "                        ((X_0 v) ... (Y_0 v)), or auto: v1 for a 1.0 query, else v2\n"
     "  --quiet, -q           no progress line on stderr\n"
@@ -62,8 +67,8 @@ static const char usage_verify[] =
     "float32 values), else with %.17g. For unknown and timed-out, stderr gets one line\n"
     "with the reason. Errors: one line `twinn: PATH:LINE:COL: message` on stderr.\n"
     "\n"
-    "exit codes: 0 verdict printed, 1 bad input, 2 usage error, 3 out of memory or\n"
-    "internal error.\n";
+    "exit codes: 0 verdict printed, 1 bad input, 2 usage error, 3 internal error or out\n"
+    "of memory without --memory-limit.\n";
 
 static const char usage_replay[] =
     "usage: twinn replay QUERY.vnnlib --network NAME=MODEL.onnx ... --witness FILE\n"
@@ -180,6 +185,10 @@ static int parse_args(int argc, char **argv, int replay, cli_args *a) {
       if (!(val = option_value(argc, argv, &i, "--timeout")) || !parse_double(val, &a->timeout) ||
           a->timeout <= 0 || a->timeout > 1e7)
         return usage_error("--timeout needs a positive number of seconds%s", "");
+    } else if (!replay && is_option(arg, "--memory-limit")) {
+      if (!(val = option_value(argc, argv, &i, "--memory-limit")) ||
+          !parse_double(val, &a->memory_limit) || a->memory_limit < 1 || a->memory_limit > 1e9)
+        return usage_error("--memory-limit needs a number of MiB from 1 to 1e9%s", "");
     } else if (is_option(arg, "--seed")) {
       if (!(val = option_value(argc, argv, &i, "--seed")) || !parse_ulong(val, &a->seed))
         return usage_error("--seed needs a non-negative integer%s", "");
@@ -188,6 +197,15 @@ static int parse_args(int argc, char **argv, int replay, cli_args *a) {
       if (!(val = option_value(argc, argv, &i, "--threads")) || !parse_ulong(val, &t) || t > 1024)
         return usage_error("--threads needs an integer from 0 (all cores) to 1024%s", "");
       a->threads = (int)t;
+    } else if (!replay && is_option(arg, "--engine")) {
+      if (!(val = option_value(argc, argv, &i, "--engine")))
+        return usage_error("--engine needs default or milp%s", "");
+      if (strcmp(val, "milp") == 0)
+        a->engine_milp = 1;
+      else if (strcmp(val, "default") == 0)
+        a->engine_milp = 0;
+      else
+        return usage_error("--engine %s: expected default or milp", val);
     } else if (is_option(arg, "--witness-format")) {
       if (!(val = option_value(argc, argv, &i, "--witness-format")))
         return usage_error("--witness-format needs v1, v2 or auto%s", "");

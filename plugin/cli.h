@@ -28,8 +28,10 @@ typedef struct {
   const char *net_names[CLI_MAX_NETWORKS]; /* NULL when given without a name */
   const char *net_paths[CLI_MAX_NETWORKS];
   double timeout; /* seconds, 0 = none */
+  double memory_limit; /* MiB, 0 = none (verify only) */
   unsigned long seed;
   int threads; /* 0 = all cores */
+  int engine_milp; /* --engine milp: the exact MILP mode (plugin/milp.h) */
   int quiet, verbose;
   cli_witness_format witness_format;
   const char *witness_path; /* replay only */

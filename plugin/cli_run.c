@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "onnx_load.h"
 #include "twinn.h"
 #include "vnnlib.h"
+#include "milp.h"
 #include "witness.h"
 
 /* Set while a progress line is on stderr, so the deadline handler can clear it. */
@@ -62,6 +64,29 @@ static int arm_deadline(timer_t *timer, double seconds) {
     timer_delete(*timer);
     return -1;
   }
+  return 0;
+}
+
+/* --memory-limit: the address space may grow by `mib` MiB beyond what is mapped now (the
+ * executable, shared libraries, OpenBLAS's buffers and threads all exist before any input is
+ * read, and are not the input's doing), and no single allocation may exceed `mib` MiB, which
+ * refuses absurd sizes before they touch the address space. Libraries that allocate outside
+ * twinn_malloc (OpenBLAS, GLPK, zlib) meet the same rlimit. Returns 0 on success. */
+static int apply_memory_limit(double mib) {
+  size_t bytes = (size_t)(mib * 1048576.0);
+  unsigned long pages = 0;
+  long page = sysconf(_SC_PAGESIZE);
+  struct rlimit rl;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f) {
+    if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+    fclose(f);
+  }
+  if (getrlimit(RLIMIT_AS, &rl) != 0) return -1;
+  rl.rlim_cur = (rlim_t)pages * (rlim_t)(page > 0 ? page : 4096) + (rlim_t)bytes;
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_AS, &rl) != 0) return -1;
+  twinn_alloc_set_limit(bytes);
   return 0;
 }
 
@@ -320,6 +345,11 @@ int cli_run_verify(const cli_args *a) {
     }
     armed = 1;
   }
+  if (a->memory_limit > 0 && apply_memory_limit(a->memory_limit) != 0) {
+    fprintf(stderr, "twinn: cannot set the --memory-limit: %s\n", strerror(errno));
+    if (armed) timer_delete(timer);
+    return CLI_EXIT_INTERNAL;
+  }
   if ((st = session_load(&s, a, &err)) != TWINN_OK) goto fail;
   twinn_options_init(&opt);
   opt.seed = a->seed;
@@ -342,7 +372,9 @@ int cli_run_verify(const cli_args *a) {
   if (a->verbose)
     fprintf(stderr, "twinn: verifying (seed %lu, threads %d, timeout %g s)\n", opt.seed,
             opt.threads, opt.timeout);
-  if ((st = twinn_verify(&s.pb, &opt, &res, &err)) != TWINN_OK) {
+  st = a->engine_milp ? twinn_milp_verify(&s.pb, &opt, &res, &err)
+                      : twinn_verify(&s.pb, &opt, &res, &err);
+  if (st != TWINN_OK) {
     clear_progress();
     if (st != TWINN_ERR_UNSUPPORTED) goto fail;
     /* A construct the engine cannot decide (a nonlinear assert): the spec allows unknown. */
@@ -367,6 +399,9 @@ int cli_run_verify(const cli_args *a) {
   } else {
     printf("%s\n", twinn_verdict_name(res.verdict));
   }
+  /* An unsat decided without a search (an empty input set) says why. */
+  if (res.verdict == TWINN_VERDICT_UNSAT && res.reason[0])
+    fprintf(stderr, "twinn: unsat: %s\n", res.reason);
   if (res.verdict == TWINN_VERDICT_UNKNOWN || res.verdict == TWINN_VERDICT_TIMEOUT) {
     fprintf(stderr, "twinn: %s: %s\n", twinn_verdict_name(res.verdict),
             res.reason[0] ? res.reason : "no reason given");
@@ -382,6 +417,16 @@ done:
 fail:
   if (armed) timer_delete(timer);
   clear_progress();
+  if (st == TWINN_ERR_NOMEM && a->memory_limit > 0) {
+    /* Exhaustion under a limit the user chose is a resource answer, like timed-out. */
+    twinn_error_format(&err, buf, sizeof buf);
+    printf("unknown\n");
+    fprintf(stderr, "twinn: unknown: memory limit reached (%s)\n", buf);
+    rc = fflush(stdout) == 0 ? CLI_EXIT_VERDICT : CLI_EXIT_INTERNAL;
+    if (have_result) twinn_result_release(&res);
+    session_release(&s);
+    return rc;
+  }
   fflush(stdout);
   rc = cli_report_error(&err);
   if (have_result) twinn_result_release(&res);
