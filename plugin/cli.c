@@ -19,6 +19,7 @@
 static const char usage_main[] =
     "usage: twinn verify QUERY.vnnlib --network NAME=MODEL.onnx ... [options]\n"
     "       twinn replay QUERY.vnnlib --network NAME=MODEL.onnx ... --witness FILE\n"
+    "       twinn bound [REGION.vnnlib] --network f=F.onnx --network g=G.onnx [options]\n"
     "       twinn supports --vnnlib-versions | --onnx-opset-versions | --onnx-operators |\n"
     "                      --onnx-element-types | --multiple-network-theories ...\n"
     "       twinn --version | --help\n"
@@ -58,6 +59,9 @@ static const char usage_verify[] =
     "                        mixed-integer encoding solved by GLPK, for small networks\n"
     "  --witness-format F    v2 (NAME TYPE [dims] then one value per line), v1\n"
     "                        ((X_0 v) ... (Y_0 v)), or auto: v1 for a 1.0 query, else v2\n"
+    "  --report FILE.json    also write a JSON report: verdict, witness, bound reached,\n"
+    "                        branches, seconds per phase, seed, version\n"
+    "                        (specs/report-schema.md)\n"
     "  --quiet, -q           no progress line on stderr\n"
     "  --verbose, -v         phase summaries on stderr\n"
     "\n"
@@ -217,6 +221,10 @@ static int parse_args(int argc, char **argv, int replay, cli_args *a) {
         a->witness_format = CLI_WITNESS_AUTO;
       else
         return usage_error("--witness-format %s: expected v1, v2 or auto", val);
+    } else if (!replay && is_option(arg, "--report")) {
+      if (!(val = option_value(argc, argv, &i, "--report")))
+        return usage_error("--report needs a file%s", "");
+      a->report_path = val;
     } else if (replay && is_option(arg, "--witness")) {
       if (!(val = option_value(argc, argv, &i, "--witness")))
         return usage_error("--witness needs a file%s", "");
@@ -304,6 +312,7 @@ int main(int argc, char **argv) {
     return CLI_EXIT_VERDICT;
   }
   if (strcmp(argv[1], "supports") == 0) return run_supports(argc - 1, argv + 1);
+  if (strcmp(argv[1], "bound") == 0) return cli_run_bound(argc - 1, argv + 1);
   if (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "replay") != 0)
     return usage_error("unknown command %s", argv[1]);
   replay = strcmp(argv[1], "replay") == 0;

@@ -35,6 +35,7 @@ typedef struct {
   int quiet, verbose;
   cli_witness_format witness_format;
   const char *witness_path; /* replay only */
+  const char *report_path;  /* verify --report: JSON report (specs/report-schema.md) */
   double start;             /* monotonic clock at process start */
 } cli_args;
 
@@ -47,5 +48,7 @@ int cli_exit_code(twinn_status st);
 
 int cli_run_verify(const cli_args *args);
 int cli_run_replay(const cli_args *args);
+/* `twinn bound` (cli_bound.c): parses its own options; argv[0] is "bound". */
+int cli_run_bound(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "onnx_load.h"
+#include "report.h"
 #include "twinn.h"
 #include "vnnlib.h"
 #include "milp.h"
@@ -22,6 +23,8 @@
 
 /* Set while a progress line is on stderr, so the deadline handler can clear it. */
 static volatile sig_atomic_t progress_on_screen;
+/* Set when print_sat printed unknown instead of sat (the witness did not re-check). */
+static int sat_demoted;
 
 static void write_all(int fd, const char *s, size_t n) {
   while (n > 0) {
@@ -93,11 +96,13 @@ static int apply_memory_limit(double mib) {
 typedef struct {
   int enabled;
   double last;
+  double bound; /* the engine's last reported bound, for --report (NaN: none) */
 } progress_state;
 
 /* One status line on stderr, redrawn at most 4 times a second once a run passes 1 s. */
 static void on_progress(void *ctx, const twinn_progress *p) {
   progress_state *ps = ctx;
+  ps->bound = p->bound;
   if (!ps->enabled || p->elapsed < 1.0 || p->elapsed - ps->last < 0.25) return;
   ps->last = p->elapsed;
   if (isnan(p->bound))
@@ -124,6 +129,7 @@ typedef struct {
   size_t n_nets;
   twinn_problem pb;
   int bound;
+  double t_parse, t_load; /* seconds, for --report */
 } session;
 
 static void session_release(session *s) {
@@ -141,6 +147,7 @@ static twinn_status session_load(session *s, const cli_args *a, twinn_error *err
   size_t i;
   double t0 = cli_now();
   if ((st = twinn_vnnlib_parse_file(a->query, &s->prop, err)) != TWINN_OK) return st;
+  s->t_parse = cli_now() - t0;
   if (a->verbose)
     fprintf(stderr, "twinn: parsed %s in %.3f s: %zu networks, %zu variables, %zu constraints\n",
             a->query, cli_now() - t0, s->prop->n_nets, s->prop->n_vars, s->prop->n_lins);
@@ -148,6 +155,7 @@ static twinn_status session_load(session *s, const cli_args *a, twinn_error *err
     t0 = cli_now();
     if ((st = twinn_onnx_load_file(a->net_paths[i], &s->nets[i], err)) != TWINN_OK) return st;
     s->n_nets++;
+    s->t_load += cli_now() - t0;
     if (a->verbose)
       fprintf(stderr, "twinn: loaded %s in %.3f s: %zu inputs, %zu outputs, %zu layers\n",
               a->net_paths[i], cli_now() - t0, s->nets[i]->n_in, s->nets[i]->n_out,
@@ -311,6 +319,7 @@ static twinn_status print_sat(const cli_args *a, const session *s, const double 
   }
   if ((st = check_witness(s, in, &why, err)) != TWINN_OK) goto fail;
   if (why) {
+    sat_demoted = 1;
     printf("unknown\n");
     fprintf(stderr,
             "twinn: unknown: a counterexample was found but its printed witness does "
@@ -325,12 +334,63 @@ fail:
   return st;
 }
 
+/* --report: writes the JSON report of this run (report.h). verdict NULL means "error" with
+ * err's message; a failure to write it is reported on stderr and turns rc into an error. */
+static int emit_report(const cli_args *a, const session *s, const char *verdict,
+                       const char *reason, const twinn_result *res, const progress_state *ps,
+                       double t_verify, const twinn_error *err, int rc) {
+  twinn_report_verify r;
+  twinn_error werr;
+  char why[1200];
+  FILE *out;
+  if (!a->report_path) return rc;
+  memset(&r, 0, sizeof r);
+  if (!verdict) {
+    twinn_error_format(err, why, sizeof why);
+    verdict = "error";
+    reason = why;
+  }
+  r.query = a->query;
+  r.n_nets = a->n_nets;
+  r.net_names = a->net_names;
+  r.net_paths = a->net_paths;
+  r.verdict = verdict;
+  r.reason = reason && reason[0] ? reason : NULL;
+  r.prop = s->prop;
+  r.witness = res && strcmp(verdict, "sat") == 0 ? res->witness : NULL;
+  r.bound = ps->bound;
+  r.branches = res ? res->branches : 0;
+  r.open = res ? res->open : 0;
+  r.t_parse = s->t_parse;
+  r.t_load = s->t_load;
+  r.t_verify = t_verify;
+  r.t_total = cli_now() - a->start;
+  r.seed = a->seed;
+  r.timeout = a->timeout;
+  r.threads = a->threads;
+  twinn_error_clear(&werr);
+  if (!(out = fopen(a->report_path, "w"))) {
+    twinn_error_set(&werr, TWINN_ERR_IO, a->report_path, 0, 0, "cannot create: %s",
+                    strerror(errno));
+    return cli_report_error(&werr);
+  }
+  if (twinn_report_write_verify(out, &r, &werr) != TWINN_OK || fclose(out) != 0) {
+    if (werr.status == TWINN_OK)
+      twinn_error_set(&werr, TWINN_ERR_IO, a->report_path, 0, 0, "cannot write the report");
+    return cli_report_error(&werr);
+  }
+  return rc;
+}
+
 int cli_run_verify(const cli_args *a) {
   session s;
   twinn_error err;
   twinn_options opt;
   twinn_result res;
-  progress_state ps;
+  progress_state ps = {0, 0, NAN};
+  const char *rep_verdict = NULL; /* for --report */
+  const char *rep_reason = NULL;
+  double t_verify = 0;
   timer_t timer;
   char buf[1200];
   int armed = 0, rc = CLI_EXIT_VERDICT, have_result = 0;
@@ -366,14 +426,18 @@ int cli_run_verify(const cli_args *a) {
       armed = 0;
       printf("timed-out\n");
       fprintf(stderr, "twinn: timed out while reading the query and networks\n");
+      rep_verdict = "timed-out";
+      rep_reason = "timed out while reading the query and networks";
       goto done;
     }
   }
   if (a->verbose)
     fprintf(stderr, "twinn: verifying (seed %lu, threads %d, timeout %g s)\n", opt.seed,
             opt.threads, opt.timeout);
+  t_verify = cli_now();
   st = a->engine_milp ? twinn_milp_verify(&s.pb, &opt, &res, &err)
                       : twinn_verify(&s.pb, &opt, &res, &err);
+  t_verify = cli_now() - t_verify;
   if (st != TWINN_OK) {
     clear_progress();
     if (st != TWINN_ERR_UNSUPPORTED) goto fail;
@@ -383,6 +447,8 @@ int cli_run_verify(const cli_args *a) {
     twinn_error_format(&err, buf, sizeof buf);
     printf("unknown\n");
     fprintf(stderr, "twinn: unknown: %s\n", buf);
+    rep_verdict = "unknown";
+    rep_reason = buf;
     goto done;
   }
   have_result = 1;
@@ -406,11 +472,15 @@ int cli_run_verify(const cli_args *a) {
     fprintf(stderr, "twinn: %s: %s\n", twinn_verdict_name(res.verdict),
             res.reason[0] ? res.reason : "no reason given");
   }
+  rep_verdict = sat_demoted ? "unknown" : twinn_verdict_name(res.verdict);
+  rep_reason = sat_demoted ? "the witness found does not re-check" : res.reason;
   if (a->verbose)
     fprintf(stderr, "twinn: %s after %.3f s, %lu branches, %lu open\n",
             twinn_verdict_name(res.verdict), cli_now() - a->start, res.branches, res.open);
 done:
   if (fflush(stdout) != 0) rc = CLI_EXIT_INTERNAL;
+  rc = emit_report(a, &s, rep_verdict, rep_reason, have_result ? &res : NULL, &ps, t_verify,
+                   &err, rc);
   if (have_result) twinn_result_release(&res);
   session_release(&s);
   return rc;
@@ -423,12 +493,14 @@ fail:
     printf("unknown\n");
     fprintf(stderr, "twinn: unknown: memory limit reached (%s)\n", buf);
     rc = fflush(stdout) == 0 ? CLI_EXIT_VERDICT : CLI_EXIT_INTERNAL;
+    rc = emit_report(a, &s, "unknown", buf, have_result ? &res : NULL, &ps, t_verify, &err, rc);
     if (have_result) twinn_result_release(&res);
     session_release(&s);
     return rc;
   }
   fflush(stdout);
   rc = cli_report_error(&err);
+  rc = emit_report(a, &s, NULL, NULL, have_result ? &res : NULL, &ps, t_verify, &err, rc);
   if (have_result) twinn_result_release(&res);
   session_release(&s);
   return rc;

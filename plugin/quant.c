@@ -1,0 +1,738 @@
+/* quant.c: branch and bound that maximises one objective h over an input box (quant.h).
+ * Upper bounds come only from twinn_sym_bound_lin over sub-boxes (sound under rounding); a box
+ * whose bound cannot exceed the best attained value is dropped, so upper = max(lower, largest
+ * queued bound) always covers the true maximum. Lower bounds come only from concrete points
+ * inside the box, certified by interval propagation over the degenerate box {x} (outward
+ * rounding), so the exact objective at the reported point is >= lower. Never prints. */
+#include "quant.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "attack.h"
+#include "clock.h"
+#include "interval.h"
+#include "symbolic.h"
+
+void twinn_quant_options_init(twinn_quant_options *opt) {
+  memset(opt, 0, sizeof *opt);
+  opt->gap = 1e-3;
+  opt->abs_gap = 1e-9;
+  opt->seed = 1;
+}
+
+/* What is maximised. ABS: |g_i - f_i|. MDIFF: s * (m_g - m_f). MNEG: -m_w (w = 0 f, 1 g). */
+typedef enum { OBJ_ABS = 0, OBJ_MDIFF, OBJ_MNEG } obj_kind;
+
+typedef struct {
+  obj_kind kind;
+  size_t i;   /* ABS: the output */
+  double s;   /* MDIFF: +1 or -1 */
+  int which;  /* MNEG: 0 f, 1 g */
+} objective;
+
+/* A queued box: lo then hi in one allocation. */
+typedef struct {
+  double u;   /* proved upper bound of h over the box */
+  size_t dim; /* the dimension to bisect next */
+  double *box;
+} qbox;
+
+typedef struct {
+  const twinn_net *f, *g;
+  const twinn_quant_options *opt;
+  size_t n_in, n_out, cls;
+  double dir; /* +1 argmax, -1 argmin */
+  twinn_sym *sym;
+  twinn_ibounds bf, bg;
+  double *cf, *cg, *yf, *yg;   /* n_out */
+  double *x, *grad, *coef;     /* n_in */
+  double *fwd;                 /* every point of one forward pass (largest network) */
+  double *v1, *v2;             /* max width */
+  double *root_lo, *root_hi;   /* the whole box */
+  uint64_t rng;
+  double t0, deadline, last_progress;
+  unsigned long branches;      /* all targets */
+  const char *target;
+  /* Best attained point of the current objective. */
+  double best_lo, best_val;
+  double *best_pt;
+  /* Top-1 disagreement seen at some evaluated point. */
+  int disagree;
+  double *dis_pt;
+  size_t dis_f, dis_g;
+} qws;
+
+static size_t fwd_size(const twinn_net *n) {
+  size_t k, t = 0;
+  for (k = 0; k <= n->n_layers; k++) t += twinn_net_width_at(n, k);
+  return t;
+}
+
+static void ws_release(qws *w) {
+  twinn_sym_free(w->sym);
+  twinn_ibounds_release(&w->bf);
+  twinn_ibounds_release(&w->bg);
+  twinn_free(w->cf);
+  twinn_free(w->cg);
+  twinn_free(w->yf);
+  twinn_free(w->yg);
+  twinn_free(w->x);
+  twinn_free(w->grad);
+  twinn_free(w->coef);
+  twinn_free(w->fwd);
+  twinn_free(w->v1);
+  twinn_free(w->v2);
+  twinn_free(w->root_lo);
+  twinn_free(w->root_hi);
+  twinn_free(w->best_pt);
+  twinn_free(w->dis_pt);
+}
+
+static twinn_status ws_init(qws *w, const twinn_net *f, const twinn_net *g, const double *lo,
+                            const double *hi, const twinn_quant_options *opt, twinn_error *err) {
+  size_t i, mw, fs;
+  twinn_status st;
+  memset(w, 0, sizeof *w);
+  if ((st = twinn_sym_supported(f, g, err)) != TWINN_OK) return st;
+  for (i = 0; i < f->n_in; i++)
+    if (!isfinite(lo[i]) || !isfinite(hi[i]) || lo[i] > hi[i])
+      return twinn_error_set(err, TWINN_ERR_SEMANTIC, NULL, 0, 0,
+                             "input %zu: the region [%g, %g] is empty or unbounded", i, lo[i],
+                             hi[i]);
+  w->f = f;
+  w->g = g;
+  w->opt = opt;
+  w->n_in = f->n_in;
+  w->n_out = f->n_out;
+  w->dir = 1.0;
+  w->rng = (uint64_t)opt->seed * 0x9E3779B97F4A7C15ull + 1;
+  w->t0 = twinn_clock_now();
+  w->deadline = opt->timeout > 0 ? w->t0 + opt->timeout : 0;
+  mw = twinn_net_max_width(f);
+  if (twinn_net_max_width(g) > mw) mw = twinn_net_max_width(g);
+  fs = fwd_size(f) > fwd_size(g) ? fwd_size(f) : fwd_size(g);
+  w->sym = twinn_sym_new(f, g);
+  w->cf = twinn_calloc(w->n_out, sizeof(double));
+  w->cg = twinn_calloc(w->n_out, sizeof(double));
+  w->yf = twinn_calloc(w->n_out, sizeof(double));
+  w->yg = twinn_calloc(w->n_out, sizeof(double));
+  w->x = twinn_calloc(w->n_in, sizeof(double));
+  w->grad = twinn_calloc(w->n_in, sizeof(double));
+  w->coef = twinn_calloc(w->n_in, sizeof(double));
+  w->fwd = twinn_calloc(fs, sizeof(double));
+  w->v1 = twinn_calloc(mw, sizeof(double));
+  w->v2 = twinn_calloc(mw, sizeof(double));
+  w->root_lo = twinn_mallocarray(w->n_in, sizeof(double));
+  w->root_hi = twinn_mallocarray(w->n_in, sizeof(double));
+  w->best_pt = twinn_calloc(w->n_in, sizeof(double));
+  w->dis_pt = twinn_calloc(w->n_in, sizeof(double));
+  if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef ||
+      !w->fwd || !w->v1 || !w->v2 || !w->root_lo || !w->root_hi || !w->best_pt || !w->dis_pt ||
+      twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
+    ws_release(w);
+    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
+  }
+  memcpy(w->root_lo, lo, w->n_in * sizeof(double));
+  memcpy(w->root_hi, hi, w->n_in * sizeof(double));
+  return TWINN_OK;
+}
+
+static void report_progress(qws *w, double lower, double upper) {
+  twinn_quant_progress p;
+  double now;
+  if (!w->opt->progress) return;
+  now = twinn_clock_now();
+  if (now - w->last_progress < 0.25) return;
+  w->last_progress = now;
+  p.elapsed = now - w->t0;
+  p.branches = w->branches;
+  p.target = w->target;
+  p.lower = lower;
+  p.upper = upper;
+  w->opt->progress(w->opt->progress_ctx, &p);
+}
+
+/* ---- concrete evaluation ---------------------------------------------------------------- */
+
+/* Enclosure [*lo, *hi] of the margin m of one network from enclosures of its outputs. */
+static void margin_enclosure(const qws *w, const double *ylo, const double *yhi, double *lo,
+                             double *hi) {
+  size_t j, c = w->cls;
+  double vc_lo = w->dir > 0 ? ylo[c] : -yhi[c], vc_hi = w->dir > 0 ? yhi[c] : -ylo[c];
+  double max_hi = -INFINITY, max_lo = -INFINITY;
+  for (j = 0; j < w->n_out; j++) {
+    double vlo = w->dir > 0 ? ylo[j] : -yhi[j], vhi = w->dir > 0 ? yhi[j] : -ylo[j];
+    if (j == c) continue;
+    if (vhi > max_hi) max_hi = vhi;
+    if (vlo > max_lo) max_lo = vlo;
+  }
+  *lo = twinn_round_down(vc_lo - max_hi);
+  *hi = twinn_round_up(vc_hi - max_lo);
+}
+
+/* The class decided from outputs y (argmax of dir * y; ties to the smallest index). */
+static size_t decide(const qws *w, const double *y) {
+  size_t j, best = 0;
+  for (j = 1; j < w->n_out; j++)
+    if (w->dir * y[j] > w->dir * y[best]) best = j;
+  return best;
+}
+
+/* The class certainly decided by outputs in [ylo, yhi], or SIZE_MAX if not certain. */
+static size_t certain_class(const qws *w, const double *ylo, const double *yhi) {
+  size_t j, k;
+  for (j = 0; j < w->n_out; j++) {
+    double vj = w->dir > 0 ? ylo[j] : -yhi[j];
+    for (k = 0; k < w->n_out; k++) {
+      double vk = w->dir > 0 ? yhi[k] : -ylo[k];
+      if (k != j && !(vj > vk)) break;
+    }
+    if (k == w->n_out) return j;
+  }
+  return SIZE_MAX;
+}
+
+/* The double value of objective o from w->yf, w->yg (already evaluated at the point). */
+static double double_value(const qws *w, const objective *o) {
+  const double *ys[2] = {w->yf, w->yg};
+  double m[2];
+  int k;
+  if (o->kind == OBJ_ABS) return fabs(w->yg[o->i] - w->yf[o->i]);
+  for (k = 0; k < 2; k++) {
+    double mx = -INFINITY;
+    for (size_t j = 0; j < w->n_out; j++)
+      if (j != w->cls && w->dir * ys[k][j] > mx) mx = w->dir * ys[k][j];
+    m[k] = w->dir * ys[k][w->cls] - mx;
+  }
+  return o->kind == OBJ_MDIFF ? o->s * (m[1] - m[0]) : -m[o->which];
+}
+
+/* A certified lower bound of the exact objective at x, from interval enclosures of f(x) and
+ * g(x) over the degenerate box {x}. Also records a certain top-1 disagreement at x. */
+static double certified_value(qws *w, const objective *o, const double *x) {
+  const double *flo, *fhi, *glo, *ghi;
+  size_t L = w->f->n_layers, cf_cls, cg_cls;
+  double mflo, mfhi, mglo, mghi;
+  twinn_interval_propagate(w->f, x, x, &w->bf);
+  twinn_interval_propagate(w->g, x, x, &w->bg);
+  flo = w->bf.lo + w->bf.off[L];
+  fhi = w->bf.hi + w->bf.off[L];
+  glo = w->bg.lo + w->bg.off[L];
+  ghi = w->bg.hi + w->bg.off[L];
+  if (o->kind == OBJ_ABS) {
+    double dlo = twinn_round_down(glo[o->i] - fhi[o->i]);
+    double dhi = twinn_round_up(ghi[o->i] - flo[o->i]);
+    return fmax(0.0, fmax(dlo, -dhi));
+  }
+  cf_cls = certain_class(w, flo, fhi);
+  cg_cls = certain_class(w, glo, ghi);
+  if (!w->disagree && cf_cls != SIZE_MAX && cg_cls != SIZE_MAX && cf_cls != cg_cls) {
+    w->disagree = 1;
+    w->dis_f = cf_cls;
+    w->dis_g = cg_cls;
+    memcpy(w->dis_pt, x, w->n_in * sizeof(double));
+  }
+  margin_enclosure(w, flo, fhi, &mflo, &mfhi);
+  margin_enclosure(w, glo, ghi, &mglo, &mghi);
+  if (o->kind == OBJ_MDIFF)
+    return o->s > 0 ? twinn_round_down(mglo - mfhi) : twinn_round_down(mflo - mghi);
+  return o->which ? -mghi : -mfhi;
+}
+
+/* Evaluates x in double (twinn_net_eval); certifies and keeps it when it may beat the best
+ * attained value (or may show a top-1 disagreement). *val is the double value. */
+static twinn_status try_point(qws *w, const objective *o, const double *x, double *val) {
+  double cert;
+  twinn_status st;
+  if ((st = twinn_net_eval(w->f, x, w->yf)) != TWINN_OK) return st;
+  if ((st = twinn_net_eval(w->g, x, w->yg)) != TWINN_OK) return st;
+  *val = double_value(w, o);
+  if (*val <= w->best_lo && (o->kind == OBJ_ABS || w->disagree || decide(w, w->yf) == decide(w, w->yg)))
+    return TWINN_OK;
+  cert = certified_value(w, o, x);
+  if (cert > w->best_lo) {
+    w->best_lo = cert;
+    w->best_val = *val;
+    memcpy(w->best_pt, x, w->n_in * sizeof(double));
+  }
+  return TWINN_OK;
+}
+
+/* grad += J^T c for network net at x (reverse pass over one stored forward pass). */
+static void net_vjp(qws *w, const twinn_net *net, const double *x, const double *c,
+                    double *grad) {
+  size_t k, j, t, off = 0, n_layers = net->n_layers;
+  double *cur = w->v1, *nxt = w->v2, *tmp;
+  memcpy(w->fwd, x, net->n_in * sizeof(double));
+  for (k = 0; k < n_layers; k++) {
+    const twinn_layer *ly = &net->layers[k];
+    double *in = w->fwd + off, *out = in + ly->n_in;
+    if (ly->kind == TWINN_LAYER_AFFINE) {
+      for (j = 0; j < ly->n_out; j++) {
+        double s = ly->b[j];
+        const double *row = ly->w + j * ly->n_in;
+        for (t = 0; t < ly->n_in; t++) s += row[t] * in[t];
+        out[j] = s;
+      }
+    } else {
+      for (j = 0; j < ly->n_out; j++) out[j] = in[j] > 0 ? in[j] : 0.0;
+    }
+    off += ly->n_in;
+  }
+  memcpy(cur, c, net->n_out * sizeof(double));
+  for (k = n_layers; k-- > 0;) {
+    const twinn_layer *ly = &net->layers[k];
+    const double *in;
+    off -= ly->n_in;
+    in = w->fwd + off;
+    if (ly->kind == TWINN_LAYER_AFFINE) {
+      for (t = 0; t < ly->n_in; t++) nxt[t] = 0.0;
+      for (j = 0; j < ly->n_out; j++) {
+        const double *row = ly->w + j * ly->n_in;
+        if (cur[j] != 0.0)
+          for (t = 0; t < ly->n_in; t++) nxt[t] += row[t] * cur[j];
+      }
+    } else {
+      for (j = 0; j < ly->n_out; j++) nxt[j] = in[j] > 0 ? cur[j] : 0.0;
+    }
+    tmp = cur;
+    cur = nxt;
+    nxt = tmp;
+  }
+  for (t = 0; t < net->n_in; t++) grad[t] += cur[t];
+}
+
+/* The gradient of the objective's active linear piece at x (w->yf, w->yg hold f(x), g(x)). */
+static void objective_grad(qws *w, const objective *o, const double *x) {
+  size_t j;
+  memset(w->cf, 0, w->n_out * sizeof(double));
+  memset(w->cg, 0, w->n_out * sizeof(double));
+  memset(w->grad, 0, w->n_in * sizeof(double));
+  if (o->kind == OBJ_ABS) {
+    double s = w->yg[o->i] >= w->yf[o->i] ? 1.0 : -1.0;
+    w->cg[o->i] = s;
+    w->cf[o->i] = -s;
+  } else {
+    size_t rf = SIZE_MAX, rg = SIZE_MAX; /* runner-ups of f and g */
+    for (j = 0; j < w->n_out; j++) {
+      if (j == w->cls) continue;
+      if (rf == SIZE_MAX || w->dir * w->yf[j] > w->dir * w->yf[rf]) rf = j;
+      if (rg == SIZE_MAX || w->dir * w->yg[j] > w->dir * w->yg[rg]) rg = j;
+    }
+    if (o->kind == OBJ_MDIFF) { /* s * ((v^g_c - v^g_rg) - (v^f_c - v^f_rf)) */
+      w->cg[w->cls] += o->s * w->dir;
+      w->cg[rg] -= o->s * w->dir;
+      w->cf[w->cls] -= o->s * w->dir;
+      w->cf[rf] += o->s * w->dir;
+    } else { /* v_r - v_c of network `which` */
+      double *c = o->which ? w->cg : w->cf;
+      size_t r = o->which ? rg : rf;
+      c[r] += w->dir;
+      c[w->cls] -= w->dir;
+    }
+  }
+  net_vjp(w, w->f, x, w->cf, w->grad);
+  net_vjp(w, w->g, x, w->cg, w->grad);
+}
+
+/* Signed-gradient ascent from x (overwritten) inside [lo, hi]: steps shrinking from a quarter
+ * of the box to about 1 % of it; every iterate is offered to try_point. */
+static twinn_status ascend(qws *w, const objective *o, const double *lo, const double *hi,
+                           double *x, unsigned steps) {
+  unsigned s;
+  size_t t;
+  double val;
+  twinn_status st;
+  for (s = 0; s < steps; s++) {
+    double eta = 0.25 * pow(0.04, (double)s / (double)(steps > 1 ? steps - 1 : 1));
+    if ((st = try_point(w, o, x, &val)) != TWINN_OK) return st;
+    objective_grad(w, o, x);
+    for (t = 0; t < w->n_in; t++) {
+      double step = eta * (hi[t] - lo[t]);
+      if (w->grad[t] > 0)
+        x[t] = fmin(hi[t], x[t] + step);
+      else if (w->grad[t] < 0)
+        x[t] = fmax(lo[t], x[t] - step);
+    }
+  }
+  return try_point(w, o, x, &val);
+}
+
+/* ---- proved bounds ------------------------------------------------------------------- */
+
+/* Upper bound of o over [lo, hi] and the dimension to bisect (largest share of the bound's
+ * slack per twinn_sym_input_coef; the widest relative side when the coefficients are all 0). */
+static twinn_status box_upper(qws *w, const objective *o, const double *lo, const double *hi,
+                              double *u, size_t *dim, twinn_error *err) {
+  size_t j, t, best_t = 0;
+  double l, h, best = -INFINITY, bc = -1;
+  int have = 0;
+  twinn_status st;
+  w->branches++;
+  if ((st = twinn_sym_analyse(w->sym, lo, hi, err)) != TWINN_OK) return st;
+  for (j = 0; j < w->n_out; j++) {
+    memset(w->cf, 0, w->n_out * sizeof(double));
+    memset(w->cg, 0, w->n_out * sizeof(double));
+    if (o->kind == OBJ_ABS) {
+      if (j != o->i) continue;
+    } else if (j == w->cls) {
+      continue;
+    }
+    if (o->kind == OBJ_ABS) { /* both signs: h = max(g_i - f_i, f_i - g_i) */
+      for (int sgn = -1; sgn <= 1; sgn += 2) {
+        w->cg[j] = sgn;
+        w->cf[j] = -sgn;
+        if ((st = twinn_sym_bound_lin(w->sym, w->cf, w->cg, &l, &h, err)) != TWINN_OK) return st;
+        if (!have || h > best) {
+          best = h;
+          have = 1;
+          memcpy(w->coef, twinn_sym_input_coef(w->sym), w->n_in * sizeof(double));
+        }
+      }
+      continue;
+    }
+    if (o->kind == OBJ_MDIFF) { /* s * D_j */
+      w->cg[w->cls] = o->s * w->dir;
+      w->cg[j] = -o->s * w->dir;
+      w->cf[w->cls] = -o->s * w->dir;
+      w->cf[j] = o->s * w->dir;
+      st = twinn_sym_bound_lin(w->sym, w->cf, w->cg, &l, &h, err);
+    } else { /* v_j - v_c of one network */
+      double *c = o->which ? w->cg : w->cf;
+      c[j] = w->dir;
+      c[w->cls] = -w->dir;
+      st = twinn_sym_bound_lin(w->sym, w->cf, o->which ? w->cg : NULL, &l, &h, err);
+    }
+    if (st != TWINN_OK) return st;
+    if (!have || h > best) {
+      best = h;
+      have = 1;
+      memcpy(w->coef, twinn_sym_input_coef(w->sym), w->n_in * sizeof(double));
+    }
+  }
+  if (isnan(best)) best = INFINITY;
+  *u = best;
+  for (t = 0; t < w->n_in; t++)
+    if (w->coef[t] > bc && hi[t] > lo[t]) {
+      bc = w->coef[t];
+      best_t = t;
+    }
+  if (bc <= 0) {
+    bc = -1;
+    for (t = 0; t < w->n_in; t++) {
+      double r = w->root_hi[t] > w->root_lo[t]
+                     ? (hi[t] - lo[t]) / (w->root_hi[t] - w->root_lo[t]) : 0.0;
+      if (r > bc && hi[t] > lo[t]) {
+        bc = r;
+        best_t = t;
+      }
+    }
+  }
+  *dim = best_t;
+  return TWINN_OK;
+}
+
+/* ---- branch and bound -------------------------------------------------------------------- */
+
+typedef struct {
+  qbox *a;
+  size_t n, cap;
+} qheap;
+
+static void heap_release(qheap *h) {
+  size_t i;
+  for (i = 0; i < h->n; i++) twinn_free(h->a[i].box);
+  twinn_free(h->a);
+  memset(h, 0, sizeof *h);
+}
+
+/* Max-heap on u. Takes ownership of b.box (freed on failure). */
+static twinn_status heap_push(qheap *h, qbox b) {
+  size_t i;
+  if (h->n == h->cap) {
+    size_t cap = h->cap ? 2 * h->cap : 64;
+    qbox *a = twinn_realloc(h->a, cap, sizeof *a);
+    if (!a) {
+      twinn_free(b.box);
+      return TWINN_ERR_NOMEM;
+    }
+    h->a = a;
+    h->cap = cap;
+  }
+  i = h->n++;
+  while (i > 0 && h->a[(i - 1) / 2].u < b.u) {
+    h->a[i] = h->a[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  h->a[i] = b;
+  return TWINN_OK;
+}
+
+static qbox heap_pop(qheap *h) {
+  qbox top = h->a[0], last = h->a[--h->n];
+  size_t i = 0;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= h->n) break;
+    if (c + 1 < h->n && h->a[c + 1].u > h->a[c].u) c++;
+    if (!(h->a[c].u > last.u)) break;
+    h->a[i] = h->a[c];
+    i = c;
+  }
+  if (h->n > 0) h->a[i] = last;
+  return top;
+}
+
+static int gap_closed(const twinn_quant_options *opt, double lower, double upper) {
+  double d = upper - lower;
+  return d <= opt->abs_gap || d <= opt->gap * fabs(upper);
+}
+
+/* Bounds one child box: attains points at its centre (and ascends from there when the box
+ * may beat the best value), then queues it if its proved bound can. */
+static twinn_status child(qws *w, const objective *o, qheap *h, double *box, twinn_error *err) {
+  const double *lo = box, *hi = box + w->n_in;
+  qbox b;
+  double val;
+  size_t t;
+  twinn_status st;
+  for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
+  if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
+  if ((st = box_upper(w, o, lo, hi, &b.u, &b.dim, err)) != TWINN_OK) goto fail;
+  if (!(b.u > w->best_lo)) { /* cannot beat a value already attained: drop it */
+    twinn_free(box);
+    return TWINN_OK;
+  }
+  if ((st = ascend(w, o, lo, hi, w->x, 6)) != TWINN_OK) goto fail;
+  b.box = box;
+  if (heap_push(h, b) != TWINN_OK)
+    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
+  return TWINN_OK;
+fail:
+  twinn_free(box);
+  if (st == TWINN_ERR_NOMEM) twinn_error_set(err, st, NULL, 0, 0, "out of memory");
+  return st;
+}
+
+/* Maximises o over the root box until the gap closes, `deadline` passes (<= 0: none) or the
+ * queue is full. sign_stop: also stop once the sign of the maximum is known. */
+static twinn_status maximise(qws *w, const objective *o, double deadline, int sign_stop,
+                             twinn_quant_bound *out, twinn_error *err) {
+  qheap h = {NULL, 0, 0};
+  size_t n = w->n_in, t, max_open = w->opt->max_open;
+  unsigned long b0 = w->branches;
+  double t_start = twinn_clock_now(), upper;
+  unsigned r;
+  twinn_status st;
+  double *box = NULL;
+  memset(out, 0, sizeof *out);
+  if (!(out->point = twinn_mallocarray(n, sizeof(double))))
+    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  if (max_open == 0) max_open = (size_t)256 * 1024 * 1024 / (2 * n * sizeof(double) + 64);
+  w->best_lo = -INFINITY;
+  w->best_val = NAN;
+  /* Attained values first: the centre, then ascents from it and from random points. */
+  for (r = 0; r < 5; r++) {
+    if (r > 0 && deadline > 0 && twinn_clock_now() >= deadline) break;
+    for (t = 0; t < n; t++)
+      w->x[t] = r == 0 ? w->root_lo[t] + (w->root_hi[t] - w->root_lo[t]) / 2
+                       : w->root_lo[t] + (w->root_hi[t] - w->root_lo[t]) * twinn_rand_unit(&w->rng);
+    if ((st = ascend(w, o, w->root_lo, w->root_hi, w->x, 20)) != TWINN_OK) goto fail;
+  }
+  if (!(box = twinn_mallocarray(2 * n, sizeof(double)))) goto nomem;
+  memcpy(box, w->root_lo, n * sizeof(double));
+  memcpy(box + n, w->root_hi, n * sizeof(double));
+  {
+    qbox b;
+    if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, &b.dim, err)) != TWINN_OK) goto fail;
+    b.box = box;
+    box = NULL;
+    if (b.u > w->best_lo) {
+      if (heap_push(&h, b) != TWINN_OK) goto nomem;
+    } else {
+      twinn_free(b.box);
+    }
+  }
+  for (;;) {
+    qbox top;
+    double *left, *right, mid;
+    upper = h.n ? fmax(w->best_lo, h.a[0].u) : w->best_lo;
+    report_progress(w, w->best_lo, upper);
+    if (!h.n || gap_closed(w->opt, w->best_lo, upper)) {
+      out->closed = 1;
+      break;
+    }
+    if (sign_stop && (upper < 0 || w->best_lo > 0)) break;
+    if ((deadline > 0 && twinn_clock_now() >= deadline) || h.n + 2 > max_open) break;
+    top = heap_pop(&h);
+    if (!(top.u > w->best_lo)) { /* the best value rose since it was queued */
+      twinn_free(top.box);
+      continue;
+    }
+    t = top.dim;
+    mid = top.box[t] + (top.box[n + t] - top.box[t]) / 2;
+    left = top.box;
+    if (!(right = twinn_mallocarray(2 * n, sizeof(double)))) {
+      twinn_free(top.box);
+      goto nomem;
+    }
+    memcpy(right, left, 2 * n * sizeof(double));
+    left[n + t] = mid;
+    right[t] = mid;
+    if ((st = child(w, o, &h, left, err)) != TWINN_OK) {
+      twinn_free(right);
+      goto fail;
+    }
+    if ((st = child(w, o, &h, right, err)) != TWINN_OK) goto fail;
+  }
+  out->lower = w->best_lo;
+  out->value = w->best_val;
+  out->upper = upper;
+  memcpy(out->point, w->best_pt, n * sizeof(double));
+  out->branches = w->branches - b0;
+  out->seconds = twinn_clock_now() - t_start;
+  heap_release(&h);
+  return TWINN_OK;
+nomem:
+  st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
+fail:
+  twinn_free(box);
+  heap_release(&h);
+  twinn_free(out->point);
+  out->point = NULL;
+  return st;
+}
+
+/* The deadline of target k of n_targets: an equal share of what is left. */
+static double share_deadline(const qws *w, size_t k, size_t n_targets) {
+  double now = twinn_clock_now();
+  if (w->deadline <= 0) return 0;
+  return now + (w->deadline - now) / (double)(n_targets - k);
+}
+
+twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, const double *lo,
+                                     const double *hi, const twinn_quant_options *opt,
+                                     twinn_quant_diff *res, twinn_error *err) {
+  qws w;
+  size_t i;
+  char name[64];
+  twinn_status st;
+  memset(res, 0, sizeof *res);
+  if ((st = ws_init(&w, f, g, lo, hi, opt, err)) != TWINN_OK) return st;
+  res->n_in = w.n_in;
+  res->n_out = w.n_out;
+  if (!(res->out = twinn_calloc(w.n_out, sizeof *res->out))) {
+    st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    goto fail;
+  }
+  res->linf_lower = res->linf_upper = -INFINITY;
+  for (i = 0; i < w.n_out; i++) {
+    objective o = {OBJ_ABS, i, 0, 0};
+    snprintf(name, sizeof name, "output %zu", i);
+    w.target = name;
+    if ((st = maximise(&w, &o, share_deadline(&w, i, w.n_out), 0, &res->out[i], err)) != TWINN_OK)
+      goto fail;
+    if (!res->out[i].closed) res->timed_out = 1;
+    if (res->out[i].lower > res->linf_lower) {
+      res->linf_lower = res->out[i].lower;
+      res->linf_arg = i;
+    }
+    res->linf_upper = fmax(res->linf_upper, res->out[i].upper);
+  }
+  res->branches = w.branches;
+  res->seconds = twinn_clock_now() - w.t0;
+  ws_release(&w);
+  return TWINN_OK;
+fail:
+  ws_release(&w);
+  twinn_quant_diff_release(res);
+  return st;
+}
+
+void twinn_quant_diff_release(twinn_quant_diff *res) {
+  size_t i;
+  for (i = 0; res->out && i < res->n_out; i++) twinn_free(res->out[i].point);
+  twinn_free(res->out);
+  memset(res, 0, sizeof *res);
+}
+
+twinn_status twinn_quant_margin_bounds(const twinn_net *f, const twinn_net *g, const double *lo,
+                                       const double *hi, size_t cls, int argmin,
+                                       const twinn_quant_options *opt, twinn_quant_margin *res,
+                                       twinn_error *err) {
+  qws w;
+  twinn_status st;
+  size_t k;
+  static const char *const names[4] = {"f keeps the class", "g keeps the class", "margin max",
+                                       "margin min"};
+  const objective objs[4] = {
+      {OBJ_MNEG, 0, 0, 0}, {OBJ_MNEG, 0, 0, 1}, {OBJ_MDIFF, 0, 1.0, 0}, {OBJ_MDIFF, 0, -1.0, 0}};
+  twinn_quant_bound *outs[4];
+  memset(res, 0, sizeof *res);
+  if (f->n_out < 2 || cls >= f->n_out)
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0,
+                           "class %zu: the networks have %zu outputs", cls, f->n_out);
+  if ((st = ws_init(&w, f, g, lo, hi, opt, err)) != TWINN_OK) return st;
+  w.cls = cls;
+  w.dir = argmin ? -1.0 : 1.0;
+  res->n_in = w.n_in;
+  res->n_out = w.n_out;
+  res->cls = cls;
+  res->argmin = argmin != 0;
+  outs[0] = &res->fneg;
+  outs[1] = &res->gneg;
+  outs[2] = &res->dmax;
+  outs[3] = &res->dmin;
+  for (k = 0; k < 4; k++) {
+    w.target = names[k];
+    if ((st = maximise(&w, &objs[k], share_deadline(&w, k, 4), k < 2, outs[k], err)) != TWINN_OK)
+      goto fail;
+    if (!outs[k]->closed && !(k < 2 && (outs[k]->upper < 0 || outs[k]->lower > 0)))
+      res->timed_out = 1;
+  }
+  if (w.disagree) {
+    if (!(res->witness = twinn_mallocarray(w.n_in, sizeof(double)))) {
+      st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+      goto fail;
+    }
+    memcpy(res->witness, w.dis_pt, w.n_in * sizeof(double));
+    res->witness_f = w.dis_f;
+    res->witness_g = w.dis_g;
+    res->top1 = TWINN_TOP1_DISAGREE;
+  } else if (res->fneg.upper < 0 && res->gneg.upper < 0) {
+    res->top1 = TWINN_TOP1_AGREE;
+  }
+  res->branches = w.branches;
+  res->seconds = twinn_clock_now() - w.t0;
+  ws_release(&w);
+  return TWINN_OK;
+fail:
+  ws_release(&w);
+  twinn_quant_margin_release(res);
+  return st;
+}
+
+void twinn_quant_margin_release(twinn_quant_margin *res) {
+  twinn_free(res->dmax.point);
+  twinn_free(res->dmin.point);
+  twinn_free(res->fneg.point);
+  twinn_free(res->gneg.point);
+  twinn_free(res->witness);
+  memset(res, 0, sizeof *res);
+}
+
+size_t twinn_quant_decide(const twinn_net *net, const double *x, int argmin) {
+  double *y = twinn_mallocarray(net->n_out ? net->n_out : 1, sizeof *y);
+  size_t j, best = 0;
+  if (!y || twinn_net_eval(net, x, y) != TWINN_OK) {
+    twinn_free(y);
+    return SIZE_MAX;
+  }
+  for (j = 1; j < net->n_out; j++)
+    if (argmin ? y[j] < y[best] : y[j] > y[best]) best = j;
+  twinn_free(y);
+  return best;
+}

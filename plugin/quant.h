@@ -1,0 +1,102 @@
+/* quant.h: quantitative analysis of a twin pair (f, g) over an input box: certified intervals
+ * [lower, upper] on the largest output difference max |g_i(x) - f_i(x)| and on the change of a
+ * classifier's decision margin, by branch and bound over input bisection. Invariant of every
+ * twinn_quant_bound: `upper` is PROVED (symbolic bounds with rounding error terms) and `lower`
+ * is ATTAINED: the exact objective at `point` (a point of the box) is >= lower, certified by an
+ * outward-rounded enclosure at that point. Library code: never prints, never exits. */
+#ifndef TWINN_QUANT_H
+#define TWINN_QUANT_H
+
+#include "net.h"
+
+/* A snapshot for the progress callback (at most a few times per second). */
+typedef struct {
+  double elapsed;         /* seconds since the start of the call */
+  unsigned long branches; /* boxes analysed so far, all objectives */
+  const char *target;     /* what is being refined: "output 3", "margin max", ... */
+  double lower, upper;    /* the current interval of that target */
+} twinn_quant_progress;
+
+typedef struct {
+  double timeout; /* seconds of wall time for the whole call; <= 0 means none */
+  double gap;     /* stop refining a target when upper - lower <= gap * |upper| (default 1e-3) */
+  double abs_gap; /* ... or when upper - lower <= abs_gap (default 1e-9) */
+  unsigned long seed;
+  size_t max_open; /* most boxes queued at once per target (0 = from a 256 MB budget) */
+  void (*progress)(void *ctx, const twinn_quant_progress *p); /* may be NULL */
+  void *progress_ctx;
+} twinn_quant_options;
+
+void twinn_quant_options_init(twinn_quant_options *opt);
+
+/* The interval reached for one objective h (maximised over the box). */
+typedef struct {
+  double lower;  /* attained: h(point) >= lower exactly (real arithmetic) */
+  double value;  /* h(point) evaluated in double (twinn_net_eval) */
+  double upper;  /* proved: h(x) <= upper for every x in the box */
+  double *point; /* n_in entries inside the box, owned */
+  int closed;    /* 1 if the gap target was reached */
+  unsigned long branches;
+  double seconds;
+} twinn_quant_bound;
+
+/* Per output i: h = |g_i - f_i|. L-inf: max over i (lower/upper are the max of the lowers /
+ * uppers, which keeps both guarantees). */
+typedef struct {
+  size_t n_in, n_out;
+  twinn_quant_bound *out; /* n_out, owned */
+  double linf_lower, linf_upper;
+  size_t linf_arg;        /* the output whose lower is linf_lower */
+  unsigned long branches;
+  double seconds;
+  int timed_out;          /* the deadline stopped some refinement */
+} twinn_quant_diff;
+
+/* Bounds of |g_i - f_i| for every output over the box [lo, hi] (f->n_in entries, finite,
+ * lo <= hi). f and g must be isomorphic AFFINE/RELU chains (TWINN_ERR_UNSUPPORTED /
+ * TWINN_ERR_SEMANTIC otherwise). On success res is filled (release with
+ * twinn_quant_diff_release), also when the deadline stopped refinement. */
+twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, const double *lo,
+                                     const double *hi, const twinn_quant_options *opt,
+                                     twinn_quant_diff *res, twinn_error *err);
+void twinn_quant_diff_release(twinn_quant_diff *res);
+
+typedef enum {
+  TWINN_TOP1_UNKNOWN = 0, /* neither proved nor refuted in time */
+  TWINN_TOP1_AGREE,       /* proved: f and g both decide `cls` at every point of the box */
+  TWINN_TOP1_DISAGREE     /* refuted: at `witness` f and g certainly decide differently */
+} twinn_top1;
+
+/* Decision margins for class c: with decision values v = y (argmax) or v = -y (argmin),
+ * m(x) = v_c(x) - max_{j != c} v_j(x) (> 0 iff the network decides c at x). */
+typedef struct {
+  size_t n_in, n_out, cls;
+  int argmin;
+  twinn_quant_bound dmax; /* h = m_g - m_f */
+  twinn_quant_bound dmin; /* h = m_f - m_g: min of m_g - m_f is in [-dmin.upper, -dmin.lower] */
+  twinn_quant_bound fneg; /* h = -m_f: f keeps c on the box iff its max < 0 */
+  twinn_quant_bound gneg; /* h = -m_g */
+  twinn_top1 top1;
+  double *witness;        /* TOP1_DISAGREE: n_in entries, owned; else NULL */
+  size_t witness_f, witness_g; /* the classes f and g decide at the witness */
+  unsigned long branches;
+  double seconds;
+  int timed_out;
+} twinn_quant_margin;
+
+/* Margin bounds for class cls (< n_out, n_out >= 2) over the box; argmin selects v = -y.
+ * m_g - m_f is not linear (a difference of two maxima); it is bounded through the linear forms
+ * D_j = (v^g_c - v^g_j) - (v^f_c - v^f_j), j != c: if k attains m_f then m_g <= v^g_c - v^g_k
+ * gives m_g - m_f <= D_k <= max_j D_j; if k attains m_g then m_f <= v^f_c - v^f_k gives
+ * m_g - m_f >= D_k >= min_j D_j. Each D_j is bounded soundly by twinn_sym_bound_lin. */
+twinn_status twinn_quant_margin_bounds(const twinn_net *f, const twinn_net *g, const double *lo,
+                                       const double *hi, size_t cls, int argmin,
+                                       const twinn_quant_options *opt, twinn_quant_margin *res,
+                                       twinn_error *err);
+void twinn_quant_margin_release(twinn_quant_margin *res);
+
+/* The class network `net` decides at x (argmax, or argmin when argmin != 0); SIZE_MAX on
+ * out of memory. Ties go to the smallest index. */
+size_t twinn_quant_decide(const twinn_net *net, const double *x, int argmin);
+
+#endif

@@ -1,0 +1,439 @@
+/* test_quant.c: the quantitative engine (plugin/quant.c) on small random twin pairs: every
+ * upper end must dominate densely sampled values, every lower end must be attained at its
+ * reported point inside the box; margin bounds and top-1 verdicts are checked against samples
+ * too. Also: the JSON writer produces well-formed documents (checked by a strict validator
+ * here) with escaped strings, and the SVG writer well-formed markup. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "quant.h"
+#include "report.h"
+
+static uint64_t rng_state = 12345;
+
+static double urand(void) {
+  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return (double)(z >> 11) * 0x1.0p-53;
+}
+
+/* A random n_in -> h -> h -> n_out ReLU network; g = f with every weight perturbed by up to
+ * `delta` relative (like a quantized twin) when base is given. */
+static twinn_net *random_net(const twinn_net *base, size_t n_in, size_t h, size_t n_out,
+                             double delta) {
+  size_t widths[4] = {n_in, h, h, n_out}, k, i;
+  twinn_net *net = twinn_net_new(n_in);
+  assert_non_null(net);
+  for (k = 0; k < 3; k++) {
+    size_t n = widths[k + 1] * widths[k];
+    double *w = malloc(n * sizeof *w), *b = malloc(widths[k + 1] * sizeof *b);
+    double *tw = twinn_mallocarray(n, sizeof *tw), *tb = twinn_mallocarray(widths[k + 1], sizeof *tb);
+    assert_non_null(w);
+    assert_non_null(b);
+    assert_non_null(tw);
+    assert_non_null(tb);
+    for (i = 0; i < n; i++)
+      w[i] = base ? base->layers[2 * k].w[i] * (1 + delta * (2 * urand() - 1)) : 2 * urand() - 1;
+    for (i = 0; i < widths[k + 1]; i++)
+      b[i] = base ? base->layers[2 * k].b[i] * (1 + delta * (2 * urand() - 1)) : 0.5 * (2 * urand() - 1);
+    memcpy(tw, w, n * sizeof *w);
+    memcpy(tb, b, widths[k + 1] * sizeof *b);
+    free(w);
+    free(b);
+    assert_int_equal(twinn_net_push_affine(net, widths[k + 1], tw, tb, NULL), TWINN_OK);
+    if (k < 2) assert_int_equal(twinn_net_push_act(net, TWINN_LAYER_RELU, NULL), TWINN_OK);
+  }
+  return net;
+}
+
+static void sample_point(const double *lo, const double *hi, size_t n, size_t s, double *x) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    /* The first 2^n samples are the corners, the rest uniform. */
+    if (s < ((size_t)1 << n))
+      x[i] = (s >> i) & 1 ? hi[i] : lo[i];
+    else
+      x[i] = lo[i] + (hi[i] - lo[i]) * urand();
+  }
+}
+
+static double margin(const double *y, size_t n, size_t c, int argmin) {
+  double mx = -INFINITY, s = argmin ? -1 : 1;
+  size_t j;
+  for (j = 0; j < n; j++)
+    if (j != c && s * y[j] > mx) mx = s * y[j];
+  return s * y[c] - mx;
+}
+
+static void assert_in_box(const double *x, const double *lo, const double *hi, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    assert_true(x[i] >= lo[i]);
+    assert_true(x[i] <= hi[i]);
+  }
+}
+
+#define N_IN 3
+#define N_OUT 4
+#define N_SAMPLES 20000
+
+static void test_diff_bounds_random(void **state) {
+  int trial;
+  (void)state;
+  for (trial = 0; trial < 4; trial++) {
+    twinn_net *f = random_net(NULL, N_IN, 8, N_OUT, 0), *g = random_net(f, N_IN, 8, N_OUT, 0.05);
+    double lo[N_IN], hi[N_IN], x[N_IN], yf[N_OUT], yg[N_OUT], smax[N_OUT] = {0};
+    twinn_quant_options opt;
+    twinn_quant_diff r;
+    twinn_error err;
+    size_t i, s;
+    for (i = 0; i < N_IN; i++) {
+      lo[i] = 2 * urand() - 1;
+      hi[i] = lo[i] + 0.05 + urand();
+    }
+    twinn_quant_options_init(&opt);
+    opt.timeout = 0.5;
+    opt.seed = (unsigned long)trial;
+    twinn_error_clear(&err);
+    assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &r, &err), TWINN_OK);
+    assert_int_equal(r.n_out, N_OUT);
+    for (s = 0; s < N_SAMPLES; s++) {
+      sample_point(lo, hi, N_IN, s, x);
+      assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
+      assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
+      for (i = 0; i < N_OUT; i++) smax[i] = fmax(smax[i], fabs(yg[i] - yf[i]));
+    }
+    for (i = 0; i < N_OUT; i++) {
+      const twinn_quant_bound *b = &r.out[i];
+      /* Proved upper end: above every sampled value. */
+      assert_true(b->upper >= smax[i]);
+      assert_true(b->lower <= b->upper);
+      /* Attained lower end: the reported point is in the box and reaches it. */
+      assert_in_box(b->point, lo, hi, N_IN);
+      assert_int_equal(twinn_net_eval(f, b->point, yf), TWINN_OK);
+      assert_int_equal(twinn_net_eval(g, b->point, yg), TWINN_OK);
+      assert_true(fabs(yg[i] - yf[i]) >= b->lower - 1e-12 * (1 + fabs(b->lower)));
+      assert_true(fabs(fabs(yg[i] - yf[i]) - b->value) <= 1e-12 * (1 + b->value));
+      assert_true(r.linf_upper >= b->upper && r.linf_lower >= b->lower);
+    }
+    twinn_quant_diff_release(&r);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+}
+
+static void test_diff_identical_closes(void **state) {
+  /* g == f: the difference is 0 everywhere and the interval must close at [0, ~0]. */
+  twinn_net *f = random_net(NULL, N_IN, 6, N_OUT, 0), *g = random_net(f, N_IN, 6, N_OUT, 0);
+  double lo[N_IN] = {-1, -1, -1}, hi[N_IN] = {1, 1, 1};
+  twinn_quant_options opt;
+  twinn_quant_diff r;
+  size_t i;
+  (void)state;
+  twinn_quant_options_init(&opt);
+  opt.timeout = 2;
+  assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &r, NULL), TWINN_OK);
+  for (i = 0; i < N_OUT; i++) {
+    assert_true(r.out[i].lower == 0.0);
+    assert_true(r.out[i].upper >= 0.0 && r.out[i].upper <= 1e-9);
+    assert_true(r.out[i].closed);
+  }
+  assert_false(r.timed_out);
+  twinn_quant_diff_release(&r);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
+static void test_margin_bounds_random(void **state) {
+  int trial;
+  (void)state;
+  for (trial = 0; trial < 4; trial++) {
+    twinn_net *f = random_net(NULL, N_IN, 8, N_OUT, 0),
+              *g = random_net(f, N_IN, 8, N_OUT, trial < 2 ? 0.02 : 0.5);
+    double lo[N_IN], hi[N_IN], x[N_IN], yf[N_OUT], yg[N_OUT];
+    double dmax = -INFINITY, dmin = INFINITY, mf_min = INFINITY, mg_min = INFINITY;
+    int argmin = trial % 2, disagree_seen = 0;
+    twinn_quant_options opt;
+    twinn_quant_margin r;
+    size_t i, s, c = (size_t)trial % N_OUT;
+    for (i = 0; i < N_IN; i++) {
+      lo[i] = 2 * urand() - 1;
+      hi[i] = lo[i] + 0.02 + 0.3 * urand();
+    }
+    twinn_quant_options_init(&opt);
+    opt.timeout = 0.6;
+    assert_int_equal(twinn_quant_margin_bounds(f, g, lo, hi, c, argmin, &opt, &r, NULL), TWINN_OK);
+    for (s = 0; s < N_SAMPLES; s++) {
+      double mf, mg;
+      sample_point(lo, hi, N_IN, s, x);
+      assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
+      assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
+      mf = margin(yf, N_OUT, c, argmin);
+      mg = margin(yg, N_OUT, c, argmin);
+      dmax = fmax(dmax, mg - mf);
+      dmin = fmin(dmin, mg - mf);
+      mf_min = fmin(mf_min, mf);
+      mg_min = fmin(mg_min, mg);
+      if (twinn_quant_decide(f, x, argmin) != twinn_quant_decide(g, x, argmin)) disagree_seen = 1;
+    }
+    assert_true(r.dmax.upper >= dmax);
+    assert_true(-r.dmin.upper <= dmin);
+    assert_true(-r.fneg.upper <= mf_min);
+    assert_true(-r.gneg.upper <= mg_min);
+    /* Attained ends re-evaluate at their points. */
+    assert_in_box(r.dmax.point, lo, hi, N_IN);
+    assert_int_equal(twinn_net_eval(f, r.dmax.point, yf), TWINN_OK);
+    assert_int_equal(twinn_net_eval(g, r.dmax.point, yg), TWINN_OK);
+    assert_true(margin(yg, N_OUT, c, argmin) - margin(yf, N_OUT, c, argmin) >=
+                r.dmax.lower - 1e-12);
+    if (r.top1 == TWINN_TOP1_AGREE) assert_false(disagree_seen);
+    if (r.top1 == TWINN_TOP1_DISAGREE) {
+      assert_non_null(r.witness);
+      assert_in_box(r.witness, lo, hi, N_IN);
+      assert_int_equal(twinn_quant_decide(f, r.witness, argmin), r.witness_f);
+      assert_int_equal(twinn_quant_decide(g, r.witness, argmin), r.witness_g);
+      assert_true(r.witness_f != r.witness_g);
+    }
+    twinn_quant_margin_release(&r);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+}
+
+static void test_bad_region(void **state) {
+  twinn_net *f = random_net(NULL, N_IN, 4, N_OUT, 0), *g = random_net(f, N_IN, 4, N_OUT, 0.1);
+  double lo[N_IN] = {0, 1, 0}, hi[N_IN] = {1, 0, 1};
+  twinn_quant_options opt;
+  twinn_quant_diff r;
+  twinn_quant_margin m;
+  twinn_error err;
+  (void)state;
+  twinn_quant_options_init(&opt);
+  twinn_error_clear(&err);
+  assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &r, &err), TWINN_ERR_SEMANTIC);
+  hi[1] = 2;
+  assert_int_equal(twinn_quant_margin_bounds(f, g, lo, hi, N_OUT, 0, &opt, &m, NULL),
+                   TWINN_ERR_USAGE);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
+/* ---- a strict JSON validator (RFC 8259 grammar; no duplicates check) --------------------- */
+
+static const char *ws(const char *p) {
+  while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') p++;
+  return p;
+}
+
+static const char *value(const char *p, int depth);
+
+static const char *string(const char *p) {
+  if (*p++ != '"') return NULL;
+  while (*p != '"') {
+    if ((unsigned char)*p < 0x20) return NULL;
+    if (*p == '\\') {
+      p++;
+      if (*p == 'u') {
+        for (int k = 1; k <= 4; k++)
+          if (!strchr("0123456789abcdefABCDEF", p[k]) || !p[k]) return NULL;
+        p += 5;
+        continue;
+      }
+      if (!*p || !strchr("\"\\/bfnrt", *p)) return NULL;
+    }
+    p++;
+  }
+  return p + 1;
+}
+
+static const char *number(const char *p) {
+  const char *s = p;
+  if (*p == '-') p++;
+  if (*p == '0') p++;
+  else if (*p >= '1' && *p <= '9') while (*p >= '0' && *p <= '9') p++;
+  else return NULL;
+  if (*p == '.') {
+    p++;
+    if (!(*p >= '0' && *p <= '9')) return NULL;
+    while (*p >= '0' && *p <= '9') p++;
+  }
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    if (*p == '+' || *p == '-') p++;
+    if (!(*p >= '0' && *p <= '9')) return NULL;
+    while (*p >= '0' && *p <= '9') p++;
+  }
+  return p > s ? p : NULL;
+}
+
+static const char *container(const char *p, int depth, char close, int object) {
+  p = ws(p + 1);
+  if (*p == close) return p + 1;
+  for (;;) {
+    if (object) {
+      if (!(p = string(ws(p)))) return NULL;
+      p = ws(p);
+      if (*p++ != ':') return NULL;
+    }
+    if (!(p = value(p, depth + 1))) return NULL;
+    p = ws(p);
+    if (*p == close) return p + 1;
+    if (*p++ != ',') return NULL;
+  }
+}
+
+static const char *value(const char *p, int depth) {
+  p = ws(p);
+  if (depth > 64) return NULL;
+  if (*p == '{') return container(p, depth, '}', 1);
+  if (*p == '[') return container(p, depth, ']', 0);
+  if (*p == '"') return string(p);
+  if (strncmp(p, "true", 4) == 0) return p + 4;
+  if (strncmp(p, "false", 5) == 0) return p + 5;
+  if (strncmp(p, "null", 4) == 0) return p + 4;
+  return number(p);
+}
+
+static int json_valid(const char *s) {
+  const char *p = value(s, 0);
+  return p && *ws(p) == '\0';
+}
+
+static void test_json_validator_rejects(void **state) {
+  (void)state;
+  assert_true(json_valid("{\"a\": [1, -2.5e3, null, true, \"x\\u00e9\"]}"));
+  assert_false(json_valid("{\"a\": [1,]}"));
+  assert_false(json_valid("{a: 1}"));
+  assert_false(json_valid("{\"a\": inf}"));
+  assert_false(json_valid("\"tab\there\""));
+}
+
+static void test_json_writer(void **state) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&buf, &len);
+  twinn_json j;
+  const double v[3] = {1.5, INFINITY, -0.0};
+  (void)state;
+  assert_non_null(out);
+  twinn_json_init(&j, out);
+  twinn_json_begin_object(&j, NULL);
+  twinn_json_string(&j, "weird \"key\"", "quote\" backslash\\ nl\n bell\a bad\xff\xfe end");
+  twinn_json_number(&j, "nan", NAN);
+  twinn_json_number(&j, "tiny", 4.9406564584124654e-324);
+  twinn_json_numbers(&j, "v", v, 3);
+  twinn_json_begin_array(&j, "empty");
+  twinn_json_end_array(&j);
+  twinn_json_begin_array(&j, "objs");
+  twinn_json_begin_object(&j, NULL);
+  twinn_json_bool(&j, "t", 1);
+  twinn_json_uint(&j, "n", 42);
+  twinn_json_null(&j, "z");
+  twinn_json_end_object(&j);
+  twinn_json_end_array(&j);
+  twinn_json_end_object(&j);
+  assert_int_equal(twinn_json_finish(&j, NULL), TWINN_OK);
+  fclose(out);
+  assert_true(json_valid(buf));
+  assert_non_null(strstr(buf, "\"quote\\\" backslash\\\\ nl\\n bell\\u0007 bad\\ufffd\\ufffd end\""));
+  assert_non_null(strstr(buf, "\"nan\": null"));
+  assert_non_null(strstr(buf, "[1.5, null, 0]"));
+  free(buf);
+
+  /* Misuse is reported, not silently written: a member without a key, an unclosed object. */
+  out = open_memstream(&buf, &len);
+  twinn_json_init(&j, out);
+  twinn_json_begin_object(&j, NULL);
+  twinn_json_number(&j, NULL, 1);
+  assert_int_equal(twinn_json_finish(&j, NULL), TWINN_ERR_INTERNAL);
+  fclose(out);
+  free(buf);
+}
+
+static void test_reports_well_formed(void **state) {
+  twinn_net *f = random_net(NULL, N_IN, 6, N_OUT, 0), *g = random_net(f, N_IN, 6, N_OUT, 0.3);
+  double lo[N_IN] = {-0.5, -0.5, -0.5}, hi[N_IN] = {0.5, 0.5, 0.5};
+  twinn_quant_options opt;
+  twinn_quant_diff d;
+  twinn_quant_margin m;
+  twinn_report_bound_ctx ctx = {"f \"quoted\".onnx", "g.onnx", "--box", lo, hi, &opt};
+  twinn_report_verify rv;
+  const char *names[2] = {"f", NULL}, *paths[2] = {"a.onnx", "b\\c.onnx"};
+  const char *labels[3] = {"a<b", "c&d", "L-inf"};
+  const double l3[3] = {0, 1, -INFINITY}, u3[3] = {1, INFINITY, 2}, v3[3] = {0.5, NAN, 1};
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *out;
+  (void)state;
+  twinn_quant_options_init(&opt);
+  opt.timeout = 0.3;
+  assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &d, NULL), TWINN_OK);
+  assert_int_equal(twinn_quant_margin_bounds(f, g, lo, hi, 0, 0, &opt, &m, NULL), TWINN_OK);
+
+  out = open_memstream(&buf, &len);
+  assert_int_equal(twinn_report_write_diff(out, &ctx, &d, NULL), TWINN_OK);
+  fclose(out);
+  assert_true(json_valid(buf));
+  assert_non_null(strstr(buf, "\"schema\": \"" TWINN_BOUND_SCHEMA "\""));
+  free(buf);
+
+  out = open_memstream(&buf, &len);
+  assert_int_equal(twinn_report_write_margin(out, &ctx, &m, NULL), TWINN_OK);
+  fclose(out);
+  assert_true(json_valid(buf));
+  assert_non_null(strstr(buf, "\"top1\""));
+  free(buf);
+
+  memset(&rv, 0, sizeof rv);
+  rv.query = "q.vnnlib";
+  rv.n_nets = 2;
+  rv.net_names = names;
+  rv.net_paths = paths;
+  rv.verdict = "unknown";
+  rv.reason = "tab\there";
+  rv.bound = NAN;
+  out = open_memstream(&buf, &len);
+  assert_int_equal(twinn_report_write_verify(out, &rv, NULL), TWINN_OK);
+  fclose(out);
+  assert_true(json_valid(buf));
+  assert_non_null(strstr(buf, "\"schema\": \"" TWINN_REPORT_SCHEMA "\""));
+  free(buf);
+
+  out = open_memstream(&buf, &len);
+  assert_int_equal(twinn_svg_write_intervals(out, "t <&>", 3, labels, l3, u3, v3, NULL), TWINN_OK);
+  fclose(out);
+  assert_non_null(strstr(buf, "<svg"));
+  assert_non_null(strstr(buf, "a&lt;b"));
+  assert_non_null(strstr(buf, "c&amp;d"));
+  /* Non-finite ends are clipped: no coordinate is nan or inf. */
+  assert_null(strstr(buf, "=\"nan"));
+  assert_null(strstr(buf, "=\"inf"));
+  assert_null(strstr(buf, "=\"-inf"));
+  assert_null(strstr(buf, "=\"-nan"));
+  free(buf);
+
+  twinn_quant_diff_release(&d);
+  twinn_quant_margin_release(&m);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_diff_bounds_random),   cmocka_unit_test(test_diff_identical_closes),
+      cmocka_unit_test(test_margin_bounds_random), cmocka_unit_test(test_bad_region),
+      cmocka_unit_test(test_json_validator_rejects), cmocka_unit_test(test_json_writer),
+      cmocka_unit_test(test_reports_well_formed),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
