@@ -4,6 +4,8 @@
 #ifndef TWINN_SYM_INT_H
 #define TWINN_SYM_INT_H
 
+#include <math.h>
+
 #include "symbolic.h"
 
 /* Target neurons back-substituted together: bounds scratch memory at 2 * SYM_BLOCK rows. */
@@ -26,8 +28,9 @@ struct twinn_sym {
    * relu(z) <= rs * z + rt and relu(z) >= ra * z on the point's bounds; rs is 0, 1 or a multiple
    * of 2^-52 in (0, 1), ra is 0 or 1, so 1 - rs and rs - ra are exact. */
   double *rs[2], *rt[2], *ra[2];
-  /* Pair only: relaxation of h_d at each ReLU input point. */
-  sym_lin2 *dup, *dlo;
+  /* Pair only: relaxation of h_d at each ReLU input point, stored by field (cd, cf, cc) so the
+   * back-substitution loop reads contiguous arrays: dl[1] the upper bound, dl[0] the lower. */
+  double *dl[2][3];
   /* Pair only: dw[k] = fl(W_g - W_f), db[k] = fl(b_g - b_f) of each affine layer k (else NULL). */
   double **dw, **db;
   /* Error weights of each affine layer k (n_out entries, per analysis): back-substituting
@@ -35,13 +38,70 @@ struct twinn_sym {
    * rows' error terms; see symbolic.c. */
   double **ew[2], **ewd, **ewf;
   signed char *split[2]; /* per ReLU input point: +1 active, -1 inactive, 0 free */
+  /* max(|lo|, |hi|) of every settled point entry for f, g, g - f: the magnitudes M of the error
+   * terms (set by settle_point, before any back-substitution reads them). */
+  double *mag[3];
+  /* Live neurons of each ReLU input point: those whose relaxation has a nonzero coefficient, for
+   * f, g and the pair's rows (index 2), listed from live[i] + off[p], nlive[i][p] of them. Rows
+   * are zero on the other neurons, so back-substitution carries only these columns ("packed")
+   * from a ReLU step to the affine layer before it. */
+  size_t *live[3], *nlive[3];
+  /* pack[k]: affine layer k is followed by a ReLU, and its rows restricted to that ReLU's live
+   * neurons are stored per analysis: pw[w][k], pb[w][k], pe[w][k] (W, b, error weights) for
+   * network w, and for the pair pw[2..4] = W_g, dW, W_f, pb[2..3] = db, b_f, pe[2..3] = ewd, ewf
+   * on the pair's live neurons. */
+  unsigned char *pack;
+  double **pw[5], **pb[4], **pe[4];
+  /* Sign parts of the affine matrices, exact: wsp = max(W, 0), wsn = min(W, 0), wsa = |W| for
+   * f, g and dW = fl(W_g - W_f) (index 0, 1, 2; NULL entries for other layers), so that interval
+   * steps and error weights are matrix-vector products. */
+  double **wsp[3], **wsn[3], **wsa[3];
+  /* |W| M of the affine layer being analysed (max_w each): am[0] = |W_f| M_f, am[1] = |W_g| M_g,
+   * am[2] = |dW| M_f, am[3] = |W_g| M_d, with M the magnitudes of its input point. */
+  double *am[4];
   /* Scratch: ping-pong coefficient blocks (2 * SYM_BLOCK rows x max_w) for f-rows and d-rows,
    * and per-row constants and error terms. */
   double *a[2], *ad[2], *cst, *er;
+  size_t *sel;  /* max_w: the neurons of a layer that get back-substituted */
+  double *blk;  /* 2 * SYM_BLOCK: their back-substituted bounds (lower, then upper) */
   double *coef; /* n_in: |input coefficients| * width of the last bound_lin's upper bound */
   double *tmp;  /* 2 * max_w: the concrete input box and scratch */
+  double *row;  /* 5 * max_w: full rows and per-entry terms of a ReLU step */
   int infeasible, overflow, analysed;
 };
+
+/* Sums over n entries in four interleaved partial sums, so that the compiler can vectorise
+ * them (a single running sum is a serial chain of additions). Every use bounds its rounding
+ * for any summation order. sym_dot_abs is  sum |x_j| w_j. */
+static inline double sym_sum(const double *x, size_t n) {
+  double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) a0 += x[j], a1 += x[j + 1], a2 += x[j + 2], a3 += x[j + 3];
+  for (; j < n; j++) a0 += x[j];
+  return (a0 + a1) + (a2 + a3);
+}
+
+static inline double sym_sum_abs(const double *x, size_t n) {
+  double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    a0 += fabs(x[j]), a1 += fabs(x[j + 1]);
+    a2 += fabs(x[j + 2]), a3 += fabs(x[j + 3]);
+  }
+  for (; j < n; j++) a0 += fabs(x[j]);
+  return (a0 + a1) + (a2 + a3);
+}
+
+static inline double sym_dot_abs(const double *x, const double *w, size_t n) {
+  double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    a0 += fabs(x[j]) * w[j], a1 += fabs(x[j + 1]) * w[j + 1];
+    a2 += fabs(x[j + 2]) * w[j + 2], a3 += fabs(x[j + 3]) * w[j + 3];
+  }
+  for (; j < n; j++) a0 += fabs(x[j]) * w[j];
+  return (a0 + a1) + (a2 + a3);
+}
 
 /* gamma(k) = (k + 1) 2^-52, an upper bound of the classic gamma_k = k u / (1 - k u). */
 double twinn_sym_gamma(size_t k);
@@ -54,7 +114,9 @@ void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, doub
 /* Concretises row `row` (coefficients on the input) over the box; upper (up=1) or lower. */
 double twinn_sym_concretise(const twinn_sym *s, const double *row, double c, double e, int up);
 
-/* symdiff.c: the pair. Error weights of affine layer k (needs bounds of point k). */
+/* am[] for affine layer k (needs the magnitudes of point k). */
+void twinn_sym_abs_products(twinn_sym *s, size_t k);
+/* symdiff.c: the pair. Error weights of affine layer k (needs am[] of layer k). */
 void twinn_symdiff_weights(twinn_sym *s, size_t k);
 /* Bounds of g - f at point k + 1 after affine layer k (blocked back-substitution). */
 void twinn_symdiff_affine(twinn_sym *s, size_t k);

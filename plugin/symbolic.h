@@ -59,7 +59,9 @@ const double *twinn_sym_out_lo(const twinn_sym *s, int which);
 const double *twinn_sym_out_hi(const twinn_sym *s, int which);
 
 /* After analyse: bounds at point `point` (0..n_layers, width twinn_net_width_at) for hidden
- * variables and for choosing neurons to split; NULL if absent or point out of range. */
+ * variables and for choosing neurons to split; NULL if absent or point out of range. Neurons
+ * before a ReLU that interval arithmetic already proves inactive keep that (sound, possibly
+ * looser) bound; their ReLU outputs are exactly 0 either way. */
 const double *twinn_sym_point_lo(const twinn_sym *s, int which, size_t point);
 const double *twinn_sym_point_hi(const twinn_sym *s, int which, size_t point);
 

@@ -7,7 +7,9 @@
  * At the input d = 0, so only Lf is concretised. Rounding is covered as in symbolic.c: every
  * float product of rows adds gamma_k |L| |W| M to the row's error term (M: bounds of d_k or
  * f_k), fl(W_g - W_f) is off by at most u |.| (its error too), relaxation coefficients on d and
- * f are exact (slopes are multiples of 2^-52 in [0, 1]) and constants rounded outward. */
+ * f are exact (slopes are multiples of 2^-52 in [0, 1]) and constants rounded outward.
+ * Rows of neurons inactive in both networks (by the bounds already computed for the layer) are
+ * not back-substituted: h_d = 0 there whatever d is, so the interval step's bound suffices. */
 #include <math.h>
 #include <string.h>
 
@@ -19,8 +21,6 @@
 #define SYM_ESLACK (1.0 + 1.0 / 1073741824.0)
 
 static size_t width_at(const twinn_sym *s, size_t p) { return s->off[p + 1] - s->off[p]; }
-
-static double maxabs(double l, double h) { return fmax(fabs(l), fabs(h)); }
 
 /* Upward-rounded max of a*x over x in [l, h] (0 when a == 0, whatever the bounds). */
 static double prod_max(double a, double l, double h) {
@@ -44,63 +44,79 @@ static double lin2_min(const sym_lin2 *c, double ld, double ud, double lf, doubl
 }
 
 void twinn_symdiff_weights(twinn_sym *s, size_t k) {
-  const twinn_layer *lf = &s->net[0]->layers[k], *lg = &s->net[1]->layers[k];
-  size_t m = lf->n_out, n = lf->n_in, o = s->off[k];
-  const double *dw = s->dw[k], *db = s->db[k];
+  const twinn_layer *lf = &s->net[0]->layers[k];
+  size_t m = lf->n_out;
+  const double *db = s->db[k];
   double gm = twinn_sym_gamma(m), g2 = twinn_sym_gamma(2 * m + 4);
+  /* am[3] = |W_g| M_d, am[2] = |dW| M_f, am[0] = |W_f| M_f (twinn_sym_abs_products). */
   for (size_t j = 0; j < m; j++) {
-    double ag = 0.0, ad = 0.0, af = 0.0;
-    for (size_t i = 0; i < n; i++) {
-      double md = maxabs(s->lo[2][o + i], s->hi[2][o + i]);
-      double mf = maxabs(s->lo[0][o + i], s->hi[0][o + i]);
-      ag += fabs(lg->w[j * n + i]) * md;
-      ad += fabs(dw[j * n + i]) * mf;
-      af += fabs(lf->w[j * n + i]) * mf;
-    }
-    s->ewd[k][j] = 2.0 * (gm * ag + g2 * (ad + fabs(db[j])));
-    s->ewf[k][j] = 2.0 * g2 * (af + fabs(lf->b[j]));
+    s->ewd[k][j] = 2.0 * (gm * s->am[3][j] + g2 * (s->am[2][j] + fabs(db[j])));
+    s->ewf[k][j] = 2.0 * g2 * (s->am[0][j] + fabs(lf->b[j]));
   }
 }
 
-/* ReLU step of the pair back-substitution at ReLU input point p. */
+/* The two passes of a pair ReLU step over one row (see backsub_relu): the d-coefficients lam,
+ * then the f-coefficients. Separate functions with restrict pointers so that the compiler
+ * vectorises them without run-time alias checks (all arrays are distinct). pc* / nc* are the
+ * relaxation taken by positive / negative coefficients; kp is 1 for an upper row, else 0. */
+static void d_pass(size_t n, const double *restrict lam, const double *restrict pcd,
+                   const double *restrict pcf, const double *restrict pcc,
+                   const double *restrict ncd, const double *restrict ncf,
+                   const double *restrict ncc, const double *restrict mgd,
+                   const double *restrict mgf, double *restrict td, double *restrict tf,
+                   double *restrict ev, double *restrict cv) {
+  for (size_t j = 0; j < n; j++) {
+    double pos = 0.5 * (lam[j] + fabs(lam[j])), neg = lam[j] - pos;
+    double vd = pos * pcd[j] + neg * ncd[j], p1 = pos * pcf[j] + neg * ncf[j];
+    td[j] = vd;
+    tf[j] = p1;
+    ev[j] = fabs(vd) * mgd[j] + fabs(p1) * mgf[j];
+    cv[j] = pos * pcc[j] + neg * ncc[j];
+  }
+}
+
+static void f_pass(size_t n, double kp, const double *restrict lam, const double *restrict sp,
+                   const double *restrict sn, const double *restrict rt,
+                   const double *restrict mgf, double *restrict tf, double *restrict ev,
+                   double *restrict cv) {
+  double kn = 1.0 - kp;
+  for (size_t j = 0; j < n; j++) {
+    double pos = 0.5 * (lam[j] + fabs(lam[j])), neg = lam[j] - pos;
+    double p2 = pos * sp[j] + neg * sn[j];
+    tf[j] += p2;
+    ev[j] += fabs(p2) * mgf[j];
+    cv[j] = (kp * pos + kn * neg) * rt[j];
+  }
+}
+
+/* ReLU step of the pair back-substitution at ReLU input point p: rows (cd, cf) at point p + 1
+ * become (nd, nf) at point p, on the pair's live neurons only when `packed`. Same exact
+ * sign split and vectorisable layout as symbolic.c's backsub_relu. */
 static void backsub_relu(twinn_sym *s, size_t p, size_t r, const double *cd, const double *cf,
-                         double *nd, double *nf) {
-  size_t n = width_at(s, p), o = s->off[p];
+                         double *nd, double *nf, int packed) {
+  size_t n = width_at(s, p), o = s->off[p], nl = s->nlive[2][p], mw = s->max_w;
   const double *rs = s->rs[0] + o, *rt = s->rt[0] + o, *ra = s->ra[0] + o;
-  const double *lof = s->lo[0] + o, *hif = s->hi[0] + o;
-  const double *lod = s->lo[2] + o, *hid = s->hi[2] + o;
-  const sym_lin2 *dup = s->dup + o, *dlo = s->dlo + o;
+  const double *mgf = s->mag[0] + o, *mgd = s->mag[2] + o;
+  const size_t *lv = s->live[2] + o;
+  double *ev = s->row + 2 * mw, *cv1 = s->row + 3 * mw, *cv2 = s->row + 4 * mw;
   for (size_t i = 0; i < 2 * r; i++) {
     int up = i < r;
+    /* Upper rows take the upper relaxation (dl[1]) where the coefficient is positive. */
+    const double *pcd = s->dl[up][0] + o, *pcf = s->dl[up][1] + o, *pcc = s->dl[up][2] + o;
+    const double *ncd = s->dl[!up][0] + o, *ncf = s->dl[!up][1] + o, *ncc = s->dl[!up][2] + o;
+    const double *sp = up ? rs : ra, *sn = up ? ra : rs;
     const double *sd = cd + i * n, *sf = cf + i * n;
-    double *td = nd + i * n, *tf = nf + i * n;
-    double cacc = 0.0, cmag = 0.0, emag = 0.0;
-    for (size_t j = 0; j < n; j++) {
-      double ld = sd[j], lf = sf[j];
-      double vd = 0.0, p1 = 0.0, p2 = 0.0;
-      if (ld != 0.0) {
-        const sym_lin2 *rel = (ld > 0.0) == up ? &dup[j] : &dlo[j];
-        vd = ld * rel->cd;
-        p1 = ld * rel->cf;
-        if (rel->cc != 0.0) {
-          double ct = ld * rel->cc;
-          cacc += ct;
-          cmag += fabs(ct);
-        }
+    double *td = packed ? s->row : nd + i * n, *tf = packed ? s->row + mw : nf + i * n;
+    double kp = up ? 1.0 : 0.0;
+    d_pass(n, sd, pcd, pcf, pcc, ncd, ncf, ncc, mgd, mgf, td, tf, ev, cv1);
+    f_pass(n, kp, sf, sp, sn, rt, mgf, tf, ev, cv2);
+    if (packed)
+      for (size_t c = 0; c < nl; c++) {
+        nd[i * nl + c] = s->row[lv[c]];
+        nf[i * nl + c] = s->row[mw + lv[c]];
       }
-      if (lf != 0.0) {
-        int upper_relax = (lf > 0.0) == up;
-        p2 = lf * (upper_relax ? rs[j] : ra[j]);
-        if (upper_relax && rt[j] != 0.0) {
-          double ct = lf * rt[j];
-          cacc += ct;
-          cmag += fabs(ct);
-        }
-      }
-      td[j] = vd;
-      tf[j] = p1 + p2;
-      emag += fabs(vd) * maxabs(lod[j], hid[j]) + (fabs(p1) + fabs(p2)) * maxabs(lof[j], hif[j]);
-    }
+    double cacc = sym_sum(cv1, n) + sym_sum(cv2, n), emag = sym_sum(ev, n);
+    double cmag = sym_sum_abs(cv1, n) + sym_sum_abs(cv2, n);
     s->er[i] +=
         2.0 * (twinn_sym_gamma(2) * emag + twinn_sym_gamma(2 * n + 2) * (fabs(s->cst[i]) + cmag));
     s->cst[i] += cacc;
@@ -111,23 +127,30 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
                            double *in_coef) {
   const twinn_net *f = s->net[0], *g = s->net[1];
   double *cd = s->ad[0], *cf = s->a[0], *nd = s->ad[1], *nf = s->a[1];
+  int packed = 0; /* the rows hold only the pair's live columns of point q */
   for (size_t q = p; q > 0; q--) {
     size_t k = q - 1, n = width_at(s, k), m = width_at(s, q);
     if (f->layers[k].kind == TWINN_LAYER_AFFINE) {
-      const double *ewd = s->ewd[k], *ewf = s->ewf[k];
-      for (size_t i = 0; i < 2 * r; i++) {
-        double acc = 0.0;
-        for (size_t j = 0; j < m; j++)
-          acc += fabs(cd[i * m + j]) * ewd[j] + fabs(cf[i * m + j]) * ewf[j];
-        s->er[i] += 2.0 * (acc + twinn_sym_gamma(2 * m + 3) * fabs(s->cst[i]));
+      const double *ewd = s->ewd[k], *ewf = s->ewf[k], *db = s->db[k], *bf = f->layers[k].b;
+      const double *wg = g->layers[k].w, *dw = s->dw[k], *wf = f->layers[k].w;
+      if (packed) {
+        m = s->nlive[2][q];
+        ewd = s->pe[2][k], ewf = s->pe[3][k], db = s->pb[2][k], bf = s->pb[3][k];
+        wg = s->pw[2][k], dw = s->pw[3][k], wf = s->pw[4][k];
       }
-      twinn_symk_gemv_f64(2 * r, m, cd, m, s->db[k], 1.0, s->cst);
-      twinn_symk_gemv_f64(2 * r, m, cf, m, f->layers[k].b, 1.0, s->cst);
-      twinn_symk_gemm_f64(2 * r, m, n, cd, m, g->layers[k].w, n, 0.0, nd, n);
-      twinn_symk_gemm_f64(2 * r, m, n, cd, m, s->dw[k], n, 0.0, nf, n);
-      twinn_symk_gemm_f64(2 * r, m, n, cf, m, f->layers[k].w, n, 1.0, nf, n);
+      for (size_t i = 0; i < 2 * r; i++) {
+        double acc = sym_dot_abs(cd + i * m, ewd, m) + sym_dot_abs(cf + i * m, ewf, m);
+        s->er[i] += 2.0 * (acc + twinn_sym_gamma(2 * width_at(s, q) + 3) * fabs(s->cst[i]));
+      }
+      twinn_symk_gemv_f64(2 * r, m, cd, m, db, 1.0, s->cst);
+      twinn_symk_gemv_f64(2 * r, m, cf, m, bf, 1.0, s->cst);
+      twinn_symk_gemm_f64(2 * r, m, n, cd, m, wg, n, 0.0, nd, n);
+      twinn_symk_gemm_f64(2 * r, m, n, cd, m, dw, n, 0.0, nf, n);
+      twinn_symk_gemm_f64(2 * r, m, n, cf, m, wf, n, 1.0, nf, n);
+      packed = 0;
     } else {
-      backsub_relu(s, k, r, cd, cf, nd, nf);
+      packed = k >= 1 && s->pack[k - 1];
+      backsub_relu(s, k, r, cd, cf, nd, nf, packed);
     }
     double *t = cd;
     cd = nd;
@@ -148,16 +171,39 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
 
 void twinn_symdiff_affine(twinn_sym *s, size_t k) {
   const twinn_layer *lf = &s->net[0]->layers[k], *lg = &s->net[1]->layers[k];
-  size_t m = lf->n_out, n = lf->n_in, o = s->off[k];
+  size_t m = lf->n_out, n = lf->n_in, o = s->off[k], nr = 0;
   const double *dw = s->dw[k], *db = s->db[k];
+  const double *hf = s->hi[0] + s->off[k + 1], *hg = s->hi[1] + s->off[k + 1];
   double *lo = s->lo[2] + s->off[k + 1], *hi = s->hi[2] + s->off[k + 1];
-  for (size_t j0 = 0; j0 < m; j0 += SYM_BLOCK) {
-    size_t r = m - j0 < SYM_BLOCK ? m - j0 : SYM_BLOCK;
+  /* One step of interval arithmetic on d' = W_g d + dW f + db, as in ReluDiff, by sign parts
+   * as in symbolic.c's affine_interval: at most 2n + 1 nonzero terms of each sign part pair,
+   * bounded by |db| + |W_g| M_d + |dW| M_f. */
+  double *vl = s->row, *vh = s->row + s->max_w;
+  const double *ld = s->lo[2] + o, *ud = s->hi[2] + o, *l0 = s->lo[0] + o, *u0 = s->hi[0] + o;
+  memcpy(vl, db, m * sizeof(double));
+  memcpy(vh, db, m * sizeof(double));
+  twinn_symk_gemv_f64(m, n, s->wsp[1][k], n, ld, 1.0, vl);
+  twinn_symk_gemv_f64(m, n, s->wsn[1][k], n, ud, 1.0, vl);
+  twinn_symk_gemv_f64(m, n, s->wsp[2][k], n, l0, 1.0, vl);
+  twinn_symk_gemv_f64(m, n, s->wsn[2][k], n, u0, 1.0, vl);
+  twinn_symk_gemv_f64(m, n, s->wsp[1][k], n, ud, 1.0, vh);
+  twinn_symk_gemv_f64(m, n, s->wsn[1][k], n, ld, 1.0, vh);
+  twinn_symk_gemv_f64(m, n, s->wsp[2][k], n, u0, 1.0, vh);
+  twinn_symk_gemv_f64(m, n, s->wsn[2][k], n, l0, 1.0, vh);
+  for (size_t j = 0; j < m; j++) {
+    double mag = fabs(db[j]) + s->am[3][j] + s->am[2][j];
+    double extra = (2.0 * twinn_sym_gamma(4 * n + 6) * mag + SYM_ETA) * SYM_ESLACK;
+    lo[j] = twinn_round_down(vl[j] - extra);
+    hi[j] = twinn_round_up(vh[j] + extra);
+    /* Where both networks' neurons are inactive before a ReLU, h_d = 0 whatever d is: no need
+     * to back-substitute (the interval bound suffices). */
+    if (!s->pack[k] || hf[j] > 0.0 || hg[j] > 0.0) s->sel[nr++] = j;
+  }
+  for (size_t j0 = 0; j0 < nr; j0 += SYM_BLOCK) {
+    size_t r = nr - j0 < SYM_BLOCK ? nr - j0 : SYM_BLOCK;
     for (size_t i = 0; i < r; i++) {
-      size_t j = j0 + i;
-      double inexact = fabs(db[j]);
-      for (size_t c = 0; c < n; c++)
-        inexact += fabs(dw[j * n + c]) * maxabs(s->lo[0][o + c], s->hi[0][o + c]);
+      size_t j = s->sel[j0 + i];
+      double inexact = fabs(db[j]) + s->am[2][j]; /* |db| + |dW| M_f */
       for (int h = 0; h < 2; h++) {
         size_t row = (size_t)h * r + i;
         memcpy(s->ad[0] + row * n, lg->w + j * n, n * sizeof(double));
@@ -167,28 +213,17 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
         s->er[row] = 2.0 * twinn_sym_gamma(0) * inexact;
       }
     }
-    twinn_symdiff_backsub(s, k, r, lo + j0, hi + j0, NULL);
-  }
-  /* One step of interval arithmetic on d' = W_g d + dW f + db, as in ReluDiff. */
-  for (size_t j = 0; j < m; j++) {
-    double vl = db[j], vh = db[j], mag = fabs(db[j]);
-    for (size_t i = 0; i < n; i++) {
-      double a = lg->w[j * n + i], b = dw[j * n + i];
-      double ld = s->lo[2][o + i], ud = s->hi[2][o + i], l0 = s->lo[0][o + i], u0 = s->hi[0][o + i];
-      double t1 = a > 0.0 ? a * ld : a * ud, t2 = a > 0.0 ? a * ud : a * ld;
-      double t3 = b > 0.0 ? b * l0 : b * u0, t4 = b > 0.0 ? b * u0 : b * l0;
-      vl += t1 + t3;
-      vh += t2 + t4;
-      mag += fmax(fabs(t1), fabs(t2)) + fmax(fabs(t3), fabs(t4));
+    twinn_symdiff_backsub(s, k, r, s->blk, s->blk + SYM_BLOCK, NULL);
+    for (size_t i = 0; i < r; i++) {
+      size_t j = s->sel[j0 + i];
+      lo[j] = fmax(lo[j], s->blk[i]);
+      hi[j] = fmin(hi[j], s->blk[SYM_BLOCK + i]);
     }
-    double extra = (2.0 * twinn_sym_gamma(2 * n + 4) * mag + SYM_ETA) * SYM_ESLACK;
-    lo[j] = fmax(lo[j], twinn_round_down(vl - extra));
-    hi[j] = fmin(hi[j], twinn_round_up(vh + extra));
   }
 }
 
 void twinn_symdiff_relu(twinn_sym *s, size_t k) {
-  size_t n = width_at(s, k), o = s->off[k], o1 = s->off[k + 1];
+  size_t n = width_at(s, k), o = s->off[k], o1 = s->off[k + 1], nl = 0;
   for (size_t j = 0; j < n; j++) {
     size_t x = o + j;
     double lf = s->lo[0][x], uf = s->hi[0][x], lg = s->lo[1][x], ug = s->hi[1][x];
@@ -215,11 +250,16 @@ void twinn_symdiff_relu(twinn_sym *s, size_t k) {
     }
     double ugen = lin2_max(&gu, ld, ud, lf, uf), udon = lin2_max(&du, ld, ud, lf, uf);
     double lgen = lin2_min(&gl, ld, ud, lf, uf), ldon = lin2_min(&dl, ld, ud, lf, uf);
-    s->dup[x] = ugen <= udon ? gu : du;
-    s->dlo[x] = lgen >= ldon ? gl : dl;
+    const sym_lin2 *u = ugen <= udon ? &gu : &du, *l = lgen >= ldon ? &gl : &dl;
+    s->dl[1][0][x] = u->cd, s->dl[1][1][x] = u->cf, s->dl[1][2][x] = u->cc;
+    s->dl[0][0][x] = l->cd, s->dl[0][1][x] = l->cf, s->dl[0][2][x] = l->cc;
     double hl = twinn_round_down(fmax(lg, 0.0) - fmax(uf, 0.0));
     double hh = twinn_round_up(fmax(ug, 0.0) - fmax(lf, 0.0));
     s->lo[2][o1 + j] = fmax(fmax(lgen, ldon), hl);
     s->hi[2][o1 + j] = fmin(fmin(ugen, udon), hh);
+    if (u->cd != 0.0 || u->cf != 0.0 || u->cc != 0.0 || l->cd != 0.0 || l->cf != 0.0 ||
+        l->cc != 0.0 || s->rs[0][x] != 0.0 || s->ra[0][x] != 0.0 || s->rt[0][x] != 0.0)
+      s->live[2][o + nl++] = j;
   }
+  s->nlive[2][k] = nl;
 }
