@@ -55,6 +55,8 @@ typedef struct {
   unsigned long seed;      /* random seed (counterexample search); runs are deterministic */
   int threads;             /* worker threads; <= 0 = all cores */
   int verbose;             /* 0 quiet, 1 phase summaries (through the log callback) */
+  int neuron_split;        /* 1: branch on unstable ReLU neurons before inputs; 0 (default):
+                              inputs first, neurons only once a box can no longer be halved */
   void (*progress)(void *ctx, const twinn_progress *p); /* may be NULL */
   void *progress_ctx;
 } twinn_options;

@@ -1,22 +1,37 @@
-/* verify.c: the decision procedure. Regions (boxes of the search space) are bounded by sound
- * analyses (interval.c, diff.c), the formula is evaluated over them in three-valued logic,
- * regions proved safe are dropped, the rest are attacked and bisected depth-first (memory stays
- * proportional to the depth). UNSAT only when every region was proved safe with outward-rounded
- * bounds; SAT only with a replayed witness (attack.c); NaN or a failure never yields UNSAT. */
+/* verify.c: the decision procedure, a parallel branch and bound. Regions (an input box plus
+ * neuron split constraints) are bounded by sound analyses (interval.c, diff.c, symbolic.h), the
+ * formula is evaluated over them in three-valued logic, proved regions are dropped, the rest are
+ * attacked and split: on inputs (symbolic sensitivity x width), on unstable ReLU neurons first
+ * when opt->neuron_split asks or once a box cannot be halved. Worker threads share a best-first queue (queue.h); past a memory cap a
+ * worker goes depth-first on its own subtree. The tree does not depend on timing (each region
+ * seeds its own generator), so the verdict is the same for any thread count. UNSAT only when
+ * every region was proved with outward-rounded bounds; SAT only with a replayed witness. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attack.h"
 #include "bind.h"
 #include "clock.h"
 #include "diff.h"
 #include "interval.h"
+#include "queue.h"
 #include "space.h"
 #include "symbolic.h"
 #include "twinn.h"
 
+/* OpenBLAS's own control (cblas.h of some distributions lacks it). */
+void openblas_set_num_threads(int);
+
 enum { V_FALSE = 0, V_TRUE = 1, V_UNKNOWN = 2 };
+
+/* Why the workers stop before the queue is exhausted. */
+enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
+
+/* Memory the queued regions may hold before workers go depth-first. */
+#define QUEUE_MEM_CAP ((size_t)512 << 20)
 
 typedef struct {
   size_t f, g;     /* problem network indices: d = g - f on tied inputs */
@@ -30,16 +45,31 @@ typedef struct {
   int ok;      /* the last analysis succeeded: its bounds may be used */
 } symw;
 
+/* State shared by the workers; everything below `mu` is guarded by it. */
 typedef struct {
-  double *lo, *hi; /* n_free each */
-  double margin;   /* the parent's root margin (progress reports) */
-} region;
+  const twinn_problem *pb;
+  const twinn_space *sp;
+  const twinn_options *opt;
+  double t0, deadline;
+  int neuron_mode; /* split on neurons first (opt->neuron_split) */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  twinn_queue q;
+  int busy;  /* workers holding a region (or a local subtree) */
+  int stop;  /* RUN or why to stop */
+  twinn_status st;
+  double *witness; /* STOP_SAT: the first replayed witness */
+  unsigned long branches;
+  double last_report;
+  char undecided[256]; /* why some region stayed open (then the answer cannot be unsat) */
+} shared;
 
+/* One worker: its own analyses, symbolic workspaces and scratch. */
 typedef struct {
+  shared *S;
   const twinn_problem *pb;
   const twinn_prop *prop;
   const twinn_space *sp;
-  const twinn_options *opt;
   twinn_ibounds *nb;     /* per problem network */
   double *in_lo, *in_hi; /* per-network input box scratch */
   pair *pairs;
@@ -48,20 +78,19 @@ typedef struct {
   size_t n_syms;
   size_t *sym_of;            /* per network: its workspace, SIZE_MAX if none */
   double *score;             /* n_free: split scores from the symbolic input sensitivities */
+  double *lin_score;         /* n_lins x n_free: each constraint's own split scores */
   double **co;               /* per network: output coefficients of the current leaf */
   int *has_out, *used;       /* per network: scratch flags of the current leaf */
   double *leaf_lo, *leaf_hi; /* per lin: its enclosure over the current region */
   twinn_attack *atk;
   uint64_t rng;
-  double t0, deadline, last_report;
-  unsigned long branches;
-  region *stack;
-  size_t n_stack, cap_stack;
   double *center, *grad;
-  double *work; /* 2 n_free: the region being processed */
-  int nan_seen;
-  int stopped;         /* the deadline passed inside process(): stop with a timeout */
-  char undecided[256]; /* why some region stayed open (then the answer cannot be unsat) */
+  double *witness;        /* n_scalars */
+  twinn_region **local;   /* depth-first stack when the queue is over its memory cap */
+  size_t n_local, cap_local;
+  int timed_out;          /* the deadline passed inside process() */
+  pthread_t thread;
+  int started;
 } engine;
 
 void twinn_options_init(twinn_options *opt) {
@@ -89,8 +118,11 @@ void twinn_result_release(twinn_result *res) {
 
 /* ---- bounding: the per-region analyses and the enclosure of one constraint's left side ---- */
 
-static void analyse_region(engine *E, const double *lo, const double *hi) {
+/* Interval and ReluDiff bounds of every network over the box [lo, hi] (they ignore neuron
+ * splits: sound, only looser); the symbolic workspaces are marked unused until analyse_sym. */
+static void analyse_cheap(engine *E, const double *lo, const double *hi) {
   size_t i, r;
+  for (i = 0; i < E->n_syms; i++) E->syms[i].ok = 0;
   for (i = 0; i < E->pb->n_nets; i++) {
     const twinn_net *net = E->pb->nets[i];
     const twinn_var *in = twinn_prop_net_var(E->prop, i, TWINN_VAR_INPUT);
@@ -101,6 +133,18 @@ static void analyse_region(engine *E, const double *lo, const double *hi) {
     }
     twinn_interval_propagate(net, E->in_lo, E->in_hi, &E->nb[i]);
   }
+  for (i = 0; i < E->n_pairs; i++) {
+    pair *p = &E->pairs[i];
+    twinn_diff_propagate(E->pb->nets[p->f], E->pb->nets[p->g], &E->nb[p->f], &E->nb[p->g], &p->d);
+  }
+}
+
+/* The symbolic analyses of the region (after analyse_cheap): box [lo, hi] and the neuron
+ * splits. Returns 1 if one proved the split constraints unsatisfiable in the box. */
+static int analyse_sym(engine *E, const double *lo, const double *hi, const twinn_nsplit *splits,
+                       size_t n_splits) {
+  size_t i, r;
+  int infeasible = 0;
   for (i = 0; i < E->n_syms; i++) { /* symbolic bounds: their errors only disable them */
     symw *w = &E->syms[i];
     const twinn_var *in = twinn_prop_net_var(E->prop, w->f, TWINN_VAR_INPUT);
@@ -111,12 +155,18 @@ static void analyse_region(engine *E, const double *lo, const double *hi) {
       E->in_hi[r] = hi[d];
     }
     twinn_error_clear(&err);
-    w->ok = twinn_sym_analyse(w->s, E->in_lo, E->in_hi, &err) == TWINN_OK;
+    twinn_sym_clear_splits(w->s);
+    w->ok = 1;
+    for (r = 0; r < n_splits && w->ok; r++)
+      if (splits[r].sym == i)
+        w->ok = twinn_sym_set_split(w->s, splits[r].which, splits[r].layer, splits[r].neuron,
+                                    splits[r].phase, &err) == TWINN_OK;
+    /* A workspace that could not take its splits is not used: its bounds would be of a
+     * larger region, still sound, but a split region could then never close. */
+    w->ok = w->ok && twinn_sym_analyse(w->s, E->in_lo, E->in_hi, &err) == TWINN_OK;
+    if (w->ok && twinn_sym_infeasible(w->s)) infeasible = 1;
   }
-  for (i = 0; i < E->n_pairs; i++) {
-    pair *p = &E->pairs[i];
-    twinn_diff_propagate(E->pb->nets[p->f], E->pb->nets[p->g], &E->nb[p->f], &E->nb[p->g], &p->d);
-  }
+  return infeasible;
 }
 
 /* Bounds of global scalar s over the region: the box for inputs, the network's bounds at the
@@ -264,7 +314,11 @@ static int node_value(const engine *E, size_t node, int nl, double *margin) {
       *margin = nl == V_FALSE ? 1.0 : -INFINITY;
       return nl;
     }
-    return leaf_value(l, E->leaf_lo[b->lin], E->leaf_hi[b->lin], margin);
+    v = leaf_value(l, E->leaf_lo[b->lin], E->leaf_hi[b->lin], margin);
+    /* True over the whole region: no sub-region can prove it false, so it must not lend its
+     * (small) margin to an enclosing and (the input bounds would mask the outputs' margin). */
+    if (v == V_TRUE) *margin = -INFINITY;
+    return v;
   }
   if (b->kind == TWINN_BOOL_AND) {
     acc = V_TRUE;
@@ -292,55 +346,24 @@ static int node_value(const engine *E, size_t node, int nl, double *margin) {
   return acc;
 }
 
-/* ---- the region stack ---- */
+/* ---- splitting ---- */
 
-static twinn_status push(engine *E, const double *lo, const double *hi, double margin) {
-  size_t n = E->sp->n_free;
-  region *r;
-  if (E->n_stack == E->cap_stack) {
-    size_t cap = E->cap_stack ? 2 * E->cap_stack : 64;
-    region *ns = twinn_realloc(E->stack, cap, sizeof *ns);
-    if (!ns) return TWINN_ERR_NOMEM;
-    memset(ns + E->cap_stack, 0, (cap - E->cap_stack) * sizeof *ns);
-    E->stack = ns;
-    E->cap_stack = cap;
-  }
-  r = &E->stack[E->n_stack];
-  if (!r->lo) { /* slots keep their arrays when popped: no allocation in the steady state */
-    r->lo = twinn_mallocarray(2 * n + 1, sizeof *r->lo);
-    if (!r->lo) return TWINN_ERR_NOMEM;
-    r->hi = r->lo + n;
-  }
-  memcpy(r->lo, lo, n * sizeof *lo);
-  memcpy(r->hi, hi, n * sizeof *hi);
-  r->margin = margin;
-  E->n_stack++;
-  return TWINN_OK;
+static uint64_t mix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
 }
 
-static void report(engine *E, double now, int force) {
-  twinn_progress p;
-  size_t i;
-  if (!E->opt->progress || (!force && now - E->last_report < 0.25)) return;
-  E->last_report = now;
-  p.elapsed = now - E->t0;
-  p.branches = E->branches;
-  p.open = E->n_stack;
-  p.bound = NAN;
-  for (i = 0; i < E->n_stack; i++)
-    if (isnan(p.bound) || E->stack[i].margin < p.bound) p.bound = E->stack[i].margin;
-  E->opt->progress(E->opt->progress_ctx, &p);
+static int splittable(double lo, double hi) {
+  double mid = lo + (hi - lo) / 2;
+  return mid > lo && mid < hi;
 }
 
 /* The dimension to bisect: the largest symbolic sensitivity (|input coefficient| * width of
  * the undecided constraints' bounds, NeuroDiff's choice) if any, else the largest |d violation /
  * d x_i| * width_i at the centre (ReluDiff's smear on the concrete gradient), else the widest;
  * SIZE_MAX if no dimension can be halved. */
-static int splittable(double lo, double hi) {
-  double mid = lo + (hi - lo) / 2;
-  return mid > lo && mid < hi;
-}
-
 static size_t pick_split(engine *E, const double *lo, const double *hi) {
   size_t i, best = SIZE_MAX, wide = SIZE_MAX;
   double bs = 0.0, bw = 0.0;
@@ -357,8 +380,69 @@ static size_t pick_split(engine *E, const double *lo, const double *hi) {
   return best != SIZE_MAX ? best : wide;
 }
 
+/* Whether neuron i of ReLU layer k of side `which` of workspace w is unstable (l < 0 < u) in
+ * the last analysis; its bounds in *l, *u. Split neurons are clamped by the analysis, so they
+ * never come back as unstable. */
+static int unstable(const symw *w, int which, size_t k, size_t i, double *l, double *u) {
+  const double *pl = twinn_sym_point_lo(w->s, which, k), *pu = twinn_sym_point_hi(w->s, which, k);
+  if (!pl || !pu) return 0;
+  *l = pl[i];
+  *u = pu[i];
+  return *l < 0 && *u > 0 && isfinite(*l) && isfinite(*u);
+}
+
+/* The neuron splits to branch on (up to 2, their count returned; 0 if no neuron is unstable):
+ * the unstable ReLU neuron whose relaxation loosens the bounds most by a BaBSR-like estimate,
+ * the triangle's height -l u / (u - l) times the L1 norm of its outgoing weights; for a twin
+ * pair also the same neuron of the other network when unstable, because the twins' neurons
+ * mostly share their phase and the difference bounds only tighten when both are fixed. */
+static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
+  size_t j, k, i, o;
+  double best = 0.0, l, u;
+  size_t found = 0;
+  for (j = 0; j < E->n_syms; j++) {
+    const symw *w = &E->syms[j];
+    int which, n_which = w->g == SIZE_MAX ? 1 : 2;
+    if (!w->ok) continue;
+    for (which = 0; which < n_which; which++) {
+      const twinn_net *net = E->pb->nets[which == 0 ? w->f : w->g];
+      for (k = 0; k < net->n_layers; k++) {
+        const twinn_layer *next = k + 1 < net->n_layers ? &net->layers[k + 1] : NULL;
+        if (net->layers[k].kind != TWINN_LAYER_RELU) continue;
+        for (i = 0; i < net->layers[k].n_out; i++) {
+          double sc, wn = 0.0;
+          if (!unstable(w, which, k, i, &l, &u)) continue;
+          if (next && next->kind == TWINN_LAYER_AFFINE)
+            for (o = 0; o < next->n_out; o++) wn += fabs(next->w[o * next->n_in + i]);
+          else
+            wn = 1.0;
+          sc = -l * u / (u - l) * wn;
+          if (sc > best) {
+            best = sc;
+            found = 1;
+            out[0].sym = (uint32_t)j;
+            out[0].which = (int8_t)which;
+            out[0].layer = (uint32_t)k;
+            out[0].neuron = (uint32_t)i;
+          }
+        }
+      }
+    }
+  }
+  if (found && E->syms[out[0].sym].g != SIZE_MAX &&
+      unstable(&E->syms[out[0].sym], 1 - out[0].which, out[0].layer, out[0].neuron, &l, &u)) {
+    out[1] = out[0];
+    out[1].which = (int8_t)(1 - out[0].which);
+    found = 2;
+  }
+  return found;
+}
+
 static void note_undecided(engine *E, const char *why) {
-  if (!E->undecided[0]) snprintf(E->undecided, sizeof E->undecided, "%s", why);
+  shared *S = E->S;
+  pthread_mutex_lock(&S->mu);
+  if (!S->undecided[0]) snprintf(S->undecided, sizeof S->undecided, "%s", why);
+  pthread_mutex_unlock(&S->mu);
 }
 
 static size_t first_nonlinear_line(const twinn_prop *prop) {
@@ -368,25 +452,77 @@ static size_t first_nonlinear_line(const twinn_prop *prop) {
   return 0;
 }
 
-/* Processes one region: proves it, finds a witness in it (*sat = 1), or splits it. */
-static twinn_status process(engine *E, double *lo, double *hi, double *witness, int *sat) {
-  size_t i, n = E->sp->n_free, d;
+/* The children of r: 2^n_ns copies with the n_ns splits ns in every phase combination, or
+ * (n_ns = 0) two halves of dimension d. Returns the number of children (all in kids). */
+static size_t make_kids(const twinn_region *r, const twinn_nsplit *ns, size_t n_ns, size_t d,
+                        double margin, twinn_region **kids) {
+  size_t n = r->n_free, b, t, n_kids = n_ns ? (size_t)1 << n_ns : 2;
+  for (b = 0; b < n_kids; b++) {
+    twinn_region *k = twinn_region_new(n, r->n_splits + n_ns);
+    if (!k) {
+      while (b-- > 0) twinn_region_free(kids[b]);
+      return 0;
+    }
+    kids[b] = k;
+    memcpy(k->lo, r->lo, n * sizeof *k->lo);
+    memcpy(k->hi, r->hi, n * sizeof *k->hi);
+    memcpy(k->splits, r->splits, r->n_splits * sizeof *k->splits);
+    k->margin = margin;
+    k->id = mix64(r->id * 4 + b + 1);
+    for (t = 0; t < n_ns; t++) {
+      k->splits[r->n_splits + t] = ns[t];
+      k->splits[r->n_splits + t].phase = (int8_t)((b >> t) & 1 ? -1 : 1);
+    }
+    if (n_ns == 0) {
+      double mid = r->lo[d] + (r->hi[d] - r->lo[d]) / 2;
+      if (b == 0)
+        k->hi[d] = mid;
+      else
+        k->lo[d] = mid;
+    }
+  }
+  return n_kids;
+}
+
+/* Processes one region: proves it (no kids), finds a witness in it (*sat = 1), or splits it
+ * (*n_kids > 0). Everything here depends only on the region, never on timing or threads. */
+static twinn_status process(engine *E, const twinn_region *r, twinn_region **kids,
+                            size_t *n_kids, int *sat) {
+  shared *S = E->S;
+  size_t i, n = E->sp->n_free, d = SIZE_MAX;
+  const double *lo = r->lo, *hi = r->hi;
   double margin, m2;
   int v, found = 0;
+  size_t by_neuron = 0;
+  twinn_nsplit ns[2];
   twinn_status st;
-  analyse_region(E, lo, hi);
-  if (E->deadline > 0 && twinn_clock_now() > E->deadline) { /* an analysis can be long: */
-    E->stopped = 1;                                         /* keep the region open */
-    return push(E, lo, hi, -INFINITY);
+  *n_kids = 0;
+  /* Interval and ReluDiff bounds first: a region they prove skips the symbolic analysis, the
+   * expensive part. They ignore neuron splits, so they are only tried on plain boxes. */
+  analyse_cheap(E, lo, hi);
+  if (r->n_splits == 0) {
+    for (i = 0; i < E->prop->n_lins; i++)
+      if (!E->prop->lins[i].nonlinear)
+        bound_leaf(E, lo, hi, &E->prop->lins[i], NULL, &E->leaf_lo[i], &E->leaf_hi[i]);
+    if (node_value(E, E->prop->root, V_UNKNOWN, &margin) == V_FALSE) return TWINN_OK;
   }
+  if (analyse_sym(E, lo, hi, r->splits, r->n_splits)) return TWINN_OK;
+  if (S->deadline > 0 && twinn_clock_now() > S->deadline) { /* an analysis can be long */
+    E->timed_out = 1;
+    return TWINN_OK;
+  }
+  /* Each constraint's split scores are kept, so the undecided ones need no second bounding. */
+  memset(E->lin_score, 0, E->prop->n_lins * n * sizeof *E->lin_score);
   for (i = 0; i < E->prop->n_lins; i++)
     if (!E->prop->lins[i].nonlinear)
-      bound_leaf(E, lo, hi, &E->prop->lins[i], NULL, &E->leaf_lo[i], &E->leaf_hi[i]);
+      bound_leaf(E, lo, hi, &E->prop->lins[i], E->lin_score + i * n, &E->leaf_lo[i],
+                 &E->leaf_hi[i]);
   v = node_value(E, E->prop->root, V_UNKNOWN, &margin);
   if (v == V_FALSE) return TWINN_OK;
   for (i = 0; i < n; i++) E->center[i] = lo[i] + (hi[i] - lo[i]) / 2;
+  E->rng = mix64((uint64_t)S->opt->seed ^ r->id);
   if (v == V_TRUE) { /* every point of the region is a counterexample: replay the centre */
-    st = twinn_attack_check(E->atk, lo, hi, E->center, witness, &found);
+    st = twinn_attack_check(E->atk, lo, hi, E->center, E->witness, &found);
     if (st != TWINN_OK || found) {
       *sat = found;
       return st;
@@ -400,35 +536,148 @@ static twinn_status process(engine *E, double *lo, double *hi, double *witness, 
   }
   for (i = 0; i < E->prop->n_lins; i++)
     if (!E->prop->lins[i].nonlinear && (isnan(E->leaf_lo[i]) || isnan(E->leaf_hi[i]))) {
-      E->nan_seen = 1;
+      note_undecided(E, "NaN in the bounds of a constraint");
       return TWINN_OK;
     }
-  st = twinn_attack_run(E->atk, lo, hi, 1, 4, &E->rng, E->deadline, witness, &found);
+  st = twinn_attack_run(E->atk, lo, hi, 1, 4, &E->rng, S->deadline, E->witness, &found);
   if (st != TWINN_OK || found) {
     *sat = found;
     return st;
   }
-  /* Split scores from the constraints that are still undecided. */
-  memset(E->score, 0, n * sizeof *E->score);
-  for (i = 0; i < E->prop->n_lins; i++) {
-    double m, l2, h2;
-    const twinn_lin *l = &E->prop->lins[i];
-    if (!l->nonlinear && leaf_value(l, E->leaf_lo[i], E->leaf_hi[i], &m) == V_UNKNOWN)
-      bound_leaf(E, lo, hi, l, E->score, &l2, &h2);
+  if (S->neuron_mode) by_neuron = pick_neuron(E, ns);
+  if (!by_neuron) {
+    /* Each undecided constraint's sensitivities, rescaled to sum to its gap to a proof (-margin):
+     * a constraint far from proved weighs more than one about to be (fewer branches on ACAS Xu
+     * than the plain sum; see vnncomp/BENCHMARKS.md). */
+    memset(E->score, 0, n * sizeof *E->score);
+    for (i = 0; i < E->prop->n_lins; i++) {
+      double m, tot = 0.0;
+      size_t j;
+      const twinn_lin *l = &E->prop->lins[i];
+      if (l->nonlinear || leaf_value(l, E->leaf_lo[i], E->leaf_hi[i], &m) != V_UNKNOWN) continue;
+      for (j = 0; j < n; j++) tot += E->lin_score[i * n + j];
+      if (tot > 0 && isfinite(tot) && isfinite(m))
+        for (j = 0; j < n; j++) E->score[j] += E->lin_score[i * n + j] * (-m / tot);
+      else
+        for (j = 0; j < n; j++) E->score[j] += E->lin_score[i * n + j];
+    }
+    d = pick_split(E, lo, hi);
+    /* Input bisection cannot go on: a neuron split may still decide (any dimension count). */
+    if (d == SIZE_MAX) by_neuron = pick_neuron(E, ns);
+    if (d == SIZE_MAX && !by_neuron) {
+      note_undecided(E, "a region became too small to split (float precision) without a decision");
+      return TWINN_OK;
+    }
   }
-  d = pick_split(E, lo, hi);
-  if (d == SIZE_MAX) {
-    note_undecided(E, "a region became too small to split (float precision) without a decision");
-    return TWINN_OK;
+  *n_kids = make_kids(r, ns, by_neuron, d, margin, kids);
+  if (*n_kids == 0) return TWINN_ERR_NOMEM;
+  return TWINN_OK;
+}
+
+/* ---- the workers ---- */
+
+/* Under S->mu. At most a few times per second unless forced. */
+static void report(shared *S, double now, int force) {
+  twinn_progress p;
+  if (!S->opt->progress || (!force && now - S->last_report < 0.25)) return;
+  S->last_report = now;
+  p.elapsed = now - S->t0;
+  p.branches = S->branches;
+  p.open = S->q.n;
+  p.bound = S->q.n ? S->q.heap[0]->margin : NAN;
+  S->opt->progress(S->opt->progress_ctx, &p);
+}
+
+static void stop_with(shared *S, int why, twinn_status st) {
+  if (S->stop == RUN) {
+    S->stop = why;
+    S->st = st;
   }
-  {
-    double mid = lo[d] + (hi[d] - lo[d]) / 2, save = hi[d];
-    hi[d] = mid;
-    if ((st = push(E, lo, hi, margin)) != TWINN_OK) return st;
-    hi[d] = save;
-    lo[d] = mid;
-    return push(E, lo, hi, margin);
+  pthread_cond_broadcast(&S->cv);
+}
+
+/* Under S->mu: a child goes to the shared queue, or to this worker's depth-first stack once the
+ * queue holds QUEUE_MEM_CAP bytes. Takes ownership of k. */
+static twinn_status place(engine *E, twinn_region *k) {
+  shared *S = E->S;
+  if (S->q.bytes < QUEUE_MEM_CAP) {
+    twinn_status st = twinn_queue_push(&S->q, k);
+    if (st == TWINN_OK) pthread_cond_signal(&S->cv);
+    return st;
   }
+  if (E->n_local == E->cap_local) {
+    size_t cap = E->cap_local ? 2 * E->cap_local : 64;
+    twinn_region **nl = twinn_realloc(E->local, cap, sizeof *nl);
+    if (!nl) {
+      twinn_region_free(k);
+      return TWINN_ERR_NOMEM;
+    }
+    E->local = nl;
+    E->cap_local = cap;
+  }
+  E->local[E->n_local++] = k;
+  return TWINN_OK;
+}
+
+/* The worker loop: takes regions (its own depth-first stack first, else the queue's best) until
+ * the queue is empty with nobody busy, or a stop. */
+static void *worker_main(void *arg) {
+  engine *E = arg;
+  shared *S = E->S;
+  pthread_mutex_lock(&S->mu);
+  while (S->stop == RUN) {
+    twinn_region *r, *kids[4];
+    size_t nk = 0, i;
+    int sat = 0;
+    twinn_status st;
+    double now = twinn_clock_now();
+    if (S->deadline > 0 && now > S->deadline) {
+      stop_with(S, STOP_TIMEOUT, TWINN_OK);
+      break;
+    }
+    if (E->n_local > 0) {
+      r = E->local[--E->n_local];
+    } else {
+      r = twinn_queue_pop(&S->q);
+      if (!r) {
+        struct timespec ts;
+        if (S->busy == 0) {
+          pthread_cond_broadcast(&S->cv);
+          break;
+        }
+        /* Wake up at least every 20 ms to see the deadline. */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&S->cv, &S->mu, &ts);
+        continue;
+      }
+      S->busy++;
+    }
+    S->branches++;
+    report(S, now, 0);
+    pthread_mutex_unlock(&S->mu);
+    st = process(E, r, kids, &nk, &sat);
+    pthread_mutex_lock(&S->mu);
+    if (st != TWINN_OK) {
+      stop_with(S, STOP_ERROR, st);
+    } else if (sat) {
+      if (S->stop == RUN) memcpy(S->witness, E->witness, E->prop->n_scalars * sizeof *E->witness);
+      stop_with(S, STOP_SAT, TWINN_OK);
+    } else if (E->timed_out) {
+      stop_with(S, STOP_TIMEOUT, TWINN_OK);
+      if (twinn_queue_push(&S->q, r) == TWINN_OK) r = NULL; /* still open */
+    }
+    for (i = 0; i < nk; i++)
+      if ((st = place(E, kids[i])) != TWINN_OK) stop_with(S, STOP_ERROR, st);
+    twinn_region_free(r);
+    if (E->n_local == 0) {
+      S->busy--;
+      if (S->busy == 0 && S->q.n == 0) pthread_cond_broadcast(&S->cv);
+    }
+  }
+  pthread_mutex_unlock(&S->mu);
+  return NULL;
 }
 
 /* Pairs (f, g) of isomorphic networks whose inputs are tied element by element. */
@@ -493,14 +742,15 @@ static int weights_finite(const twinn_net *net) {
   return 1;
 }
 
-static twinn_status engine_init(engine *E, const twinn_problem *pb, const twinn_space *sp,
-                                const twinn_options *opt) {
+static twinn_status engine_init(engine *E, shared *S) {
+  const twinn_problem *pb = S->pb;
+  const twinn_space *sp = S->sp;
   size_t i, n = pb->n_nets, max_in = 1;
+  E->S = S;
   E->pb = pb;
   E->prop = pb->prop;
   E->sp = sp;
-  E->opt = opt;
-  E->rng = (uint64_t)opt->seed;
+  E->witness = twinn_calloc(E->prop->n_scalars + 1, sizeof *E->witness);
   E->nb = twinn_calloc(n + 1, sizeof *E->nb);
   E->co = twinn_calloc(n + 1, sizeof *E->co);
   E->has_out = twinn_calloc(n + 1, sizeof *E->has_out);
@@ -510,8 +760,8 @@ static twinn_status engine_init(engine *E, const twinn_problem *pb, const twinn_
   E->center = twinn_calloc(sp->n_free + 1, sizeof *E->center);
   E->grad = twinn_calloc(sp->n_free + 1, sizeof *E->grad);
   E->score = twinn_calloc(sp->n_free + 1, sizeof *E->score);
-  E->work = twinn_calloc(2 * sp->n_free + 1, sizeof *E->work);
-  if (!E->score || !E->work || !E->nb || !E->co || !E->has_out || !E->used || !E->leaf_lo ||
+  E->lin_score = twinn_calloc(E->prop->n_lins * sp->n_free + 1, sizeof *E->lin_score);
+  if (!E->witness || !E->score || !E->lin_score || !E->nb || !E->co || !E->has_out || !E->used || !E->leaf_lo ||
       !E->leaf_hi || !E->center || !E->grad)
     return TWINN_ERR_NOMEM;
   for (i = 0; i < n; i++) {
@@ -534,12 +784,13 @@ static void engine_release(engine *E) {
   for (i = 0; E->nb && i < E->pb->n_nets; i++) twinn_ibounds_release(&E->nb[i]);
   for (i = 0; E->co && i < E->pb->n_nets; i++) twinn_free(E->co[i]);
   for (i = 0; E->pairs && i < E->n_pairs; i++) twinn_ibounds_release(&E->pairs[i].d);
-  for (i = 0; E->stack && i < E->cap_stack; i++) twinn_free(E->stack[i].lo);
+  for (i = 0; i < E->n_local; i++) twinn_region_free(E->local[i]);
   for (i = 0; E->syms && i < E->n_syms; i++) twinn_sym_free(E->syms[i].s);
   twinn_free(E->syms);
   twinn_free(E->sym_of);
   twinn_free(E->score);
-  twinn_free(E->work);
+  twinn_free(E->lin_score);
+  twinn_free(E->witness);
   twinn_free(E->nb);
   twinn_free(E->co);
   twinn_free(E->has_out);
@@ -551,7 +802,7 @@ static void engine_release(engine *E) {
   twinn_free(E->in_lo);
   twinn_free(E->in_hi);
   twinn_free(E->pairs);
-  twinn_free(E->stack);
+  twinn_free(E->local);
   twinn_attack_free(E->atk);
 }
 
@@ -561,91 +812,119 @@ static void finish(twinn_result *res, twinn_verdict v, const char *why, double t
   res->seconds = twinn_clock_now() - t0;
 }
 
+static int thread_count(const twinn_options *opt) {
+  long n = opt->threads;
+  if (n <= 0) n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
 twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, twinn_result *res,
                           twinn_error *err) {
   twinn_options defaults;
   const twinn_options *opt = opt_in;
   twinn_space sp;
-  engine E;
-  twinn_status st;
-  double *witness = NULL, now, attack_end;
-  size_t c, i, nf;
-  int sat = 0;
+  shared S;
+  engine *E = NULL;
+  twinn_status st = TWINN_OK;
+  double attack_end;
+  size_t c, i, nf, open;
+  int sat = 0, n_threads = 0, t, sync_ok = 0;
   memset(res, 0, sizeof *res);
-  memset(&E, 0, sizeof E);
+  memset(&S, 0, sizeof S);
+  memset(&sp, 0, sizeof sp);
   if (!opt) {
     twinn_options_init(&defaults);
     opt = &defaults;
   }
-  E.t0 = twinn_clock_now();
-  E.deadline = opt->timeout > 0 ? E.t0 + opt->timeout : 0.0;
+  S.t0 = twinn_clock_now();
+  S.deadline = opt->timeout > 0 ? S.t0 + opt->timeout : 0.0;
+  S.pb = pb;
+  S.sp = &sp;
+  S.opt = opt;
   if ((st = twinn_space_build(&sp, pb->prop, err)) != TWINN_OK) return st;
   for (i = 0; i < pb->n_nets; i++)
     if (!weights_finite(pb->nets[i])) {
-      finish(res, TWINN_VERDICT_UNKNOWN, "a network has a NaN or infinite weight", E.t0);
+      finish(res, TWINN_VERDICT_UNKNOWN, "a network has a NaN or infinite weight", S.t0);
       goto done;
     }
   if (sp.kind == TWINN_SPACE_EMPTY) {
-    finish(res, TWINN_VERDICT_UNSAT, sp.reason, E.t0);
+    finish(res, TWINN_VERDICT_UNSAT, sp.reason, S.t0);
     goto done;
   }
   if (sp.kind != TWINN_SPACE_BOXED) {
-    finish(res, TWINN_VERDICT_UNKNOWN, sp.reason, E.t0);
+    finish(res, TWINN_VERDICT_UNKNOWN, sp.reason, S.t0);
     goto done;
   }
   nf = sp.n_free;
-  witness = twinn_calloc(pb->prop->n_scalars + 1, sizeof *witness);
-  if (!witness || (st = engine_init(&E, pb, &sp, opt)) != TWINN_OK) {
-    st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory in the verifier");
-    goto done;
+  S.neuron_mode = opt->neuron_split != 0;
+  if (pthread_mutex_init(&S.mu, NULL) != 0) goto internal;
+  if (pthread_cond_init(&S.cv, NULL) != 0) {
+    pthread_mutex_destroy(&S.mu);
+    goto internal;
   }
+  sync_ok = 1;
+  n_threads = thread_count(opt);
+  S.witness = twinn_calloc(pb->prop->n_scalars + 1, sizeof *S.witness);
+  E = twinn_calloc((size_t)n_threads, sizeof *E);
+  if (!S.witness || !E) goto nomem;
+  for (t = 0; t < n_threads; t++)
+    if (engine_init(&E[t], &S) != TWINN_OK) goto nomem;
+  /* One BLAS thread per worker: the workers already use every core. */
+  if (n_threads > 1) openblas_set_num_threads(1);
   /* A longer attack on each whole case box first: cheap counterexamples end the search early.
    * All cases together get at most a tenth of the time limit (2 s without one). */
-  attack_end = E.t0 + (opt->timeout > 0 ? 0.1 * opt->timeout : 2.0);
+  attack_end = S.t0 + (opt->timeout > 0 ? 0.1 * opt->timeout : 2.0);
+  E[0].rng = (uint64_t)opt->seed;
   for (c = 0; c < sp.n_cases && !sat; c++) {
-    st = twinn_attack_run(E.atk, sp.lo + c * nf, sp.hi + c * nf, 50, 30, &E.rng, attack_end,
-                          witness, &sat);
+    st = twinn_attack_run(E[0].atk, sp.lo + c * nf, sp.hi + c * nf, 50, 30, &E[0].rng, attack_end,
+                          S.witness, &sat);
     if (st != TWINN_OK) goto fail;
   }
-  for (c = sp.n_cases; c-- > 0 && !sat;)
-    if ((st = push(&E, sp.lo + c * nf, sp.hi + c * nf, -INFINITY)) != TWINN_OK) goto fail;
-  while (E.n_stack > 0 && !sat) {
-    region *r;
-    now = twinn_clock_now();
-    report(&E, now, 0);
-    if (E.stopped || (E.deadline > 0 && now > E.deadline)) {
-      char why[128];
-      snprintf(why, sizeof why, "timeout after %.1f s (%lu regions, %zu open)", now - E.t0,
-               E.branches, E.n_stack);
-      finish(res, TWINN_VERDICT_TIMEOUT, why, E.t0);
-      goto stop;
-    }
-    r = &E.stack[--E.n_stack];
-    E.branches++;
-    /* process() may push into the slot r lives in: it works on a copy. */
-    memcpy(E.work, r->lo, nf * sizeof *E.work);
-    memcpy(E.work + nf, r->hi, nf * sizeof *E.work);
-    if ((st = process(&E, E.work, E.work + nf, witness, &sat)) != TWINN_OK) goto fail;
-    if (E.nan_seen) {
-      finish(res, TWINN_VERDICT_UNKNOWN, "NaN in the bounds of a constraint", E.t0);
-      goto stop;
-    }
+  for (c = 0; c < sp.n_cases && !sat; c++) {
+    twinn_region *r = twinn_region_new(nf, 0);
+    if (!r) goto nomem;
+    memcpy(r->lo, sp.lo + c * nf, nf * sizeof *r->lo);
+    memcpy(r->hi, sp.hi + c * nf, nf * sizeof *r->hi);
+    r->margin = -INFINITY;
+    r->id = mix64((uint64_t)c);
+    if ((st = twinn_queue_push(&S.q, r)) != TWINN_OK) goto fail;
   }
-  if (sat) {
-    res->witness = witness;
-    witness = NULL;
-    finish(res, TWINN_VERDICT_SAT, NULL, E.t0);
-  } else if (E.undecided[0]) {
-    finish(res, TWINN_VERDICT_UNKNOWN, E.undecided, E.t0);
+  if (sat) S.stop = STOP_SAT;
+  for (t = 1; t < n_threads && !sat; t++)
+    E[t].started = pthread_create(&E[t].thread, NULL, worker_main, &E[t]) == 0;
+  worker_main(&E[0]);
+  for (t = 1; t < n_threads; t++)
+    if (E[t].started) pthread_join(E[t].thread, NULL);
+  if (S.stop == STOP_ERROR) {
+    st = S.st;
+    goto fail;
+  }
+  open = S.q.n;
+  for (t = 0; t < n_threads; t++) open += E[t].n_local;
+  res->branches = S.branches;
+  res->open = open;
+  if (S.stop == STOP_SAT) {
+    res->witness = S.witness;
+    S.witness = NULL;
+    finish(res, TWINN_VERDICT_SAT, NULL, S.t0);
+  } else if (S.stop == STOP_TIMEOUT) {
+    char why[160];
+    snprintf(why, sizeof why, "timeout after %.1f s (%lu regions, %zu open)",
+             twinn_clock_now() - S.t0, S.branches, open);
+    finish(res, TWINN_VERDICT_TIMEOUT, why, S.t0);
+  } else if (S.undecided[0]) {
+    finish(res, TWINN_VERDICT_UNKNOWN, S.undecided, S.t0);
   } else {
-    finish(res, TWINN_VERDICT_UNSAT, NULL, E.t0);
+    finish(res, TWINN_VERDICT_UNSAT, NULL, S.t0);
   }
-stop:
-  res->branches = E.branches;
-  res->open = E.n_stack;
-  report(&E, twinn_clock_now(), 1);
+  report(&S, twinn_clock_now(), 1);
   st = TWINN_OK;
   goto done;
+nomem:
+  st = TWINN_ERR_NOMEM;
+  goto fail;
+internal:
+  st = TWINN_ERR_INTERNAL;
 fail:
   if (st == TWINN_ERR_NOMEM)
     twinn_error_set(err, st, NULL, 0, 0, "out of memory in the verifier");
@@ -653,8 +932,15 @@ fail:
     twinn_error_set(err, st, NULL, 0, 0, "internal failure in the verifier");
   res->verdict = TWINN_VERDICT_UNKNOWN;
 done:
-  if (E.pb) engine_release(&E);
-  twinn_free(witness);
+  for (t = 0; E && t < n_threads; t++)
+    if (E[t].pb) engine_release(&E[t]);
+  twinn_free(E);
+  twinn_queue_release(&S.q);
+  if (sync_ok) {
+    pthread_cond_destroy(&S.cv);
+    pthread_mutex_destroy(&S.mu);
+  }
+  twinn_free(S.witness);
   twinn_space_release(&sp);
   return st;
 }

@@ -313,12 +313,126 @@ static void test_deterministic(void **state) {
   verify2(prop, f, g, &opt, &r1);
   verify2(prop, f, g, &opt, &r2);
   assert_int_equal(r1.verdict, r2.verdict);
-  if (r1.verdict != TWINN_VERDICT_TIMEOUT) assert_int_equal(r1.branches, r2.branches);
+  /* The whole tree is explored only for unsat; a sat stops at a timing-dependent point. */
+  if (r1.verdict == TWINN_VERDICT_UNSAT) assert_int_equal(r1.branches, r2.branches);
   twinn_result_release(&r1);
   twinn_result_release(&r2);
   twinn_prop_free(prop);
   twinn_net_free(f);
   twinn_net_free(g);
+}
+
+/* The search tree does not depend on timing: 1 and 2 worker threads give the same verdict, and
+ * the same branch count when the whole tree is explored (unsat). */
+static void test_threads_agree(void **state) {
+  size_t trial, i, n_unsat = 0;
+  char buf[8192];
+  (void)state;
+  rng_state = 77;
+  for (trial = 0; trial < 8; trial++) {
+    size_t widths[3] = {6 + trial % 3, 5, 2};
+    double lo[3], hi[3], m;
+    twinn_net *f, *g;
+    twinn_prop *prop;
+    twinn_options opt;
+    twinn_result r1, r2;
+    f = random_net(3, widths, 3, NULL, 0);
+    g = random_net(3, widths, 3, f, 0.05);
+    for (i = 0; i < 3; i++) {
+      lo[i] = -1 + urand();
+      hi[i] = lo[i] + 0.2 + urand();
+    }
+    m = max_diff(f, g, 3, lo, hi);
+    eps_query(buf, sizeof buf, 3, 2, lo, hi, trial % 2 ? 0.9 * m : 1.03 * m + 1e-6);
+    prop = parse(buf);
+    twinn_options_init(&opt);
+    opt.seed = 5;
+    opt.timeout = 20;
+    opt.threads = 1;
+    verify2(prop, f, g, &opt, &r1);
+    opt.threads = 2;
+    verify2(prop, f, g, &opt, &r2);
+    assert_true(r1.verdict == TWINN_VERDICT_SAT || r1.verdict == TWINN_VERDICT_UNSAT);
+    assert_int_equal(r1.verdict, r2.verdict);
+    if (r1.verdict == TWINN_VERDICT_UNSAT) {
+      assert_int_equal(r1.branches, r2.branches);
+      n_unsat++;
+    }
+    twinn_result_release(&r1);
+    twinn_result_release(&r2);
+    twinn_prop_free(prop);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  assert_true(n_unsat >= 2);
+}
+
+/* Largest |g - f| over random points and the box's corners along each axis pair (inputs of
+ * any dimension, up to 32). */
+static double max_diff_sampled(const twinn_net *f, const twinn_net *g, size_t n_in,
+                               const double *lo, const double *hi) {
+  size_t s, i;
+  double x[32], yf[8], yg[8], m = 0;
+  assert_true(n_in <= 32);
+  for (s = 0; s < 40000; s++) {
+    for (i = 0; i < n_in; i++)
+      x[i] = s < 1024 ? ((s >> (i % 10)) & 1 ? hi[i] : lo[i]) : lo[i] + (hi[i] - lo[i]) * urand();
+    assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
+    assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
+    for (i = 0; i < f->n_out; i++) m = fmax(m, fabs(yg[i] - yf[i]));
+  }
+  return m;
+}
+
+static int decided(const twinn_result *r) {
+  return r->verdict == TWINN_VERDICT_SAT || r->verdict == TWINN_VERDICT_UNSAT;
+}
+
+/* Neuron splitting (opt.neuron_split) on 20-dimensional inputs: witnesses replay (verify2),
+ * sat and unsat never contradict input splitting, 1 and 2 threads agree when both decide, a
+ * violation found by sampling gives sat, and some safe cases are proved. */
+static void test_neuron_split(void **state) {
+  size_t trial, i, n_unsat = 0;
+  char buf[16384];
+  (void)state;
+  rng_state = 99;
+  for (trial = 0; trial < 6; trial++) {
+    size_t widths[3] = {4, 3, 2};
+    double lo[20], hi[20], m;
+    twinn_net *f, *g;
+    twinn_prop *prop;
+    twinn_options opt;
+    twinn_result r1, r2, r3;
+    f = random_net(20, widths, 3, NULL, 0);
+    g = random_net(20, widths, 3, f, 0.03);
+    for (i = 0; i < 20; i++) {
+      lo[i] = -0.5 + 0.5 * urand();
+      hi[i] = lo[i] + 0.1;
+    }
+    m = max_diff_sampled(f, g, 20, lo, hi);
+    eps_query(buf, sizeof buf, 20, 2, lo, hi, trial % 2 ? 0.8 * m : 1.5 * m + 1e-6);
+    prop = parse(buf);
+    twinn_options_init(&opt);
+    opt.timeout = 3;
+    opt.neuron_split = 1;
+    opt.threads = 1;
+    verify2(prop, f, g, &opt, &r1);
+    opt.threads = 2;
+    verify2(prop, f, g, &opt, &r2);
+    opt.neuron_split = 0;
+    verify2(prop, f, g, &opt, &r3);
+    if (trial % 2) assert_int_equal(r1.verdict, TWINN_VERDICT_SAT);
+    if (decided(&r1) && decided(&r2)) assert_int_equal(r1.verdict, r2.verdict);
+    if (decided(&r1) && decided(&r3)) assert_int_equal(r1.verdict, r3.verdict);
+    n_unsat += r1.verdict == TWINN_VERDICT_UNSAT;
+    twinn_result_release(&r1);
+    twinn_result_release(&r2);
+    twinn_result_release(&r3);
+    twinn_prop_free(prop);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  assert_true(n_unsat >= 2);
 }
 
 /* Every allocation failure is reported as TWINN_ERR_NOMEM (never as a verdict, above all never
@@ -379,6 +493,7 @@ int main(void) {
       cmocka_unit_test(test_random_twins),      cmocka_unit_test(test_empty_box),
       cmocka_unit_test(test_disjunctive_boxes), cmocka_unit_test(test_timeout),
       cmocka_unit_test(test_deterministic),     cmocka_unit_test(test_nomem),
+      cmocka_unit_test(test_threads_agree),     cmocka_unit_test(test_neuron_split),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,47 @@
+/* queue.h: the regions of branch and bound and the best-first queue that orders them.
+ * A region is an input box plus neuron split constraints (symbolic.h) in one allocation; the
+ * queue is a binary heap, worst bound (lowest root margin) first, newest first among ties so
+ * that equal margins behave depth-first. Not thread-safe: the caller holds the lock. */
+#ifndef TWINN_QUEUE_H
+#define TWINN_QUEUE_H
+
+#include <stdint.h>
+
+#include "common.h"
+
+/* One neuron split: ReLU layer `layer` neuron `neuron` of network `which` (TWINN_SYM_F/G) of
+ * symbolic workspace `sym` has pre-activation >= 0 (phase +1) or <= 0 (phase -1). */
+typedef struct {
+  uint32_t sym, layer, neuron;
+  int8_t which, phase;
+} twinn_nsplit;
+
+typedef struct {
+  double margin;        /* the parent's root margin (> 0 would mean proved); priority */
+  uint64_t id;          /* path in the tree: seeds the region's own random generator */
+  unsigned long seq;    /* push order (ties) */
+  size_t n_free, n_splits;
+  double *lo, *hi;      /* n_free each */
+  twinn_nsplit *splits; /* n_splits */
+} twinn_region;
+
+/* A region with room for n_splits splits (lo, hi, splits uninitialised). NULL on out of memory. */
+twinn_region *twinn_region_new(size_t n_free, size_t n_splits);
+void twinn_region_free(twinn_region *r); /* NULL is a no-op */
+size_t twinn_region_bytes(const twinn_region *r);
+
+typedef struct {
+  twinn_region **heap;
+  size_t n, cap;
+  size_t bytes; /* memory held by the queued regions */
+  unsigned long seq;
+} twinn_queue;
+
+/* Takes ownership of r (also on failure: then r is freed and TWINN_ERR_NOMEM returned). */
+twinn_status twinn_queue_push(twinn_queue *q, twinn_region *r);
+/* The region with the lowest margin (newest among equals), NULL when empty. */
+twinn_region *twinn_queue_pop(twinn_queue *q);
+/* Frees every queued region and the heap. */
+void twinn_queue_release(twinn_queue *q);
+
+#endif
