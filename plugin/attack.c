@@ -247,13 +247,20 @@ double twinn_attack_violation(twinn_attack *a, const double *p, double *grad) {
 }
 
 /* A float32 value in [lo, hi] near v, kept half a float ulp away from each end when the box
- * allows, so the witness printed with %.9g reads back inside the box. 0 if none exists. */
+ * allows, so the witness printed with %.9g reads back inside the box; the double v clamped to
+ * the box when no float32 lies in it; 0 for an empty box. */
 static int to_float_inside(double v, double lo, double hi, double *out) {
   float f = (float)v;
   int k;
   if ((double)f < lo) f = nextafterf(f, INFINITY);
   if ((double)f > hi) f = nextafterf(f, -INFINITY);
-  if (!((double)f >= lo && (double)f <= hi)) return 0;
+  if (!((double)f >= lo && (double)f <= hi)) {
+    /* No float32 lies in [lo, hi] (a point box at 0.1, or a box narrower than a float ulp):
+     * the witness must then be the double itself, printed with %.17g by the writers. */
+    if (!(lo <= hi)) return 0;
+    *out = v < lo ? lo : v > hi ? hi : v;
+    return 1;
+  }
   for (k = 0; k < 2 && lo < hi; k++) {
     float up = nextafterf(f, INFINITY), dn = nextafterf(f, -INFINITY);
     if ((double)f - lo < ((double)f - (double)dn) / 2 && (double)up <= hi)

@@ -57,6 +57,9 @@ static const char usage_verify[] =
     "  --threads N           worker threads (default: all cores)\n"
     "  --engine E            default (bounds and branch and bound), or milp: an exact\n"
     "                        mixed-integer encoding solved by GLPK, for small networks\n"
+    "  --neuron-split        branch on unstable ReLU neurons before input dimensions\n"
+    "                        (default: bisect inputs; neurons only once a box cannot\n"
+    "                        be halved)\n"
     "  --witness-format F    v2 (NAME TYPE [dims] then one value per line), v1\n"
     "                        ((X_0 v) ... (Y_0 v)), or auto: v1 for a 1.0 query, else v2\n"
     "  --report FILE.json    also write a JSON report: verdict, witness, bound reached,\n"
@@ -229,6 +232,8 @@ static int parse_args(int argc, char **argv, int replay, cli_args *a) {
       if (!(val = option_value(argc, argv, &i, "--witness")))
         return usage_error("--witness needs a file%s", "");
       a->witness_path = val;
+    } else if (!replay && strcmp(arg, "--neuron-split") == 0) {
+      a->neuron_split = 1;
     } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
       a->quiet = 1;
     } else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {

@@ -70,15 +70,21 @@ static int arm_deadline(timer_t *timer, double seconds) {
   return 0;
 }
 
+/* OpenBLAS maps one 128 MiB work buffer per thread that calls it, lazily, and retries a
+ * failed mmap forever (0.3.21 blas_memory_alloc): an rlimit that refused it would hang the run
+ * instead of ending it. The limit leaves room for one buffer per core plus two. */
+#define OPENBLAS_BUFFER_MIB 128.0
+
 /* --memory-limit: the address space may grow by `mib` MiB beyond what is mapped now (the
- * executable, shared libraries, OpenBLAS's buffers and threads all exist before any input is
- * read, and are not the input's doing), and no single allocation may exceed `mib` MiB, which
- * refuses absurd sizes before they touch the address space. Libraries that allocate outside
- * twinn_malloc (OpenBLAS, GLPK, zlib) meet the same rlimit. Returns 0 on success. */
+ * executable, shared libraries and library threads exist before any input is read, and are
+ * not the input's doing) plus OpenBLAS's buffers, and no single allocation may exceed `mib`
+ * MiB, which refuses absurd sizes before they touch the address space. Libraries that
+ * allocate outside twinn_malloc (GLPK, zlib) meet the same rlimit. Returns 0 on success. */
 static int apply_memory_limit(double mib) {
   size_t bytes = (size_t)(mib * 1048576.0);
   unsigned long pages = 0;
-  long page = sysconf(_SC_PAGESIZE);
+  long page = sysconf(_SC_PAGESIZE), cores = sysconf(_SC_NPROCESSORS_ONLN);
+  double blas = OPENBLAS_BUFFER_MIB * (double)((cores > 0 ? cores : 1) + 2) * 1048576.0;
   struct rlimit rl;
   FILE *f = fopen("/proc/self/statm", "r");
   if (f) {
@@ -86,7 +92,7 @@ static int apply_memory_limit(double mib) {
     fclose(f);
   }
   if (getrlimit(RLIMIT_AS, &rl) != 0) return -1;
-  rl.rlim_cur = (rlim_t)pages * (rlim_t)(page > 0 ? page : 4096) + (rlim_t)bytes;
+  rl.rlim_cur = (rlim_t)pages * (rlim_t)(page > 0 ? page : 4096) + (rlim_t)bytes + (rlim_t)blas;
   if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) rl.rlim_cur = rl.rlim_max;
   if (setrlimit(RLIMIT_AS, &rl) != 0) return -1;
   twinn_alloc_set_limit(bytes);
@@ -414,6 +420,7 @@ int cli_run_verify(const cli_args *a) {
   twinn_options_init(&opt);
   opt.seed = a->seed;
   opt.threads = a->threads;
+  opt.neuron_split = a->neuron_split;
   opt.verbose = a->verbose;
   ps.enabled = !a->quiet && isatty(2);
   ps.last = 0;

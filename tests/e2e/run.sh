@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/e2e/run.sh TWINN_BIN SHARED_DIR [CASE...]: end-to-end tests. Each tests/e2e/cases/*.case
 # carries its command and its expected verdict or error; see tests/e2e/cases/README.md for the
-# keys. Time limits are generous (never tuned to this machine). Prints `N passed, N failed` and
-# exits 1 on any failure.
+# keys. Time limits are generous (never tuned to this machine). Cases marked `slow: yes` are
+# skipped when TWINN_E2E_QUICK=1 or the binary is built with a sanitizer (they would only
+# measure the sanitizer). Prints `N passed, N failed` and exits 1 on any failure.
 set -uo pipefail
 
 if [[ $# -lt 2 ]]; then
@@ -24,6 +25,9 @@ fi
 
 passed=0
 failed=0
+skipped=0
+quick="${TWINN_E2E_QUICK:-0}"
+if ldd "$TWINN" 2>/dev/null | grep -q 'lib[at]san\|libubsan'; then quick=1; fi
 
 subst() {
   local s="$1"
@@ -54,6 +58,7 @@ run_case() {
     expect-file) want_file+=("$val") ;;
     max-seconds) max_secs="$val" ;;
     replay) replay="$val" ;;
+    slow) ;;
     *)
       echo "unknown key '$key'"
       return 1
@@ -123,6 +128,11 @@ run_case() {
 
 for f in "${files[@]}"; do
   name="$(basename "$f" .case)"
+  if [[ "$quick" == 1 ]] && grep -q '^slow: *yes' "$f"; then
+    skipped=$((skipped + 1))
+    printf 'SKIP %-32s slow\n' "$name"
+    continue
+  fi
   tmp="$(mktemp -d)"
   if result="$(run_case "$f")"; then
     passed=$((passed + 1))
@@ -133,5 +143,5 @@ for f in "${files[@]}"; do
   fi
   rm -rf "$tmp"
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]
