@@ -4,9 +4,11 @@
  * accounts for (interval.c has the rounding argument). ReLU: both surely active -> d passes;
  * both surely inactive -> 0; else relu(z+d) - relu(z) lies between 0 and d (relu is monotone
  * and 1-Lipschitz). Sigmoid / tanh: the same with Lipschitz constants 1/4 and 1 (mean value
- * theorem). Every point is intersected with the difference of the two plain intervals. */
+ * theorem). Every point is intersected with the difference of the two plain intervals.
+ * Affine steps over finite boxes use twinn_interval_affine (one aggregate error term). */
 #include "diff.h"
 
+#include <float.h>
 #include <math.h>
 
 /* Intersects [*lo, *hi] with [g.lo - f.hi, g.hi - f.lo] (rounded outward). */
@@ -16,10 +18,20 @@ static void meet_plain(double *lo, double *hi, double flo, double fhi, double gl
   if (!isnan(h) && h < *hi) *hi = h;
 }
 
+static int all_finite(const double *l, const double *h, size_t n) {
+  for (size_t j = 0; j < n; j++)
+    if (!(fabs(l[j]) <= DBL_MAX && fabs(h[j]) <= DBL_MAX && l[j] <= h[j])) return 0;
+  return 1;
+}
+
 static void affine_diff(const twinn_layer *Lf, const twinn_layer *Lg, const double *dl,
                         const double *dh, const double *zl, const double *zh, double *ol,
                         double *oh) {
   size_t i, j, n = Lf->n_in;
+  if (all_finite(dl, dh, n) && all_finite(zl, zh, n)) { /* the usual case: centre / radius */
+    twinn_interval_affine(Lf->n_out, n, Lg->w, dl, dh, Lg->b, Lg->w, Lf->w, zl, zh, Lf->b, ol, oh);
+    return;
+  }
   for (i = 0; i < Lf->n_out; i++) {
     const double *wf = Lf->w + i * n, *wg = Lg->w + i * n;
     double db = Lg->b[i] - Lf->b[i];

@@ -9,7 +9,9 @@
  * which the slack in K absorbs; (n+2) DBL_MIN covers underflowed products; each final
  * subtraction / addition is rounded once more outward by one ulp. An infinite magnitude sum
  * (overflow or infinite input) gives an infinite bound. Activations are exact (ReLU) or use a
- * relative margin of 1e-13 far above libm's error (sigmoid, tanh). */
+ * relative margin of 1e-13 far above libm's error (sigmoid, tanh).
+ * Affine layers over a finite box use the centre / radius form instead (twinn_interval_affine,
+ * same enclosure in exact arithmetic, no per-term branches): see the comment there. */
 #include "interval.h"
 
 #include <float.h>
@@ -44,8 +46,19 @@ void twinn_ibounds_release(twinn_ibounds *b) {
   b->n_points = 0;
 }
 
-double twinn_round_down(double x) { return nextafter(x, -INFINITY); }
-double twinn_round_up(double x) { return nextafter(x, INFINITY); }
+/* Branch-free one-ulp steps: d = |x| 2^-52 + DBL_MIN is at least ulp(x) (and exact or rounded
+ * up, never below either addend), x - ulp(x) is representable, and rounding is monotone, so
+ * fl(x - d) <= x - ulp(x), below every real that rounds to x. Infinities and NaN take the libm
+ * path (inf - inf would be NaN). */
+double twinn_round_down(double x) {
+  if (!(fabs(x) <= DBL_MAX)) return nextafter(x, -INFINITY);
+  return x - (fabs(x) * DBL_EPSILON + DBL_MIN);
+}
+
+double twinn_round_up(double x) {
+  if (!(fabs(x) <= DBL_MAX)) return nextafter(x, INFINITY);
+  return x + (fabs(x) * DBL_EPSILON + DBL_MIN);
+}
 
 void twinn_iacc_init(twinn_iacc *acc, double c) {
   acc->s_lo = acc->s_hi = c;
@@ -130,9 +143,121 @@ static void act_bounds(twinn_layer_kind kind, double lo, double hi, double *olo,
   *ohi = INFINITY;
 }
 
+/* Chunk of input columns whose centres / radii are kept on the stack. */
+#define IV_CHUNK 128
+
+/* Centre c and inflated radius v of each [l, h] (finite): see twinn_interval_affine. */
+static void centre_radius(const double *l, const double *h, size_t n, double kap, double *c,
+                          double *v) {
+  for (size_t j = 0; j < n; j++) {
+    double m = 0.5 * l[j] + 0.5 * h[j];
+    double r1 = h[j] - m, r2 = m - l[j];
+    double r = r1 > r2 ? r1 : r2; /* not fmax: a libm call here */
+    double y = r + fabs(m);
+    c[j] = m;
+    /* y == 0 means l == h == 0: no error at all, and v = 0 keeps the products exact zeros
+     * (a DBL_MIN there would make them subnormal, which is very slow on x86). */
+    v[j] = y > 0.0 ? r + (kap * y + DBL_MIN) : 0.0;
+  }
+}
+
+/* sum a_j x_j and sum |a_j| v_j (optionally with a_j = p_j - q_j) in four interleaved partial
+ * sums, branch-free so that the compiler can vectorise them. Any summation order is covered. */
+static void dot2(const double *a, const double *x, const double *v, size_t n, double *s,
+                 double *t) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    s0 += a[j] * x[j], s1 += a[j + 1] * x[j + 1], s2 += a[j + 2] * x[j + 2];
+    s3 += a[j + 3] * x[j + 3];
+    t0 += fabs(a[j]) * v[j], t1 += fabs(a[j + 1]) * v[j + 1], t2 += fabs(a[j + 2]) * v[j + 2];
+    t3 += fabs(a[j + 3]) * v[j + 3];
+  }
+  for (; j < n; j++) s0 += a[j] * x[j], t0 += fabs(a[j]) * v[j];
+  *s += (s0 + s1) + (s2 + s3);
+  *t += (t0 + t1) + (t2 + t3);
+}
+
+static void dot2_diff(const double *p, const double *q, const double *x, const double *v, size_t n,
+                      double *s, double *t) {
+  double s0 = 0, s1 = 0, t0 = 0, t1 = 0;
+  size_t j = 0;
+  for (; j + 2 <= n; j += 2) {
+    double a0 = p[j] - q[j], a1 = p[j + 1] - q[j + 1];
+    s0 += a0 * x[j], s1 += a1 * x[j + 1];
+    t0 += fabs(a0) * v[j], t1 += fabs(a1) * v[j + 1];
+  }
+  for (; j < n; j++) {
+    double a0 = p[j] - q[j];
+    s0 += a0 * x[j], t0 += fabs(a0) * v[j];
+  }
+  *s += s0 + s1;
+  *t += t0 + t1;
+}
+
+static int box_finite(const double *l, const double *h, size_t n) {
+  size_t j;
+  for (j = 0; j < n; j++)
+    if (!(fabs(l[j]) <= DBL_MAX && fabs(h[j]) <= DBL_MAX && l[j] <= h[j])) return 0;
+  return 1;
+}
+
+/* Centre / radius form. With m the number of terms (products and constant), kap = (m + 4) 2^-52
+ * = (2m + 8) u. Input x_j lies in [c_j - r*_j, c_j + r*_j], r*_j = max(h - c, c - l) exactly,
+ * and r_j = fl(r*_j) >= r*_j / (1 + 2u) (a subtraction that underflows is exact). The exact
+ * row is within Y +- R, Y = b + sum a c, R = sum |a| r* <= (1 + 2u) sum |a| r; fl(Y) is within
+ * gamma_m (|b| + sum |a| |c|) of Y; a coefficient a = fl(p - q) is within 2u |a| of p - q,
+ * adding 2u |a| (|c| + r*). All of that is below  T = kap |b| + sum |a| (r + kap (r + |c|)),
+ * as gamma_m + 2u <= kap. v_j is that inflated radius, computed with four roundings (the
+ * DBL_MIN addend covers their underflow; an input that is exactly 0 needs none); the float T loses
+ * at most a factor 1 - gamma_{m+1} more; rad = T (1 + 2 kap) + (m + 2) DBL_MIN covers these
+ * factors, its own two roundings and underflowed products, and each end takes a final one-ulp
+ * outward step. */
+void twinn_interval_affine(size_t n_out, size_t n_in, const double *w1, const double *l1,
+                           const double *h1, const double *b1, const double *w2, const double *w3,
+                           const double *l2, const double *h2, const double *b2, double *lo,
+                           double *hi) {
+  double c1[IV_CHUNK], v1[IV_CHUNK], c2[IV_CHUNK], v2[IV_CHUNK];
+  size_t i, j0, m = n_in * (w2 ? 2 : 1) + 1;
+  double kap = ((double)m + 4.0) * DBL_EPSILON, eta = ((double)m + 2.0) * DBL_MIN;
+  for (i = 0; i < n_out; i++) { /* lo accumulates Y, hi accumulates T */
+    double b = b2 ? b1[i] - b2[i] : b1[i];
+    lo[i] = b;
+    hi[i] = kap * fabs(b);
+  }
+  for (j0 = 0; j0 < n_in; j0 += IV_CHUNK) {
+    size_t nj = n_in - j0 < IV_CHUNK ? n_in - j0 : IV_CHUNK;
+    centre_radius(l1 + j0, h1 + j0, nj, kap, c1, v1);
+    if (w2) centre_radius(l2 + j0, h2 + j0, nj, kap, c2, v2);
+    for (i = 0; i < n_out; i++) {
+      dot2(w1 + i * n_in + j0, c1, v1, nj, &lo[i], &hi[i]);
+      if (w2) dot2_diff(w2 + i * n_in + j0, w3 + i * n_in + j0, c2, v2, nj, &lo[i], &hi[i]);
+    }
+  }
+  for (i = 0; i < n_out; i++) {
+    double rad = (hi[i] + hi[i] * (2.0 * kap)) + eta;
+    double l = twinn_round_down(lo[i] - rad), h = twinn_round_up(lo[i] + rad);
+    lo[i] = isnan(l) ? -INFINITY : l;
+    hi[i] = isnan(h) ? INFINITY : h;
+  }
+}
+
+/* Per-term accumulation: the path for boxes with infinite (or inverted) ends. */
+static void affine_terms(const twinn_layer *L, const double *xl, const double *xh, double *yl,
+                         double *yh) {
+  size_t i, j;
+  for (i = 0; i < L->n_out; i++) {
+    twinn_iacc acc;
+    const double *w = L->w + i * L->n_in;
+    twinn_iacc_init(&acc, L->b[i]);
+    for (j = 0; j < L->n_in; j++) twinn_iacc_add(&acc, w[j], xl[j], xh[j], 0);
+    twinn_iacc_result(&acc, &yl[i], &yh[i]);
+  }
+}
+
 void twinn_interval_propagate(const twinn_net *net, const double *in_lo, const double *in_hi,
                               twinn_ibounds *b) {
-  size_t k, i, j;
+  size_t k, i;
   for (i = 0; i < net->n_in; i++) {
     b->lo[i] = isnan(in_lo[i]) ? -INFINITY : in_lo[i];
     b->hi[i] = isnan(in_hi[i]) ? INFINITY : in_hi[i];
@@ -141,16 +266,13 @@ void twinn_interval_propagate(const twinn_net *net, const double *in_lo, const d
     const twinn_layer *L = &net->layers[k];
     const double *xl = b->lo + b->off[k], *xh = b->hi + b->off[k];
     double *yl = b->lo + b->off[k + 1], *yh = b->hi + b->off[k + 1];
-    if (L->kind == TWINN_LAYER_AFFINE) {
-      for (i = 0; i < L->n_out; i++) {
-        twinn_iacc acc;
-        const double *w = L->w + i * L->n_in;
-        twinn_iacc_init(&acc, L->b[i]);
-        for (j = 0; j < L->n_in; j++) twinn_iacc_add(&acc, w[j], xl[j], xh[j], 0);
-        twinn_iacc_result(&acc, &yl[i], &yh[i]);
-      }
-    } else {
+    if (L->kind != TWINN_LAYER_AFFINE) {
       for (i = 0; i < L->n_out; i++) act_bounds(L->kind, xl[i], xh[i], &yl[i], &yh[i]);
+    } else if (box_finite(xl, xh, L->n_in)) {
+      twinn_interval_affine(L->n_out, L->n_in, L->w, xl, xh, L->b, NULL, NULL, NULL, NULL, NULL, yl,
+                            yh);
+    } else {
+      affine_terms(L, xl, xh, yl, yh);
     }
   }
 }

@@ -25,6 +25,16 @@ void twinn_ibounds_release(twinn_ibounds *b);
 void twinn_interval_propagate(const twinn_net *net, const double *in_lo, const double *in_hi,
                               twinn_ibounds *b);
 
+/* Enclosure [lo, hi] (n_out entries) of  W1 x1 + b1 + (W2 - W3) x2 - b2  over x1 in [l1, h1],
+ * x2 in [l2, h2] (n_in entries each, finite, l <= h), with W2 - W3 and b1 - b2 evaluated in
+ * float (the enclosure is of the exact differences). W* are n_out x n_in row-major; w2, w3, l2, h2
+ * NULL for no second part, b2 NULL for none. lo / hi must not alias the inputs. Centre / radius
+ * form with one aggregate error term (see interval.c). */
+void twinn_interval_affine(size_t n_out, size_t n_in, const double *w1, const double *l1,
+                           const double *h1, const double *b1, const double *w2, const double *w3,
+                           const double *l2, const double *h2, const double *b2, double *lo,
+                           double *hi);
+
 /* Outward-rounded sum  c + sum_t w_t * [lo_t, hi_t]. Add terms, then read the enclosure. */
 typedef struct {
   double s_lo, s_hi; /* float sums of the lower / upper end terms */

@@ -67,6 +67,14 @@ struct twinn_sym {
   double *coef; /* n_in: |input coefficients| * width of the last bound_lin's upper bound */
   double *tmp;  /* 2 * max_w: the concrete input box and scratch */
   double *row;  /* 5 * max_w: full rows and per-entry terms of a ReLU step */
+  /* Optimised lower slopes (twinn_sym_set_alpha_steps): rounds per bound end, the analysis'
+   * own lower slopes ra0 (restored after each optimisation), the concrete values of f and g at
+   * every point at a box vertex (zv, total entries each), the vertices where the last
+   * bound_lin's forms attain their ends (vtx: f, g, pair; upper then lower; n_in each; then
+   * two vertices of the optimisation itself), and
+   * the input sensitivities of the best upper bound (coefb, n_in). */
+  size_t alpha_steps;
+  double *ra0[2], *zv[2], *vtx, *coefb;
   int infeasible, overflow, analysed;
 };
 
@@ -120,12 +128,17 @@ void twinn_sym_abs_products(twinn_sym *s, size_t k);
 void twinn_symdiff_weights(twinn_sym *s, size_t k);
 /* Bounds of g - f at point k + 1 after affine layer k (blocked back-substitution). */
 void twinn_symdiff_affine(twinn_sym *s, size_t k);
-/* Relaxations of h_d at ReLU input point k and the difference bounds at point k + 1. */
-void twinn_symdiff_relu(twinn_sym *s, size_t k);
+/* Relaxations of h_d at ReLU input point k (from both networks' current relaxations) and,
+ * if bounds, the difference bounds at point k + 1. Returns 1 if the pair's live list of the
+ * point changed. */
+int twinn_symdiff_relu(twinn_sym *s, size_t k, int bounds);
 /* Bounds on  cf_row . f + cd_row . (g - f)  at the output: rows already in s->a[0] / s->ad[0]
  * (2 rows: upper, lower), constants and errors set. */
 void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double *hi,
                            double *in_coef);
+/* Records in v the box vertex maximising row 0 of rows (n_in columns), then in v + n_in the
+ * one minimising row r: where the concretised upper / lower bounds are attained. */
+void twinn_sym_record_vertex(const twinn_sym *s, const double *rows, size_t r, double *v);
 /* Relaxation of relu over [l, u] (l <= u), see sym_int.h's rs/rt/ra. */
 void twinn_sym_relu_relax(double l, double u, double *rs, double *rt, double *ra);
 

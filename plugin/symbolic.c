@@ -16,7 +16,10 @@
  * Cost: rows carry only the live columns of a ReLU (packed), neurons that interval arithmetic
  * proves inactive are not back-substituted (their ReLU output is exactly 0), and the ReLU step
  * selects slopes by an exact arithmetic split of each coefficient by sign. None of these
- * changes a bound's value except through rounding, which the error terms cover. */
+ * changes a bound's value except through rounding, which the error terms cover.
+ * Optimised slopes (twinn_sym_set_alpha_steps) only re-choose, after the analysis, the lower
+ * slope ra (0 or 1) of unstable neurons for one bound_lin and restore it afterwards: any slope
+ * in [0, 1] is a valid lower relaxation, and point bounds and error weights do not depend on it. */
 #include "symbolic.h"
 
 #include <math.h>
@@ -62,6 +65,8 @@ void twinn_sym_free(twinn_sym *s) {
     twinn_free(s->rs[w]);
     twinn_free(s->rt[w]);
     twinn_free(s->ra[w]);
+    twinn_free(s->ra0[w]);
+    twinn_free(s->zv[w]);
     twinn_free(s->split[w]);
     twinn_free(s->a[w]);
     twinn_free(s->ad[w]);
@@ -114,6 +119,8 @@ void twinn_sym_free(twinn_sym *s) {
   twinn_free(s->cst);
   twinn_free(s->er);
   twinn_free(s->coef);
+  twinn_free(s->coefb);
+  twinn_free(s->vtx);
   twinn_free(s->tmp);
   twinn_free(s->row);
   twinn_free(s->off);
@@ -229,9 +236,12 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
     s->rs[w] = twinn_mallocarray(total, sizeof(double));
     s->rt[w] = twinn_mallocarray(total, sizeof(double));
     s->ra[w] = twinn_mallocarray(total, sizeof(double));
+    s->ra0[w] = twinn_mallocarray(total, sizeof(double));
+    s->zv[w] = twinn_mallocarray(total, sizeof(double));
     s->split[w] = twinn_calloc(total, 1);
     s->ew[w] = layer_vectors(f);
-    if (!s->rs[w] || !s->rt[w] || !s->ra[w] || !s->split[w] || !check_vectors(f, s->ew[w]))
+    if (!s->rs[w] || !s->rt[w] || !s->ra[w] || !s->ra0[w] || !s->zv[w] || !s->split[w] ||
+        !check_vectors(f, s->ew[w]))
       goto fail;
   }
   for (int i = 0; i < 2; i++) {
@@ -245,15 +255,13 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
         if (!(s->dl[h][c] = twinn_mallocarray(total, sizeof(double)))) goto fail;
     s->ewd = layer_vectors(f);
     s->ewf = layer_vectors(f);
-    if (!check_vectors(f, s->ewd) || !check_vectors(f, s->ewf) ||
-        !make_deltas(s))
-      goto fail;
+    if (!check_vectors(f, s->ewd) || !check_vectors(f, s->ewf) || !make_deltas(s)) goto fail;
   }
   s->pack = twinn_calloc(s->n_layers ? s->n_layers : 1, 1);
   if (!s->pack) goto fail;
   for (size_t k = 0; k + 1 < s->n_layers; k++)
-    s->pack[k] = f->layers[k].kind == TWINN_LAYER_AFFINE &&
-                 f->layers[k + 1].kind == TWINN_LAYER_RELU;
+    s->pack[k] =
+        f->layers[k].kind == TWINN_LAYER_AFFINE && f->layers[k + 1].kind == TWINN_LAYER_RELU;
   for (int i = 0; i < (g ? 3 : 1); i++) {
     s->mag[i] = twinn_mallocarray(total, sizeof(double));
     s->live[i] = twinn_mallocarray(total, sizeof(size_t));
@@ -273,9 +281,11 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
   s->cst = twinn_mallocarray(2 * SYM_BLOCK, sizeof(double));
   s->er = twinn_mallocarray(2 * SYM_BLOCK, sizeof(double));
   s->coef = twinn_calloc(f->n_in ? f->n_in : 1, sizeof(double));
+  s->coefb = twinn_calloc(f->n_in ? f->n_in : 1, sizeof(double));
+  s->vtx = twinn_calloc(8 * (f->n_in ? f->n_in : 1), sizeof(double));
   s->tmp = twinn_mallocarray(2 * mw, sizeof(double));
   s->row = twinn_mallocarray(5 * mw, sizeof(double));
-  if (!s->cst || !s->er || !s->coef || !s->tmp || !s->row) goto fail;
+  if (!s->cst || !s->er || !s->coef || !s->coefb || !s->vtx || !s->tmp || !s->row) goto fail;
   return s;
 fail:
   twinn_sym_free(s);
@@ -369,6 +379,15 @@ static void backsub_relu(twinn_sym *s, int w, size_t p, size_t r, const double *
   }
 }
 
+void twinn_sym_record_vertex(const twinn_sym *s, const double *rows, size_t r, double *v) {
+  size_t n = s->net[0]->n_in;
+  const double *lo = s->lo[0], *hi = s->hi[0], *up = rows, *dn = rows + r * n;
+  for (size_t i = 0; i < n; i++) {
+    v[i] = up[i] > 0.0 ? hi[i] : lo[i];
+    v[n + i] = dn[i] > 0.0 ? lo[i] : hi[i];
+  }
+}
+
 void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, double *hi,
                        double *in_coef) {
   const twinn_net *net = s->net[w];
@@ -405,8 +424,10 @@ void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, doub
     hi[i] = twinn_sym_concretise(s, cur + i * n_in, s->cst[i], s->er[i], 1);
     lo[i] = twinn_sym_concretise(s, cur + (r + i) * n_in, s->cst[r + i], s->er[r + i], 0);
   }
-  if (in_coef)
+  if (in_coef) {
     for (size_t i = 0; i < n_in; i++) in_coef[i] = fabs(cur[i]) * (s->hi[0][i] - s->lo[0][i]);
+    twinn_sym_record_vertex(s, cur, r, s->vtx + (size_t)w * 2 * n_in);
+  }
 }
 
 void twinn_sym_abs_products(twinn_sym *s, size_t k) {
@@ -497,6 +518,21 @@ static void tighten_pair(twinn_sym *s, size_t p) {
   }
 }
 
+/* Lists the live neurons of network w's ReLU at point p from its relaxation; returns 1 if the
+ * list changed. */
+static int relax_live(twinn_sym *s, int w, size_t p) {
+  size_t o = s->off[p], n = width_at(s, p), nl = 0;
+  int changed = 0;
+  for (size_t j = 0; j < n; j++) /* rt alone can be nonzero when a tiny chord slope rounds to 0. */
+    if (s->rs[w][o + j] != 0.0 || s->ra[w][o + j] != 0.0 || s->rt[w][o + j] != 0.0) {
+      changed |= nl >= s->nlive[w][p] || s->live[w][o + nl] != j;
+      s->live[w][o + nl++] = j;
+    }
+  changed |= nl != s->nlive[w][p];
+  s->nlive[w][p] = nl;
+  return changed;
+}
+
 /* Splits, tightening, emptiness and overflow checks and ReLU relaxations of point p. Returns 0
  * when the analysis must stop (infeasible or overflow). */
 static int settle_point(twinn_sym *s, size_t p) {
@@ -522,24 +558,21 @@ static int settle_point(twinn_sym *s, size_t p) {
     for (size_t j = 0; j < n; j++) s->mag[i][o + j] = maxabs(s->lo[i][o + j], s->hi[i][o + j]);
   if (relu)
     for (int w = 0; w < n_nets; w++) {
-      size_t nl = 0;
-      for (size_t j = 0; j < n; j++) {
+      for (size_t j = 0; j < n; j++)
         twinn_sym_relu_relax(s->lo[w][o + j], s->hi[w][o + j], &s->rs[w][o + j], &s->rt[w][o + j],
                              &s->ra[w][o + j]);
-        /* rt alone can be nonzero when a tiny chord slope rounds to 0. */
-        if (s->rs[w][o + j] != 0.0 || s->ra[w][o + j] != 0.0 || s->rt[w][o + j] != 0.0)
-          s->live[w][o + nl++] = j;
-      }
-      s->nlive[w][p] = nl;
+      relax_live(s, w, p);
     }
   return 1;
 }
 
-/* Packs the rows of affine layer k - 1 on the live neurons of the ReLU at point k (pack[]). */
-static void pack_layer(twinn_sym *s, size_t k) {
+/* Packs the rows of affine layer k - 1 on the live neurons of the ReLU at point k (pack[]), for
+ * f, g and the pair's rows as bits 0, 1, 2 of mask select. */
+static void pack_layer(twinn_sym *s, size_t k, unsigned mask) {
   if (k == 0 || !s->pack[k - 1]) return;
   size_t n = width_at(s, k - 1), o = s->off[k];
   for (int w = 0; w < (s->net[1] ? 3 : 1); w++) {
+    if (!(mask >> w & 1u)) continue;
     const size_t *lv = s->live[w] + o;
     for (size_t c = 0; c < s->nlive[w][k]; c++) {
       size_t j = lv[c];
@@ -587,8 +620,8 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
             s->lo[w][o1 + j] = fmax(s->lo[w][o + j], 0.0);
             s->hi[w][o1 + j] = fmax(s->hi[w][o + j], 0.0);
           }
-        if (s->net[1]) twinn_symdiff_relu(s, k);
-        pack_layer(s, k);
+        if (s->net[1]) twinn_symdiff_relu(s, k, 1);
+        pack_layer(s, k, 7u);
       } else {
         twinn_sym_abs_products(s, k);
         for (int w = 0; w < n_nets; w++) affine_weights(s, w, k);
@@ -619,26 +652,22 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
 
 int twinn_sym_infeasible(const twinn_sym *s) { return s->analysed && s->infeasible; }
 
-twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *c_g, double *lo,
-                                 double *hi, twinn_error *err) {
-  if (!s->analysed)
-    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: bound before analyse");
-  if (c_g && !s->net[1])
-    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: c_g without g");
+/* One bound of  c_f . f + c_g . g  with the current relaxations (see twinn_sym_bound_lin); sets
+ * s->coef and points *vlo / *vhi at the vertices (in s->vtx) where the ends are attained. */
+static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double *lo, double *hi,
+                     const double **vlo, const double **vhi) {
   size_t L = s->n_layers, n_out = width_at(s, L), n_in = s->net[0]->n_in;
-  memset(s->coef, 0, n_in * sizeof(double));
-  *lo = -INFINITY;
-  *hi = INFINITY;
-  if (s->overflow || s->infeasible) return TWINN_OK;
   double l1, h1;
   memcpy(s->a[0], c_f, n_out * sizeof(double));
   memcpy(s->a[0] + n_out, c_f, n_out * sizeof(double));
   s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
   twinn_sym_backsub(s, 0, L, 1, &l1, &h1, s->coef);
+  *vhi = s->vtx;
+  *vlo = s->vtx + n_in;
   if (!c_g) {
     *lo = l1;
     *hi = h1;
-    return TWINN_OK;
+    return;
   }
   double l2, h2, l3, h3;
   double *coef_g = s->tmp, *coef_d = s->tmp + s->max_w;
@@ -661,10 +690,100 @@ twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *
   twinn_symdiff_backsub(s, L, 1, &l3, &h3, coef_d);
   *lo = fmax(sep_lo, l3);
   *hi = fmin(sep_hi, h3);
-  if (h3 <= sep_hi)
+  if (l3 >= sep_lo) *vlo = s->vtx + 5 * n_in;
+  if (h3 <= sep_hi) {
+    *vhi = s->vtx + 4 * n_in;
     memcpy(s->coef, coef_d, n_in * sizeof(double));
-  else
+  } else {
     for (size_t i = 0; i < n_in; i++) s->coef[i] += coef_g[i];
+  }
+}
+
+void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps) { s->alpha_steps = steps; }
+
+/* Values of f (and g) at every point for input x, in plain float: they only guide the choice
+ * of slopes. */
+static void eval_points(twinn_sym *s, const double *x) {
+  for (int w = 0; w < (s->net[1] ? 2 : 1); w++) {
+    double *z = s->zv[w];
+    memcpy(z, x, s->net[w]->n_in * sizeof(double));
+    for (size_t k = 0; k < s->n_layers; k++) {
+      const twinn_layer *ly = &s->net[w]->layers[k];
+      double *in = z + s->off[k], *out = z + s->off[k + 1];
+      if (ly->kind == TWINN_LAYER_AFFINE) {
+        memcpy(out, ly->b, ly->n_out * sizeof(double));
+        twinn_symk_gemv_f64(ly->n_out, ly->n_in, ly->w, ly->n_in, in, 1.0, out);
+      } else {
+        for (size_t j = 0; j < ly->n_out; j++) out[j] = in[j] > 0.0 ? in[j] : 0.0;
+      }
+    }
+  }
+}
+
+/* Lower slopes of the unstable ReLUs (bounds straddling 0) of f and g: those of relu at the
+ * values zv when from_values, else the analysis' own (ra0); then the pair's relaxations, live
+ * lists and packed rows that depend on them. The point bounds and error weights stay: they do
+ * not depend on the slopes, and every slope in [0, 1] gives a valid lower relaxation. */
+static void set_slopes(twinn_sym *s, int from_values) {
+  for (size_t k = 0; k < s->n_layers; k++) {
+    if (s->net[0]->layers[k].kind != TWINN_LAYER_RELU) continue;
+    size_t o = s->off[k], n = width_at(s, k);
+    unsigned changed = 0;
+    for (int w = 0; w < (s->net[1] ? 2 : 1); w++) {
+      const double *lo = s->lo[w] + o, *hi = s->hi[w] + o, *z = s->zv[w] + o;
+      for (size_t j = 0; j < n; j++)
+        s->ra[w][o + j] =
+            from_values && lo[j] < 0.0 && hi[j] > 0.0 ? (z[j] > 0.0 ? 1.0 : 0.0) : s->ra0[w][o + j];
+      if (relax_live(s, w, k)) changed |= 1u << w;
+    }
+    if (s->net[1] && twinn_symdiff_relu(s, k, 0)) changed |= 4u;
+    if (changed) pack_layer(s, k, changed);
+  }
+}
+
+twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *c_g, double *lo,
+                                 double *hi, twinn_error *err) {
+  if (!s->analysed)
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: bound before analyse");
+  if (c_g && !s->net[1])
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: c_g without g");
+  size_t n_in = s->net[0]->n_in, total = s->off[s->n_points];
+  memset(s->coef, 0, n_in * sizeof(double));
+  *lo = -INFINITY;
+  *hi = INFINITY;
+  if (s->overflow || s->infeasible) return TWINN_OK;
+  const double *vlo, *vhi;
+  lin_once(s, c_f, c_g, lo, hi, &vlo, &vhi);
+  if (!s->alpha_steps) return TWINN_OK;
+  /* Each end in turn: slopes from the vertex where the last bound of that end was attained,
+   * until the vertex repeats. Every round's bounds are sound; the tightest are kept. */
+  double *x = s->vtx + 6 * n_in, *x_hi = s->vtx + 7 * n_in; /* lin_once rewrites vtx[0..6n) */
+  memcpy(x_hi, vhi, n_in * sizeof(double));
+  memcpy(s->coefb, s->coef, n_in * sizeof(double));
+  for (int w = 0; w < (s->net[1] ? 2 : 1); w++) memcpy(s->ra0[w], s->ra[w], total * sizeof(double));
+  for (int end = 0; end < 2; end++) {
+    if (end)
+      memcpy(x, x_hi, n_in * sizeof(double));
+    else
+      memcpy(x, vlo, n_in * sizeof(double));
+    for (size_t t = 0; t < s->alpha_steps; t++) {
+      double l, h;
+      const double *nlo, *nhi;
+      eval_points(s, x);
+      set_slopes(s, 1);
+      lin_once(s, c_f, c_g, &l, &h, &nlo, &nhi);
+      *lo = fmax(*lo, l);
+      if (h < *hi) {
+        *hi = h;
+        memcpy(s->coefb, s->coef, n_in * sizeof(double));
+      }
+      const double *nx = end ? nhi : nlo;
+      if (!memcmp(nx, x, n_in * sizeof(double))) break;
+      memcpy(x, nx, n_in * sizeof(double));
+    }
+  }
+  set_slopes(s, 0);
+  memcpy(s->coef, s->coefb, n_in * sizeof(double));
   return TWINN_OK;
 }
 

@@ -48,6 +48,16 @@ int twinn_sym_infeasible(const twinn_sym *s);
 twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *c_g, double *lo,
                                  double *hi, twinn_error *err);
 
+/* Optimised lower ReLU slopes (alpha-CROWN style) for every later twinn_sym_bound_lin: with
+ * steps > 0, after its usual bound, each end of the bound gets up to `steps` more rounds. A
+ * round takes the box vertex where that end was last attained, evaluates f (and g) there and
+ * gives each unstable ReLU (bounds straddling 0) the lower slope 0 or 1 that is exact at its
+ * value there; the pair's difference relaxations follow. Any lower slope in [0, 1] is a valid
+ * relaxation and the analysis' point bounds do not depend on it, so every round's bound is
+ * sound and the tightest are returned: only the choice is heuristic. Rounds stop early when
+ * the vertex repeats. Cost: up to 2 * steps extra bounds. 0 (the default) disables it. */
+void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps);
+
 /* Sensitivity of the last twinn_sym_bound_lin's upper bound to each input (n_in entries):
  * |a_i| * (hi_i - lo_i) for the final linear upper bound a . x + c over the box, i.e. how much
  * of the bound's slack input i accounts for. Owned by s; zeros before any bound_lin. */

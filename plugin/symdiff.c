@@ -76,9 +76,8 @@ static void d_pass(size_t n, const double *restrict lam, const double *restrict 
 }
 
 static void f_pass(size_t n, double kp, const double *restrict lam, const double *restrict sp,
-                   const double *restrict sn, const double *restrict rt,
-                   const double *restrict mgf, double *restrict tf, double *restrict ev,
-                   double *restrict cv) {
+                   const double *restrict sn, const double *restrict rt, const double *restrict mgf,
+                   double *restrict tf, double *restrict ev, double *restrict cv) {
   double kn = 1.0 - kp;
   for (size_t j = 0; j < n; j++) {
     double pos = 0.5 * (lam[j] + fabs(lam[j])), neg = lam[j] - pos;
@@ -165,8 +164,10 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
     hi[i] = twinn_sym_concretise(s, cf + i * n_in, s->cst[i], s->er[i], 1);
     lo[i] = twinn_sym_concretise(s, cf + (r + i) * n_in, s->cst[r + i], s->er[r + i], 0);
   }
-  if (in_coef)
+  if (in_coef) {
     for (size_t i = 0; i < n_in; i++) in_coef[i] = fabs(cf[i]) * (s->hi[0][i] - s->lo[0][i]);
+    twinn_sym_record_vertex(s, cf, r, s->vtx + 4 * n_in);
+  }
 }
 
 void twinn_symdiff_affine(twinn_sym *s, size_t k) {
@@ -222,8 +223,9 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
   }
 }
 
-void twinn_symdiff_relu(twinn_sym *s, size_t k) {
+int twinn_symdiff_relu(twinn_sym *s, size_t k, int bounds) {
   size_t n = width_at(s, k), o = s->off[k], o1 = s->off[k + 1], nl = 0;
+  int changed = 0;
   for (size_t j = 0; j < n; j++) {
     size_t x = o + j;
     double lf = s->lo[0][x], uf = s->hi[0][x], lg = s->lo[1][x], ug = s->hi[1][x];
@@ -253,13 +255,19 @@ void twinn_symdiff_relu(twinn_sym *s, size_t k) {
     const sym_lin2 *u = ugen <= udon ? &gu : &du, *l = lgen >= ldon ? &gl : &dl;
     s->dl[1][0][x] = u->cd, s->dl[1][1][x] = u->cf, s->dl[1][2][x] = u->cc;
     s->dl[0][0][x] = l->cd, s->dl[0][1][x] = l->cf, s->dl[0][2][x] = l->cc;
-    double hl = twinn_round_down(fmax(lg, 0.0) - fmax(uf, 0.0));
-    double hh = twinn_round_up(fmax(ug, 0.0) - fmax(lf, 0.0));
-    s->lo[2][o1 + j] = fmax(fmax(lgen, ldon), hl);
-    s->hi[2][o1 + j] = fmin(fmin(ugen, udon), hh);
+    if (bounds) {
+      double hl = twinn_round_down(fmax(lg, 0.0) - fmax(uf, 0.0));
+      double hh = twinn_round_up(fmax(ug, 0.0) - fmax(lf, 0.0));
+      s->lo[2][o1 + j] = fmax(fmax(lgen, ldon), hl);
+      s->hi[2][o1 + j] = fmin(fmin(ugen, udon), hh);
+    }
     if (u->cd != 0.0 || u->cf != 0.0 || u->cc != 0.0 || l->cd != 0.0 || l->cf != 0.0 ||
-        l->cc != 0.0 || s->rs[0][x] != 0.0 || s->ra[0][x] != 0.0 || s->rt[0][x] != 0.0)
+        l->cc != 0.0 || s->rs[0][x] != 0.0 || s->ra[0][x] != 0.0 || s->rt[0][x] != 0.0) {
+      changed |= nl >= s->nlive[2][k] || s->live[2][o + nl] != j;
       s->live[2][o + nl++] = j;
+    }
   }
+  changed |= nl != s->nlive[2][k];
   s->nlive[2][k] = nl;
+  return changed;
 }

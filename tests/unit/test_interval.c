@@ -2,7 +2,10 @@
  * with the net.h API) and random boxes; every concrete evaluation at sampled points (corners
  * included) must lie inside the computed bounds at every point of the chain, and every sampled
  * difference g - f inside the difference bounds. Also checks that the difference bounds are far
- * tighter than the subtraction of the two networks' intervals for a twin with tiny noise. */
+ * tighter than the subtraction of the two networks' intervals for a twin with tiny noise.
+ * twinn_interval_affine (centre / radius kernel) is compared with the per-term twinn_iacc
+ * reference and sampled against a long double evaluation, cancellation-heavy rows included. */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -205,11 +208,142 @@ static void test_iacc_cancellation(void **state) {
   assert_true(isinf(lo) && lo < 0 && hi >= 2.0 && isfinite(hi));
 }
 
+/* An unbounded input box takes the per-term path: infinite ends only where a weight reaches
+ * the unbounded input, the other rows keep finite sound bounds. */
+static void test_unbounded_box(void **state) {
+  size_t widths[2] = {3, 2}, i;
+  double lo[2] = {-INFINITY, 0.0}, hi[2] = {1.0, 1.0}, x[2];
+  twinn_net *f;
+  twinn_ibounds b;
+  (void)state;
+  rng_state = 17;
+  f = random_net(2, widths, 2, TWINN_LAYER_RELU, NULL, 0);
+  f->layers[0].w[0] = 0.0; /* row 0 ignores the unbounded input */
+  assert_int_equal(twinn_ibounds_init(&b, f), TWINN_OK);
+  twinn_interval_propagate(f, lo, hi, &b);
+  assert_true(isfinite(b.lo[b.off[1]]) && isfinite(b.hi[b.off[1]]));
+  for (i = 1; i < 3; i++) {
+    double w = f->layers[0].w[i * 2];
+    assert_true(w > 0 ? isinf(b.lo[b.off[1] + i]) : isinf(b.hi[b.off[1] + i]));
+  }
+  for (i = 0; i < 100; i++) { /* still sound at sampled points */
+    size_t p, j;
+    x[0] = 1.0 - 1e3 * urand();
+    x[1] = urand();
+    for (p = 0; p < b.n_points; p++) {
+      double v[8];
+      assert_int_equal(twinn_net_eval_upto(f, x, p, v), TWINN_OK);
+      for (j = 0; j < twinn_net_width_at(f, p); j++)
+        assert_true(b.lo[b.off[p] + j] <= v[j] && v[j] <= b.hi[b.off[p] + j]);
+    }
+  }
+  twinn_ibounds_release(&b);
+  twinn_net_free(f);
+}
+
+/* The one-ulp steps enclose every real that rounds to x (checked in long double on sums whose
+ * exact value is known), and handle zero, subnormals, binade edges and infinities. */
+static void test_round_steps(void **state) {
+  static const double edge[] = {0.0,    1.0,      -1.0,    0x1p-1074, -0x1p-1074, DBL_MIN,
+                                0x1p52, -0x1p-20, DBL_MAX, -DBL_MAX,  3.0,        1e300};
+  size_t t;
+  (void)state;
+  rng_state = 15;
+  for (t = 0; t < sizeof edge / sizeof edge[0]; t++) {
+    double x = edge[t];
+    assert_true(twinn_round_down(x) <= nextafter(x, -INFINITY));
+    assert_true(twinn_round_up(x) >= nextafter(x, INFINITY));
+  }
+  assert_true(twinn_round_down(INFINITY) == DBL_MAX && twinn_round_up(-INFINITY) == -DBL_MAX);
+  assert_true(isinf(twinn_round_down(-INFINITY)) && isinf(twinn_round_up(INFINITY)));
+  for (t = 0; t < 20000; t++) {
+    double a = ldexp(2 * urand() - 1, (int)(urand() * 80) - 40);
+    double b = t % 4 == 0 ? -a * (1 + ldexp(urand(), -50))
+                          : ldexp(2 * urand() - 1, (int)(urand() * 120) - 60);
+    long double e = (long double)a + (long double)b; /* exact: exponents differ by < 64 */
+    double x = a + b;
+    if (fabs(a) > 0x1p62 * fabs(b) || fabs(b) > 0x1p62 * fabs(a)) continue; /* e inexact */
+    assert_true((long double)twinn_round_down(x) <= e);
+    assert_true((long double)twinn_round_up(x) >= e);
+  }
+}
+
+/* Row i of  W1 x1 + b1 + (W2 - W3) x2 - b2  in long double (the differences are rounded once
+ * there: 11 more bits than double, covered by the slack of the callers). */
+static long double row_ld(size_t n, const double *w1, const double *x1, double b1, const double *w2,
+                          const double *w3, const double *x2, double b2, long double *mag) {
+  long double s = (long double)b1 - b2;
+  size_t j;
+  *mag = fabsl(s);
+  for (j = 0; j < n; j++) {
+    long double t1 = (long double)w1[j] * x1[j];
+    long double t2 = w2 ? ((long double)w2[j] - w3[j]) * x2[j] : 0.0L;
+    s += t1 + t2;
+    *mag += fabsl(t1) + fabsl(t2);
+  }
+  return s;
+}
+
+/* Centre / radius kernel against the per-term reference: both enclose sampled values, and they
+ * agree up to rounding-level terms; widths cross the kernel's column chunk; some rows cancel. */
+static void test_affine_reference(void **state) {
+  enum { NO = 6, NI = 300 };
+  static double w1[NO * NI], w2[NO * NI], w3[NO * NI], l1[NI], h1[NI], l2[NI], h2[NI], x1[NI],
+      x2[NI];
+  double b1[NO], b2[NO], lo[NO], hi[NO], rl, rh;
+  size_t trial, i, j, s;
+  (void)state;
+  rng_state = 16;
+  for (trial = 0; trial < 40; trial++) {
+    size_t n = 1 + (size_t)(urand() * NI);
+    int two = trial % 2, big = trial % 5 == 0;
+    for (i = 0; i < NO * n; i++) {
+      w1[i] = (2 * urand() - 1) * (big ? 1e8 : 1.0);
+      w3[i] = 2 * urand() - 1;
+      w2[i] = w3[i] + (2 * urand() - 1) * 1e-3;
+    }
+    for (i = 0; i < NO; i++) b1[i] = urand() - 0.5, b2[i] = b1[i] + 1e-4 * urand();
+    for (j = 0; j < n; j++) {
+      double c = 4 * urand() - 2, r = trial % 3 == 0 ? 0.0 : urand();
+      l1[j] = c - r, h1[j] = c + r;
+      c = 2 * urand() - 1, r = urand() * 1e-2;
+      l2[j] = c - r, h2[j] = c + r;
+    }
+    twinn_interval_affine(NO, n, w1, l1, h1, b1, two ? w2 : NULL, two ? w3 : NULL, two ? l2 : NULL,
+                          two ? h2 : NULL, two ? b2 : NULL, lo, hi);
+    for (i = 0; i < NO; i++) {
+      twinn_iacc acc;
+      long double mag;
+      twinn_iacc_init(&acc, 0.0);
+      twinn_iacc_add(&acc, two ? b1[i] - b2[i] : b1[i], 1.0, 1.0, two);
+      for (j = 0; j < n; j++) {
+        twinn_iacc_add(&acc, w1[i * n + j], l1[j], h1[j], 0);
+        if (two) twinn_iacc_add(&acc, w2[i * n + j] - w3[i * n + j], l2[j], h2[j], 1);
+      }
+      twinn_iacc_result(&acc, &rl, &rh);
+      for (s = 0; s < 200; s++) {
+        long double v, slack;
+        sample_in(n, l1, h1, x1, s < 8 ? (int)s : -1);
+        sample_in(n, l2, h2, x2, s < 8 ? (int)s : -1);
+        v = row_ld(n, w1 + i * n, x1, b1[i], two ? w2 + i * n : NULL, two ? w3 + i * n : NULL, x2,
+                   two ? b2[i] : 0.0, &mag);
+        slack = 4e-18L * mag * (long double)(n + 2);
+        assert_true(lo[i] <= v + slack && v - slack <= hi[i]);
+        assert_true(rl <= v + slack && v - slack <= rh);
+        /* both are the exact hull widened by O(n u) of the magnitudes */
+        assert_true(fabs(lo[i] - rl) <= 1e-11 * (double)mag + 1e-300);
+        assert_true(fabs(hi[i] - rh) <= 1e-11 * (double)mag + 1e-300);
+      }
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_interval_relu),     cmocka_unit_test(test_interval_smooth),
       cmocka_unit_test(test_diff_sampling),     cmocka_unit_test(test_diff_tighter),
-      cmocka_unit_test(test_iacc_cancellation),
+      cmocka_unit_test(test_iacc_cancellation), cmocka_unit_test(test_round_steps),
+      cmocka_unit_test(test_affine_reference),  cmocka_unit_test(test_unbounded_box),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
