@@ -21,6 +21,15 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$REPO/build-asan" --output-on-failure -j "$JOBS"
 
 echo "== fuzzing (tests/fuzz/run.sh)"
+# libFuzzer comes with clang (Debian clang-14 + libclang-rt-14-dev); install it if missing.
+if ! command -v clang >/dev/null 2>&1 && ! command -v clang-14 >/dev/null 2>&1 ||
+  ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
+  SUDO=()
+  if [[ "$(id -u)" -ne 0 ]]; then SUDO=(sudo); fi
+  "${SUDO[@]}" apt-get update -qq || true
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
+    clang-14 libclang-rt-14-dev || echo "fuzz: could not install clang; the fuzz stage may skip"
+fi
 bash "$REPO/tests/fuzz/run.sh"
 
 echo "== all tests passed"
