@@ -559,7 +559,7 @@ static twinn_status prepare(const twinn_problem *pb, milp_state *s, char *reason
     return TWINN_OK;
   }
   if (s->sp.kind != TWINN_SPACE_BOXED) {
-    snprintf(reason, rn, "%s (the MILP mode needs a finite box on every input)", s->sp.reason);
+    snprintf(reason, rn, "%.180s (the MILP mode needs a finite box on every input)", s->sp.reason);
     return TWINN_OK;
   }
   nf = s->sp.n_free;
