@@ -7,9 +7,16 @@
 #include "queue.h"
 
 twinn_region *twinn_region_new(size_t n_free, size_t n_splits) {
-  /* One block: header, 2 n_free doubles, then the splits (double alignment suits both). */
-  size_t nd = 2 * n_free + 1;
+  return twinn_region_new_lins(n_free, n_splits, 0);
+}
+
+twinn_region *twinn_region_new_lins(size_t n_free, size_t n_splits, size_t n_lins) {
+  /* One block: header, 2 (n_free + n_lins) doubles, then the splits (double alignment suits
+   * both). */
+  size_t nd, room = (SIZE_MAX - sizeof(twinn_region)) / sizeof(double) / 8;
   twinn_region *r;
+  if (n_free > room || n_lins > room) return NULL;
+  nd = 2 * (n_free + n_lins) + 1;
   if (n_splits > (SIZE_MAX - sizeof *r - nd * sizeof(double)) / sizeof(twinn_nsplit)) return NULL;
   r = twinn_malloc(sizeof *r + nd * sizeof(double) + (n_splits + 1) * sizeof(twinn_nsplit));
   if (!r) return NULL;
@@ -18,6 +25,11 @@ twinn_region *twinn_region_new(size_t n_free, size_t n_splits) {
   r->n_splits = n_splits;
   r->lo = (double *)(void *)(r + 1);
   r->hi = r->lo + n_free;
+  r->n_lins = n_lins;
+  if (n_lins) {
+    r->lin_lo = r->hi + n_free;
+    r->lin_hi = r->lin_lo + n_lins;
+  }
   r->splits = (twinn_nsplit *)(void *)(r->lo + nd);
   return r;
 }
@@ -25,7 +37,7 @@ twinn_region *twinn_region_new(size_t n_free, size_t n_splits) {
 void twinn_region_free(twinn_region *r) { twinn_free(r); }
 
 size_t twinn_region_bytes(const twinn_region *r) {
-  return sizeof *r + (2 * r->n_free + 1) * sizeof(double) +
+  return sizeof *r + (2 * (r->n_free + r->n_lins) + 1) * sizeof(double) +
          (r->n_splits + 1) * sizeof(twinn_nsplit);
 }
 

@@ -23,10 +23,15 @@ typedef struct {
   size_t n_free, n_splits;
   double *lo, *hi;      /* n_free each */
   twinn_nsplit *splits; /* n_splits */
+  size_t n_lins;           /* 0, or the property's constraint count: */
+  double *lin_lo, *lin_hi; /* n_lins each: sound enclosures of each constraint's left side over a
+                              superset of the region (its parent), NULL when n_lins is 0 */
 } twinn_region;
 
 /* A region with room for n_splits splits (lo, hi, splits uninitialised). NULL on out of memory. */
 twinn_region *twinn_region_new(size_t n_free, size_t n_splits);
+/* The same with room for n_lins inherited enclosures (uninitialised; n_lins may be 0). */
+twinn_region *twinn_region_new_lins(size_t n_free, size_t n_splits, size_t n_lins);
 void twinn_region_free(twinn_region *r); /* NULL is a no-op */
 size_t twinn_region_bytes(const twinn_region *r);
 

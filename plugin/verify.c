@@ -1,7 +1,7 @@
 /* verify.c: the decision procedure, a parallel branch and bound. Regions (an input box plus
  * neuron split constraints) are bounded by sound analyses (interval.c, diff.c, symbolic.h), the
- * formula is evaluated over them in three-valued logic, proved regions are dropped, the rest are
- * attacked and split: on inputs (small single-network input spaces: the dimension whose halves
+ * formula is evaluated over them in three-valued logic (children inherit and intersect their
+ * parent's constraint enclosures), proved regions are dropped, the rest are attacked and split: on inputs (small single-network input spaces: the dimension whose halves
  * bound best, tried; else symbolic sensitivity x width), on unstable ReLU neurons first when
  * opt->neuron_split asks or once a box cannot be halved. Worker threads share a best-first
  * queue (queue.h); past a memory cap a worker goes depth-first on its own subtree. The tree
@@ -40,6 +40,15 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
  * acasxu_fp16_eps p1 (1_2, 2_5, 3_3) the 2.4-4x fewer regions took 2.7-5.7x longer. */
 #define TRIAL_DIMS 16
 
+/* The initial counterexample search on the whole case boxes: a few restarts before the branch
+ * and bound, the rest (a long search, 0.03 s on ACAS Xu twins: 60 % of an easy instance's
+ * time, as perf showed on acasxu_1_1_fp16 p3) only once the search has run DEFER_ATTACK
+ * seconds without a decision, so instances the bounds decide fast never pay for it. */
+#define ATTACK_RESTARTS 50
+#define ATTACK_STEPS 30
+#define ATTACK_EARLY 3
+#define DEFER_ATTACK 0.05
+
 /* Rounds of optimised ReLU lower slopes (twinn_sym_set_alpha_steps) for single networks. */
 #define SYM_ALPHA_STEPS 1
 
@@ -72,6 +81,9 @@ typedef struct {
   unsigned long branches;
   double last_report;
   char undecided[256]; /* why some region stayed open (then the answer cannot be unsat) */
+  int attack_pending;  /* the deferred initial attack has not been claimed by a worker */
+  double attack_at;    /* when a worker claims it */
+  double attack_len;   /* its time budget once started */
 } shared;
 
 /* One worker: its own analyses, symbolic workspaces and scratch. */
@@ -92,6 +104,7 @@ typedef struct {
   double **co;               /* per network: output coefficients of the current leaf */
   int *has_out, *used;       /* per network: scratch flags of the current leaf */
   double *leaf_lo, *leaf_hi; /* per lin: its enclosure over the current region */
+  double *keep_lo, *keep_hi; /* per lin: the current region's final enclosures (for its kids) */
   twinn_attack *atk;
   uint64_t rng;
   double *center, *grad;
@@ -611,13 +624,15 @@ static size_t first_nonlinear_line(const twinn_prop *prop) {
  * (n_ns = 0) two halves of dimension d. km (may be NULL): the halves' own margins from
  * trial_split, INFINITY for a proved half, which is left out; else each child gets the
  * parent's margin. Returns the number of children (in kids); (size_t)-1 on out of memory. */
-static size_t make_kids(const twinn_region *r, const twinn_nsplit *ns, size_t n_ns, size_t d,
-                        double margin, const double *km, twinn_region **kids) {
+static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nsplit *ns,
+                        size_t n_ns, size_t d, double margin, const double *km,
+                        twinn_region **kids) {
+  size_t n_lins = E->prop->n_lins;
   size_t n = r->n_free, b, t, n_made = 0, n_kids = n_ns ? (size_t)1 << n_ns : 2;
   for (b = 0; b < n_kids; b++) {
     twinn_region *k;
     if (km && !n_ns && km[b] == INFINITY) continue;
-    k = twinn_region_new(n, r->n_splits + n_ns);
+    k = twinn_region_new_lins(n, r->n_splits + n_ns, n_lins);
     if (!k) {
       while (n_made-- > 0) twinn_region_free(kids[n_made]);
       return (size_t)-1;
@@ -626,6 +641,10 @@ static size_t make_kids(const twinn_region *r, const twinn_nsplit *ns, size_t n_
     memcpy(k->lo, r->lo, n * sizeof *k->lo);
     memcpy(k->hi, r->hi, n * sizeof *k->hi);
     memcpy(k->splits, r->splits, r->n_splits * sizeof *k->splits);
+    if (n_lins) {
+      memcpy(k->lin_lo, E->keep_lo, n_lins * sizeof *k->lin_lo);
+      memcpy(k->lin_hi, E->keep_hi, n_lins * sizeof *k->lin_hi);
+    }
     k->margin = km && !n_ns ? km[b] : margin;
     k->id = mix64(r->id * 4 + b + 1);
     for (t = 0; t < n_ns; t++) {
@@ -643,6 +662,34 @@ static size_t make_kids(const twinn_region *r, const twinn_nsplit *ns, size_t n_
   return n_made;
 }
 
+/* Enclosures of every linear constraint over the region [lo, hi] (after the analyses) into
+ * E->leaf_lo / leaf_hi, with split scores into scores (n_lins x n_free, may be NULL).
+ * prior_lo / prior_hi (may be NULL): enclosures over a superset (the parent region, or this
+ * one by cheaper analyses), so still sound here: a constraint they decide is not bounded again
+ * (on ACAS Xu p1, an or of 10 output constraints, most are proved long before the region
+ * is; each costs three back-substitutions), the others get the intersection. */
+static void bound_all(engine *E, const double *lo, const double *hi, const double *prior_lo,
+                      const double *prior_hi, double *scores) {
+  size_t i, n = E->sp->n_free;
+  double m;
+  for (i = 0; i < E->prop->n_lins; i++) {
+    const twinn_lin *l = &E->prop->lins[i];
+    double pl = prior_lo ? prior_lo[i] : NAN, ph = prior_hi ? prior_hi[i] : NAN;
+    int have = !isnan(pl) && !isnan(ph);
+    if (l->nonlinear) continue;
+    if (have && leaf_value(l, pl, ph, &m) != V_UNKNOWN) {
+      E->leaf_lo[i] = pl;
+      E->leaf_hi[i] = ph;
+      continue;
+    }
+    bound_leaf(E, lo, hi, l, scores ? scores + i * n : NULL, &E->leaf_lo[i], &E->leaf_hi[i]);
+    if (have && !isnan(E->leaf_lo[i]) && !isnan(E->leaf_hi[i])) {
+      E->leaf_lo[i] = fmax(E->leaf_lo[i], pl);
+      E->leaf_hi[i] = fmin(E->leaf_hi[i], ph);
+    }
+  }
+}
+
 /* Processes one region: proves it (no kids), finds a witness in it (*sat = 1), or splits it
  * (*n_kids > 0). Everything here depends only on the region, never on timing or threads. */
 static twinn_status process(engine *E, const twinn_region *r, twinn_region **kids,
@@ -650,6 +697,8 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
   shared *S = E->S;
   size_t i, n = E->sp->n_free, d = SIZE_MAX;
   const double *lo = r->lo, *hi = r->hi;
+  const double *prior_lo = r->n_lins == E->prop->n_lins ? r->lin_lo : NULL;
+  const double *prior_hi = r->n_lins == E->prop->n_lins ? r->lin_hi : NULL;
   double margin, m2, km[2];
   const double *kmp = NULL;
   int v, found = 0;
@@ -661,10 +710,12 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
    * expensive part. They ignore neuron splits, so they are only tried on plain boxes. */
   analyse_cheap(E, lo, hi);
   if (r->n_splits == 0) {
-    for (i = 0; i < E->prop->n_lins; i++)
-      if (!E->prop->lins[i].nonlinear)
-        bound_leaf(E, lo, hi, &E->prop->lins[i], NULL, &E->leaf_lo[i], &E->leaf_hi[i]);
+    bound_all(E, lo, hi, prior_lo, prior_hi, NULL);
     if (node_value(E, E->prop->root, V_UNKNOWN, &margin) == V_FALSE) return TWINN_OK;
+    memcpy(E->keep_lo, E->leaf_lo, E->prop->n_lins * sizeof *E->keep_lo);
+    memcpy(E->keep_hi, E->leaf_hi, E->prop->n_lins * sizeof *E->keep_hi);
+    prior_lo = E->keep_lo;
+    prior_hi = E->keep_hi;
   }
   if (analyse_sym(E, lo, hi, r->splits, r->n_splits)) return TWINN_OK;
   if (S->deadline > 0 && twinn_clock_now() > S->deadline) { /* an analysis can be long */
@@ -673,10 +724,9 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
   }
   /* Each constraint's split scores are kept, so the undecided ones need no second bounding. */
   memset(E->lin_score, 0, E->prop->n_lins * n * sizeof *E->lin_score);
-  for (i = 0; i < E->prop->n_lins; i++)
-    if (!E->prop->lins[i].nonlinear)
-      bound_leaf(E, lo, hi, &E->prop->lins[i], E->lin_score + i * n, &E->leaf_lo[i],
-                 &E->leaf_hi[i]);
+  bound_all(E, lo, hi, prior_lo, prior_hi, E->lin_score);
+  memcpy(E->keep_lo, E->leaf_lo, E->prop->n_lins * sizeof *E->keep_lo);
+  memcpy(E->keep_hi, E->leaf_hi, E->prop->n_lins * sizeof *E->keep_hi);
   v = node_value(E, E->prop->root, V_UNKNOWN, &margin);
   if (v == V_FALSE) return TWINN_OK;
   for (i = 0; i < n; i++) E->center[i] = lo[i] + (hi[i] - lo[i]) / 2;
@@ -735,7 +785,7 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
       return TWINN_OK;
     }
   }
-  *n_kids = make_kids(r, ns, by_neuron, d, margin, kmp, kids);
+  *n_kids = make_kids(E, r, ns, by_neuron, d, margin, kmp, kids);
   if (*n_kids == (size_t)-1) {
     *n_kids = 0;
     return TWINN_ERR_NOMEM;
@@ -788,6 +838,38 @@ static twinn_status place(engine *E, twinn_region *k) {
   return TWINN_OK;
 }
 
+/* Under S->mu (released while searching): the deferred part of the initial attack, one restart
+ * at a time on each case box, given up once the search is over (stopped, or the queue empty
+ * with no worker busy: every region decided) or its time budget is spent. */
+static void deferred_attack(engine *E) {
+  shared *S = E->S;
+  const twinn_space *sp = E->sp;
+  size_t c, nf = sp->n_free;
+  unsigned k;
+  double end = twinn_clock_now() + S->attack_len;
+  uint64_t rng = mix64((uint64_t)S->opt->seed ^ 0x5EEDull);
+  int found = 0;
+  twinn_status st = TWINN_OK;
+  S->attack_pending = 0;
+  for (k = ATTACK_EARLY; k < ATTACK_RESTARTS && !found && st == TWINN_OK; k++)
+    for (c = 0; c < sp->n_cases && !found && st == TWINN_OK; c++) {
+      if (S->stop != RUN || (S->q.n == 0 && S->busy == 0 && E->n_local == 0) ||
+          twinn_clock_now() > end)
+        return;
+      pthread_mutex_unlock(&S->mu);
+      /* one random restart (the centre was tried before the search) */
+      st = twinn_attack_run(E->atk, sp->lo + c * nf, sp->hi + c * nf, 1, ATTACK_STEPS, &rng,
+                            end, E->witness, &found);
+      pthread_mutex_lock(&S->mu);
+    }
+  if (st != TWINN_OK) {
+    stop_with(S, STOP_ERROR, st);
+  } else if (found) {
+    if (S->stop == RUN) memcpy(S->witness, E->witness, E->prop->n_scalars * sizeof *E->witness);
+    stop_with(S, STOP_SAT, TWINN_OK);
+  }
+}
+
 /* The worker loop: takes regions (its own depth-first stack first, else the queue's best) until
  * the queue is empty with nobody busy, or a stop. */
 static void *worker_main(void *arg) {
@@ -803,6 +885,10 @@ static void *worker_main(void *arg) {
     if (S->deadline > 0 && now > S->deadline) {
       stop_with(S, STOP_TIMEOUT, TWINN_OK);
       break;
+    }
+    if (S->attack_pending && now >= S->attack_at) {
+      deferred_attack(E);
+      continue;
     }
     if (E->n_local > 0) {
       r = E->local[--E->n_local];
@@ -931,6 +1017,8 @@ static twinn_status engine_init(engine *E, shared *S) {
   E->used = twinn_calloc(n + 1, sizeof *E->used);
   E->leaf_lo = twinn_calloc(E->prop->n_lins + 1, sizeof *E->leaf_lo);
   E->leaf_hi = twinn_calloc(E->prop->n_lins + 1, sizeof *E->leaf_hi);
+  E->keep_lo = twinn_calloc(E->prop->n_lins + 1, sizeof *E->keep_lo);
+  E->keep_hi = twinn_calloc(E->prop->n_lins + 1, sizeof *E->keep_hi);
   E->center = twinn_calloc(sp->n_free + 1, sizeof *E->center);
   E->grad = twinn_calloc(sp->n_free + 1, sizeof *E->grad);
   E->half_lo = twinn_calloc(sp->n_free + 1, sizeof *E->half_lo);
@@ -942,7 +1030,7 @@ static twinn_status engine_init(engine *E, shared *S) {
   E->score = twinn_calloc(sp->n_free + 1, sizeof *E->score);
   E->lin_score = twinn_calloc(E->prop->n_lins * sp->n_free + 1, sizeof *E->lin_score);
   if (!E->witness || !E->score || !E->lin_score || !E->nb || !E->co || !E->has_out || !E->used ||
-      !E->leaf_lo || !E->leaf_hi || !E->center || !E->grad || !E->half_lo || !E->half_hi ||
+      !E->leaf_lo || !E->leaf_hi || !E->keep_lo || !E->keep_hi || !E->center || !E->grad || !E->half_lo || !E->half_hi ||
       !E->span || !E->dim_coef || !E->dim_seen || !E->dim_list)
     return TWINN_ERR_NOMEM;
   for (i = 0; i < sp->n_free; i++) {
@@ -987,6 +1075,8 @@ static void engine_release(engine *E) {
   twinn_free(E->used);
   twinn_free(E->leaf_lo);
   twinn_free(E->leaf_hi);
+  twinn_free(E->keep_lo);
+  twinn_free(E->keep_hi);
   twinn_free(E->center);
   twinn_free(E->grad);
   twinn_free(E->half_lo);
@@ -1067,15 +1157,20 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
     if (engine_init(&E[t], &S) != TWINN_OK) goto nomem;
   /* One BLAS thread per worker: the workers already use every core. */
   if (n_threads > 1) openblas_set_num_threads(1);
-  /* A longer attack on each whole case box first: cheap counterexamples end the search early.
-   * All cases together get at most a tenth of the time limit (2 s without one). */
-  attack_end = S.t0 + (opt->timeout > 0 ? 0.1 * opt->timeout : 2.0);
+  /* A short attack on each whole case box first (cheap counterexamples end the search early),
+   * the rest deferred (DEFER_ATTACK). All of it gets at most a tenth of the time limit (2 s
+   * without one). */
+  S.attack_len = opt->timeout > 0 ? 0.1 * opt->timeout : 2.0;
+  attack_end = S.t0 + S.attack_len;
   E[0].rng = (uint64_t)opt->seed;
   for (c = 0; c < sp.n_cases && !sat; c++) {
-    st = twinn_attack_run(E[0].atk, sp.lo + c * nf, sp.hi + c * nf, 50, 30, &E[0].rng, attack_end,
-                          S.witness, &sat);
+    st = twinn_attack_run(E[0].atk, sp.lo + c * nf, sp.hi + c * nf, ATTACK_EARLY, ATTACK_STEPS,
+                          &E[0].rng, attack_end, S.witness, &sat);
     if (st != TWINN_OK) goto fail;
   }
+  S.attack_len = fmax(0.0, attack_end - twinn_clock_now()); /* what the early part left */
+  S.attack_pending = ATTACK_RESTARTS > ATTACK_EARLY;
+  S.attack_at = twinn_clock_now() + DEFER_ATTACK;
   for (c = 0; c < sp.n_cases && !sat; c++) {
     twinn_region *r = twinn_region_new(nf, 0);
     if (!r) goto nomem;
