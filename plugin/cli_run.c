@@ -195,10 +195,10 @@ static twinn_status write_witness(const cli_args *a, const twinn_prop *prop, con
 }
 
 /* Network k's variables of one role, in declaration order, form its flat input (or output)
- * vector: gather copies x into flat (cap entries at most), scatter copies flat back into x.
- * Both return the element count and copy nothing when it exceeds cap. */
-static size_t gather(const twinn_prop *prop, size_t k, twinn_var_role role, const double *x,
-                     double *flat, size_t cap) {
+ * vector. to_flat: copies x into flat; else copies flat back into x. Returns the element
+ * count and copies nothing when it exceeds cap. */
+static size_t copy_role(const twinn_prop *prop, size_t k, twinn_var_role role, double *x,
+                        double *flat, size_t cap, int to_flat) {
   size_t i, j, n = 0;
   const twinn_prop_net *pn = &prop->nets[k];
   for (i = pn->first_var; i < pn->first_var + pn->n_vars; i++)
@@ -208,23 +208,12 @@ static size_t gather(const twinn_prop *prop, size_t k, twinn_var_role role, cons
   for (i = pn->first_var; i < pn->first_var + pn->n_vars; i++) {
     const twinn_var *v = &prop->vars[i];
     if (v->role != role) continue;
-    for (j = 0; j < v->n; j++) flat[n++] = x[v->offset + j];
-  }
-  return n;
-}
-
-static size_t scatter(const twinn_prop *prop, size_t k, twinn_var_role role, const double *flat,
-                      size_t cap, double *x) {
-  size_t i, j, n = 0;
-  const twinn_prop_net *pn = &prop->nets[k];
-  for (i = pn->first_var; i < pn->first_var + pn->n_vars; i++)
-    if (prop->vars[i].role == role) n += prop->vars[i].n;
-  if (n > cap) return n;
-  n = 0;
-  for (i = pn->first_var; i < pn->first_var + pn->n_vars; i++) {
-    const twinn_var *v = &prop->vars[i];
-    if (v->role != role) continue;
-    for (j = 0; j < v->n; j++) x[v->offset + j] = flat[n++];
+    for (j = 0; j < v->n; j++, n++) {
+      if (to_flat)
+        flat[n] = x[v->offset + j];
+      else
+        x[v->offset + j] = flat[n];
+    }
   }
   return n;
 }
@@ -249,7 +238,7 @@ static twinn_status complete_f32(const twinn_problem *pb, double *x, twinn_error
     const twinn_net *net = pb->nets[k];
     if (twinn_prop_net_count(prop, k, TWINN_VAR_INPUT) == 0 ||
         twinn_prop_net_count(prop, k, TWINN_VAR_OUTPUT) == 0 ||
-        gather(prop, k, TWINN_VAR_INPUT, x, in, max) != net->n_in) {
+        copy_role(prop, k, TWINN_VAR_INPUT, x, in, max, 1) != net->n_in) {
       st = twinn_error_set(err, TWINN_ERR_INTERNAL, NULL, 0, 0,
                            "network %zu: inputs do not match the bound model", k);
       goto fail;
@@ -258,7 +247,7 @@ static twinn_status complete_f32(const twinn_problem *pb, double *x, twinn_error
       twinn_error_set(err, st, NULL, 0, 0, "float32 evaluation of network %zu failed", k);
       goto fail;
     }
-    if (scatter(prop, k, TWINN_VAR_OUTPUT, out, net->n_out, x) != net->n_out) {
+    if (copy_role(prop, k, TWINN_VAR_OUTPUT, x, out, net->n_out, 0) != net->n_out) {
       st = twinn_error_set(err, TWINN_ERR_INTERNAL, NULL, 0, 0,
                            "network %zu: outputs do not match the bound model", k);
       goto fail;
