@@ -1,8 +1,8 @@
 /* cli_bound.c: `twinn bound`: certified intervals on the output difference of a twin pair
- * (or on the change of a classifier's decision margin) over an input region given as a
- * VNN-LIB file's input box or as --box. Prints a table (or JSON with --json) and can draw an
- * SVG plot. The region must be exactly a box: input constraints other than single-variable
- * bounds and f/g ties are refused, since a lower end must be attained INSIDE the region. */
+ * (or on the change of a classifier's decision margin) over an input region given as --box or
+ * by a VNN-LIB file: a box, or one disjunction of boxes (bounded box by box, quant_union.h).
+ * Prints a table (or JSON with --json) and can draw an SVG plot. The region must be exactly
+ * that: any other input constraint is refused, since a lower end must be attained INSIDE it. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "onnx_load.h"
 #include "quant.h"
+#include "quant_union.h"
 #include "report.h"
 #include "space.h"
 #include "vnnlib.h"
@@ -25,14 +26,17 @@ static const char usage_bound[] =
     "their maximum (L-inf): an interval [lower, upper] per output whose lower end is\n"
     "attained at a reported point of the region (both networks evaluated there) and whose\n"
     "upper end is proved. The region is the input box of REGION (its output constraints\n"
-    "are ignored) or --box.\n"
+    "are ignored) or --box. REGION may also give one disjunction of boxes (each disjunct\n"
+    "only bounds of single inputs): every box is bounded with a share of the time left and\n"
+    "the intervals are combined (max of the lowers, max of the uppers).\n"
     "\n"
     "options:\n"
     "  --network NAME=PATH   the two networks, f first (names are only labels)\n"
     "  --box LO,HI,LO,HI,..  the region: one LO,HI pair per input\n"
     "  --gap G               refine an interval until upper - lower <= G * |upper|\n"
     "                        (default 1e-3)\n"
-    "  --timeout S           stop refining after S seconds (the intervals stay valid)\n"
+    "  --timeout S           stop refining after S seconds, all boxes together (the\n"
+    "                        intervals stay valid)\n"
     "  --seed N              seed of the point search (default 1)\n"
     "  --margin              bound the decision margin change m_g - m_f instead, with\n"
     "                        m(x) = y_c - max_{j!=c} y_j, and check top-1 agreement\n"
@@ -160,16 +164,34 @@ static twinn_status parse_box(const char *s, size_t n, double *lo, double *hi, t
   return TWINN_OK;
 }
 
+/* The region as a list of boxes of f's inputs: box k at lo/hi + k * n_in, taken from disjunct
+ * disjunct[k] of the query's disjunction (SIZE_MAX when there is none). */
+typedef struct {
+  size_t n_boxes;
+  double *lo, *hi;
+  size_t *disjunct;
+} region;
+
+static void region_release(region *r) {
+  twinn_free(r->lo);
+  twinn_free(r->hi);
+  twinn_free(r->disjunct);
+  memset(r, 0, sizeof *r);
+}
+
+static int is_input(const twinn_prop *p, size_t s) {
+  const twinn_var *v = twinn_prop_var_of(p, s, NULL);
+  return v && v->role == TWINN_VAR_INPUT;
+}
+
 /* 1 if the tree under node mentions an input scalar. */
 static int mentions_input(const twinn_prop *p, size_t node) {
   const twinn_bool *b = &p->nodes[node];
   size_t t;
   if (b->kind == TWINN_BOOL_LIN) {
     const twinn_lin *l = &p->lins[b->lin];
-    for (t = 0; t < l->n_terms; t++) {
-      const twinn_var *v = twinn_prop_var_of(p, p->term_var[l->first + t], NULL);
-      if (v && v->role == TWINN_VAR_INPUT) return 1;
-    }
+    for (t = 0; t < l->n_terms; t++)
+      if (is_input(p, p->term_var[l->first + t])) return 1;
     return 0;
   }
   for (t = 0; t < b->n_kids; t++)
@@ -177,47 +199,152 @@ static int mentions_input(const twinn_prop *p, size_t node) {
   return 0;
 }
 
-/* Checks that the input constraints of prop are a box (non-strict single-variable bounds and
- * equalities between two inputs) at the top level. */
-static twinn_status check_box_only(const twinn_prop *p, twinn_error *err) {
-  const twinn_bool *root = &p->nodes[p->root];
+/* A face of a box: a non-strict (or equality) linear bound of one input scalar. */
+static int is_face(const twinn_prop *p, const twinn_lin *l) {
+  return !l->nonlinear && l->n_terms == 1 && l->cmp != TWINN_CMP_NE && l->cmp != TWINN_CMP_LT &&
+         is_input(p, p->term_var[l->first]);
+}
+
+/* A tie of two inputs: a x - a y == 0 (f's and g's inputs are the same point). */
+static int is_tie(const twinn_prop *p, const twinn_lin *l) {
+  return !l->nonlinear && l->n_terms == 2 && l->cmp == TWINN_CMP_EQ && l->c0 == 0 &&
+         p->term_coef[l->first] == -p->term_coef[l->first + 1] &&
+         is_input(p, p->term_var[l->first]) && is_input(p, p->term_var[l->first + 1]);
+}
+
+/* The conjuncts of node: descends through ANDs, appends every other node to out. */
+static void conjuncts(const twinn_prop *p, size_t node, size_t *out, size_t *n) {
+  const twinn_bool *b = &p->nodes[node];
   size_t k;
-  for (k = 0; k < root->n_kids; k++) {
-    size_t node = p->kids[root->first_kid + k];
-    const twinn_bool *b = &p->nodes[node];
-    const twinn_lin *l;
-    if (!mentions_input(p, node)) continue;
-    if (b->kind != TWINN_BOOL_LIN)
+  if (b->kind != TWINN_BOOL_AND) {
+    out[(*n)++] = node;
+    return;
+  }
+  for (k = 0; k < b->n_kids; k++) conjuncts(p, p->kids[b->first_kid + k], out, n);
+}
+
+/* Meets the box of dimensions (lo, hi) with face l. The quotient is exact for a coefficient of
+ * +-1 and rounded outward otherwise (as twinn_space does), so the box contains the region. */
+static twinn_status apply_face(const twinn_prop *p, const twinn_space *sp, const twinn_lin *l,
+                               double *lo, double *hi, twinn_error *err) {
+  double a = p->term_coef[l->first], q = -l->c0 / a, ql = q, qh = q;
+  size_t d = sp->dim_of[p->term_var[l->first]];
+  if (isnan(q))
+    return twinn_error_set(err, TWINN_ERR_SEMANTIC, p->path, l->line, l->col,
+                           "bound: an input bound is NaN");
+  if (a != 1.0 && a != -1.0) {
+    ql = nextafter(q, -INFINITY);
+    qh = nextafter(q, INFINITY);
+  }
+  if ((l->cmp == TWINN_CMP_EQ || a > 0) && qh < hi[d]) hi[d] = qh; /* a x + c0 <= 0 */
+  if ((l->cmp == TWINN_CMP_EQ || a < 0) && ql > lo[d]) lo[d] = ql;
+  return TWINN_OK;
+}
+
+/* Applies the input faces among the conjuncts nodes[0..n) to the box (lo, hi). */
+static twinn_status apply_faces(const twinn_prop *p, const twinn_space *sp, const size_t *nodes,
+                                size_t n, double *lo, double *hi, twinn_error *err) {
+  size_t k;
+  twinn_status st = TWINN_OK;
+  for (k = 0; k < n && st == TWINN_OK; k++) {
+    const twinn_bool *b = &p->nodes[nodes[k]];
+    if (b->kind == TWINN_BOOL_LIN && is_face(p, &p->lins[b->lin]))
+      st = apply_face(p, sp, &p->lins[b->lin], lo, hi, err);
+  }
+  return st;
+}
+
+/* Checks the shape of the input constraints: at the top level (through ANDs) only faces, ties
+ * and at most one disjunction whose disjuncts hold only faces over the inputs (constraints
+ * without inputs, the output constraints, are ignored). Sets *or_node (SIZE_MAX: none). */
+static twinn_status check_shape(const twinn_prop *p, size_t *top, size_t n_top, size_t *sub,
+                                size_t *or_node, twinn_error *err) {
+  size_t k, d, j, n_sub;
+  *or_node = SIZE_MAX;
+  for (k = 0; k < n_top; k++) {
+    const twinn_bool *b = &p->nodes[top[k]];
+    if (!mentions_input(p, top[k])) continue;
+    if (b->kind == TWINN_BOOL_LIN) {
+      const twinn_lin *l = &p->lins[b->lin];
+      if (!is_face(p, l) && !is_tie(p, l))
+        return twinn_error_set(err, TWINN_ERR_UNSUPPORTED, p->path, l->line, l->col,
+                               "bound: the region must be a box or a disjunction of boxes: only "
+                               "non-strict bounds of one input and equalities of two inputs "
+                               "are accepted");
+      continue;
+    }
+    if (*or_node != SIZE_MAX)
       return twinn_error_set(err, TWINN_ERR_UNSUPPORTED, p->path, 0, 0,
-                             "bound: the region must be a box: a disjunction or nested formula "
-                             "constrains the inputs");
-    l = &p->lins[b->lin];
-    if (l->nonlinear || l->cmp == TWINN_CMP_NE || l->cmp == TWINN_CMP_LT ||
-        (l->n_terms != 1 && !(l->n_terms == 2 && l->cmp == TWINN_CMP_EQ && l->c0 == 0 &&
-                              p->term_coef[l->first] == -p->term_coef[l->first + 1])) ||
-        (l->n_terms == 2 && (!mentions_input(p, node) ||
-                             twinn_prop_var_of(p, p->term_var[l->first], NULL)->role !=
-                                 TWINN_VAR_INPUT ||
-                             twinn_prop_var_of(p, p->term_var[l->first + 1], NULL)->role !=
-                                 TWINN_VAR_INPUT)))
-      return twinn_error_set(err, TWINN_ERR_UNSUPPORTED, p->path, l->line, l->col,
-                             "bound: the region must be a box: only non-strict bounds of one "
-                             "input and equalities of two inputs are accepted");
+                             "bound: the region must be a box or a disjunction of boxes: a "
+                             "second disjunction constrains the inputs");
+    *or_node = top[k];
+    for (d = 0; d < b->n_kids; d++) {
+      n_sub = 0;
+      conjuncts(p, p->kids[b->first_kid + d], sub, &n_sub);
+      for (j = 0; j < n_sub; j++) {
+        const twinn_bool *c = &p->nodes[sub[j]];
+        if (!mentions_input(p, sub[j])) continue;
+        if (c->kind != TWINN_BOOL_LIN)
+          return twinn_error_set(err, TWINN_ERR_UNSUPPORTED, p->path, 0, 0,
+                                 "bound: the region must be a box or a disjunction of boxes: "
+                                 "disjunct %zu holds a nested disjunction over the inputs",
+                                 d);
+        if (!is_face(p, &p->lins[c->lin]))
+          return twinn_error_set(err, TWINN_ERR_UNSUPPORTED, p->path, p->lins[c->lin].line,
+                                 p->lins[c->lin].col,
+                                 "bound: the region must be a box or a disjunction of boxes: "
+                                 "disjunct %zu is not a box (only non-strict bounds of one "
+                                 "input are accepted in a disjunct)",
+                                 d);
+      }
+    }
   }
   return TWINN_OK;
 }
 
-/* The box of f's inputs described by the query: f's input variable is network 0's; a second
- * network's input must be tied to it element by element. */
-static twinn_status region_from_query(const char *path, const twinn_net *f, double *lo,
-                                      double *hi, twinn_error *err) {
+/* Copies box (dimension bounds dl, dh) into r as box r->n_boxes if it is not empty; else 0. A
+ * dimension of f's inputs must be finite. */
+static twinn_status add_box(const twinn_prop *p, const twinn_space *sp, const twinn_var *vf,
+                            const double *dl, const double *dh, size_t disjunct, region *r,
+                            int *added, twinn_error *err) {
+  size_t i, n = vf->n, k = r->n_boxes;
+  *added = 0;
+  for (i = 0; i < sp->n_free; i++)
+    if (dl[i] > dh[i]) return TWINN_OK;
+  for (i = 0; i < n; i++) {
+    size_t d = sp->dim_of[vf->offset + i];
+    if (!isfinite(dl[d]) || !isfinite(dh[d])) {
+      char name[128];
+      twinn_space_scalar_name(p, vf->offset + i, name, sizeof name);
+      if (disjunct == SIZE_MAX)
+        return twinn_error_set(err, TWINN_ERR_SEMANTIC, p->path, 0, 0,
+                               "bound: input %s is unbounded", name);
+      return twinn_error_set(err, TWINN_ERR_SEMANTIC, p->path, 0, 0,
+                             "bound: input %s is unbounded in disjunct %zu", name, disjunct);
+    }
+    r->lo[k * n + i] = dl[d];
+    r->hi[k * n + i] = dh[d];
+  }
+  r->disjunct[k] = disjunct;
+  r->n_boxes++;
+  *added = 1;
+  return TWINN_OK;
+}
+
+/* The region of f's inputs described by the query: f's input variable is network 0's; a second
+ * network's input must be tied to it element by element. A disjunct that is empty once the
+ * bounds outside the disjunction apply is skipped with a note on stderr. */
+static twinn_status region_from_query(const char *path, const twinn_net *f, region *r,
+                                      twinn_error *err) {
   twinn_prop *p = NULL;
   twinn_space sp;
   const twinn_var *vf, *vg = NULL;
-  size_t i, j;
-  int have_sp = 0;
+  size_t *top = NULL, *sub = NULL, n_top = 0, n_sub, i, j, or_node, n_cases, nf;
+  double *bl = NULL, *bh = NULL, *dl = NULL, *dh = NULL;
+  int have_sp = 0, added;
   twinn_status st;
   memset(&sp, 0, sizeof sp);
+  memset(r, 0, sizeof *r);
   if ((st = twinn_vnnlib_parse_file(path, &p, err)) != TWINN_OK) return st;
   vf = twinn_prop_net_var(p, 0, TWINN_VAR_INPUT);
   if (p->n_nets > 1) vg = twinn_prop_net_var(p, 1, TWINN_VAR_INPUT);
@@ -228,14 +355,14 @@ static twinn_status region_from_query(const char *path, const twinn_net *f, doub
                          f->n_in);
     goto done;
   }
-  if ((st = check_box_only(p, err)) != TWINN_OK) goto done;
+  top = twinn_mallocarray(p->n_nodes + 1, sizeof *top);
+  sub = twinn_mallocarray(p->n_nodes + 1, sizeof *sub);
+  if (!top || !sub) goto nomem;
+  conjuncts(p, p->root, top, &n_top);
+  if ((st = check_shape(p, top, n_top, sub, &or_node, err)) != TWINN_OK) goto done;
+  /* Only the tie classes (dim_of) are used: the boxes are built here, exactly. */
   if ((st = twinn_space_build(&sp, p, err)) != TWINN_OK) goto done;
   have_sp = 1;
-  if (sp.kind != TWINN_SPACE_BOXED || sp.n_cases != 1) {
-    st = twinn_error_set(err, TWINN_ERR_SEMANTIC, path, 0, 0, "bound: the region is not one box: %s",
-                         sp.kind == TWINN_SPACE_BOXED ? "several cases" : sp.reason);
-    goto done;
-  }
   for (i = 0; i < vf->n; i++) {
     size_t d = sp.dim_of[vf->offset + i];
     /* Two f inputs tied together would make the region a slice of the box. */
@@ -250,11 +377,61 @@ static twinn_status region_from_query(const char *path, const twinn_net *f, doub
                            "bound: input %zu of the second network is not tied to f's", i);
       goto done;
     }
-    lo[i] = sp.lo[d];
-    hi[i] = sp.hi[d];
   }
+  nf = sp.n_free;
+  n_cases = or_node == SIZE_MAX ? 1 : p->nodes[or_node].n_kids;
+  bl = twinn_mallocarray(nf + 1, sizeof *bl);
+  bh = twinn_mallocarray(nf + 1, sizeof *bh);
+  dl = twinn_mallocarray(nf + 1, sizeof *dl);
+  dh = twinn_mallocarray(nf + 1, sizeof *dh);
+  r->lo = twinn_mallocarray(n_cases * vf->n + 1, sizeof *r->lo);
+  r->hi = twinn_mallocarray(n_cases * vf->n + 1, sizeof *r->hi);
+  r->disjunct = twinn_mallocarray(n_cases + 1, sizeof *r->disjunct);
+  if (!bl || !bh || !dl || !dh || !r->lo || !r->hi || !r->disjunct) goto nomem;
+  for (i = 0; i < nf; i++) {
+    bl[i] = -INFINITY;
+    bh[i] = INFINITY;
+  }
+  /* The box outside the disjunction; each disjunct's box is met with it. */
+  if ((st = apply_faces(p, &sp, top, n_top, bl, bh, err)) != TWINN_OK) goto done;
+  if (or_node == SIZE_MAX) {
+    if ((st = add_box(p, &sp, vf, bl, bh, SIZE_MAX, r, &added, err)) != TWINN_OK) goto done;
+    if (!added) {
+      st = twinn_error_set(err, TWINN_ERR_SEMANTIC, path, 0, 0,
+                           "bound: the region is empty: the input bounds contradict each other");
+      goto done;
+    }
+    goto done;
+  }
+  for (j = 0; j < n_cases; j++) {
+    n_sub = 0;
+    conjuncts(p, p->kids[p->nodes[or_node].first_kid + j], sub, &n_sub);
+    memcpy(dl, bl, nf * sizeof *dl);
+    memcpy(dh, bh, nf * sizeof *dh);
+    if ((st = apply_faces(p, &sp, sub, n_sub, dl, dh, err)) != TWINN_OK) goto done;
+    if ((st = add_box(p, &sp, vf, dl, dh, j, r, &added, err)) != TWINN_OK) goto done;
+    if (!added)
+      fprintf(stderr,
+              "twinn: bound: note: %s: disjunct %zu of the input disjunction is empty once the "
+              "other input bounds apply: skipped\n",
+              path, j);
+  }
+  if (r->n_boxes == 0)
+    st = twinn_error_set(err, TWINN_ERR_SEMANTIC, path, 0, 0,
+                         "bound: the region is empty: every disjunct of the input disjunction "
+                         "is empty");
+  goto done;
+nomem:
+  st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
 done:
+  if (st != TWINN_OK) region_release(r);
   if (have_sp) twinn_space_release(&sp);
+  twinn_free(top);
+  twinn_free(sub);
+  twinn_free(bl);
+  twinn_free(bh);
+  twinn_free(dl);
+  twinn_free(dh);
   twinn_prop_free(p);
   return st;
 }
@@ -280,37 +457,63 @@ static void print_point(const double *x, size_t n) {
   printf("]");
 }
 
-static void print_diff(const twinn_quant_diff *r) {
+/* The first line of the table: how many boxes and where they come from. */
+static void print_region(const region *r, const char *source) {
+  size_t k, shown = r->n_boxes > 16 ? 16 : r->n_boxes;
+  if (r->n_boxes == 1) {
+    printf("region: 1 box (%s)\n", source);
+    return;
+  }
+  printf("region: %zu boxes (%s), box k = disjunct [", r->n_boxes, source);
+  for (k = 0; k < shown; k++) printf("%s%zu", k ? ", " : "", r->disjunct[k]);
+  printf("%s] of the input disjunction\n", shown < r->n_boxes ? ", ..." : "");
+}
+
+/* With several boxes a `box` column says which box holds each attained point. */
+static void print_diff(const twinn_quant_diff *r, const region *reg, const size_t *out_box) {
   size_t i;
+  int many = reg->n_boxes > 1;
   printf("%-8s %-24s %-24s %-10s %s\n", "output", "lower (attained)", "upper (proved)", "gap",
-         "status");
+         many ? "status  box" : "status");
   for (i = 0; i < r->n_out; i++) {
     const twinn_quant_bound *b = &r->out[i];
-    printf("%-8zu %-24.9g %-24.9g %-10.2g %s\n", i, b->lower, b->upper, b->upper - b->lower,
-           b->closed ? "closed" : "open");
+    printf("%-8zu %-24.9g %-24.9g %-10.2g ", i, b->lower, b->upper, b->upper - b->lower);
+    if (many)
+      printf("%-6s  %zu\n", b->closed ? "closed" : "open", out_box[i]);
+    else
+      printf("%s\n", b->closed ? "closed" : "open");
   }
   printf("%-8s %-24.9g %-24.9g %-10.2g %s\n", "L-inf", r->linf_lower, r->linf_upper,
          r->linf_upper - r->linf_lower, r->timed_out ? "open" : "closed");
-  printf("L-inf lower attained at output %zu, x = ", r->linf_arg);
+  printf("L-inf lower attained at output %zu", r->linf_arg);
+  if (many) printf(" in box %zu", out_box[r->linf_arg]);
+  printf(", x = ");
   print_point(r->out[r->linf_arg].point, r->n_in);
-  printf("\n%lu boxes in %.2f s\n", r->branches, r->seconds);
+  printf("\n%lu branch-and-bound boxes in %.2f s\n", r->branches, r->seconds);
 }
 
-static void print_margin(const twinn_quant_margin *r) {
+static void print_margin(const twinn_quant_margin *r, const region *reg,
+                         const twinn_quant_margin_boxes *mb) {
   static const char *const top1[] = {"unknown", "agree (proved)", "disagree (witness)"};
+  int many = reg->n_boxes > 1;
   printf("class %zu (%s); margin m = %s\n", r->cls, r->argmin ? "argmin" : "argmax",
          r->argmin ? "min_{j!=c} y_j - y_c" : "y_c - max_{j!=c} y_j");
-  printf("m_g - m_f over the region: proved in [%.9g, %.9g], attained [%.9g, %.9g]\n",
+  printf("m_g - m_f over the region: proved in [%.9g, %.9g], attained [%.9g, %.9g]",
          -r->dmin.upper, r->dmax.upper, -r->dmin.lower, r->dmax.lower);
-  printf("min m_f: proved >= %.9g, attained %.9g\n", -r->fneg.upper, -r->fneg.lower);
-  printf("min m_g: proved >= %.9g, attained %.9g\n", -r->gneg.upper, -r->gneg.lower);
-  printf("top-1: %s\n", top1[r->top1]);
+  if (many) printf(" (in boxes %zu and %zu)", mb->dmin, mb->dmax);
+  printf("\nmin m_f: proved >= %.9g, attained %.9g", -r->fneg.upper, -r->fneg.lower);
+  if (many) printf(" (in box %zu)", mb->fneg);
+  printf("\nmin m_g: proved >= %.9g, attained %.9g", -r->gneg.upper, -r->gneg.lower);
+  if (many) printf(" (in box %zu)", mb->gneg);
+  printf("\ntop-1: %s%s\n", top1[r->top1],
+         many && r->top1 == TWINN_TOP1_AGREE ? " in every box" : "");
   if (r->witness) {
     printf("witness: f decides %zu, g decides %zu at x = ", r->witness_f, r->witness_g);
     print_point(r->witness, r->n_in);
+    if (many) printf(" (in box %zu)", mb->witness);
     printf("\n");
   }
-  printf("%lu boxes in %.2f s%s\n", r->branches, r->seconds,
+  printf("%lu branch-and-bound boxes in %.2f s%s\n", r->branches, r->seconds,
          r->timed_out ? " (stopped by --timeout before every gap closed)" : "");
 }
 
@@ -355,20 +558,45 @@ static twinn_status write_plot(const char *path, int margin, const twinn_quant_d
   return st;
 }
 
+/* The region of --box: one box. */
+static twinn_status region_from_box(const char *s, size_t n, region *r, twinn_error *err) {
+  twinn_status st;
+  memset(r, 0, sizeof *r);
+  r->lo = twinn_mallocarray(n, sizeof *r->lo);
+  r->hi = twinn_mallocarray(n, sizeof *r->hi);
+  r->disjunct = twinn_mallocarray(1, sizeof *r->disjunct);
+  if (!r->lo || !r->hi || !r->disjunct) {
+    region_release(r);
+    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  }
+  if ((st = parse_box(s, n, r->lo, r->hi, err)) != TWINN_OK) {
+    region_release(r);
+    return st;
+  }
+  r->n_boxes = 1;
+  r->disjunct[0] = SIZE_MAX;
+  return TWINN_OK;
+}
+
 int cli_run_bound(int argc, char **argv) {
   bound_args a;
   twinn_error err;
   twinn_net *f = NULL, *g = NULL;
   double *lo = NULL, *hi = NULL, *centre = NULL;
+  size_t *out_box = NULL, point_box[5];
+  region reg;
   twinn_quant_options opt;
   twinn_quant_diff d;
   twinn_quant_margin m;
+  twinn_quant_margin_boxes mb;
   twinn_report_bound_ctx ctx;
   progress_state ps = {0, 0};
   int rc, have_d = 0, have_m = 0;
-  size_t i;
+  size_t i, k, n;
   twinn_status st;
   memset(&a, 0, sizeof a);
+  memset(&reg, 0, sizeof reg);
+  memset(&ctx, 0, sizeof ctx);
   a.gap = 1e-3;
   a.seed = 1;
   twinn_error_clear(&err);
@@ -381,16 +609,26 @@ int cli_run_bound(int argc, char **argv) {
                          a.net_paths[0]);
     goto fail;
   }
-  lo = twinn_mallocarray(f->n_in, sizeof *lo);
-  hi = twinn_mallocarray(f->n_in, sizeof *hi);
-  centre = twinn_mallocarray(f->n_in, sizeof *centre);
-  if (!lo || !hi || !centre) {
+  n = f->n_in;
+  lo = twinn_mallocarray(n, sizeof *lo);
+  hi = twinn_mallocarray(n, sizeof *hi);
+  centre = twinn_mallocarray(n, sizeof *centre);
+  out_box = twinn_mallocarray(f->n_out ? f->n_out : 1, sizeof *out_box);
+  if (!lo || !hi || !centre || !out_box) {
     st = twinn_error_set(&err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
     goto fail;
   }
-  st = a.box ? parse_box(a.box, f->n_in, lo, hi, &err)
-             : region_from_query(a.region, f, lo, hi, &err);
+  st = a.box ? region_from_box(a.box, n, &reg, &err) : region_from_query(a.region, f, &reg, &err);
   if (st != TWINN_OK) goto fail;
+  /* The JSON's region lo/hi: the hull of the boxes (the box itself when there is one). */
+  for (i = 0; i < n; i++) {
+    lo[i] = reg.lo[i];
+    hi[i] = reg.hi[i];
+    for (k = 1; k < reg.n_boxes; k++) {
+      lo[i] = fmin(lo[i], reg.lo[k * n + i]);
+      hi[i] = fmax(hi[i], reg.hi[k * n + i]);
+    }
+  }
   twinn_quant_options_init(&opt);
   opt.gap = a.gap;
   opt.timeout = a.timeout;
@@ -404,9 +642,14 @@ int cli_run_bound(int argc, char **argv) {
   ctx.lo = lo;
   ctx.hi = hi;
   ctx.opt = &opt;
+  ctx.n_boxes = reg.n_boxes;
+  ctx.box_lo = reg.lo;
+  ctx.box_hi = reg.hi;
+  ctx.box_disjunct = reg.disjunct[0] == SIZE_MAX ? NULL : reg.disjunct;
   if (a.margin) {
     if (!a.has_class) {
-      for (i = 0; i < f->n_in; i++) centre[i] = lo[i] + (hi[i] - lo[i]) / 2;
+      /* One class for the whole region: f's decision at the centre of the first box. */
+      for (i = 0; i < n; i++) centre[i] = reg.lo[i] + (reg.hi[i] - reg.lo[i]) / 2;
       a.cls = twinn_quant_decide(f, centre, a.argmin);
     }
     if (a.cls >= f->n_out) {
@@ -414,21 +657,33 @@ int cli_run_bound(int argc, char **argv) {
                            a.cls, f->n_out);
       goto fail;
     }
-    st = twinn_quant_margin_bounds(f, g, lo, hi, a.cls, a.argmin, &opt, &m, &err);
+    st = twinn_quant_union_margin_bounds(f, g, reg.n_boxes, reg.lo, reg.hi, a.cls, a.argmin,
+                                         &opt, &m, &mb, &err);
     have_m = st == TWINN_OK;
+    point_box[0] = mb.dmax;
+    point_box[1] = mb.dmin;
+    point_box[2] = mb.fneg;
+    point_box[3] = mb.gneg;
+    point_box[4] = mb.witness;
+    ctx.point_box = point_box;
   } else {
-    st = twinn_quant_diff_bounds(f, g, lo, hi, &opt, &d, &err);
+    st = twinn_quant_union_diff_bounds(f, g, reg.n_boxes, reg.lo, reg.hi, &opt, &d, out_box,
+                                       &err);
     have_d = st == TWINN_OK;
+    ctx.point_box = out_box;
   }
   if (ps.on_screen) fputs("\r\033[K", stderr);
   if (st != TWINN_OK) goto fail;
-  if (a.json)
+  if (a.json) {
     st = a.margin ? twinn_report_write_margin(stdout, &ctx, &m, &err)
                   : twinn_report_write_diff(stdout, &ctx, &d, &err);
-  else if (a.margin)
-    print_margin(&m);
-  else
-    print_diff(&d);
+  } else {
+    print_region(&reg, ctx.region_source);
+    if (a.margin)
+      print_margin(&m, &reg, &mb);
+    else
+      print_diff(&d, &reg, out_box);
+  }
   if (st != TWINN_OK) goto fail;
   if (a.plot && (st = write_plot(a.plot, a.margin, &d, &m, &err)) != TWINN_OK) goto fail;
   rc = fflush(stdout) == 0 ? CLI_EXIT_VERDICT : CLI_EXIT_INTERNAL;
@@ -439,9 +694,11 @@ fail:
 done:
   if (have_d) twinn_quant_diff_release(&d);
   if (have_m) twinn_quant_margin_release(&m);
+  region_release(&reg);
   twinn_free(lo);
   twinn_free(hi);
   twinn_free(centre);
+  twinn_free(out_box);
   twinn_net_free(f);
   twinn_net_free(g);
   return rc;

@@ -231,6 +231,7 @@ twinn_status twinn_report_write_verify(FILE *out, const twinn_report_verify *r, 
 
 static void write_head(twinn_json *j, const twinn_report_bound_ctx *c, size_t n_in,
                        const char *mode) {
+  size_t k;
   twinn_json_string(j, "schema", TWINN_BOUND_SCHEMA);
   twinn_json_string(j, "twinn_version", TWINN_VERSION);
   twinn_json_string(j, "mode", mode);
@@ -242,6 +243,19 @@ static void write_head(twinn_json *j, const twinn_report_bound_ctx *c, size_t n_
   twinn_json_string(j, "source", c->region_source);
   twinn_json_numbers(j, "lo", c->lo, n_in);
   twinn_json_numbers(j, "hi", c->hi, n_in);
+  twinn_json_uint(j, "n_boxes", c->n_boxes ? c->n_boxes : 1);
+  twinn_json_begin_array(j, "boxes");
+  for (k = 0; k < (c->n_boxes ? c->n_boxes : 1); k++) {
+    twinn_json_begin_object(j, NULL);
+    twinn_json_numbers(j, "lo", c->n_boxes ? c->box_lo + k * n_in : c->lo, n_in);
+    twinn_json_numbers(j, "hi", c->n_boxes ? c->box_hi + k * n_in : c->hi, n_in);
+    if (c->n_boxes && c->box_disjunct)
+      twinn_json_uint(j, "disjunct", c->box_disjunct[k]);
+    else
+      twinn_json_null(j, "disjunct");
+    twinn_json_end_object(j);
+  }
+  twinn_json_end_array(j);
   twinn_json_end_object(j);
   twinn_json_begin_object(j, "options");
   twinn_json_number(j, "gap", c->opt->gap);
@@ -251,7 +265,13 @@ static void write_head(twinn_json *j, const twinn_report_bound_ctx *c, size_t n_
   twinn_json_end_object(j);
 }
 
-static void write_bound(twinn_json *j, const char *key, const twinn_quant_bound *b, size_t n_in) {
+/* The box of a union (twinn_report_bound_ctx) that holds point number k. */
+static size_t point_box(const twinn_report_bound_ctx *c, size_t k) {
+  return c->n_boxes && c->point_box ? c->point_box[k] : 0;
+}
+
+static void write_bound(twinn_json *j, const char *key, const twinn_quant_bound *b, size_t n_in,
+                        size_t box) {
   twinn_json_begin_object(j, key);
   twinn_json_number(j, "lower", b->lower);
   twinn_json_number(j, "value", b->value);
@@ -263,6 +283,7 @@ static void write_bound(twinn_json *j, const char *key, const twinn_quant_bound 
     twinn_json_numbers(j, "point", b->point, n_in);
   else
     twinn_json_null(j, "point");
+  twinn_json_uint(j, "box", box);
   twinn_json_end_object(j);
 }
 
@@ -275,7 +296,7 @@ twinn_status twinn_report_write_diff(FILE *out, const twinn_report_bound_ctx *ct
   write_head(&j, ctx, res->n_in, "difference");
   twinn_json_begin_array(&j, "outputs");
   for (i = 0; i < res->n_out; i++) {
-    write_bound(&j, NULL, &res->out[i], res->n_in);
+    write_bound(&j, NULL, &res->out[i], res->n_in, point_box(ctx, i));
   }
   twinn_json_end_array(&j);
   twinn_json_begin_object(&j, "linf");
@@ -307,16 +328,17 @@ twinn_status twinn_report_write_margin(FILE *out, const twinn_report_bound_ctx *
   twinn_json_number(&j, "attained_hi", res->dmax.lower);
   twinn_json_number(&j, "proved_hi", res->dmax.upper);
   twinn_json_end_object(&j);
-  write_bound(&j, "max_g_minus_f", &res->dmax, res->n_in);
-  write_bound(&j, "max_f_minus_g", &res->dmin, res->n_in);
-  write_bound(&j, "max_neg_margin_f", &res->fneg, res->n_in);
-  write_bound(&j, "max_neg_margin_g", &res->gneg, res->n_in);
+  write_bound(&j, "max_g_minus_f", &res->dmax, res->n_in, point_box(ctx, 0));
+  write_bound(&j, "max_f_minus_g", &res->dmin, res->n_in, point_box(ctx, 1));
+  write_bound(&j, "max_neg_margin_f", &res->fneg, res->n_in, point_box(ctx, 2));
+  write_bound(&j, "max_neg_margin_g", &res->gneg, res->n_in, point_box(ctx, 3));
   twinn_json_string(&j, "top1", top1[res->top1]);
   if (res->witness) {
     twinn_json_begin_object(&j, "witness");
     twinn_json_numbers(&j, "point", res->witness, res->n_in);
     twinn_json_uint(&j, "class_f", res->witness_f);
     twinn_json_uint(&j, "class_g", res->witness_g);
+    twinn_json_uint(&j, "box", point_box(ctx, 4));
     twinn_json_end_object(&j);
   } else {
     twinn_json_null(&j, "witness");

@@ -67,8 +67,17 @@ twinn_status twinn_report_write_verify(FILE *out, const twinn_report_verify *r, 
 typedef struct {
   const char *f_path, *g_path;
   const char *region_source; /* the VNN-LIB file, or "--box" */
-  const double *lo, *hi;     /* the region, n_in entries */
+  const double *lo, *hi;     /* the region, n_in entries (a union of boxes: their hull) */
   const twinn_quant_options *opt;
+  /* A region that is a union of boxes (a VNN-LIB disjunction); n_boxes 0 means the one box
+   * lo, hi. Box k is box_lo/box_hi + k * n_in; box_disjunct[k] is its position in the
+   * disjunction (NULL: none). point_box gives the box of each bound's point: difference mode
+   * n_out entries, margin mode 5 (max_g_minus_f, max_f_minus_g, max_neg_margin_f,
+   * max_neg_margin_g, witness); NULL: all in box 0. */
+  size_t n_boxes;
+  const double *box_lo, *box_hi;
+  const size_t *box_disjunct;
+  const size_t *point_box;
 } twinn_report_bound_ctx;
 
 twinn_status twinn_report_write_diff(FILE *out, const twinn_report_bound_ctx *ctx,

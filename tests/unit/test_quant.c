@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include "quant.h"
+#include "clock.h"
+#include "quant_union.h"
 #include "report.h"
 
 static uint64_t rng_state = 12345;
@@ -366,7 +368,7 @@ static void test_reports_well_formed(void **state) {
   twinn_quant_options opt;
   twinn_quant_diff d;
   twinn_quant_margin m;
-  twinn_report_bound_ctx ctx = {"f \"quoted\".onnx", "g.onnx", "--box", lo, hi, &opt};
+  twinn_report_bound_ctx ctx = {"f \"quoted\".onnx", "g.onnx", "--box", lo, hi, &opt, 0, NULL, NULL, NULL, NULL};
   twinn_report_verify rv;
   const char *names[2] = {"f", NULL}, *paths[2] = {"a.onnx", "b\\c.onnx"};
   const char *labels[3] = {"a<b", "c&d", "L-inf"};
@@ -428,12 +430,179 @@ static void test_reports_well_formed(void **state) {
   twinn_net_free(g);
 }
 
+#define N_BOXES 3
+
+/* Three boxes, the last overlapping the first, each one bounded alone and as a union. Without a
+ * deadline every run is deterministic, so the union's interval of each output must be exactly
+ * the max of the boxes' lowers and uppers, its point in the box it names; and the union's
+ * upper must dominate values sampled in every box. */
+static void test_union_diff(void **state) {
+  twinn_net *f = random_net(NULL, N_IN, 6, N_OUT, 0), *g = random_net(f, N_IN, 6, N_OUT, 0.1);
+  double lo[N_BOXES * N_IN], hi[N_BOXES * N_IN], x[N_IN], yf[N_OUT], yg[N_OUT];
+  double smax[N_OUT] = {0}, t0;
+  twinn_quant_options opt;
+  twinn_quant_diff r, one[N_BOXES];
+  size_t out_box[N_OUT], i, k, s, disjunct[N_BOXES] = {0, 2, 4};
+  twinn_report_bound_ctx ctx;
+  char *buf = NULL, want[32];
+  size_t len = 0;
+  FILE *out;
+  (void)state;
+  memset(&ctx, 0, sizeof ctx);
+  for (k = 0; k < N_BOXES; k++)
+    for (i = 0; i < N_IN; i++) {
+      lo[k * N_IN + i] = k == 2 ? lo[i] + 0.05 : 2 * urand() - 1;
+      hi[k * N_IN + i] = lo[k * N_IN + i] + 0.1 + 0.1 * urand();
+    }
+  twinn_quant_options_init(&opt);
+  opt.gap = 1e-2;
+  for (k = 0; k < N_BOXES; k++)
+    assert_int_equal(
+        twinn_quant_diff_bounds(f, g, lo + k * N_IN, hi + k * N_IN, &opt, &one[k], NULL),
+        TWINN_OK);
+  assert_int_equal(twinn_quant_union_diff_bounds(f, g, N_BOXES, lo, hi, &opt, &r, out_box, NULL),
+                   TWINN_OK);
+  for (k = 0; k < N_BOXES; k++)
+    for (s = 0; s < N_SAMPLES / N_BOXES; s++) {
+      sample_point(lo + k * N_IN, hi + k * N_IN, N_IN, s, x);
+      assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
+      assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
+      for (i = 0; i < N_OUT; i++) smax[i] = fmax(smax[i], fabs(yg[i] - yf[i]));
+    }
+  for (i = 0; i < N_OUT; i++) {
+    double ml = -INFINITY, mu = -INFINITY;
+    size_t b = out_box[i];
+    for (k = 0; k < N_BOXES; k++) {
+      ml = fmax(ml, one[k].out[i].lower);
+      mu = fmax(mu, one[k].out[i].upper);
+    }
+    assert_true(r.out[i].lower == ml);
+    assert_true(r.out[i].upper == mu);
+    assert_true(r.out[i].upper >= smax[i]);
+    assert_true(b < N_BOXES);
+    assert_true(one[b].out[i].lower == ml);
+    assert_in_box(r.out[i].point, lo + b * N_IN, hi + b * N_IN, N_IN);
+    assert_int_equal(twinn_net_eval(f, r.out[i].point, yf), TWINN_OK);
+    assert_int_equal(twinn_net_eval(g, r.out[i].point, yg), TWINN_OK);
+    assert_true(fabs(yg[i] - yf[i]) >= r.out[i].lower - 1e-12 * (1 + fabs(r.out[i].lower)));
+    assert_true(r.out[i].closed);
+    assert_true(r.linf_upper >= r.out[i].upper && r.linf_lower >= r.out[i].lower);
+  }
+  assert_true(r.linf_lower == r.out[r.linf_arg].lower);
+  assert_false(r.timed_out);
+  /* The JSON of a union: valid, with the boxes, their disjuncts and each point's box. */
+  ctx.lo = lo;
+  ctx.hi = hi;
+  ctx.opt = &opt;
+  ctx.n_boxes = N_BOXES;
+  ctx.box_lo = lo;
+  ctx.box_hi = hi;
+  ctx.box_disjunct = disjunct;
+  ctx.point_box = out_box;
+  out = open_memstream(&buf, &len);
+  assert_int_equal(twinn_report_write_diff(out, &ctx, &r, NULL), TWINN_OK);
+  fclose(out);
+  assert_true(json_valid(buf));
+  assert_non_null(strstr(buf, "\"n_boxes\": 3"));
+  assert_non_null(strstr(buf, "\"disjunct\": 4"));
+  snprintf(want, sizeof want, "\"box\": %zu", out_box[0]);
+  assert_non_null(strstr(buf, want));
+  free(buf);
+  twinn_quant_diff_release(&r);
+  for (k = 0; k < N_BOXES; k++) twinn_quant_diff_release(&one[k]);
+
+  /* A shared deadline: the whole union stays within the budget (plus slack for a loaded
+   * machine), and the bounds stay valid. */
+  opt.gap = 0;
+  opt.abs_gap = 0;
+  opt.timeout = 0.3;
+  t0 = twinn_clock_now();
+  assert_int_equal(twinn_quant_union_diff_bounds(f, g, N_BOXES, lo, hi, &opt, &r, out_box, NULL),
+                   TWINN_OK);
+  assert_true(twinn_clock_now() - t0 < 3.0);
+  for (i = 0; i < N_OUT; i++) assert_true(r.out[i].upper >= smax[i]);
+  twinn_quant_diff_release(&r);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
+/* Margins over two boxes with a strongly perturbed twin: every proved end dominates samples of
+ * both boxes, attained points lie in the boxes named, and top-1 is combined as documented
+ * (AGREE only if no sample anywhere disagrees; a witness lies in its box and disagrees). */
+static void test_union_margin(void **state) {
+  int trial;
+  (void)state;
+  for (trial = 0; trial < 3; trial++) {
+    twinn_net *f = random_net(NULL, N_IN, 8, N_OUT, 0),
+              *g = random_net(f, N_IN, 8, N_OUT, trial == 0 ? 0.01 : 0.5);
+    double lo[2 * N_IN], hi[2 * N_IN], x[N_IN], yf[N_OUT], yg[N_OUT];
+    double dmax = -INFINITY, dmin = INFINITY, mf_min = INFINITY, mg_min = INFINITY;
+    int argmin = trial % 2, disagree_seen = 0;
+    twinn_quant_options opt;
+    twinn_quant_margin r;
+    twinn_quant_margin_boxes mb;
+    size_t i, k, s, c = (size_t)trial % N_OUT;
+    for (i = 0; i < 2 * N_IN; i++) {
+      lo[i] = 2 * urand() - 1;
+      hi[i] = lo[i] + 0.02 + 0.2 * urand();
+    }
+    twinn_quant_options_init(&opt);
+    opt.timeout = 0.6;
+    assert_int_equal(
+        twinn_quant_union_margin_bounds(f, g, 2, lo, hi, c, argmin, &opt, &r, &mb, NULL),
+        TWINN_OK);
+    for (k = 0; k < 2; k++)
+      for (s = 0; s < N_SAMPLES / 2; s++) {
+        double mf, mg;
+        sample_point(lo + k * N_IN, hi + k * N_IN, N_IN, s, x);
+        assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
+        assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
+        mf = margin(yf, N_OUT, c, argmin);
+        mg = margin(yg, N_OUT, c, argmin);
+        dmax = fmax(dmax, mg - mf);
+        dmin = fmin(dmin, mg - mf);
+        mf_min = fmin(mf_min, mf);
+        mg_min = fmin(mg_min, mg);
+        if (twinn_quant_decide(f, x, argmin) != twinn_quant_decide(g, x, argmin))
+          disagree_seen = 1;
+      }
+    assert_true(r.dmax.upper >= dmax);
+    assert_true(-r.dmin.upper <= dmin);
+    assert_true(-r.fneg.upper <= mf_min);
+    assert_true(-r.gneg.upper <= mg_min);
+    assert_true(r.dmax.lower <= r.dmax.upper && r.dmin.lower <= r.dmin.upper);
+    assert_in_box(r.dmax.point, lo + mb.dmax * N_IN, hi + mb.dmax * N_IN, N_IN);
+    assert_in_box(r.dmin.point, lo + mb.dmin * N_IN, hi + mb.dmin * N_IN, N_IN);
+    assert_int_equal(twinn_net_eval(f, r.dmin.point, yf), TWINN_OK);
+    assert_int_equal(twinn_net_eval(g, r.dmin.point, yg), TWINN_OK);
+    assert_true(margin(yf, N_OUT, c, argmin) - margin(yg, N_OUT, c, argmin) >=
+                r.dmin.lower - 1e-12);
+    if (r.top1 == TWINN_TOP1_AGREE) {
+      assert_false(disagree_seen);
+      assert_true(r.fneg.upper < 0 && r.gneg.upper < 0);
+    }
+    if (r.top1 == TWINN_TOP1_DISAGREE) {
+      assert_non_null(r.witness);
+      assert_in_box(r.witness, lo + mb.witness * N_IN, hi + mb.witness * N_IN, N_IN);
+      assert_int_equal(twinn_quant_decide(f, r.witness, argmin), r.witness_f);
+      assert_int_equal(twinn_quant_decide(g, r.witness, argmin), r.witness_g);
+      assert_true(r.witness_f != r.witness_g);
+    } else {
+      assert_null(r.witness);
+    }
+    twinn_quant_margin_release(&r);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_diff_bounds_random),   cmocka_unit_test(test_diff_identical_closes),
       cmocka_unit_test(test_margin_bounds_random), cmocka_unit_test(test_bad_region),
       cmocka_unit_test(test_json_validator_rejects), cmocka_unit_test(test_json_writer),
-      cmocka_unit_test(test_reports_well_formed),
+      cmocka_unit_test(test_reports_well_formed),   cmocka_unit_test(test_union_diff),
+      cmocka_unit_test(test_union_margin),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
