@@ -203,11 +203,14 @@ static int v1_index(const char *s, char prefix, size_t *k) {
   return 1;
 }
 
-/* The global scalar index named by the current token (SYMBOL or INDEXED). */
+/* The global scalar index named by the current token (SYMBOL or INDEXED); *scalar is 0 on
+ * failure, so it is defined on every path (the error paths end in fail_at, whose status the
+ * compiler cannot see to be non-OK). */
 static twinn_status resolve(parser *P, size_t *scalar) {
   const twinn_token *t = &P->tok;
   const twinn_var *v;
   size_t i, k, at, off = 0;
+  *scalar = 0;
   if (P->mode == MODE_V1 && t->kind == TWINN_TOK_SYMBOL) {
     if (v1_index(t->text, 'X', &k) && k < P->p->vars[0].n) {
       *scalar = P->p->vars[0].offset + k;

@@ -16,41 +16,8 @@
 
 #include "diff.h"
 #include "interval.h"
+#include "helpers.h"
 #include "net.h"
-
-static uint64_t rng_state;
-static double urand(void) { /* splitmix64 in [0, 1) */
-  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-}
-
-/* A random chain n_in -> widths... with ReLU (or sigmoid/tanh when act != RELU) between
- * affine layers. If base is given, copies its weights plus noise of size `noise`. */
-static twinn_net *random_net(size_t n_in, const size_t *widths, size_t depth, twinn_layer_kind act,
-                             const twinn_net *base, double noise) {
-  twinn_net *net = twinn_net_new(n_in);
-  size_t k, i, prev = n_in, li = 0;
-  assert_non_null(net);
-  for (k = 0; k < depth; k++) {
-    double *w = twinn_mallocarray(widths[k] * prev, sizeof *w);
-    double *b = twinn_mallocarray(widths[k], sizeof *b);
-    assert_true(w && b);
-    for (i = 0; i < widths[k] * prev; i++)
-      w[i] = base ? base->layers[li].w[i] + noise * (2 * urand() - 1) : 2 * urand() - 1;
-    for (i = 0; i < widths[k]; i++)
-      b[i] = base ? base->layers[li].b[i] + noise * (2 * urand() - 1) : urand() - 0.5;
-    assert_int_equal(twinn_net_push_affine(net, widths[k], w, b, NULL), TWINN_OK);
-    li++;
-    if (k + 1 < depth) {
-      assert_int_equal(twinn_net_push_act(net, act, NULL), TWINN_OK);
-      li++;
-    }
-    prev = widths[k];
-  }
-  return net;
-}
 
 /* Reference evaluation in long double (64-bit mantissa) up to point `upto`: differences of
  * two double evaluations carry each network's own rounding error, far above the width of a
@@ -83,22 +50,23 @@ static void sample_in(size_t n, const double *lo, const double *hi, double *x, i
   size_t i;
   for (i = 0; i < n; i++)
     x[i] = corner >= 0 ? ((corner >> (i % 16)) & 1 ? hi[i] : lo[i])
-                       : lo[i] + (hi[i] - lo[i]) * urand();
+                       : lo[i] + (hi[i] - lo[i]) * twinn_test_urand();
 }
 
 static void check_nets(twinn_layer_kind act, int pair, double noise) {
   size_t trial, s, p, i;
   for (trial = 0; trial < 60; trial++) {
-    size_t n_in = 1 + (size_t)(urand() * 4), depth = 2 + (size_t)(urand() * 3), widths[4];
+    size_t n_in = 1 + (size_t)(twinn_test_urand() * 4),
+           depth = 2 + (size_t)(twinn_test_urand() * 3), widths[4];
     double lo[8], hi[8], x[8], vf[64];
     long double lf[64], lg[64];
     twinn_net *f, *g = NULL;
     twinn_ibounds bf, bg, bd;
-    for (i = 0; i < depth; i++) widths[i] = 1 + (size_t)(urand() * 8);
-    f = random_net(n_in, widths, depth, act, NULL, 0);
-    if (pair) g = random_net(n_in, widths, depth, act, f, noise);
+    for (i = 0; i < depth; i++) widths[i] = 1 + (size_t)(twinn_test_urand() * 8);
+    f = twinn_test_random_net(n_in, widths, depth, act, NULL, 0);
+    if (pair) g = twinn_test_random_net(n_in, widths, depth, act, f, noise);
     for (i = 0; i < n_in; i++) {
-      double c = 4 * urand() - 2, r = urand() * (trial % 3 == 0 ? 1e-6 : 1.0);
+      double c = 4 * twinn_test_urand() - 2, r = twinn_test_urand() * (trial % 3 == 0 ? 1e-6 : 1.0);
       lo[i] = c - r;
       hi[i] = c + r;
     }
@@ -142,20 +110,20 @@ static void check_nets(twinn_layer_kind act, int pair, double noise) {
 
 static void test_interval_relu(void **state) {
   (void)state;
-  rng_state = 11;
+  twinn_test_rng_state = 11;
   check_nets(TWINN_LAYER_RELU, 0, 0);
 }
 
 static void test_interval_smooth(void **state) {
   (void)state;
-  rng_state = 12;
+  twinn_test_rng_state = 12;
   check_nets(TWINN_LAYER_SIGMOID, 0, 0);
   check_nets(TWINN_LAYER_TANH, 0, 0);
 }
 
 static void test_diff_sampling(void **state) {
   (void)state;
-  rng_state = 13;
+  twinn_test_rng_state = 13;
   check_nets(TWINN_LAYER_RELU, 1, 1e-3);
   check_nets(TWINN_LAYER_RELU, 1, 0.5);
   check_nets(TWINN_LAYER_TANH, 1, 1e-2);
@@ -169,9 +137,9 @@ static void test_diff_tighter(void **state) {
   twinn_net *f, *g;
   twinn_ibounds bf, bg, bd;
   (void)state;
-  rng_state = 14;
-  f = random_net(n_in, widths, 3, TWINN_LAYER_RELU, NULL, 0);
-  g = random_net(n_in, widths, 3, TWINN_LAYER_RELU, f, 1e-4);
+  twinn_test_rng_state = 14;
+  f = twinn_test_random_net(n_in, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+  g = twinn_test_random_net(n_in, widths, 3, TWINN_LAYER_RELU, f, 1e-4);
   assert_int_equal(twinn_ibounds_init(&bf, f), TWINN_OK);
   assert_int_equal(twinn_ibounds_init(&bg, g), TWINN_OK);
   assert_int_equal(twinn_ibounds_init(&bd, f), TWINN_OK);
@@ -216,8 +184,8 @@ static void test_unbounded_box(void **state) {
   twinn_net *f;
   twinn_ibounds b;
   (void)state;
-  rng_state = 17;
-  f = random_net(2, widths, 2, TWINN_LAYER_RELU, NULL, 0);
+  twinn_test_rng_state = 17;
+  f = twinn_test_random_net(2, widths, 2, TWINN_LAYER_RELU, NULL, 0);
   f->layers[0].w[0] = 0.0; /* row 0 ignores the unbounded input */
   assert_int_equal(twinn_ibounds_init(&b, f), TWINN_OK);
   twinn_interval_propagate(f, lo, hi, &b);
@@ -228,8 +196,8 @@ static void test_unbounded_box(void **state) {
   }
   for (i = 0; i < 100; i++) { /* still sound at sampled points */
     size_t p, j;
-    x[0] = 1.0 - 1e3 * urand();
-    x[1] = urand();
+    x[0] = 1.0 - 1e3 * twinn_test_urand();
+    x[1] = twinn_test_urand();
     for (p = 0; p < b.n_points; p++) {
       double v[8];
       assert_int_equal(twinn_net_eval_upto(f, x, p, v), TWINN_OK);
@@ -248,7 +216,7 @@ static void test_round_steps(void **state) {
                                 0x1p52, -0x1p-20, DBL_MAX, -DBL_MAX,  3.0,        1e300};
   size_t t;
   (void)state;
-  rng_state = 15;
+  twinn_test_rng_state = 15;
   for (t = 0; t < sizeof edge / sizeof edge[0]; t++) {
     double x = edge[t];
     assert_true(twinn_round_down(x) <= nextafter(x, -INFINITY));
@@ -257,9 +225,9 @@ static void test_round_steps(void **state) {
   assert_true(twinn_round_down(INFINITY) == DBL_MAX && twinn_round_up(-INFINITY) == -DBL_MAX);
   assert_true(isinf(twinn_round_down(-INFINITY)) && isinf(twinn_round_up(INFINITY)));
   for (t = 0; t < 20000; t++) {
-    double a = ldexp(2 * urand() - 1, (int)(urand() * 80) - 40);
-    double b = t % 4 == 0 ? -a * (1 + ldexp(urand(), -50))
-                          : ldexp(2 * urand() - 1, (int)(urand() * 120) - 60);
+    double a = ldexp(2 * twinn_test_urand() - 1, (int)(twinn_test_urand() * 80) - 40);
+    double b = t % 4 == 0 ? -a * (1 + ldexp(twinn_test_urand(), -50))
+                          : ldexp(2 * twinn_test_urand() - 1, (int)(twinn_test_urand() * 120) - 60);
     long double e = (long double)a + (long double)b; /* exact: exponents differ by < 64 */
     double x = a + b;
     if (fabs(a) > 0x1p62 * fabs(b) || fabs(b) > 0x1p62 * fabs(a)) continue; /* e inexact */
@@ -293,20 +261,21 @@ static void test_affine_reference(void **state) {
   double b1[NO], b2[NO], lo[NO], hi[NO], rl, rh;
   size_t trial, i, j, s;
   (void)state;
-  rng_state = 16;
+  twinn_test_rng_state = 16;
   for (trial = 0; trial < 40; trial++) {
-    size_t n = 1 + (size_t)(urand() * NI);
+    size_t n = 1 + (size_t)(twinn_test_urand() * NI);
     int two = trial % 2, big = trial % 5 == 0;
     for (i = 0; i < NO * n; i++) {
-      w1[i] = (2 * urand() - 1) * (big ? 1e8 : 1.0);
-      w3[i] = 2 * urand() - 1;
-      w2[i] = w3[i] + (2 * urand() - 1) * 1e-3;
+      w1[i] = (2 * twinn_test_urand() - 1) * (big ? 1e8 : 1.0);
+      w3[i] = 2 * twinn_test_urand() - 1;
+      w2[i] = w3[i] + (2 * twinn_test_urand() - 1) * 1e-3;
     }
-    for (i = 0; i < NO; i++) b1[i] = urand() - 0.5, b2[i] = b1[i] + 1e-4 * urand();
+    for (i = 0; i < NO; i++)
+      b1[i] = twinn_test_urand() - 0.5, b2[i] = b1[i] + 1e-4 * twinn_test_urand();
     for (j = 0; j < n; j++) {
-      double c = 4 * urand() - 2, r = trial % 3 == 0 ? 0.0 : urand();
+      double c = 4 * twinn_test_urand() - 2, r = trial % 3 == 0 ? 0.0 : twinn_test_urand();
       l1[j] = c - r, h1[j] = c + r;
-      c = 2 * urand() - 1, r = urand() * 1e-2;
+      c = 2 * twinn_test_urand() - 1, r = twinn_test_urand() * 1e-2;
       l2[j] = c - r, h2[j] = c + r;
     }
     twinn_interval_affine(NO, n, w1, l1, h1, b1, two ? w2 : NULL, two ? w3 : NULL, two ? l2 : NULL,

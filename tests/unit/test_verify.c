@@ -13,40 +13,9 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "twinn.h"
 #include "vnnlib.h"
-
-static uint64_t rng_state;
-static double urand(void) {
-  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-}
-
-static twinn_net *random_net(size_t n_in, const size_t *widths, size_t depth, const twinn_net *base,
-                             double noise) {
-  twinn_net *net = twinn_net_new(n_in);
-  size_t k, i, prev = n_in, li = 0;
-  assert_non_null(net);
-  for (k = 0; k < depth; k++) {
-    double *w = twinn_mallocarray(widths[k] * prev, sizeof *w);
-    double *b = twinn_mallocarray(widths[k], sizeof *b);
-    assert_true(w && b);
-    for (i = 0; i < widths[k] * prev; i++)
-      w[i] = base ? base->layers[li].w[i] + noise * (2 * urand() - 1) : 2 * urand() - 1;
-    for (i = 0; i < widths[k]; i++)
-      b[i] = base ? base->layers[li].b[i] + noise * (2 * urand() - 1) : urand() - 0.5;
-    assert_int_equal(twinn_net_push_affine(net, widths[k], w, b, NULL), TWINN_OK);
-    li++;
-    if (k + 1 < depth) {
-      assert_int_equal(twinn_net_push_act(net, TWINN_LAYER_RELU, NULL), TWINN_OK);
-      li++;
-    }
-    prev = widths[k];
-  }
-  return net;
-}
 
 static twinn_prop *parse(const char *text) {
   twinn_prop *prop = NULL;
@@ -113,7 +82,7 @@ static double max_diff(const twinn_net *f, const twinn_net *g, size_t n_in, cons
   for (s = 0; s < n_grid + 20000; s++) {
     for (i = 0; i < n_in; i++)
       x[i] = s < n_grid ? lo[i] + (hi[i] - lo[i]) * (double)idx[i] / 20
-                        : lo[i] + (hi[i] - lo[i]) * urand();
+                        : lo[i] + (hi[i] - lo[i]) * twinn_test_urand();
     for (i = 0; s < n_grid && i < n_in && ++idx[i] > 20; i++) idx[i] = 0;
     assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
     assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
@@ -126,7 +95,7 @@ static void test_random_twins(void **state) {
   size_t trial, i, n_sat = 0, n_unsat = 0;
   char buf[8192];
   (void)state;
-  rng_state = 7;
+  twinn_test_rng_state = 7;
   for (trial = 0; trial < 24; trial++) {
     size_t n_in = 2 + trial % 3, depth = 2 + trial % 2, widths[3], n_out;
     double lo[4], hi[4], m, eps;
@@ -134,13 +103,13 @@ static void test_random_twins(void **state) {
     twinn_prop *prop;
     twinn_options opt;
     twinn_result res;
-    for (i = 0; i + 1 < depth; i++) widths[i] = 2 + (size_t)(urand() * 7);
+    for (i = 0; i + 1 < depth; i++) widths[i] = 2 + (size_t)(twinn_test_urand() * 7);
     widths[depth - 1] = n_out = 1 + trial % 2;
-    f = random_net(n_in, widths, depth, NULL, 0);
-    g = random_net(n_in, widths, depth, f, 0.05);
+    f = twinn_test_random_net(n_in, widths, depth, TWINN_LAYER_RELU, NULL, 0);
+    g = twinn_test_random_net(n_in, widths, depth, TWINN_LAYER_RELU, f, 0.05);
     for (i = 0; i < n_in; i++) {
-      lo[i] = -1 + urand();
-      hi[i] = lo[i] + 0.1 + urand();
+      lo[i] = -1 + twinn_test_urand();
+      hi[i] = lo[i] + 0.1 + twinn_test_urand();
     }
     m = max_diff(f, g, n_in, lo, hi);
     /* eps below the sampled maximum: a violation is known; above it: probably safe. */
@@ -183,8 +152,8 @@ static void test_empty_box(void **state) {
   twinn_prop *prop;
   twinn_result res;
   (void)state;
-  rng_state = 3;
-  f = random_net(2, widths, 2, NULL, 0);
+  twinn_test_rng_state = 3;
+  f = twinn_test_random_net(2, widths, 2, TWINN_LAYER_RELU, NULL, 0);
   prop = single_query(2,
                       "(assert (>= X_f[0] 1)) (assert (<= X_f[0] 0.5)) (assert (>= X_f[1] 0)) "
                       "(assert (<= X_f[1] 1))",
@@ -216,14 +185,14 @@ static void test_disjunctive_boxes(void **state) {
   twinn_prop *prop;
   twinn_result res;
   (void)state;
-  rng_state = 5;
-  f = random_net(2, widths, 2, NULL, 0);
+  twinn_test_rng_state = 5;
+  f = twinn_test_random_net(2, widths, 2, TWINN_LAYER_RELU, NULL, 0);
   for (s = 0; s < 20000; s++) {
-    x[0] = -2 + urand();
-    x[1] = urand();
+    x[0] = -2 + twinn_test_urand();
+    x[1] = twinn_test_urand();
     twinn_net_eval(f, x, &y);
     m1 = fmax(m1, y);
-    x[0] = 1 + urand();
+    x[0] = 1 + twinn_test_urand();
     twinn_net_eval(f, x, &y);
     m2 = fmax(m2, y);
   }
@@ -263,11 +232,11 @@ static void test_single_threshold(void **state) {
   twinn_options opt;
   twinn_result res;
   (void)state;
-  rng_state = 21;
-  f = random_net(5, widths, 4, NULL, 0);
+  twinn_test_rng_state = 21;
+  f = twinn_test_random_net(5, widths, 4, TWINN_LAYER_RELU, NULL, 0);
   for (s = 0; s < 40000; s++) {
     for (i = 0; i < 5; i++)
-      x[i] = s < 32 ? ((s >> i) & 1 ? hi[i] : lo[i]) : lo[i] + (hi[i] - lo[i]) * urand();
+      x[i] = s < 32 ? ((s >> i) & 1 ? hi[i] : lo[i]) : lo[i] + (hi[i] - lo[i]) * twinn_test_urand();
     twinn_net_eval(f, x, &y);
     m = fmax(m, y);
   }
@@ -313,10 +282,10 @@ static void test_timeout(void **state) {
   twinn_result res;
   int calls = 0;
   (void)state;
-  rng_state = 9;
-  f = random_net(6, widths, 4, NULL, 0);
+  twinn_test_rng_state = 9;
+  f = twinn_test_random_net(6, widths, 4, TWINN_LAYER_RELU, NULL, 0);
   for (s = 0; s < 20000; s++) { /* corners first: a ReLU network's maximum is often at one */
-    for (i = 0; i < 6; i++) x[i] = s < 64 ? (double)((s >> i) & 1) : urand();
+    for (i = 0; i < 6; i++) x[i] = s < 64 ? (double)((s >> i) & 1) : twinn_test_urand();
     twinn_net_eval(f, x, &y);
     m = fmax(m, y);
   }
@@ -353,9 +322,9 @@ static void test_deterministic(void **state) {
   twinn_options opt;
   twinn_result r1, r2;
   (void)state;
-  rng_state = 21;
-  f = random_net(3, widths, 3, NULL, 0);
-  g = random_net(3, widths, 3, f, 0.02);
+  twinn_test_rng_state = 21;
+  f = twinn_test_random_net(3, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+  g = twinn_test_random_net(3, widths, 3, TWINN_LAYER_RELU, f, 0.02);
   m = max_diff(f, g, 3, lo, hi);
   eps_query(buf, sizeof buf, 3, 2, lo, hi, 1.02 * m);
   prop = parse(buf);
@@ -380,7 +349,7 @@ static void test_threads_agree(void **state) {
   size_t trial, i, n_unsat = 0;
   char buf[8192];
   (void)state;
-  rng_state = 77;
+  twinn_test_rng_state = 77;
   for (trial = 0; trial < 8; trial++) {
     size_t widths[3] = {6 + trial % 3, 5, 2};
     double lo[3], hi[3], m;
@@ -388,11 +357,11 @@ static void test_threads_agree(void **state) {
     twinn_prop *prop;
     twinn_options opt;
     twinn_result r1, r2;
-    f = random_net(3, widths, 3, NULL, 0);
-    g = random_net(3, widths, 3, f, 0.05);
+    f = twinn_test_random_net(3, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+    g = twinn_test_random_net(3, widths, 3, TWINN_LAYER_RELU, f, 0.05);
     for (i = 0; i < 3; i++) {
-      lo[i] = -1 + urand();
-      hi[i] = lo[i] + 0.2 + urand();
+      lo[i] = -1 + twinn_test_urand();
+      hi[i] = lo[i] + 0.2 + twinn_test_urand();
     }
     m = max_diff(f, g, 3, lo, hi);
     eps_query(buf, sizeof buf, 3, 2, lo, hi, trial % 2 ? 0.9 * m : 1.03 * m + 1e-6);
@@ -428,7 +397,8 @@ static double max_diff_sampled(const twinn_net *f, const twinn_net *g, size_t n_
   assert_true(n_in <= 32);
   for (s = 0; s < 40000; s++) {
     for (i = 0; i < n_in; i++)
-      x[i] = s < 1024 ? ((s >> (i % 10)) & 1 ? hi[i] : lo[i]) : lo[i] + (hi[i] - lo[i]) * urand();
+      x[i] = s < 1024 ? ((s >> (i % 10)) & 1 ? hi[i] : lo[i])
+                      : lo[i] + (hi[i] - lo[i]) * twinn_test_urand();
     assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
     assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
     for (i = 0; i < f->n_out; i++) m = fmax(m, fabs(yg[i] - yf[i]));
@@ -447,7 +417,7 @@ static void test_neuron_split(void **state) {
   size_t trial, i, n_unsat = 0;
   char buf[16384];
   (void)state;
-  rng_state = 99;
+  twinn_test_rng_state = 99;
   for (trial = 0; trial < 6; trial++) {
     size_t widths[3] = {4, 3, 2};
     double lo[20], hi[20], m;
@@ -455,10 +425,10 @@ static void test_neuron_split(void **state) {
     twinn_prop *prop;
     twinn_options opt;
     twinn_result r1, r2, r3;
-    f = random_net(20, widths, 3, NULL, 0);
-    g = random_net(20, widths, 3, f, 0.03);
+    f = twinn_test_random_net(20, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+    g = twinn_test_random_net(20, widths, 3, TWINN_LAYER_RELU, f, 0.03);
     for (i = 0; i < 20; i++) {
-      lo[i] = -0.5 + 0.5 * urand();
+      lo[i] = -0.5 + 0.5 * twinn_test_urand();
       hi[i] = lo[i] + 0.1;
     }
     m = max_diff_sampled(f, g, 20, lo, hi);
@@ -503,9 +473,9 @@ static void test_nomem(void **state) {
   twinn_error err;
   int failures = 0;
   (void)state;
-  rng_state = 31;
-  f = random_net(2, widths, 2, NULL, 0);
-  g = random_net(2, widths, 2, f, 0.05);
+  twinn_test_rng_state = 31;
+  f = twinn_test_random_net(2, widths, 2, TWINN_LAYER_RELU, NULL, 0);
+  g = twinn_test_random_net(2, widths, 2, TWINN_LAYER_RELU, f, 0.05);
   nets[0] = f;
   nets[1] = g;
   m = max_diff(f, g, 2, lo, hi);

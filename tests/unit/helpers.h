@@ -1,0 +1,25 @@
+/* helpers.h: code shared by the unit tests (linked into every test_*.c executable): the seeded
+ * splitmix64 generator and the random ReLU/smooth chain builder. Deterministic: the sequence
+ * depends only on what the test stores in twinn_test_rng_state. Fails the running cmocka test
+ * on out of memory; never used by library code. */
+#ifndef TWINN_TESTS_HELPERS_H
+#define TWINN_TESTS_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net.h"
+
+/* The generator's state: a test sets it to its seed before drawing. */
+extern uint64_t twinn_test_rng_state;
+/* splitmix64, uniform in [0, 1) with 53 random bits. */
+double twinn_test_urand(void);
+
+/* A random chain n_in -> widths[0] -> ... -> widths[depth-1]: affine layers with weights in
+ * [-1, 1) and biases in [-0.5, 0.5), activation `act` between them (none after the last). If
+ * base is given (same widths), copies its weights plus uniform noise of size `noise`. Owned by
+ * the caller (twinn_net_free). */
+twinn_net *twinn_test_random_net(size_t n_in, const size_t *widths, size_t depth,
+                                 twinn_layer_kind act, const twinn_net *base, double noise);
+
+#endif
