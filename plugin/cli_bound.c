@@ -38,6 +38,9 @@ static const char usage_bound[] =
     "  --timeout S           stop refining after S seconds, all boxes together (the\n"
     "                        intervals stay valid)\n"
     "  --seed N              seed of the point search (default 1)\n"
+    "  --threads N           worker threads, each refining one interval at a time\n"
+    "                        (default 0: all cores); the intervals do not depend on N\n"
+    "                        unless --timeout stops the refinement\n"
     "  --margin              bound the decision margin change m_g - m_f instead, with\n"
     "                        m(x) = y_c - max_{j!=c} y_j, and check top-1 agreement\n"
     "  --class C             the class c of --margin (default: f's decision at the centre)\n"
@@ -54,7 +57,7 @@ typedef struct {
   const char *net_paths[2];
   size_t n_nets;
   double gap, timeout;
-  unsigned long seed, cls;
+  unsigned long seed, cls, threads;
   int margin, has_class, argmin, json, quiet;
 } bound_args;
 
@@ -81,8 +84,8 @@ static int parse(int argc, char **argv, bound_args *a) {
     const char *val = NULL;
     char *end;
     /* Options with a value: `--opt V` or `--opt=V`. */
-    static const char *const valued[] = {"--network", "--box", "--gap", "--timeout", "--seed",
-                                         "--class", "--plot", NULL};
+    static const char *const valued[] = {"--network", "--box",  "--gap",     "--timeout",
+                                         "--seed",    "--class", "--threads", "--plot", NULL};
     for (int k = 0; valued[k]; k++)
       if (strlen(valued[k]) == klen && strncmp(arg, valued[k], klen) == 0) {
         if (eq) val = eq + 1;
@@ -108,6 +111,11 @@ static int parse(int argc, char **argv, bound_args *a) {
       a->seed = strtoul(val, &end, 10);
       if (!isdigit((unsigned char)val[0]) || *end || errno)
         return usage("--seed %s: expected a non-negative integer", val);
+    } else if (strncmp(arg, "--threads", klen) == 0 && val) {
+      errno = 0;
+      a->threads = strtoul(val, &end, 10);
+      if (!isdigit((unsigned char)val[0]) || *end || errno || a->threads > 1024)
+        return usage("--threads %s: expected an integer from 0 (all cores) to 1024", val);
     } else if (strncmp(arg, "--class", klen) == 0 && val) {
       errno = 0;
       a->cls = strtoul(val, &end, 10);
@@ -633,6 +641,7 @@ int cli_run_bound(int argc, char **argv) {
   opt.gap = a.gap;
   opt.timeout = a.timeout;
   opt.seed = a.seed;
+  opt.threads = (int)a.threads;
   ps.enabled = !a.quiet && isatty(2);
   opt.progress = on_progress;
   opt.progress_ctx = &ps;

@@ -3,15 +3,23 @@
  * whose bound cannot exceed the best attained value is dropped, so upper = max(lower, largest
  * queued bound) always covers the true maximum. Lower bounds come only from concrete points
  * inside the box, certified by interval propagation over the degenerate box {x} (outward
- * rounding), so the exact objective at the reported point is >= lower. Never prints. */
+ * rounding), so the exact objective at the reported point is >= lower. Objectives run
+ * concurrently on worker threads, each worker with its own workspace (qws); what they share
+ * (qshared) is read-only during the run except under its mutex or through atomics. An
+ * objective's result depends only on (seed, objective), never on scheduling, except through the
+ * deadline. Never prints. */
 #include "quant.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attack.h"
+#include "blas_threads.h"
 #include "clock.h"
 #include "interval.h"
 #include "symbolic.h"
@@ -21,6 +29,7 @@ void twinn_quant_options_init(twinn_quant_options *opt) {
   opt->gap = 1e-3;
   opt->abs_gap = 1e-9;
   opt->seed = 1;
+  opt->threads = 0;
 }
 
 /* What is maximised. ABS: |g_i - f_i|. MDIFF: s * (m_g - m_f). MNEG: -m_w (w = 0 f, 1 g). */
@@ -40,29 +49,68 @@ typedef struct {
   double *box;
 } qbox;
 
+/* What the workers share. Fixed before the workers start, except the fields marked. */
 typedef struct {
   const twinn_net *f, *g;
   const twinn_quant_options *opt;
   size_t n_in, n_out, cls;
-  double dir; /* +1 argmax, -1 argmin */
+  double dir;                /* +1 argmax, -1 argmin */
+  const double *root_lo, *root_hi; /* the whole box (the caller's arrays) */
+  double t0, deadline;       /* deadline 0: none */
+  size_t max_open;           /* per objective */
+  size_t n_obj;
+  const objective *obj;      /* n_obj */
+  twinn_quant_bound **out;   /* n_obj: where each objective's result goes */
+  const char *const *names;  /* n_obj: progress labels */
+  size_t n_sign_stop;        /* objectives k < this also stop once their sign is known */
+  /* Per objective k, written only by the worker that ran k: a certain top-1 disagreement. */
+  int *dis;
+  size_t *dis_f, *dis_g;
+  double *dis_pt;            /* n_obj x n_in */
+  atomic_ulong branches;     /* boxes bounded, all objectives (progress only) */
+  atomic_int all_started;    /* every objective has been taken: running ones may use all the time */
+  atomic_int stop;           /* a worker failed: the others stop at once */
+  pthread_mutex_t mu;        /* guards the fields below and serialises the progress callback */
+  size_t next;               /* the next objective to take */
+  size_t n_workers;          /* workers running (fewer than n_slots if a thread failed to start) */
+  size_t n_slots;            /* workspaces */
+  double *busy_until;        /* n_slots: deadline of each worker's current objective (0 idle) */
+  double last_progress;
+  const char *last_target;   /* of the last snapshot */
+  twinn_status st;           /* the first failure */
+  twinn_error err;
+} qshared;
+
+/* One worker's workspace: nothing here is shared. */
+typedef struct {
+  qshared *S;
+  size_t id;
+  const twinn_net *f, *g;      /* copies of S's, for brevity */
+  const twinn_quant_options *opt;
+  size_t n_in, n_out, cls;
+  double dir;
+  const double *root_lo, *root_hi;
   twinn_sym *sym;
   twinn_ibounds bf, bg;
   double *cf, *cg, *yf, *yg;   /* n_out */
   double *x, *grad, *coef;     /* n_in */
   double *fwd;                 /* every point of one forward pass (largest network) */
   double *v1, *v2;             /* max width */
-  double *root_lo, *root_hi;   /* the whole box */
   uint64_t rng;
-  double t0, deadline, last_progress;
-  unsigned long branches;      /* all targets */
+  double deadline;             /* of the current objective (0: none) */
+  double last_progress;        /* when this worker last tried to report */
+  unsigned long branches;      /* boxes bounded by this worker */
   const char *target;
   /* Best attained point of the current objective. */
   double best_lo, best_val;
   double *best_pt;
-  /* Top-1 disagreement seen at some evaluated point. */
+  /* Top-1 disagreement seen at some point evaluated for the current objective. */
   int disagree;
   double *dis_pt;
   size_t dis_f, dis_g;
+  twinn_error err;
+  pthread_t thread;
+  int started;
 } qws;
 
 static size_t fwd_size(const twinn_net *n) {
@@ -85,32 +133,56 @@ static void ws_release(qws *w) {
   twinn_free(w->fwd);
   twinn_free(w->v1);
   twinn_free(w->v2);
-  twinn_free(w->root_lo);
-  twinn_free(w->root_hi);
   twinn_free(w->best_pt);
   twinn_free(w->dis_pt);
 }
 
-static twinn_status ws_init(qws *w, const twinn_net *f, const twinn_net *g, const double *lo,
-                            const double *hi, const twinn_quant_options *opt, twinn_error *err) {
-  size_t i, mw, fs;
+/* Checks the box and fills what every worker shares (objectives are set by the caller). */
+static twinn_status shared_init(qshared *S, const twinn_net *f, const twinn_net *g,
+                                const double *lo, const double *hi,
+                                const twinn_quant_options *opt, twinn_error *err) {
+  size_t i;
   twinn_status st;
-  memset(w, 0, sizeof *w);
+  memset(S, 0, sizeof *S);
   if ((st = twinn_sym_supported(f, g, err)) != TWINN_OK) return st;
   for (i = 0; i < f->n_in; i++)
     if (!isfinite(lo[i]) || !isfinite(hi[i]) || lo[i] > hi[i])
       return twinn_error_set(err, TWINN_ERR_SEMANTIC, NULL, 0, 0,
                              "input %zu: the region [%g, %g] is empty or unbounded", i, lo[i],
                              hi[i]);
+  S->f = f;
+  S->g = g;
+  S->opt = opt;
+  S->n_in = f->n_in;
+  S->n_out = f->n_out;
+  S->dir = 1.0;
+  S->root_lo = lo;
+  S->root_hi = hi;
+  S->t0 = twinn_clock_now();
+  S->deadline = opt->timeout > 0 ? S->t0 + opt->timeout : 0;
+  atomic_init(&S->branches, 0);
+  atomic_init(&S->all_started, 0);
+  atomic_init(&S->stop, 0);
+  return TWINN_OK;
+}
+
+/* Worker id's workspace. TWINN_ERR_NOMEM (w released) on failure. */
+static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
+  const twinn_net *f = S->f, *g = S->g;
+  size_t mw, fs;
+  memset(w, 0, sizeof *w);
+  w->S = S;
+  w->id = id;
   w->f = f;
   w->g = g;
-  w->opt = opt;
-  w->n_in = f->n_in;
-  w->n_out = f->n_out;
-  w->dir = 1.0;
-  w->rng = (uint64_t)opt->seed * 0x9E3779B97F4A7C15ull + 1;
-  w->t0 = twinn_clock_now();
-  w->deadline = opt->timeout > 0 ? w->t0 + opt->timeout : 0;
+  w->opt = S->opt;
+  w->n_in = S->n_in;
+  w->n_out = S->n_out;
+  w->cls = S->cls;
+  w->dir = S->dir;
+  w->root_lo = S->root_lo;
+  w->root_hi = S->root_hi;
+  twinn_error_clear(&w->err);
   mw = twinn_net_max_width(f);
   if (twinn_net_max_width(g) > mw) mw = twinn_net_max_width(g);
   fs = fwd_size(f) > fwd_size(g) ? fwd_size(f) : fwd_size(g);
@@ -125,34 +197,51 @@ static twinn_status ws_init(qws *w, const twinn_net *f, const twinn_net *g, cons
   w->fwd = twinn_calloc(fs, sizeof(double));
   w->v1 = twinn_calloc(mw, sizeof(double));
   w->v2 = twinn_calloc(mw, sizeof(double));
-  w->root_lo = twinn_mallocarray(w->n_in, sizeof(double));
-  w->root_hi = twinn_mallocarray(w->n_in, sizeof(double));
   w->best_pt = twinn_calloc(w->n_in, sizeof(double));
   w->dis_pt = twinn_calloc(w->n_in, sizeof(double));
   if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef ||
-      !w->fwd || !w->v1 || !w->v2 || !w->root_lo || !w->root_hi || !w->best_pt || !w->dis_pt ||
+      !w->fwd || !w->v1 || !w->v2 || !w->best_pt || !w->dis_pt ||
       twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
     ws_release(w);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
   }
-  memcpy(w->root_lo, lo, w->n_in * sizeof(double));
-  memcpy(w->root_hi, hi, w->n_in * sizeof(double));
   return TWINN_OK;
 }
 
+/* Whether the current objective must stop: its deadline passed (once every objective has
+ * started, the call's deadline: no other objective waits for the time), or a worker failed. */
+static int must_stop(const qws *w) {
+  const qshared *S = w->S;
+  double d;
+  if (atomic_load_explicit(&S->stop, memory_order_relaxed)) return 1;
+  if (w->deadline <= 0) return 0;
+  d = atomic_load_explicit(&S->all_started, memory_order_relaxed) ? S->deadline : w->deadline;
+  return twinn_clock_now() >= d;
+}
+
+/* At most one snapshot per 0.25 s over all workers, one at a time (under the mutex); a worker
+ * looks at the lock at most every 0.05 s. The same target is shown again only after 0.5 s, so
+ * that the workers' targets take turns (otherwise one worker's timing tends to win every time). */
 static void report_progress(qws *w, double lower, double upper) {
-  twinn_quant_progress p;
+  qshared *S = w->S;
   double now;
   if (!w->opt->progress) return;
   now = twinn_clock_now();
-  if (now - w->last_progress < 0.25) return;
+  if (now - w->last_progress < 0.05) return;
   w->last_progress = now;
-  p.elapsed = now - w->t0;
-  p.branches = w->branches;
-  p.target = w->target;
-  p.lower = lower;
-  p.upper = upper;
-  w->opt->progress(w->opt->progress_ctx, &p);
+  pthread_mutex_lock(&S->mu);
+  if (now - S->last_progress >= (w->target == S->last_target ? 0.5 : 0.25)) {
+    twinn_quant_progress p;
+    S->last_progress = now;
+    S->last_target = w->target;
+    p.elapsed = now - S->t0;
+    p.branches = atomic_load_explicit(&S->branches, memory_order_relaxed);
+    p.target = w->target;
+    p.lower = lower;
+    p.upper = upper;
+    w->opt->progress(w->opt->progress_ctx, &p);
+  }
+  pthread_mutex_unlock(&S->mu);
 }
 
 /* ---- concrete evaluation ---------------------------------------------------------------- */
@@ -250,7 +339,8 @@ static twinn_status try_point(qws *w, const objective *o, const double *x, doubl
   if ((st = twinn_net_eval(w->f, x, w->yf)) != TWINN_OK) return st;
   if ((st = twinn_net_eval(w->g, x, w->yg)) != TWINN_OK) return st;
   *val = double_value(w, o);
-  if (*val <= w->best_lo && (o->kind == OBJ_ABS || w->disagree || decide(w, w->yf) == decide(w, w->yg)))
+  if (*val <= w->best_lo &&
+      (o->kind == OBJ_ABS || w->disagree || decide(w, w->yf) == decide(w, w->yg)))
     return TWINN_OK;
   cert = certified_value(w, o, x);
   if (cert > w->best_lo) {
@@ -372,6 +462,7 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   int have = 0;
   twinn_status st;
   w->branches++;
+  atomic_fetch_add_explicit(&w->S->branches, 1, memory_order_relaxed);
   if ((st = twinn_sym_analyse(w->sym, lo, hi, err)) != TWINN_OK) return st;
   for (j = 0; j < w->n_out; j++) {
     memset(w->cf, 0, w->n_out * sizeof(double));
@@ -517,12 +608,12 @@ fail:
   return st;
 }
 
-/* Maximises o over the root box until the gap closes, `deadline` passes (<= 0: none) or the
- * queue is full. sign_stop: also stop once the sign of the maximum is known. */
-static twinn_status maximise(qws *w, const objective *o, double deadline, int sign_stop,
-                             twinn_quant_bound *out, twinn_error *err) {
+/* Maximises o over the root box until the gap closes, must_stop or the queue is full.
+ * sign_stop: also stop once the sign of the maximum is known. */
+static twinn_status maximise(qws *w, const objective *o, int sign_stop, twinn_quant_bound *out,
+                             twinn_error *err) {
   qheap h = {NULL, 0, 0};
-  size_t n = w->n_in, t, max_open = w->opt->max_open;
+  size_t n = w->n_in, t, max_open = w->S->max_open;
   unsigned long b0 = w->branches;
   double t_start = twinn_clock_now(), upper;
   unsigned r;
@@ -531,16 +622,18 @@ static twinn_status maximise(qws *w, const objective *o, double deadline, int si
   memset(out, 0, sizeof *out);
   if (!(out->point = twinn_mallocarray(n, sizeof(double))))
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  if (max_open == 0) max_open = (size_t)256 * 1024 * 1024 / (2 * n * sizeof(double) + 64);
   w->best_lo = -INFINITY;
   w->best_val = NAN;
   /* Attained values first: the centre, then ascents from it and from random points. */
   for (r = 0; r < 5; r++) {
-    if (r > 0 && deadline > 0 && twinn_clock_now() >= deadline) break;
+    if (r > 0 && must_stop(w)) break;
     for (t = 0; t < n; t++)
       w->x[t] = r == 0 ? w->root_lo[t] + (w->root_hi[t] - w->root_lo[t]) / 2
                        : w->root_lo[t] + (w->root_hi[t] - w->root_lo[t]) * twinn_rand_unit(&w->rng);
-    if ((st = ascend(w, o, w->root_lo, w->root_hi, w->x, 20)) != TWINN_OK) goto fail;
+    if ((st = ascend(w, o, w->root_lo, w->root_hi, w->x, 20)) != TWINN_OK) {
+      twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
+      goto fail;
+    }
   }
   if (!(box = twinn_mallocarray(2 * n, sizeof(double)))) goto nomem;
   memcpy(box, w->root_lo, n * sizeof(double));
@@ -566,7 +659,7 @@ static twinn_status maximise(qws *w, const objective *o, double deadline, int si
       break;
     }
     if (sign_stop && (upper < 0 || w->best_lo > 0)) break;
-    if ((deadline > 0 && twinn_clock_now() >= deadline) || h.n + 2 > max_open) break;
+    if (must_stop(w) || h.n + 2 > max_open) break;
     top = heap_pop(&h);
     if (!(top.u > w->best_lo)) { /* the best value rose since it was queued */
       twinn_free(top.box);
@@ -606,49 +699,202 @@ fail:
   return st;
 }
 
-/* The deadline of target k of n_targets: an equal share of what is left. */
-static double share_deadline(const qws *w, size_t k, size_t n_targets) {
-  double now = twinn_clock_now();
-  if (w->deadline <= 0) return 0;
-  return now + (w->deadline - now) / (double)(n_targets - k);
+/* The deadline of the objective worker `id` takes now (S->mu held; S->next already counts it).
+ * The objectives not started before this one share the workers' free time up to the call's
+ * deadline (what the other workers' running objectives have not claimed); this worker's part
+ * of it, left = time to the deadline, covers left / free * waiting of them, rounded UP to r
+ * objectives run back to back, and this one gets left / r. With one worker that is the time
+ * left divided by the objectives left; with 5 objectives on 2 workers each gets 1/3 of the time
+ * (equal shares of 2/5 would leave the fifth alone with 1/5 and a worker idle). An objective
+ * that closes early leaves its time to the later ones, and once all have started the running
+ * ones may run to the call's deadline (must_stop). */
+static double objective_deadline(const qshared *S, size_t id) {
+  double now = twinn_clock_now(), left, free_time, r;
+  size_t j, waiting = S->n_obj - S->next + 1;
+  if (S->deadline <= 0) return 0;
+  left = S->deadline - now;
+  if (left <= 0) return S->deadline;
+  free_time = (double)S->n_workers * left;
+  for (j = 0; j < S->n_slots; j++)
+    if (j != id && S->busy_until[j] > now) free_time -= fmin(S->busy_until[j], S->deadline) - now;
+  /* 1e-9: an exact multiple must not round up one more (left <= free_time always holds). */
+  r = ceil((double)waiting * left / free_time - 1e-9);
+  r = fmax(1.0, fmin((double)waiting, r));
+  return now + left / r;
+}
+
+static void *worker_main(void *arg) {
+  qws *w = arg;
+  qshared *S = w->S;
+  for (;;) {
+    size_t k;
+    twinn_status st;
+    pthread_mutex_lock(&S->mu);
+    if (atomic_load(&S->stop) || S->next == S->n_obj) {
+      pthread_mutex_unlock(&S->mu);
+      break;
+    }
+    k = S->next++;
+    w->deadline = objective_deadline(S, w->id);
+    S->busy_until[w->id] = w->deadline;
+    if (S->next == S->n_obj) atomic_store(&S->all_started, 1);
+    pthread_mutex_unlock(&S->mu);
+    /* Everything the objective's search depends on starts afresh from (seed, k). */
+    w->rng = ((uint64_t)w->opt->seed * 0x9E3779B97F4A7C15ull + 1) ^
+             ((uint64_t)k * 0xD1B54A32D192ED03ull);
+    w->disagree = 0;
+    w->target = S->names[k];
+    st = maximise(w, &S->obj[k], k < S->n_sign_stop, S->out[k], &w->err);
+    if (st == TWINN_OK && w->disagree) { /* slot k is this worker's alone */
+      S->dis[k] = 1;
+      S->dis_f[k] = w->dis_f;
+      S->dis_g[k] = w->dis_g;
+      memcpy(S->dis_pt + k * S->n_in, w->dis_pt, S->n_in * sizeof(double));
+    }
+    pthread_mutex_lock(&S->mu);
+    S->busy_until[w->id] = 0;
+    if (st != TWINN_OK && !atomic_load(&S->stop)) {
+      S->st = st;
+      S->err = w->err;
+      atomic_store(&S->stop, 1);
+    }
+    pthread_mutex_unlock(&S->mu);
+    if (st != TWINN_OK) break;
+  }
+  return NULL;
+}
+
+/* The workers for n_obj objectives: opt->threads (<= 0: the online cores), at most n_obj,
+ * at least 1. */
+static size_t worker_count(const twinn_quant_options *opt, size_t n_obj) {
+  long n = opt->threads;
+  if (n <= 0) n = sysconf(_SC_NPROCESSORS_ONLN);
+  if (n > 256) n = 256;
+  if (n > 0 && (size_t)n > n_obj) n = (long)n_obj;
+  return n < 1 ? 1 : (size_t)n;
+}
+
+/* Runs S->obj[0..n_obj) on the workers and fills S->out, S->dis*. The objective fields of S
+ * must be set. Each out[k] gets its point (owned) only on success; on failure out[k] may hold
+ * points the caller releases as usual. */
+static twinn_status run_objectives(qshared *S, twinn_error *err) {
+  qws *W = NULL;
+  size_t t, nw = worker_count(S->opt, S->n_obj);
+  int mu_ok = 0, blas_prev = 0;
+  twinn_status st = TWINN_OK;
+  S->n_workers = S->n_slots = nw;
+  /* The queue memory budget is for the whole call: each running objective gets its share. */
+  S->max_open = S->opt->max_open;
+  if (S->max_open == 0)
+    S->max_open = (size_t)256 * 1024 * 1024 / (2 * S->n_in * sizeof(double) + 64) / nw;
+  S->busy_until = twinn_calloc(nw, sizeof(double));
+  S->dis = twinn_calloc(S->n_obj, sizeof(int));
+  S->dis_f = twinn_calloc(S->n_obj, sizeof(size_t));
+  S->dis_g = twinn_calloc(S->n_obj, sizeof(size_t));
+  S->dis_pt = twinn_calloc(S->n_obj * S->n_in + 1, sizeof(double));
+  W = twinn_calloc(nw, sizeof *W);
+  if (!S->busy_until || !S->dis || !S->dis_f || !S->dis_g || !S->dis_pt || !W) {
+    st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
+    goto done;
+  }
+  for (t = 0; t < nw; t++)
+    if ((st = ws_init(&W[t], S, t, err)) != TWINN_OK) {
+      nw = t; /* W[t] released itself; W[0..t) are released below */
+      goto done;
+    }
+  if (pthread_mutex_init(&S->mu, NULL) != 0) {
+    st = twinn_error_set(err, TWINN_ERR_INTERNAL, NULL, 0, 0, "cannot create a mutex");
+    goto done;
+  }
+  mu_ok = 1;
+  if (nw > 1) {
+    blas_prev = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+  }
+  for (t = 1; t < nw; t++)
+    if (!(W[t].started = pthread_create(&W[t].thread, NULL, worker_main, &W[t]) == 0)) {
+      pthread_mutex_lock(&S->mu); /* fewer workers share the time */
+      S->n_workers--;
+      pthread_mutex_unlock(&S->mu);
+    }
+  worker_main(&W[0]);
+  for (t = 1; t < nw; t++)
+    if (W[t].started) pthread_join(W[t].thread, NULL);
+  if (nw > 1) openblas_set_num_threads(blas_prev);
+  if (atomic_load(&S->stop)) {
+    st = S->st;
+    if (err) *err = S->err;
+  }
+done:
+  if (mu_ok) pthread_mutex_destroy(&S->mu);
+  for (t = 0; W && t < nw; t++) ws_release(&W[t]);
+  twinn_free(W);
+  return st;
+}
+
+static void shared_release(qshared *S) {
+  twinn_free(S->busy_until);
+  twinn_free(S->dis);
+  twinn_free(S->dis_f);
+  twinn_free(S->dis_g);
+  twinn_free(S->dis_pt);
 }
 
 twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, const double *lo,
                                      const double *hi, const twinn_quant_options *opt,
                                      twinn_quant_diff *res, twinn_error *err) {
-  qws w;
+  qshared S;
   size_t i;
-  char name[64];
+  objective *objs = NULL;
+  twinn_quant_bound **outs = NULL;
+  char (*names)[32] = NULL;
+  const char **name_ptrs = NULL;
   twinn_status st;
   memset(res, 0, sizeof *res);
-  if ((st = ws_init(&w, f, g, lo, hi, opt, err)) != TWINN_OK) return st;
-  res->n_in = w.n_in;
-  res->n_out = w.n_out;
-  if (!(res->out = twinn_calloc(w.n_out, sizeof *res->out))) {
+  if ((st = shared_init(&S, f, g, lo, hi, opt, err)) != TWINN_OK) return st;
+  res->n_in = S.n_in;
+  res->n_out = S.n_out;
+  res->out = twinn_calloc(S.n_out, sizeof *res->out);
+  objs = twinn_calloc(S.n_out, sizeof *objs);
+  outs = twinn_calloc(S.n_out, sizeof *outs);
+  names = twinn_calloc(S.n_out, sizeof *names);
+  name_ptrs = twinn_calloc(S.n_out, sizeof *name_ptrs);
+  if (!res->out || !objs || !outs || !names || !name_ptrs) {
     st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
     goto fail;
   }
+  for (i = 0; i < S.n_out; i++) {
+    objs[i].kind = OBJ_ABS;
+    objs[i].i = i;
+    outs[i] = &res->out[i];
+    snprintf(names[i], sizeof names[i], "output %zu", i);
+    name_ptrs[i] = names[i];
+  }
+  S.n_obj = S.n_out;
+  S.obj = objs;
+  S.out = outs;
+  S.names = name_ptrs;
+  if ((st = run_objectives(&S, err)) != TWINN_OK) goto fail;
   res->linf_lower = res->linf_upper = -INFINITY;
-  for (i = 0; i < w.n_out; i++) {
-    objective o = {OBJ_ABS, i, 0, 0};
-    snprintf(name, sizeof name, "output %zu", i);
-    w.target = name;
-    if ((st = maximise(&w, &o, share_deadline(&w, i, w.n_out), 0, &res->out[i], err)) != TWINN_OK)
-      goto fail;
+  for (i = 0; i < S.n_out; i++) {
     if (!res->out[i].closed) res->timed_out = 1;
     if (res->out[i].lower > res->linf_lower) {
       res->linf_lower = res->out[i].lower;
       res->linf_arg = i;
     }
     res->linf_upper = fmax(res->linf_upper, res->out[i].upper);
+    res->branches += res->out[i].branches;
   }
-  res->branches = w.branches;
-  res->seconds = twinn_clock_now() - w.t0;
-  ws_release(&w);
-  return TWINN_OK;
+  res->seconds = twinn_clock_now() - S.t0;
+  goto done;
 fail:
-  ws_release(&w);
   twinn_quant_diff_release(res);
+done:
+  shared_release(&S);
+  twinn_free(objs);
+  twinn_free(outs);
+  twinn_free(names);
+  twinn_free(name_ptrs);
   return st;
 }
 
@@ -663,7 +909,7 @@ twinn_status twinn_quant_margin_bounds(const twinn_net *f, const twinn_net *g, c
                                        const double *hi, size_t cls, int argmin,
                                        const twinn_quant_options *opt, twinn_quant_margin *res,
                                        twinn_error *err) {
-  qws w;
+  qshared S;
   twinn_status st;
   size_t k;
   static const char *const names[4] = {"f keeps the class", "g keeps the class", "margin max",
@@ -675,43 +921,48 @@ twinn_status twinn_quant_margin_bounds(const twinn_net *f, const twinn_net *g, c
   if (f->n_out < 2 || cls >= f->n_out)
     return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0,
                            "class %zu: the networks have %zu outputs", cls, f->n_out);
-  if ((st = ws_init(&w, f, g, lo, hi, opt, err)) != TWINN_OK) return st;
-  w.cls = cls;
-  w.dir = argmin ? -1.0 : 1.0;
-  res->n_in = w.n_in;
-  res->n_out = w.n_out;
+  if ((st = shared_init(&S, f, g, lo, hi, opt, err)) != TWINN_OK) return st;
+  S.cls = cls;
+  S.dir = argmin ? -1.0 : 1.0;
+  res->n_in = S.n_in;
+  res->n_out = S.n_out;
   res->cls = cls;
   res->argmin = argmin != 0;
   outs[0] = &res->fneg;
   outs[1] = &res->gneg;
   outs[2] = &res->dmax;
   outs[3] = &res->dmin;
+  S.n_obj = 4;
+  S.obj = objs;
+  S.out = outs;
+  S.names = names;
+  S.n_sign_stop = 2; /* -m_f and -m_g: top-1 needs only their signs */
+  if ((st = run_objectives(&S, err)) != TWINN_OK) goto fail;
   for (k = 0; k < 4; k++) {
-    w.target = names[k];
-    if ((st = maximise(&w, &objs[k], share_deadline(&w, k, 4), k < 2, outs[k], err)) != TWINN_OK)
-      goto fail;
     if (!outs[k]->closed && !(k < 2 && (outs[k]->upper < 0 || outs[k]->lower > 0)))
       res->timed_out = 1;
+    res->branches += outs[k]->branches;
   }
-  if (w.disagree) {
-    if (!(res->witness = twinn_mallocarray(w.n_in, sizeof(double)))) {
+  /* The disagreement of the first objective that met one: independent of scheduling. */
+  for (k = 0; k < 4 && !S.dis[k]; k++) continue;
+  if (k < 4) {
+    if (!(res->witness = twinn_mallocarray(S.n_in, sizeof(double)))) {
       st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
       goto fail;
     }
-    memcpy(res->witness, w.dis_pt, w.n_in * sizeof(double));
-    res->witness_f = w.dis_f;
-    res->witness_g = w.dis_g;
+    memcpy(res->witness, S.dis_pt + k * S.n_in, S.n_in * sizeof(double));
+    res->witness_f = S.dis_f[k];
+    res->witness_g = S.dis_g[k];
     res->top1 = TWINN_TOP1_DISAGREE;
   } else if (res->fneg.upper < 0 && res->gneg.upper < 0) {
     res->top1 = TWINN_TOP1_AGREE;
   }
-  res->branches = w.branches;
-  res->seconds = twinn_clock_now() - w.t0;
-  ws_release(&w);
-  return TWINN_OK;
+  res->seconds = twinn_clock_now() - S.t0;
+  goto done;
 fail:
-  ws_release(&w);
   twinn_quant_margin_release(res);
+done:
+  shared_release(&S);
   return st;
 }
 

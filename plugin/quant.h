@@ -22,9 +22,22 @@ typedef struct {
   double gap;     /* stop refining a target when upper - lower <= gap * |upper| (default 1e-3) */
   double abs_gap; /* ... or when upper - lower <= abs_gap (default 1e-9) */
   unsigned long seed;
-  size_t max_open; /* most boxes queued at once per target (0 = from a 256 MB budget) */
-  void (*progress)(void *ctx, const twinn_quant_progress *p); /* may be NULL */
+  size_t max_open; /* most boxes queued at once per target (0 = from a 256 MB budget shared by
+                      all workers) */
+  void (*progress)(void *ctx, const twinn_quant_progress *p); /* may be NULL; calls are
+                      serialised (never concurrent) and come from any worker thread */
   void *progress_ctx;
+  /* Worker threads (<= 0 = all cores, the default; never more than there are targets). Targets
+   * are independent: each worker takes the next one and refines it alone, with its own
+   * generator seeded from (seed, target). So with the same seed, when no deadline and no queue
+   * limit stops a target, every interval and point is the same for any thread count. The time
+   * left is shared out as targets start: a target gets the time left divided by the number of
+   * targets its worker is expected to run back to back (the targets not yet started times the
+   * worker's share of the free worker time, rounded up; one worker: the targets left), so a
+   * target that closes early leaves its time to later ones; once every target has started, the
+   * running ones may use all the time left. With several workers OpenBLAS is set to one thread
+   * for the call (each worker already keeps a core busy). */
+  int threads;
 } twinn_quant_options;
 
 void twinn_quant_options_init(twinn_quant_options *opt);

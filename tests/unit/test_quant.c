@@ -1,16 +1,19 @@
 /* test_quant.c: the quantitative engine (plugin/quant.c) on small random twin pairs: every
  * upper end must dominate densely sampled values, every lower end must be attained at its
  * reported point inside the box; margin bounds and top-1 verdicts are checked against samples
- * too. Also: the JSON writer produces well-formed documents (checked by a strict validator
- * here) with escaped strings, and the SVG writer well-formed markup. */
+ * too. Worker threads: results independent of the thread count, progress calls serialised,
+ * clean failure on any allocation. Also: the JSON writer produces well-formed documents (checked
+ * by a strict validator here) with escaped strings, and the SVG writer well-formed markup. */
 #include <math.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -596,6 +599,174 @@ static void test_union_margin(void **state) {
   }
 }
 
+/* Same bits: doubles compared exactly (NaN equal to NaN), points entry by entry. */
+static void assert_same_bound(const twinn_quant_bound *a, const twinn_quant_bound *b, size_t n) {
+  assert_true(a->lower == b->lower);
+  assert_true(a->upper == b->upper);
+  assert_true(a->value == b->value || (isnan(a->value) && isnan(b->value)));
+  assert_int_equal(a->closed, b->closed);
+  assert_int_equal(a->branches, b->branches);
+  assert_memory_equal(a->point, b->point, n * sizeof(double));
+}
+
+/* With the same seed and no deadline reached, the intervals, points, branch counts and top-1
+ * witnesses are the same for 1 and for several worker threads (targets are independent; each
+ * seeds its own generator): scheduling must not leak into the results. The margin runs use two
+ * outputs: then max_j D_j is m_g - m_f itself and its gap can close (with more outputs the
+ * relaxation may keep a gap until the deadline). */
+static void test_threads_deterministic(void **state) {
+  int trial;
+  (void)state;
+  for (trial = 0; trial < 3; trial++) {
+    twinn_net *f = random_net(NULL, N_IN, 8, N_OUT, 0),
+              *g = random_net(f, N_IN, 8, N_OUT, 0.05),
+              *f2 = random_net(NULL, N_IN, 8, 2, 0),
+              *g2 = random_net(f2, N_IN, 8, 2, trial == 2 ? 0.5 : 0.05);
+    double lo[N_IN], hi[N_IN];
+    twinn_quant_options opt;
+    twinn_quant_diff d1, dn;
+    twinn_quant_margin m1, mn;
+    size_t i, c = (size_t)trial % 2;
+    for (i = 0; i < N_IN; i++) {
+      lo[i] = 2 * urand() - 1;
+      hi[i] = lo[i] + 0.05 + 0.3 * urand();
+    }
+    twinn_quant_options_init(&opt);
+    opt.timeout = 60; /* generous: never reached on these sizes */
+    opt.gap = 2e-2;
+    opt.seed = (unsigned long)trial + 7;
+    opt.threads = 1;
+    assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &d1, NULL), TWINN_OK);
+    assert_int_equal(twinn_quant_margin_bounds(f2, g2, lo, hi, c, trial % 2, &opt, &m1, NULL),
+                     TWINN_OK);
+    opt.threads = 3;
+    assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &dn, NULL), TWINN_OK);
+    assert_int_equal(twinn_quant_margin_bounds(f2, g2, lo, hi, c, trial % 2, &opt, &mn, NULL),
+                     TWINN_OK);
+    assert_false(d1.timed_out);
+    assert_false(dn.timed_out);
+    for (i = 0; i < N_OUT; i++) assert_same_bound(&d1.out[i], &dn.out[i], N_IN);
+    assert_true(d1.linf_lower == dn.linf_lower && d1.linf_upper == dn.linf_upper);
+    assert_int_equal(d1.linf_arg, dn.linf_arg);
+    assert_int_equal(d1.branches, dn.branches);
+    assert_false(m1.timed_out);
+    assert_same_bound(&m1.dmax, &mn.dmax, N_IN);
+    assert_same_bound(&m1.dmin, &mn.dmin, N_IN);
+    assert_same_bound(&m1.fneg, &mn.fneg, N_IN);
+    assert_same_bound(&m1.gneg, &mn.gneg, N_IN);
+    assert_int_equal(m1.top1, mn.top1);
+    assert_int_equal(m1.branches, mn.branches);
+    if (m1.top1 == TWINN_TOP1_DISAGREE) {
+      assert_memory_equal(m1.witness, mn.witness, N_IN * sizeof(double));
+      assert_int_equal(m1.witness_f, mn.witness_f);
+      assert_int_equal(m1.witness_g, mn.witness_g);
+    }
+    twinn_quant_diff_release(&d1);
+    twinn_quant_diff_release(&dn);
+    twinn_quant_margin_release(&m1);
+    twinn_quant_margin_release(&mn);
+    twinn_net_free(f);
+    twinn_net_free(g);
+    twinn_net_free(f2);
+    twinn_net_free(g2);
+  }
+}
+
+/* Progress from several workers: the callback never runs twice at once, and calls stay at
+ * most ~4 per second. Records violations (cmocka asserts are for the main thread only). */
+typedef struct {
+  atomic_int inside;
+  int overlap, calls;
+  double first, last;
+  unsigned long max_branches;
+} progress_probe;
+
+static void probe_progress(void *ctx, const twinn_quant_progress *p) {
+  progress_probe *pr = ctx;
+  if (atomic_fetch_add(&pr->inside, 1) != 0) pr->overlap = 1;
+  if (pr->calls++ == 0) pr->first = p->elapsed;
+  pr->last = p->elapsed;
+  if (p->branches > pr->max_branches) pr->max_branches = p->branches;
+  {
+    struct timespec ts = {0, 2000000}; /* widen the window a concurrent call would need */
+    nanosleep(&ts, NULL);
+  }
+  atomic_fetch_sub(&pr->inside, 1);
+}
+
+static void test_threads_progress(void **state) {
+  twinn_net *f = random_net(NULL, N_IN, 16, N_OUT, 0), *g = random_net(f, N_IN, 16, N_OUT, 0.1);
+  double lo[N_IN] = {-1, -1, -1}, hi[N_IN] = {1, 1, 1};
+  twinn_quant_options opt;
+  twinn_quant_diff r;
+  progress_probe pr;
+  (void)state;
+  memset(&pr, 0, sizeof pr);
+  atomic_init(&pr.inside, 0);
+  twinn_quant_options_init(&opt);
+  opt.timeout = 1.2;
+  opt.gap = 0;
+  opt.abs_gap = 0; /* never closes: every worker reports until the deadline */
+  opt.threads = 4;
+  opt.progress = probe_progress;
+  opt.progress_ctx = &pr;
+  assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &r, NULL), TWINN_OK);
+  assert_false(pr.overlap);
+  assert_true(pr.calls >= 2);
+  /* The first call may come at once, then at least 0.25 s apart. */
+  assert_true((double)(pr.calls - 1) * 0.25 <= pr.last - pr.first + 1e-9);
+  assert_true(pr.max_branches <= r.branches);
+  assert_true(r.timed_out);
+  twinn_quant_diff_release(&r);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
+/* Every allocation failing in turn, with one and with two workers: the call fails cleanly with
+ * TWINN_ERR_NOMEM (no leak under ASan) or succeeds with valid intervals. */
+static void test_threads_alloc_failure(void **state) {
+  twinn_net *f = random_net(NULL, N_IN, 6, 2, 0), *g = random_net(f, N_IN, 6, 2, 0.1);
+  double lo[N_IN] = {-0.5, -0.5, -0.5}, hi[N_IN] = {0.5, 0.5, 0.5};
+  twinn_quant_options opt;
+  twinn_quant_diff r;
+  twinn_quant_margin m;
+  twinn_error err;
+  unsigned long k;
+  int threads, failed = 0;
+  (void)state;
+  twinn_quant_options_init(&opt);
+  opt.gap = 5e-2;
+  opt.timeout = 0.5; /* a safety net: these close in milliseconds */
+  for (threads = 1; threads <= 2; threads++) {
+    opt.threads = threads;
+    for (k = 1; k < 400; k += (k < 80 ? 1 : 7)) {
+      twinn_status st;
+      twinn_error_clear(&err);
+      twinn_alloc_set_fail(k);
+      st = twinn_quant_diff_bounds(f, g, lo, hi, &opt, &r, &err);
+      twinn_alloc_set_fail(0);
+      if (st == TWINN_OK) {
+        assert_true(r.linf_lower <= r.linf_upper);
+        twinn_quant_diff_release(&r);
+      } else {
+        assert_int_equal(st, TWINN_ERR_NOMEM);
+        assert_int_equal(err.status, TWINN_ERR_NOMEM);
+        failed++;
+      }
+      twinn_alloc_set_fail(k);
+      st = twinn_quant_margin_bounds(f, g, lo, hi, 0, 0, &opt, &m, NULL);
+      twinn_alloc_set_fail(0);
+      if (st == TWINN_OK)
+        twinn_quant_margin_release(&m);
+      else
+        assert_int_equal(st, TWINN_ERR_NOMEM);
+    }
+  }
+  assert_true(failed > 0);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_diff_bounds_random),   cmocka_unit_test(test_diff_identical_closes),
@@ -603,6 +774,8 @@ int main(void) {
       cmocka_unit_test(test_json_validator_rejects), cmocka_unit_test(test_json_writer),
       cmocka_unit_test(test_reports_well_formed),   cmocka_unit_test(test_union_diff),
       cmocka_unit_test(test_union_margin),
+      cmocka_unit_test(test_threads_deterministic), cmocka_unit_test(test_threads_progress),
+      cmocka_unit_test(test_threads_alloc_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
