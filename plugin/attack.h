@@ -24,12 +24,21 @@ double twinn_attack_violation(twinn_attack *a, const double *p, double *grad);
 twinn_status twinn_attack_check(twinn_attack *a, const double *lo, const double *hi,
                                 const double *p, double *witness, int *ok);
 
-/* Searches [lo, hi]: `restarts` starts (the first at the centre) of `steps` steps each, until
- * twinn_clock_now() passes deadline (<= 0: none). *rng is the generator state (advanced).
- * *found = 1 with witness filled when a replayed witness is found. */
+/* Flags of twinn_attack_run. */
+enum {
+  TWINN_ATTACK_REFINE = 1u,   /* end each start of a space of at most 16 dimensions with a
+                                 pattern search down to steps of 2^-24 of the box (a few hundred
+                                 more evaluations: for whole-box searches, not every region) */
+  TWINN_ATTACK_NO_CENTRE = 2u /* the first start is random too (the centre was tried before) */
+};
+
+/* Searches [lo, hi]: `restarts` starts (the first at the centre unless TWINN_ATTACK_NO_CENTRE)
+ * of `steps` signed gradient steps each, until twinn_clock_now() passes deadline (<= 0: none).
+ * *rng is the generator state (advanced). *found = 1 with witness filled when a replayed
+ * witness is found. */
 twinn_status twinn_attack_run(twinn_attack *a, const double *lo, const double *hi,
-                              unsigned restarts, unsigned steps, uint64_t *rng, double deadline,
-                              double *witness, int *found);
+                              unsigned restarts, unsigned steps, unsigned flags, uint64_t *rng,
+                              double deadline, double *witness, int *found);
 
 /* Uniform double in [0, 1) from a splitmix64 state. */
 double twinn_rand_unit(uint64_t *state);

@@ -25,7 +25,7 @@
 #include "twinn.h"
 
 /* OpenBLAS's own control (cblas.h of some distributions lacks it). */
-void openblas_set_num_threads(int);
+#include "blas_threads.h"
 
 enum { V_FALSE = 0, V_TRUE = 1, V_UNKNOWN = 2 };
 
@@ -41,13 +41,13 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
 #define TRIAL_DIMS 16
 
 /* The initial counterexample search on the whole case boxes: a few restarts before the branch
- * and bound, the rest (a long search, 0.03 s on ACAS Xu twins: 60 % of an easy instance's
- * time, as perf showed on acasxu_1_1_fp16 p3) only once the search has run DEFER_ATTACK
- * seconds without a decision, so instances the bounds decide fast never pay for it. */
-#define ATTACK_RESTARTS 50
+ * and bound, the rest in bursts (deferred_attack), the first of ATTACK_BURST seconds once the
+ * search has run DEFER_ATTACK seconds without a decision, so instances the bounds decide fast
+ * never pay for it (the search took 60 % of an easy instance's time on acasxu_1_1_fp16 p3). */
 #define ATTACK_STEPS 30
 #define ATTACK_EARLY 3
 #define DEFER_ATTACK 0.05
+#define ATTACK_BURST 0.03
 
 /* Rounds of optimised ReLU lower slopes (twinn_sym_set_alpha_steps) for single networks. */
 #define SYM_ALPHA_STEPS 1
@@ -83,7 +83,9 @@ typedef struct {
   char undecided[256]; /* why some region stayed open (then the answer cannot be unsat) */
   int attack_pending;  /* the deferred initial attack has not been claimed by a worker */
   double attack_at;    /* when a worker claims it */
-  double attack_len;   /* its time budget once started */
+  double attack_len;   /* the time budget it has left */
+  double attack_burst; /* the length of its next burst */
+  uint64_t attack_rng; /* its random generator */
 } shared;
 
 /* One worker: its own analyses, symbolic workspaces and scratch. */
@@ -749,7 +751,7 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
       note_undecided(E, "NaN in the bounds of a constraint");
       return TWINN_OK;
     }
-  st = twinn_attack_run(E->atk, lo, hi, 1, 4, &E->rng, S->deadline, E->witness, &found);
+  st = twinn_attack_run(E->atk, lo, hi, 1, 4, 0, &E->rng, S->deadline, E->witness, &found);
   if (st != TWINN_OK || found) {
     *sat = found;
     return st;
@@ -838,35 +840,42 @@ static twinn_status place(engine *E, twinn_region *k) {
   return TWINN_OK;
 }
 
-/* Under S->mu (released while searching): the deferred part of the initial attack, one restart
- * at a time on each case box, given up once the search is over (stopped, or the queue empty
- * with no worker busy: every region decided) or its time budget is spent. */
+/* Under S->mu (released while searching): one burst of the deferred initial attack, random
+ * restarts on each case box for S->attack_burst seconds (at most the budget left). The next
+ * burst, twice as long, is armed nine bursts' time later: one worker spends about a tenth of
+ * its time there, so a counterexample in a thin sliver (ACAS Xu 1_9 prop_7 and 5_3 prop_2 need
+ * about 1 700 and 5 000 restarts) is found during a long search, while a short search pays
+ * little. Given up once the search is over (stopped, or the queue empty with no worker busy:
+ * every region decided) or the budget S->attack_len is spent. */
 static void deferred_attack(engine *E) {
   shared *S = E->S;
   const twinn_space *sp = E->sp;
   size_t c, nf = sp->n_free;
-  unsigned k;
-  double end = twinn_clock_now() + S->attack_len;
-  uint64_t rng = mix64((uint64_t)S->opt->seed ^ 0x5EEDull);
-  int found = 0;
+  double t = twinn_clock_now(), len = fmin(S->attack_burst, S->attack_len), end = t + len;
+  int found = 0, over = 0;
   twinn_status st = TWINN_OK;
   S->attack_pending = 0;
-  for (k = ATTACK_EARLY; k < ATTACK_RESTARTS && !found && st == TWINN_OK; k++)
+  while (!found && !over && st == TWINN_OK)
     for (c = 0; c < sp->n_cases && !found && st == TWINN_OK; c++) {
-      if (S->stop != RUN || (S->q.n == 0 && S->busy == 0 && E->n_local == 0) ||
-          twinn_clock_now() > end)
-        return;
+      over = S->stop != RUN || (S->q.n == 0 && S->busy == 0 && E->n_local == 0) ||
+             twinn_clock_now() > end;
+      if (over) break;
       pthread_mutex_unlock(&S->mu);
-      /* one random restart (the centre was tried before the search) */
-      st = twinn_attack_run(E->atk, sp->lo + c * nf, sp->hi + c * nf, 1, ATTACK_STEPS, &rng,
-                            end, E->witness, &found);
+      st = twinn_attack_run(E->atk, sp->lo + c * nf, sp->hi + c * nf, 1, ATTACK_STEPS,
+                            TWINN_ATTACK_REFINE | TWINN_ATTACK_NO_CENTRE, &S->attack_rng, end,
+                            E->witness, &found);
       pthread_mutex_lock(&S->mu);
     }
+  S->attack_len -= twinn_clock_now() - t;
   if (st != TWINN_OK) {
     stop_with(S, STOP_ERROR, st);
   } else if (found) {
     if (S->stop == RUN) memcpy(S->witness, E->witness, E->prop->n_scalars * sizeof *E->witness);
     stop_with(S, STOP_SAT, TWINN_OK);
+  } else if (S->stop == RUN && S->attack_len > 0) {
+    S->attack_pending = 1;
+    S->attack_at = twinn_clock_now() + 9.0 * len;
+    S->attack_burst *= 2.0;
   }
 }
 
@@ -1165,11 +1174,14 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
   E[0].rng = (uint64_t)opt->seed;
   for (c = 0; c < sp.n_cases && !sat; c++) {
     st = twinn_attack_run(E[0].atk, sp.lo + c * nf, sp.hi + c * nf, ATTACK_EARLY, ATTACK_STEPS,
+                          TWINN_ATTACK_REFINE,
                           &E[0].rng, attack_end, S.witness, &sat);
     if (st != TWINN_OK) goto fail;
   }
   S.attack_len = fmax(0.0, attack_end - twinn_clock_now()); /* what the early part left */
-  S.attack_pending = ATTACK_RESTARTS > ATTACK_EARLY;
+  S.attack_pending = 1;
+  S.attack_burst = ATTACK_BURST;
+  S.attack_rng = mix64((uint64_t)opt->seed ^ 0x5EEDull);
   S.attack_at = twinn_clock_now() + DEFER_ATTACK;
   for (c = 0; c < sp.n_cases && !sat; c++) {
     twinn_region *r = twinn_region_new(nf, 0);
