@@ -307,14 +307,17 @@ twinn_status twinn_attack_check(twinn_attack *a, const double *lo, const double 
  * prop_7 and 5_3 prop_2 are violated only by margins of 6e-4 and 5e-5 near a box corner.
  * q is scratch (n entries). */
 #define POLISH_DIMS 16
+#define POLISH_SWEEPS 4 /* sweeps per step size: the search may creep by tiny gains forever */
 static twinn_status polish(twinn_attack *a, const double *lo, const double *hi, double *p,
-                           double *q, double v, double *witness, int *found) {
+                           double *q, double v, double deadline, double *witness, int *found) {
   size_t i, n = a->n_free;
   double step = 0.125;
+  unsigned sweeps = 0;
   twinn_status st;
   memcpy(q, p, n * sizeof *q);
   while (step > 0x1p-24) {
     int moved = 0;
+    if (deadline > 0 && twinn_clock_now() > deadline) break;
     for (i = 0; i < n; i++)
       for (int sg = -1; sg <= 1; sg += 2) {
         double old = q[i], w;
@@ -332,7 +335,10 @@ static twinn_status polish(twinn_attack *a, const double *lo, const double *hi, 
           q[i] = old;
         }
       }
-    if (!moved) step /= 2;
+    if (!moved || ++sweeps == POLISH_SWEEPS) {
+      step /= 2;
+      sweeps = 0;
+    }
   }
   memcpy(p, q, n * sizeof *p);
   return TWINN_OK;
@@ -378,7 +384,7 @@ twinn_status twinn_attack_run(twinn_attack *a, const double *lo, const double *h
       }
     }
     if (refine && n <= POLISH_DIMS && isfinite(best)) {
-      st = polish(a, lo, hi, p, q, best, witness, found);
+      st = polish(a, lo, hi, p, q, best, deadline, witness, found);
       if (st != TWINN_OK || *found) goto done;
     }
   }

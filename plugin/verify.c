@@ -1173,8 +1173,7 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
   attack_end = S.t0 + S.attack_len;
   E[0].rng = (uint64_t)opt->seed;
   for (c = 0; c < sp.n_cases && !sat; c++) {
-    st = twinn_attack_run(E[0].atk, sp.lo + c * nf, sp.hi + c * nf, ATTACK_EARLY, ATTACK_STEPS,
-                          TWINN_ATTACK_REFINE,
+    st = twinn_attack_run(E[0].atk, sp.lo + c * nf, sp.hi + c * nf, ATTACK_EARLY, ATTACK_STEPS, 0,
                           &E[0].rng, attack_end, S.witness, &sat);
     if (st != TWINN_OK) goto fail;
   }
