@@ -26,9 +26,9 @@ twinn_status twinn_attack_check(twinn_attack *a, const double *lo, const double 
 
 /* Flags of twinn_attack_run. */
 enum {
-  TWINN_ATTACK_REFINE = 1u,   /* end each start of a space of at most 16 dimensions with a
-                                 pattern search down to steps of 2^-24 of the box (a few hundred
-                                 more evaluations: for whole-box searches, not every region) */
+  TWINN_ATTACK_REFINE = 1u,   /* in spaces of at most 16 dimensions, a pattern search down to
+                                 steps of 2^-24 of the box replaces the gradient steps (a few
+                                 hundred evaluations: for whole-box searches, not every region) */
   TWINN_ATTACK_NO_CENTRE = 2u /* the first start is random too (the centre was tried before) */
 };
 
