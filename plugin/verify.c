@@ -842,11 +842,11 @@ static twinn_status place(engine *E, twinn_region *k) {
 
 /* Under S->mu (released while searching): one burst of the deferred initial attack, random
  * restarts on each case box for S->attack_burst seconds (at most the budget left). The next
- * burst, twice as long, is armed nine bursts' time later: one worker spends about a tenth of
- * its time there, so a counterexample in a thin sliver (ACAS Xu 1_9 prop_7 and 5_3 prop_2 need
- * about 1 700 and 5 000 restarts) is found during a long search, while a short search pays
- * little. Given up once the search is over (stopped, or the queue empty with no worker busy:
- * every region decided) or the budget S->attack_len is spent. */
+ * burst, twice as long, is armed 19 bursts' time later: one worker spends about a twentieth
+ * of its time there (a tenth cost 5-8 % on acasxu_fp16_eps p1). So a counterexample in a thin
+ * sliver (ACAS Xu 1_9 prop_7 and 5_3 prop_2) is found during a long search, while a short
+ * search pays little. Given up once the search is over (stopped, or the queue empty with no
+ * worker busy: every region decided) or the budget S->attack_len is spent. */
 static void deferred_attack(engine *E) {
   shared *S = E->S;
   const twinn_space *sp = E->sp;
@@ -874,7 +874,7 @@ static void deferred_attack(engine *E) {
     stop_with(S, STOP_SAT, TWINN_OK);
   } else if (S->stop == RUN && S->attack_len > 0) {
     S->attack_pending = 1;
-    S->attack_at = twinn_clock_now() + 9.0 * len;
+    S->attack_at = twinn_clock_now() + 19.0 * len;
     S->attack_burst *= 2.0;
   }
 }
