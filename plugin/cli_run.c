@@ -115,8 +115,10 @@ static void on_progress(void *ctx, const twinn_progress *p) {
     fprintf(stderr, "\r\033[K%7.1fs  branches %lu done, %lu open", p->elapsed, p->branches,
             p->open);
   else
-    fprintf(stderr, "\r\033[K%7.1fs  branches %lu done, %lu open  bound %.3g", p->elapsed,
-            p->branches, p->open, p->bound);
+    /* The bound is the worst open region's margin: > 0 there would finish the proof, so
+     * -bound is how far the proof still is. */
+    fprintf(stderr, "\r\033[K%7.1fs  branches %lu done, %lu open  worst margin %.3g (gap %.3g)",
+            p->elapsed, p->branches, p->open, p->bound, p->bound < 0 ? -p->bound : 0.0);
   fflush(stderr);
   progress_on_screen = 1;
 }
