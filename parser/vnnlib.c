@@ -132,8 +132,8 @@ static twinn_status expect_close(parser *P, const char *what, unsigned long line
 
 /* An AND/OR node whose children are the pending ks[mark ..]; pops them. */
 static twinn_status close_andor(parser *P, twinn_bool_kind kind, size_t mark, size_t *node) {
-  twinn_status st = twinn_propbuild_add_andor(&P->b, kind, P->ks ? P->ks + mark : NULL,
-                                                 P->n_ks - mark, node);
+  twinn_status st =
+      twinn_propbuild_add_andor(&P->b, kind, P->ks ? P->ks + mark : NULL, P->n_ks - mark, node);
   P->n_ks = mark;
   return st;
 }

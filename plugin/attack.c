@@ -360,7 +360,8 @@ twinn_status twinn_attack_run(twinn_attack *a, const double *lo, const double *h
   for (r = 0; r < restarts && !*found; r++) {
     if (deadline > 0 && twinn_clock_now() > deadline) break;
     for (i = 0; i < n; i++)
-      p[i] = r == 0 && centre ? lo[i] + (hi[i] - lo[i]) / 2 : lo[i] + (hi[i] - lo[i]) * twinn_rand_unit(rng);
+      p[i] = r == 0 && centre ? lo[i] + (hi[i] - lo[i]) / 2
+                              : lo[i] + (hi[i] - lo[i]) * twinn_rand_unit(rng);
     /* In small spaces the pattern search alone, from the random start: the signed gradient
      * steps first led every start into the same few basins (ACAS Xu 5_3 prop_2: no witness in
      * 5 000 starts that way, one in about 1 500 without them). */

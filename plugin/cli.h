@@ -27,11 +27,11 @@ typedef struct {
   size_t n_nets;
   const char *net_names[CLI_MAX_NETWORKS]; /* NULL when given without a name */
   const char *net_paths[CLI_MAX_NETWORKS];
-  double timeout; /* seconds, 0 = none */
+  double timeout;      /* seconds, 0 = none */
   double memory_limit; /* MiB, 0 = none (verify only) */
   unsigned long seed;
-  int threads; /* 0 = all cores */
-  int engine_milp; /* --engine milp: the exact MILP mode (plugin/milp.h) */
+  int threads;      /* 0 = all cores */
+  int engine_milp;  /* --engine milp: the exact MILP mode (plugin/milp.h) */
   int neuron_split; /* --neuron-split: branch on ReLU neurons before inputs (verify only) */
   int quiet, verbose;
   cli_witness_format witness_format;

@@ -84,13 +84,16 @@ static int parse(int argc, char **argv, bound_args *a) {
     const char *val = NULL;
     char *end;
     /* Options with a value: `--opt V` or `--opt=V`. */
-    static const char *const valued[] = {"--network", "--box",  "--gap",     "--timeout",
-                                         "--seed",    "--class", "--threads", "--plot", NULL};
+    static const char *const valued[] = {"--network", "--box",     "--gap",  "--timeout", "--seed",
+                                         "--class",   "--threads", "--plot", NULL};
     for (int k = 0; valued[k]; k++)
       if (strlen(valued[k]) == klen && strncmp(arg, valued[k], klen) == 0) {
-        if (eq) val = eq + 1;
-        else if (i + 1 < argc) val = argv[++i];
-        else return usage("%s needs a value", arg);
+        if (eq)
+          val = eq + 1;
+        else if (i + 1 < argc)
+          val = argv[++i];
+        else
+          return usage("%s needs a value", arg);
       }
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       fputs(usage_bound, stdout);
@@ -102,7 +105,8 @@ static int parse(int argc, char **argv, bound_args *a) {
     } else if (strncmp(arg, "--box", klen) == 0 && val) {
       a->box = val;
     } else if (strncmp(arg, "--gap", klen) == 0 && val) {
-      if (!number(val, &a->gap) || a->gap < 0) return usage("--gap %s: expected a number >= 0", val);
+      if (!number(val, &a->gap) || a->gap < 0)
+        return usage("--gap %s: expected a number >= 0", val);
     } else if (strncmp(arg, "--timeout", klen) == 0 && val) {
       if (!number(val, &a->timeout) || a->timeout <= 0)
         return usage("--timeout %s: expected a positive number of seconds", val);
@@ -139,7 +143,8 @@ static int parse(int argc, char **argv, bound_args *a) {
       a->region = arg;
     }
   }
-  if (a->n_nets != 2) return usage("needs two networks: --network f=F.onnx --network g=G.onnx%s", "");
+  if (a->n_nets != 2)
+    return usage("needs two networks: --network f=F.onnx --network g=G.onnx%s", "");
   if (!a->region == !a->box) return usage("give the region as a VNN-LIB file or as --box%s", "");
   if ((a->has_class || a->argmin) && !a->margin)
     return usage("--class and --argmin go with --margin%s", "");
@@ -158,8 +163,10 @@ static twinn_status parse_box(const char *s, size_t n, double *lo, double *hi, t
     if (end == p || errno || !isfinite(v) || (*end && *end != ',') || k == 2 * n)
       return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0,
                              "--box: expected %zu LO,HI pairs of finite numbers", n);
-    if (k % 2 == 0) lo[k / 2] = v;
-    else hi[k / 2] = v;
+    if (k % 2 == 0)
+      lo[k / 2] = v;
+    else
+      hi[k / 2] = v;
     k++;
     p = *end ? end + 1 : end;
   }
@@ -506,8 +513,8 @@ static void print_margin(const twinn_quant_margin *r, const region *reg,
   int many = reg->n_boxes > 1;
   printf("class %zu (%s); margin m = %s\n", r->cls, r->argmin ? "argmin" : "argmax",
          r->argmin ? "min_{j!=c} y_j - y_c" : "y_c - max_{j!=c} y_j");
-  printf("m_g - m_f over the region: proved in [%.9g, %.9g], attained [%.9g, %.9g]",
-         -r->dmin.upper, r->dmax.upper, -r->dmin.lower, r->dmax.lower);
+  printf("m_g - m_f over the region: proved in [%.9g, %.9g], attained [%.9g, %.9g]", -r->dmin.upper,
+         r->dmax.upper, -r->dmin.lower, r->dmax.lower);
   if (many) printf(" (in boxes %zu and %zu)", mb->dmin, mb->dmax);
   printf("\nmin m_f: proved >= %.9g, attained %.9g", -r->fneg.upper, -r->fneg.lower);
   if (many) printf(" (in box %zu)", mb->fneg);
@@ -533,7 +540,8 @@ static twinn_status write_plot(const char *path, int margin, const twinn_quant_d
   const char *labels[64];
   double lo[64], hi[64], val[64];
   size_t i, n = 0;
-  if (!out) return twinn_error_set(err, TWINN_ERR_IO, path, 0, 0, "cannot create: %s", strerror(errno));
+  if (!out)
+    return twinn_error_set(err, TWINN_ERR_IO, path, 0, 0, "cannot create: %s", strerror(errno));
   if (!margin) {
     for (i = 0; i < d->n_out && n < 63; i++, n++) {
       snprintf(labels_buf[n], sizeof labels_buf[n], "y%zu", i);
@@ -662,12 +670,12 @@ int cli_run_bound(int argc, char **argv) {
       a.cls = twinn_quant_decide(f, centre, a.argmin);
     }
     if (a.cls >= f->n_out) {
-      st = twinn_error_set(&err, TWINN_ERR_USAGE, NULL, 0, 0, "--class %lu: the networks have %zu outputs",
-                           a.cls, f->n_out);
+      st = twinn_error_set(&err, TWINN_ERR_USAGE, NULL, 0, 0,
+                           "--class %lu: the networks have %zu outputs", a.cls, f->n_out);
       goto fail;
     }
-    st = twinn_quant_union_margin_bounds(f, g, reg.n_boxes, reg.lo, reg.hi, a.cls, a.argmin,
-                                         &opt, &m, &mb, &err);
+    st = twinn_quant_union_margin_bounds(f, g, reg.n_boxes, reg.lo, reg.hi, a.cls, a.argmin, &opt,
+                                         &m, &mb, &err);
     have_m = st == TWINN_OK;
     point_box[0] = mb.dmax;
     point_box[1] = mb.dmin;
@@ -676,8 +684,7 @@ int cli_run_bound(int argc, char **argv) {
     point_box[4] = mb.witness;
     ctx.point_box = point_box;
   } else {
-    st = twinn_quant_union_diff_bounds(f, g, reg.n_boxes, reg.lo, reg.hi, &opt, &d, out_box,
-                                       &err);
+    st = twinn_quant_union_diff_bounds(f, g, reg.n_boxes, reg.lo, reg.hi, &opt, &d, out_box, &err);
     have_d = st == TWINN_OK;
     ctx.point_box = out_box;
   }

@@ -333,9 +333,9 @@ fail:
 
 /* --report: writes the JSON report of this run (report.h). verdict NULL means "error" with
  * err's message; a failure to write it is reported on stderr and turns rc into an error. */
-static int emit_report(const cli_args *a, const session *s, const char *verdict,
-                       const char *reason, const twinn_result *res, const progress_state *ps,
-                       double t_verify, const twinn_error *err, int rc) {
+static int emit_report(const cli_args *a, const session *s, const char *verdict, const char *reason,
+                       const twinn_result *res, const progress_state *ps, double t_verify,
+                       const twinn_error *err, int rc) {
   twinn_report_verify r;
   twinn_error werr;
   char why[1200];
@@ -477,8 +477,8 @@ int cli_run_verify(const cli_args *a) {
             twinn_verdict_name(res.verdict), cli_now() - a->start, res.branches, res.open);
 done:
   if (fflush(stdout) != 0) rc = CLI_EXIT_INTERNAL;
-  rc = emit_report(a, &s, rep_verdict, rep_reason, have_result ? &res : NULL, &ps, t_verify,
-                   &err, rc);
+  rc = emit_report(a, &s, rep_verdict, rep_reason, have_result ? &res : NULL, &ps, t_verify, &err,
+                   rc);
   if (have_result) twinn_result_release(&res);
   session_release(&s);
   return rc;

@@ -9,7 +9,7 @@
 
 static unsigned long alloc_fail_at; /* 0 = never fail */
 static unsigned long alloc_count;
-static size_t alloc_limit;          /* 0 = no cap */
+static size_t alloc_limit; /* 0 = no cap */
 
 void twinn_error_clear(twinn_error *err) {
   if (!err) return;

@@ -61,9 +61,9 @@ unsigned long twinn_alloc_count(void);
 void twinn_alloc_set_limit(size_t bytes);
 
 /* Aborts with file:line; only for twinn's own broken invariants, never for bad input. */
-#define TWINN_ASSERT(c)                                                                   \
-  do {                                                                                    \
-    if (!(c)) twinn_assert_fail(#c, __FILE__, __LINE__);                                   \
+#define TWINN_ASSERT(c)                                                                            \
+  do {                                                                                             \
+    if (!(c)) twinn_assert_fail(#c, __FILE__, __LINE__);                                           \
   } while (0)
 void twinn_assert_fail(const char *cond, const char *file, int line);
 

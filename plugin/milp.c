@@ -43,9 +43,9 @@ typedef struct {
   int *idx;          /* one row: 1-based column indices and coefficients */
   double *val;
   size_t row_cap;
-  double margin; /* tightening of LE/LT leaves (relative), see attempt_margin */
-  int infeasible; /* a constraint that is always on is false on its own */
-  int nonlinear;  /* a nonlinear leaf was dropped (over-approximated as true) */
+  double margin;    /* tightening of LE/LT leaves (relative), see attempt_margin */
+  int infeasible;   /* a constraint that is always on is false on its own */
+  int nonlinear;    /* a nonlinear leaf was dropped (over-approximated as true) */
   char reason[200]; /* set when the problem cannot be encoded: verdict unknown */
 } enc;
 
@@ -54,9 +54,7 @@ typedef struct {
   size_t *in, *out;
 } net_io;
 
-static double slack_of(double magnitude) {
-  return MILP_SLACK_REL * magnitude + MILP_SLACK_ABS;
-}
+static double slack_of(double magnitude) { return MILP_SLACK_REL * magnitude + MILP_SLACK_ABS; }
 
 static twinn_status grow_cols(enc *e) {
   size_t cap = e->cap ? 2 * e->cap : 64;
@@ -168,8 +166,7 @@ static void add_row(enc *e, int n, double lo, double hi) {
 /* Network `net` over input columns cols[0..n_in): adds its neurons and writes the columns of
  * every point (layer output k at cols + off[k] of the interval bounds' layout) into cols.
  * Pre-activation bounds come from interval.c over the input box [lo, hi]. */
-static twinn_status encode_net(enc *e, const twinn_net *net, const twinn_ibounds *b,
-                               int *cols) {
+static twinn_status encode_net(enc *e, const twinn_net *net, const twinn_ibounds *b, int *cols) {
   size_t k, i, j;
   for (k = 0; k < net->n_layers; k++) {
     const twinn_layer *L = &net->layers[k];
@@ -238,8 +235,8 @@ static void encode_false(enc *e, int ind) {
 /* sign * (sum coef x) + sign * c0 <= -m, enforced when ind is 1 (or always when ind is 0),
  * with m = margin * (1 + magnitude of the left side). When ind is 0 the row is relaxed by
  * K (1 - ind), K an outward upper bound of the left side plus m, which makes it vacuous. */
-static twinn_status encode_le(enc *e, const twinn_prop *prop, const twinn_lin *l,
-                              const int *col_of, double sign, double margin, int ind) {
+static twinn_status encode_le(enc *e, const twinn_prop *prop, const twinn_lin *l, const int *col_of,
+                              double sign, double margin, int ind) {
   twinn_iacc acc;
   double ub_lo, ub, mag = fabs(l->c0), m, rhs;
   size_t t;
@@ -391,8 +388,10 @@ static twinn_status collect_io(const twinn_problem *pb, net_io *io, char *reason
         if (*cnt < cap) dst[*cnt] = var->offset + t;
     }
     if (ni != net->n_in || no != net->n_out) {
-      snprintf(reason, rn, "network %zu: declared inputs/outputs (%zu/%zu scalars) do not match "
-               "the model (%zu/%zu)", i, ni, no, net->n_in, net->n_out);
+      snprintf(reason, rn,
+               "network %zu: declared inputs/outputs (%zu/%zu scalars) do not match "
+               "the model (%zu/%zu)",
+               i, ni, no, net->n_in, net->n_out);
       return TWINN_OK;
     }
   }
@@ -522,8 +521,8 @@ static void glpk_callback(glp_tree *tree, void *info) {
 /* Intersects the interval bounds b of net over [in_lo, in_hi] with its symbolic
  * (back-substitution) bounds, both sound: fewer unstable ReLUs and smaller big-M values. Nets
  * symbolic.c does not handle keep their interval bounds. */
-static twinn_status tighten_symbolic(const twinn_net *net, const double *in_lo,
-                                     const double *in_hi, twinn_ibounds *b) {
+static twinn_status tighten_symbolic(const twinn_net *net, const double *in_lo, const double *in_hi,
+                                     twinn_ibounds *b) {
   twinn_sym *sym;
   size_t k, i;
   if (twinn_sym_supported(net, NULL, NULL) != TWINN_OK) return TWINN_OK;
@@ -574,8 +573,8 @@ static twinn_status prepare(const twinn_problem *pb, milp_state *s, char *reason
   s->io = twinn_calloc(prop->n_nets, sizeof *s->io);
   s->ib = twinn_calloc(prop->n_nets, sizeof *s->ib);
   s->cols = twinn_calloc(prop->n_nets, sizeof *s->cols);
-  if (!s->dlo || !s->dhi || !s->dcol || !s->p || !s->q || !s->col_of || !s->x || !s->x32 || !s->io ||
-      !s->ib || !s->cols)
+  if (!s->dlo || !s->dhi || !s->dcol || !s->p || !s->q || !s->col_of || !s->x || !s->x32 ||
+      !s->io || !s->ib || !s->cols)
     return TWINN_ERR_NOMEM;
   for (d = 0; d < nf; d++) {
     s->dlo[d] = INFINITY;
@@ -745,8 +744,7 @@ static twinn_status attempt(const twinn_problem *pb, const twinn_options *opt, m
   }
   if (*out == TRY_FEASIBLE)
     for (d = 0; d < s->sp.n_free; d++) s->p[d] = glp_mip_col_val(e.lp, s->dcol[d]);
-  if (*out == TRY_UNKNOWN)
-    snprintf(reason, rn, "GLPK could not solve the MILP (code %d)", code);
+  if (*out == TRY_UNKNOWN) snprintf(reason, rn, "GLPK could not solve the MILP (code %d)", code);
 done:
   enc_release(&e);
   return st;
@@ -754,8 +752,8 @@ done:
 
 #define NONLINEAR_REASON "the property has a nonlinear constraint that twinn cannot check"
 
-twinn_status twinn_milp_verify(const twinn_problem *pb, const twinn_options *opt,
-                               twinn_result *res, twinn_error *err) {
+twinn_status twinn_milp_verify(const twinn_problem *pb, const twinn_options *opt, twinn_result *res,
+                               twinn_error *err) {
   const twinn_prop *prop = pb->prop;
   milp_state s;
   milp_cb cb;
@@ -834,6 +832,5 @@ fail:
   res->seconds = twinn_clock_now() - t0;
   if (st == TWINN_ERR_NOMEM)
     return twinn_error_set(err, st, prop->path, 0, 0, "out of memory in the MILP encoding");
-  return twinn_error_set(err, st, prop->path, 0, 0, "MILP mode failed (%s)",
-                         twinn_status_name(st));
+  return twinn_error_set(err, st, prop->path, 0, 0, "MILP mode failed (%s)", twinn_status_name(st));
 }

@@ -14,7 +14,7 @@
  * NULL (defaults). res is overwritten; release it with twinn_result_release. Networks other
  * than affine/ReLU chains, hidden variables without a matching tap, and inputs the property
  * does not bound give UNKNOWN with a reason. */
-twinn_status twinn_milp_verify(const twinn_problem *pb, const twinn_options *opt,
-                               twinn_result *res, twinn_error *err);
+twinn_status twinn_milp_verify(const twinn_problem *pb, const twinn_options *opt, twinn_result *res,
+                               twinn_error *err);
 
 #endif

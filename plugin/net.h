@@ -22,7 +22,8 @@ typedef struct {
   double *b; /* AFFINE only: n_out, owned */
 } twinn_layer;
 
-/* ONNX tensor element types as in onnx.proto's TensorProto.DataType (1 = FLOAT, 10 = FLOAT16...). */
+/* ONNX tensor element types as in onnx.proto's TensorProto.DataType (1 = FLOAT, 10 = FLOAT16...).
+ */
 typedef int twinn_elem_type;
 
 /* A named intermediate value of the source model (an ONNX node output) that equals the vector
@@ -65,8 +66,7 @@ twinn_status twinn_net_add_tap(twinn_net *net, const char *node_name, const char
 /* Concrete forward pass in double: out has n_out entries. scratch may be NULL (allocated). */
 twinn_status twinn_net_eval(const twinn_net *net, const double *in, double *out);
 /* The value after layer `after` (0..n_layers) into out (width of that point). */
-twinn_status twinn_net_eval_upto(const twinn_net *net, const double *in, size_t after,
-                                 double *out);
+twinn_status twinn_net_eval_upto(const twinn_net *net, const double *in, size_t after, double *out);
 /* Forward pass in float32 arithmetic (weights rounded to float32 as the model stores them),
  * the way onnxruntime evaluates a float model: used to re-check witnesses. */
 twinn_status twinn_net_eval_f32(const twinn_net *net, const double *in, double *out);

@@ -16,26 +16,26 @@ typedef enum { TWINN_VAR_INPUT = 0, TWINN_VAR_HIDDEN, TWINN_VAR_OUTPUT } twinn_v
 #define TWINN_MAX_RANK 8
 
 typedef struct {
-  char *name;               /* as declared ("X_f"; "X" for a 1.0 query's X_i) */
+  char *name; /* as declared ("X_f"; "X" for a 1.0 query's X_i) */
   twinn_var_role role;
-  size_t net;               /* index into twinn_prop.nets */
-  char *type_name;          /* as written: "Real", "real", "float32", ... */
+  size_t net;                /* index into twinn_prop.nets */
+  char *type_name;           /* as written: "Real", "real", "float32", ... */
   twinn_elem_type elem_type; /* ONNX DataType number; 0 for real */
-  size_t rank;              /* 0 = scalar */
+  size_t rank;               /* 0 = scalar */
   size_t dims[TWINN_MAX_RANK];
-  size_t n;                 /* element count (1 for a scalar) */
-  size_t offset;            /* index of element 0 in the global scalar vector */
-  char *node_name;          /* declare-hidden only: the ONNX node name, else NULL */
-  unsigned long line, col;  /* where it was declared */
+  size_t n;                /* element count (1 for a scalar) */
+  size_t offset;           /* index of element 0 in the global scalar vector */
+  char *node_name;         /* declare-hidden only: the ONNX node name, else NULL */
+  unsigned long line, col; /* where it was declared */
 } twinn_var;
 
 typedef enum { TWINN_NETREL_NONE = 0, TWINN_NETREL_EQUAL, TWINN_NETREL_ISO } twinn_netrel;
 
 typedef struct {
-  char *name;        /* "f"; for a 1.0 query, "" */
-  twinn_netrel rel;  /* equal-to / isomorphic-to another network */
-  size_t rel_to;     /* index of that network when rel != NONE */
-  size_t first_var;  /* this network's variables are vars[first_var .. first_var+n_vars) */
+  char *name;       /* "f"; for a 1.0 query, "" */
+  twinn_netrel rel; /* equal-to / isomorphic-to another network */
+  size_t rel_to;    /* index of that network when rel != NONE */
+  size_t first_var; /* this network's variables are vars[first_var .. first_var+n_vars) */
   size_t n_vars;
   unsigned long line, col;
 } twinn_prop_net;
@@ -70,27 +70,31 @@ typedef struct {
   size_t first_kid, n_kids;
 } twinn_bool;
 
-typedef enum { TWINN_VNNLIB_1_0 = 10, TWINN_VNNLIB_2_0 = 20, TWINN_VNNLIB_2_1 = 21 } twinn_vnnlib_version;
+typedef enum {
+  TWINN_VNNLIB_1_0 = 10,
+  TWINN_VNNLIB_2_0 = 20,
+  TWINN_VNNLIB_2_1 = 21
+} twinn_vnnlib_version;
 
 typedef struct {
-  char *path;                 /* source, for messages; owned, may be NULL */
+  char *path; /* source, for messages; owned, may be NULL */
   twinn_vnnlib_version version;
   size_t n_nets;
   twinn_prop_net *nets;
   size_t n_vars;
   twinn_var *vars;
-  size_t n_scalars;           /* length of the global scalar vector */
+  size_t n_scalars; /* length of the global scalar vector */
   size_t n_lins;
   twinn_lin *lins;
   size_t n_terms;
-  size_t *term_var;           /* global scalar index */
+  size_t *term_var; /* global scalar index */
   double *term_coef;
   size_t n_nodes;
   twinn_bool *nodes;
   size_t n_kids;
   size_t *kids;
-  size_t root;                /* an AND node: the conjunction of all asserts */
-  size_t n_nonlinear;         /* how many lins are marked nonlinear */
+  size_t root;        /* an AND node: the conjunction of all asserts */
+  size_t n_nonlinear; /* how many lins are marked nonlinear */
 } twinn_prop;
 
 /* Frees everything the property owns. NULL is a no-op. */

@@ -37,9 +37,9 @@ typedef enum { OBJ_ABS = 0, OBJ_MDIFF, OBJ_MNEG } obj_kind;
 
 typedef struct {
   obj_kind kind;
-  size_t i;   /* ABS: the output */
-  double s;   /* MDIFF: +1 or -1 */
-  int which;  /* MNEG: 0 f, 1 g */
+  size_t i;  /* ABS: the output */
+  double s;  /* MDIFF: +1 or -1 */
+  int which; /* MNEG: 0 f, 1 g */
 } objective;
 
 /* A queued box: lo then hi in one allocation. */
@@ -54,30 +54,30 @@ typedef struct {
   const twinn_net *f, *g;
   const twinn_quant_options *opt;
   size_t n_in, n_out, cls;
-  double dir;                /* +1 argmax, -1 argmin */
+  double dir;                      /* +1 argmax, -1 argmin */
   const double *root_lo, *root_hi; /* the whole box (the caller's arrays) */
-  double t0, deadline;       /* deadline 0: none */
-  size_t max_open;           /* per objective */
+  double t0, deadline;             /* deadline 0: none */
+  size_t max_open;                 /* per objective */
   size_t n_obj;
-  const objective *obj;      /* n_obj */
-  twinn_quant_bound **out;   /* n_obj: where each objective's result goes */
-  const char *const *names;  /* n_obj: progress labels */
-  size_t n_sign_stop;        /* objectives k < this also stop once their sign is known */
+  const objective *obj;     /* n_obj */
+  twinn_quant_bound **out;  /* n_obj: where each objective's result goes */
+  const char *const *names; /* n_obj: progress labels */
+  size_t n_sign_stop;       /* objectives k < this also stop once their sign is known */
   /* Per objective k, written only by the worker that ran k: a certain top-1 disagreement. */
   int *dis;
   size_t *dis_f, *dis_g;
-  double *dis_pt;            /* n_obj x n_in */
-  atomic_ulong branches;     /* boxes bounded, all objectives (progress only) */
-  atomic_int all_started;    /* every objective has been taken: running ones may use all the time */
-  atomic_int stop;           /* a worker failed: the others stop at once */
-  pthread_mutex_t mu;        /* guards the fields below and serialises the progress callback */
-  size_t next;               /* the next objective to take */
-  size_t n_workers;          /* workers running (fewer than n_slots if a thread failed to start) */
-  size_t n_slots;            /* workspaces */
-  double *busy_until;        /* n_slots: deadline of each worker's current objective (0 idle) */
+  double *dis_pt;         /* n_obj x n_in */
+  atomic_ulong branches;  /* boxes bounded, all objectives (progress only) */
+  atomic_int all_started; /* every objective has been taken: running ones may use all the time */
+  atomic_int stop;        /* a worker failed: the others stop at once */
+  pthread_mutex_t mu;     /* guards the fields below and serialises the progress callback */
+  size_t next;            /* the next objective to take */
+  size_t n_workers;       /* workers running (fewer than n_slots if a thread failed to start) */
+  size_t n_slots;         /* workspaces */
+  double *busy_until;     /* n_slots: deadline of each worker's current objective (0 idle) */
   double last_progress;
-  const char *last_target;   /* of the last snapshot */
-  twinn_status st;           /* the first failure */
+  const char *last_target; /* of the last snapshot */
+  twinn_status st;         /* the first failure */
   twinn_error err;
 } qshared;
 
@@ -85,21 +85,21 @@ typedef struct {
 typedef struct {
   qshared *S;
   size_t id;
-  const twinn_net *f, *g;      /* copies of S's, for brevity */
+  const twinn_net *f, *g; /* copies of S's, for brevity */
   const twinn_quant_options *opt;
   size_t n_in, n_out, cls;
   double dir;
   const double *root_lo, *root_hi;
   twinn_sym *sym;
   twinn_ibounds bf, bg;
-  double *cf, *cg, *yf, *yg;   /* n_out */
-  double *x, *grad, *coef;     /* n_in */
-  double *fwd;                 /* every point of one forward pass (largest network) */
-  double *v1, *v2;             /* max width */
+  double *cf, *cg, *yf, *yg; /* n_out */
+  double *x, *grad, *coef;   /* n_in */
+  double *fwd;               /* every point of one forward pass (largest network) */
+  double *v1, *v2;           /* max width */
   uint64_t rng;
-  double deadline;             /* of the current objective (0: none) */
-  double last_progress;        /* when this worker last tried to report */
-  unsigned long branches;      /* boxes bounded by this worker */
+  double deadline;        /* of the current objective (0: none) */
+  double last_progress;   /* when this worker last tried to report */
+  unsigned long branches; /* boxes bounded by this worker */
   const char *target;
   /* Best attained point of the current objective. */
   double best_lo, best_val;
@@ -139,8 +139,8 @@ static void ws_release(qws *w) {
 
 /* Checks the box and fills what every worker shares (objectives are set by the caller). */
 static twinn_status shared_init(qshared *S, const twinn_net *f, const twinn_net *g,
-                                const double *lo, const double *hi,
-                                const twinn_quant_options *opt, twinn_error *err) {
+                                const double *lo, const double *hi, const twinn_quant_options *opt,
+                                twinn_error *err) {
   size_t i;
   twinn_status st;
   memset(S, 0, sizeof *S);
@@ -199,9 +199,9 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   w->v2 = twinn_calloc(mw, sizeof(double));
   w->best_pt = twinn_calloc(w->n_in, sizeof(double));
   w->dis_pt = twinn_calloc(w->n_in, sizeof(double));
-  if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef ||
-      !w->fwd || !w->v1 || !w->v2 || !w->best_pt || !w->dis_pt ||
-      twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
+  if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef || !w->fwd ||
+      !w->v1 || !w->v2 || !w->best_pt || !w->dis_pt || twinn_ibounds_init(&w->bf, f) != TWINN_OK ||
+      twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
     ws_release(w);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
   }
@@ -352,8 +352,7 @@ static twinn_status try_point(qws *w, const objective *o, const double *x, doubl
 }
 
 /* grad += J^T c for network net at x (reverse pass over one stored forward pass). */
-static void net_vjp(qws *w, const twinn_net *net, const double *x, const double *c,
-                    double *grad) {
+static void net_vjp(qws *w, const twinn_net *net, const double *x, const double *c, double *grad) {
   size_t k, j, t, off = 0, n_layers = net->n_layers;
   double *cur = w->v1, *nxt = w->v2, *tmp;
   memcpy(w->fwd, x, net->n_in * sizeof(double));
@@ -514,8 +513,8 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   if (bc <= 0) {
     bc = -1;
     for (t = 0; t < w->n_in; t++) {
-      double r = w->root_hi[t] > w->root_lo[t]
-                     ? (hi[t] - lo[t]) / (w->root_hi[t] - w->root_lo[t]) : 0.0;
+      double r =
+          w->root_hi[t] > w->root_lo[t] ? (hi[t] - lo[t]) / (w->root_hi[t] - w->root_lo[t]) : 0.0;
       if (r > bc && hi[t] > lo[t]) {
         bc = r;
         best_t = t;
@@ -847,7 +846,7 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
   size_t i;
   objective *objs = NULL;
   twinn_quant_bound **outs = NULL;
-  char (*names)[32] = NULL;
+  char(*names)[32] = NULL;
   const char **name_ptrs = NULL;
   twinn_status st;
   memset(res, 0, sizeof *res);

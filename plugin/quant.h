@@ -59,10 +59,10 @@ typedef struct {
   size_t n_in, n_out;
   twinn_quant_bound *out; /* n_out, owned */
   double linf_lower, linf_upper;
-  size_t linf_arg;        /* the output whose lower is linf_lower */
+  size_t linf_arg; /* the output whose lower is linf_lower */
   unsigned long branches;
   double seconds;
-  int timed_out;          /* the deadline stopped some refinement */
+  int timed_out; /* the deadline stopped some refinement */
 } twinn_quant_diff;
 
 /* Bounds of |g_i - f_i| for every output over the box [lo, hi] (f->n_in entries, finite,
@@ -90,7 +90,7 @@ typedef struct {
   twinn_quant_bound fneg; /* h = -m_f: f keeps c on the box iff its max < 0 */
   twinn_quant_bound gneg; /* h = -m_g */
   twinn_top1 top1;
-  double *witness;        /* TOP1_DISAGREE: n_in entries, owned; else NULL */
+  double *witness;             /* TOP1_DISAGREE: n_in entries, owned; else NULL */
   size_t witness_f, witness_g; /* the classes f and g decide at the witness */
   unsigned long branches;
   double seconds;

@@ -118,10 +118,9 @@ fail:
   return st;
 }
 
-twinn_status twinn_quant_union_margin_bounds(const twinn_net *f, const twinn_net *g,
-                                             size_t n_boxes, const double *lo, const double *hi,
-                                             size_t cls, int argmin,
-                                             const twinn_quant_options *opt,
+twinn_status twinn_quant_union_margin_bounds(const twinn_net *f, const twinn_net *g, size_t n_boxes,
+                                             const double *lo, const double *hi, size_t cls,
+                                             int argmin, const twinn_quant_options *opt,
                                              twinn_quant_margin *res,
                                              twinn_quant_margin_boxes *boxes, twinn_error *err) {
   twinn_quant_margin part;
@@ -165,7 +164,8 @@ twinn_status twinn_quant_union_margin_bounds(const twinn_net *f, const twinn_net
     twinn_quant_margin_release(&part);
   }
   res->top1 = res->witness ? TWINN_TOP1_DISAGREE
-                           : all_agree ? TWINN_TOP1_AGREE : TWINN_TOP1_UNKNOWN;
+              : all_agree  ? TWINN_TOP1_AGREE
+                           : TWINN_TOP1_UNKNOWN;
   /* quant's rule: a target is open unless its gap closed; -m_f and -m_g also count as done
    * once their sign is decided (that is all top-1 needs). */
   res->dmax.closed = gap_closed(opt, res->dmax.lower, res->dmax.upper);

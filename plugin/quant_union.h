@@ -28,10 +28,9 @@ typedef struct {
  * is a maximum over the region, so the combined lower / upper are the max of the per-box
  * lowers / uppers. top1 is AGREE only if every box agrees, DISAGREE with the witness of the
  * first box that found one, else UNKNOWN. Release res with twinn_quant_margin_release. */
-twinn_status twinn_quant_union_margin_bounds(const twinn_net *f, const twinn_net *g,
-                                             size_t n_boxes, const double *lo, const double *hi,
-                                             size_t cls, int argmin,
-                                             const twinn_quant_options *opt,
+twinn_status twinn_quant_union_margin_bounds(const twinn_net *f, const twinn_net *g, size_t n_boxes,
+                                             const double *lo, const double *hi, size_t cls,
+                                             int argmin, const twinn_quant_options *opt,
                                              twinn_quant_margin *res,
                                              twinn_quant_margin_boxes *boxes, twinn_error *err);
 

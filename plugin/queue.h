@@ -17,12 +17,12 @@ typedef struct {
 } twinn_nsplit;
 
 typedef struct {
-  double margin;        /* the parent's root margin (> 0 would mean proved); priority */
-  uint64_t id;          /* path in the tree: seeds the region's own random generator */
-  unsigned long seq;    /* push order (ties) */
+  double margin;     /* the parent's root margin (> 0 would mean proved); priority */
+  uint64_t id;       /* path in the tree: seeds the region's own random generator */
+  unsigned long seq; /* push order (ties) */
   size_t n_free, n_splits;
-  double *lo, *hi;      /* n_free each */
-  twinn_nsplit *splits; /* n_splits */
+  double *lo, *hi;         /* n_free each */
+  twinn_nsplit *splits;    /* n_splits */
   size_t n_lins;           /* 0, or the property's constraint count: */
   double *lin_lo, *lin_hi; /* n_lins each: sound enclosures of each constraint's left side over a
                               superset of the region (its parent), NULL when n_lins is 0 */

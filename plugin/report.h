@@ -49,11 +49,11 @@ typedef struct {
   size_t n_nets;
   const char *const *net_names; /* n_nets entries, may hold NULL */
   const char *const *net_paths;
-  const char *verdict; /* "sat", "unsat", "unknown", "timed-out", or "error" */
-  const char *reason;  /* unknown / timed-out / error: why */
-  const twinn_prop *prop;  /* for the witness' variable names; may be NULL */
-  const double *witness;   /* sat: prop->n_scalars values, else NULL */
-  double bound;            /* the last bound on the violation reported by the engine (NaN: none) */
+  const char *verdict;    /* "sat", "unsat", "unknown", "timed-out", or "error" */
+  const char *reason;     /* unknown / timed-out / error: why */
+  const twinn_prop *prop; /* for the witness' variable names; may be NULL */
+  const double *witness;  /* sat: prop->n_scalars values, else NULL */
+  double bound;           /* the last bound on the violation reported by the engine (NaN: none) */
   unsigned long branches, open;
   double t_parse, t_load, t_verify, t_total; /* seconds per phase */
   unsigned long seed;
@@ -90,7 +90,6 @@ twinn_status twinn_report_write_margin(FILE *out, const twinn_report_bound_ctx *
  * the title on top. Non-finite ends are drawn clipped to the plot with an arrow mark. */
 twinn_status twinn_svg_write_intervals(FILE *out, const char *title, size_t n,
                                        const char *const *labels, const double *lower,
-                                       const double *upper, const double *value,
-                                       twinn_error *err);
+                                       const double *upper, const double *value, twinn_error *err);
 
 #endif

@@ -9,18 +9,22 @@
 
 static void xml_text(FILE *out, const char *s) {
   for (; s && *s; s++) {
-    if (*s == '<') fputs("&lt;", out);
-    else if (*s == '>') fputs("&gt;", out);
-    else if (*s == '&') fputs("&amp;", out);
-    else if (*s == '"') fputs("&quot;", out);
-    else if ((unsigned char)*s >= 0x20) fputc(*s, out);
+    if (*s == '<')
+      fputs("&lt;", out);
+    else if (*s == '>')
+      fputs("&gt;", out);
+    else if (*s == '&')
+      fputs("&amp;", out);
+    else if (*s == '"')
+      fputs("&quot;", out);
+    else if ((unsigned char)*s >= 0x20)
+      fputc(*s, out);
   }
 }
 
 twinn_status twinn_svg_write_intervals(FILE *out, const char *title, size_t n,
                                        const char *const *labels, const double *lower,
-                                       const double *upper, const double *value,
-                                       twinn_error *err) {
+                                       const double *upper, const double *value, twinn_error *err) {
   const double left = 80, top = 40, ph = 300, col = 60, bottom = 60;
   double pw = col * (double)(n ? n : 1), ymin = 0, ymax = -INFINITY, w, h;
   size_t i;
@@ -36,7 +40,12 @@ twinn_status twinn_svg_write_intervals(FILE *out, const char *title, size_t n,
   ymax += 0.05 * (ymax - ymin);
   w = left + pw + 20;
   h = top + ph + bottom;
-#define Y(v) (top + ph * (1 - ((isfinite(v) ? fmin(fmax(v, ymin), ymax) : (v) > 0 ? ymax : ymin) - ymin) / (ymax - ymin)))
+#define Y(v)                                                                                       \
+  (top + ph * (1 - ((isfinite(v) ? fmin(fmax(v, ymin), ymax)                                       \
+                     : (v) > 0   ? ymax                                                            \
+                                 : ymin) -                                                           \
+                    ymin) /                                                                        \
+                       (ymax - ymin)))
   fprintf(out,
           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
           "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",

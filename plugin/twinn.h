@@ -51,12 +51,12 @@ typedef struct {
 } twinn_progress;
 
 typedef struct {
-  double timeout;          /* seconds of wall time; <= 0 means none */
-  unsigned long seed;      /* random seed (counterexample search); runs are deterministic */
-  int threads;             /* worker threads; <= 0 = all cores */
-  int verbose;             /* 0 quiet, 1 phase summaries (through the log callback) */
-  int neuron_split;        /* 1: branch on unstable ReLU neurons before inputs; 0 (default):
-                              inputs first, neurons only once a box can no longer be halved */
+  double timeout;     /* seconds of wall time; <= 0 means none */
+  unsigned long seed; /* random seed (counterexample search); runs are deterministic */
+  int threads;        /* worker threads; <= 0 = all cores */
+  int verbose;        /* 0 quiet, 1 phase summaries (through the log callback) */
+  int neuron_split;   /* 1: branch on unstable ReLU neurons before inputs; 0 (default):
+                         inputs first, neurons only once a box can no longer be halved */
   void (*progress)(void *ctx, const twinn_progress *p); /* may be NULL */
   void *progress_ctx;
 } twinn_options;
@@ -66,11 +66,11 @@ void twinn_options_init(twinn_options *opt);
 
 typedef struct {
   twinn_verdict verdict;
-  double *witness;         /* SAT: prop->n_scalars values (inputs, hidden, outputs); owned */
-  char reason[256];        /* UNKNOWN / TIMEOUT: why, for the user */
-  unsigned long branches;  /* regions analysed */
-  unsigned long open;      /* regions left open at the end */
-  double seconds;          /* wall time */
+  double *witness;        /* SAT: prop->n_scalars values (inputs, hidden, outputs); owned */
+  char reason[256];       /* UNKNOWN / TIMEOUT: why, for the user */
+  unsigned long branches; /* regions analysed */
+  unsigned long open;     /* regions left open at the end */
+  double seconds;         /* wall time */
 } twinn_result;
 
 /* Decides the problem. Returns TWINN_OK with res filled for any verdict (timeouts included);

@@ -1,13 +1,13 @@
 /* verify.c: the decision procedure, a parallel branch and bound. Regions (an input box plus
  * neuron split constraints) are bounded by sound analyses (interval.c, diff.c, symbolic.h), the
  * formula is evaluated over them in three-valued logic (children inherit and intersect their
- * parent's constraint enclosures), proved regions are dropped, the rest are attacked and split: on inputs (small single-network input spaces: the dimension whose halves
- * bound best, tried; else symbolic sensitivity x width), on unstable ReLU neurons first when
- * opt->neuron_split asks or once a box cannot be halved. Worker threads share a best-first
- * queue (queue.h); past a memory cap a worker goes depth-first on its own subtree. The tree
- * does not depend on timing (each region seeds its own generator), so the verdict is the same
- * for any thread count. UNSAT only when every region was proved with outward-rounded bounds;
- * SAT only with a replayed witness. */
+ * parent's constraint enclosures), proved regions are dropped, the rest are attacked and split: on
+ * inputs (small single-network input spaces: the dimension whose halves bound best, tried; else
+ * symbolic sensitivity x width), on unstable ReLU neurons first when opt->neuron_split asks or once
+ * a box cannot be halved. Worker threads share a best-first queue (queue.h); past a memory cap a
+ * worker goes depth-first on its own subtree. The tree does not depend on timing (each region seeds
+ * its own generator), so the verdict is the same for any thread count. UNSAT only when every region
+ * was proved with outward-rounded bounds; SAT only with a replayed witness. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -74,8 +74,8 @@ typedef struct {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   twinn_queue q;
-  int busy;  /* workers holding a region (or a local subtree) */
-  int stop;  /* RUN or why to stop */
+  int busy; /* workers holding a region (or a local subtree) */
+  int stop; /* RUN or why to stop */
   twinn_status st;
   double *witness; /* STOP_SAT: the first replayed witness */
   unsigned long branches;
@@ -115,10 +115,10 @@ typedef struct {
   double *dim_coef;          /* n_free: exact_inputs' merged coefficients (zero between calls) */
   unsigned char *dim_seen;   /* n_free: exact_inputs' listed dimensions (zero between calls) */
   size_t *dim_list;          /* n_free: exact_inputs' dimensions of one constraint */
-  double *witness;        /* n_scalars */
-  twinn_region **local;   /* depth-first stack when the queue is over its memory cap */
+  double *witness;           /* n_scalars */
+  twinn_region **local;      /* depth-first stack when the queue is over its memory cap */
   size_t n_local, cap_local;
-  int timed_out;          /* the deadline passed inside process() */
+  int timed_out; /* the deadline passed inside process() */
   pthread_t thread;
   int started;
 } engine;
@@ -247,8 +247,8 @@ static int add_sym(engine *E, const symw *w, twinn_iacc *acc, double *score) {
   twinn_error_clear(&err);
   if (!w->ok) return 0;
   negate_co(E, w);
-  st = twinn_sym_bound_lin(w->s, E->co[w->f], w->g == SIZE_MAX ? NULL : E->co[w->g], &nl, &nh,
-                           &err);
+  st =
+      twinn_sym_bound_lin(w->s, E->co[w->f], w->g == SIZE_MAX ? NULL : E->co[w->g], &nl, &nh, &err);
   negate_co(E, w);
   if (st != TWINN_OK) return 0;
   twinn_iacc_add_interval(acc, -nh, -nl);
@@ -303,8 +303,10 @@ static int exact_inputs(engine *E, const double *lo, const double *hi, const twi
     E->dim_coef[d] = 0.0;
     E->dim_seen[d] = 0;
     if (!ok || c == 0.0) continue;
-    if (c < 0) pa = c * hi[d], pb = c * lo[d];
-    else pa = c * lo[d], pb = c * hi[d];
+    if (c < 0)
+      pa = c * hi[d], pb = c * lo[d];
+    else
+      pa = c * lo[d], pb = c * hi[d];
     if (fma(c, c < 0 ? hi[d] : lo[d], -pa) != 0.0 || fma(c, c < 0 ? lo[d] : hi[d], -pb) != 0.0 ||
         !exact_add(sl, pa, &sl) || !exact_add(sh, pb, &sh))
       ok = 0;
@@ -626,9 +628,8 @@ static size_t first_nonlinear_line(const twinn_prop *prop) {
  * (n_ns = 0) two halves of dimension d. km (may be NULL): the halves' own margins from
  * trial_split, INFINITY for a proved half, which is left out; else each child gets the
  * parent's margin. Returns the number of children (in kids); (size_t)-1 on out of memory. */
-static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nsplit *ns,
-                        size_t n_ns, size_t d, double margin, const double *km,
-                        twinn_region **kids) {
+static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nsplit *ns, size_t n_ns,
+                        size_t d, double margin, const double *km, twinn_region **kids) {
   size_t n_lins = E->prop->n_lins;
   size_t n = r->n_free, b, t, n_made = 0, n_kids = n_ns ? (size_t)1 << n_ns : 2;
   for (b = 0; b < n_kids; b++) {
@@ -694,8 +695,8 @@ static void bound_all(engine *E, const double *lo, const double *hi, const doubl
 
 /* Processes one region: proves it (no kids), finds a witness in it (*sat = 1), or splits it
  * (*n_kids > 0). Everything here depends only on the region, never on timing or threads. */
-static twinn_status process(engine *E, const twinn_region *r, twinn_region **kids,
-                            size_t *n_kids, int *sat) {
+static twinn_status process(engine *E, const twinn_region *r, twinn_region **kids, size_t *n_kids,
+                            int *sat) {
   shared *S = E->S;
   size_t i, n = E->sp->n_free, d = SIZE_MAX;
   const double *lo = r->lo, *hi = r->hi;
@@ -1039,8 +1040,8 @@ static twinn_status engine_init(engine *E, shared *S) {
   E->score = twinn_calloc(sp->n_free + 1, sizeof *E->score);
   E->lin_score = twinn_calloc(E->prop->n_lins * sp->n_free + 1, sizeof *E->lin_score);
   if (!E->witness || !E->score || !E->lin_score || !E->nb || !E->co || !E->has_out || !E->used ||
-      !E->leaf_lo || !E->leaf_hi || !E->keep_lo || !E->keep_hi || !E->center || !E->grad || !E->half_lo || !E->half_hi ||
-      !E->span || !E->dim_coef || !E->dim_seen || !E->dim_list)
+      !E->leaf_lo || !E->leaf_hi || !E->keep_lo || !E->keep_hi || !E->center || !E->grad ||
+      !E->half_lo || !E->half_hi || !E->span || !E->dim_coef || !E->dim_seen || !E->dim_list)
     return TWINN_ERR_NOMEM;
   for (i = 0; i < sp->n_free; i++) {
     double l = INFINITY, h = -INFINITY;

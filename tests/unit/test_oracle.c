@@ -81,7 +81,8 @@ static twinn_net *random_net(uint64_t *s, const shape *sh) {
     for (i = 0; i < out * in; i++) w[i] = fw(rng_range(s, -1.5, 1.5) * scale);
     for (i = 0; i < out; i++) b[i] = fw(rng_range(s, -0.3, 0.3));
     assert_int_equal(twinn_net_push_affine(net, out, w, b, &err), TWINN_OK);
-    if (k < sh->n_hidden) assert_int_equal(twinn_net_push_act(net, TWINN_LAYER_RELU, &err), TWINN_OK);
+    if (k < sh->n_hidden)
+      assert_int_equal(twinn_net_push_act(net, TWINN_LAYER_RELU, &err), TWINN_OK);
     in = out;
   }
   return net;
@@ -131,10 +132,13 @@ static twinn_net *make_twin(uint64_t *s, const twinn_net *f, const shape *sh, in
 
 static void header(sbuf *b, size_t n_in, size_t n_out) {
   sb_printf(b, "(vnnlib-version <2.0>)\n");
-  sb_printf(b, "(declare-network f (declare-input X_f real [%zu]) (declare-output Y_f real [%zu]))\n",
+  sb_printf(b,
+            "(declare-network f (declare-input X_f real [%zu]) (declare-output Y_f real [%zu]))\n",
             n_in, n_out);
-  sb_printf(b, "(declare-network g (isomorphic-to f) (declare-input X_g real [%zu]) "
-               "(declare-output Y_g real [%zu]))\n", n_in, n_out);
+  sb_printf(b,
+            "(declare-network g (isomorphic-to f) (declare-input X_g real [%zu]) "
+            "(declare-output Y_g real [%zu]))\n",
+            n_in, n_out);
 }
 
 /* A random box on X_f with X_g tied to it, or (sometimes) a separate box on X_g. */
@@ -143,7 +147,8 @@ static void random_box(uint64_t *s, sbuf *b, size_t n_in) {
   int tied = rng_unit(s) < 0.85;
   for (i = 0; i < n_in; i++) {
     double c = rng_range(s, -1, 1), r = rng_range(s, 0.005, 0.6);
-    sb_printf(b, "(assert (>= X_f[%zu] %.17g))\n(assert (<= X_f[%zu] %.17g))\n", i, c - r, i, c + r);
+    sb_printf(b, "(assert (>= X_f[%zu] %.17g))\n(assert (<= X_f[%zu] %.17g))\n", i, c - r, i,
+              c + r);
     if (tied) {
       sb_printf(b, "(assert (== X_g[%zu] X_f[%zu]))\n", i, i);
     } else {
@@ -163,7 +168,8 @@ static void prop_eps(uint64_t *s, sbuf *b, size_t m) {
   size_t i;
   sb_printf(b, "(assert (or");
   for (i = 0; i < m; i++)
-    sb_printf(b, " (> Y_g[%zu] (+ Y_f[%zu] %g)) (< Y_g[%zu] (- Y_f[%zu] %g))", i, i, eps, i, i, eps);
+    sb_printf(b, " (> Y_g[%zu] (+ Y_f[%zu] %g)) (< Y_g[%zu] (- Y_f[%zu] %g))", i, i, eps, i, i,
+              eps);
   sb_printf(b, "))\n");
 }
 
@@ -316,7 +322,8 @@ static void test_random_pairs(void **state) {
   (void)state;
   memset(&t, 0, sizeof t);
   for (k = first; k < first + n; k++) {
-    uint64_t s = (seed * 0x9E3779B97F4A7C15ULL) ^ (k * 0xD1B54A32D192ED03ULL) ^ 0x5851F42D4C957F2DULL;
+    uint64_t s =
+        (seed * 0x9E3779B97F4A7C15ULL) ^ (k * 0xD1B54A32D192ED03ULL) ^ 0x5851F42D4C957F2DULL;
     shape sh;
     twinn_net *f, *g;
     sbuf b = {NULL, 0, 0};
@@ -663,11 +670,10 @@ static void test_nomem(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_point_box),        cmocka_unit_test(test_empty_box),
-      cmocka_unit_test(test_strict_boundary),  cmocka_unit_test(test_unbounded_input),
-      cmocka_unit_test(test_hidden_tap),       cmocka_unit_test(test_nonlinear),
-      cmocka_unit_test(test_nomem),
-      cmocka_unit_test(test_random_pairs),
+      cmocka_unit_test(test_point_box),       cmocka_unit_test(test_empty_box),
+      cmocka_unit_test(test_strict_boundary), cmocka_unit_test(test_unbounded_input),
+      cmocka_unit_test(test_hidden_tap),      cmocka_unit_test(test_nonlinear),
+      cmocka_unit_test(test_nomem),           cmocka_unit_test(test_random_pairs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

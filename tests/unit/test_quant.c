@@ -42,7 +42,8 @@ static twinn_net *random_net(const twinn_net *base, size_t n_in, size_t h, size_
   for (k = 0; k < 3; k++) {
     size_t n = widths[k + 1] * widths[k];
     double *w = malloc(n * sizeof *w), *b = malloc(widths[k + 1] * sizeof *b);
-    double *tw = twinn_mallocarray(n, sizeof *tw), *tb = twinn_mallocarray(widths[k + 1], sizeof *tb);
+    double *tw = twinn_mallocarray(n, sizeof *tw),
+           *tb = twinn_mallocarray(widths[k + 1], sizeof *tb);
     assert_non_null(w);
     assert_non_null(b);
     assert_non_null(tw);
@@ -50,7 +51,8 @@ static twinn_net *random_net(const twinn_net *base, size_t n_in, size_t h, size_
     for (i = 0; i < n; i++)
       w[i] = base ? base->layers[2 * k].w[i] * (1 + delta * (2 * urand() - 1)) : 2 * urand() - 1;
     for (i = 0; i < widths[k + 1]; i++)
-      b[i] = base ? base->layers[2 * k].b[i] * (1 + delta * (2 * urand() - 1)) : 0.5 * (2 * urand() - 1);
+      b[i] = base ? base->layers[2 * k].b[i] * (1 + delta * (2 * urand() - 1))
+                  : 0.5 * (2 * urand() - 1);
     memcpy(tw, w, n * sizeof *w);
     memcpy(tb, b, widths[k + 1] * sizeof *b);
     free(w);
@@ -264,9 +266,12 @@ static const char *string(const char *p) {
 static const char *number(const char *p) {
   const char *s = p;
   if (*p == '-') p++;
-  if (*p == '0') p++;
-  else if (*p >= '1' && *p <= '9') while (*p >= '0' && *p <= '9') p++;
-  else return NULL;
+  if (*p == '0')
+    p++;
+  else if (*p >= '1' && *p <= '9')
+    while (*p >= '0' && *p <= '9') p++;
+  else
+    return NULL;
   if (*p == '.') {
     p++;
     if (!(*p >= '0' && *p <= '9')) return NULL;
@@ -350,7 +355,8 @@ static void test_json_writer(void **state) {
   assert_int_equal(twinn_json_finish(&j, NULL), TWINN_OK);
   fclose(out);
   assert_true(json_valid(buf));
-  assert_non_null(strstr(buf, "\"quote\\\" backslash\\\\ nl\\n bell\\u0007 bad\\ufffd\\ufffd end\""));
+  assert_non_null(
+      strstr(buf, "\"quote\\\" backslash\\\\ nl\\n bell\\u0007 bad\\ufffd\\ufffd end\""));
   assert_non_null(strstr(buf, "\"nan\": null"));
   assert_non_null(strstr(buf, "[1.5, null, 0]"));
   free(buf);
@@ -371,7 +377,8 @@ static void test_reports_well_formed(void **state) {
   twinn_quant_options opt;
   twinn_quant_diff d;
   twinn_quant_margin m;
-  twinn_report_bound_ctx ctx = {"f \"quoted\".onnx", "g.onnx", "--box", lo, hi, &opt, 0, NULL, NULL, NULL, NULL};
+  twinn_report_bound_ctx ctx = {
+      "f \"quoted\".onnx", "g.onnx", "--box", lo, hi, &opt, 0, NULL, NULL, NULL, NULL};
   twinn_report_verify rv;
   const char *names[2] = {"f", NULL}, *paths[2] = {"a.onnx", "b\\c.onnx"};
   const char *labels[3] = {"a<b", "c&d", "L-inf"};
@@ -461,8 +468,7 @@ static void test_union_diff(void **state) {
   opt.gap = 1e-2;
   for (k = 0; k < N_BOXES; k++)
     assert_int_equal(
-        twinn_quant_diff_bounds(f, g, lo + k * N_IN, hi + k * N_IN, &opt, &one[k], NULL),
-        TWINN_OK);
+        twinn_quant_diff_bounds(f, g, lo + k * N_IN, hi + k * N_IN, &opt, &one[k], NULL), TWINN_OK);
   assert_int_equal(twinn_quant_union_diff_bounds(f, g, N_BOXES, lo, hi, &opt, &r, out_box, NULL),
                    TWINN_OK);
   for (k = 0; k < N_BOXES; k++)
@@ -552,8 +558,7 @@ static void test_union_margin(void **state) {
     twinn_quant_options_init(&opt);
     opt.timeout = 0.6;
     assert_int_equal(
-        twinn_quant_union_margin_bounds(f, g, 2, lo, hi, c, argmin, &opt, &r, &mb, NULL),
-        TWINN_OK);
+        twinn_quant_union_margin_bounds(f, g, 2, lo, hi, c, argmin, &opt, &r, &mb, NULL), TWINN_OK);
     for (k = 0; k < 2; k++)
       for (s = 0; s < N_SAMPLES / 2; s++) {
         double mf, mg;
@@ -566,8 +571,7 @@ static void test_union_margin(void **state) {
         dmin = fmin(dmin, mg - mf);
         mf_min = fmin(mf_min, mf);
         mg_min = fmin(mg_min, mg);
-        if (twinn_quant_decide(f, x, argmin) != twinn_quant_decide(g, x, argmin))
-          disagree_seen = 1;
+        if (twinn_quant_decide(f, x, argmin) != twinn_quant_decide(g, x, argmin)) disagree_seen = 1;
       }
     assert_true(r.dmax.upper >= dmax);
     assert_true(-r.dmin.upper <= dmin);
@@ -618,8 +622,7 @@ static void test_threads_deterministic(void **state) {
   int trial;
   (void)state;
   for (trial = 0; trial < 3; trial++) {
-    twinn_net *f = random_net(NULL, N_IN, 8, N_OUT, 0),
-              *g = random_net(f, N_IN, 8, N_OUT, 0.05),
+    twinn_net *f = random_net(NULL, N_IN, 8, N_OUT, 0), *g = random_net(f, N_IN, 8, N_OUT, 0.05),
               *f2 = random_net(NULL, N_IN, 8, 2, 0),
               *g2 = random_net(f2, N_IN, 8, 2, trial == 2 ? 0.5 : 0.05);
     double lo[N_IN], hi[N_IN];
@@ -769,13 +772,12 @@ static void test_threads_alloc_failure(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_diff_bounds_random),   cmocka_unit_test(test_diff_identical_closes),
-      cmocka_unit_test(test_margin_bounds_random), cmocka_unit_test(test_bad_region),
+      cmocka_unit_test(test_diff_bounds_random),     cmocka_unit_test(test_diff_identical_closes),
+      cmocka_unit_test(test_margin_bounds_random),   cmocka_unit_test(test_bad_region),
       cmocka_unit_test(test_json_validator_rejects), cmocka_unit_test(test_json_writer),
-      cmocka_unit_test(test_reports_well_formed),   cmocka_unit_test(test_union_diff),
-      cmocka_unit_test(test_union_margin),
-      cmocka_unit_test(test_threads_deterministic), cmocka_unit_test(test_threads_progress),
-      cmocka_unit_test(test_threads_alloc_failure),
+      cmocka_unit_test(test_reports_well_formed),    cmocka_unit_test(test_union_diff),
+      cmocka_unit_test(test_union_margin),           cmocka_unit_test(test_threads_deterministic),
+      cmocka_unit_test(test_threads_progress),       cmocka_unit_test(test_threads_alloc_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
