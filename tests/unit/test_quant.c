@@ -161,18 +161,51 @@ static void test_diff_identical_closes(void **state) {
   twinn_net_free(g);
 }
 
+/* What sampled points of a box show of the margins (the ranges a sound bound must contain). */
+typedef struct {
+  double dmax, dmin, mf_min, mg_min; /* of m_g - m_f, and the smallest m_f and m_g */
+  int disagree;                      /* some point where f and g decide differently */
+} margins_seen;
+
+static void see_margins(const twinn_net *f, const twinn_net *g, const double *lo, const double *hi,
+                        size_t n_samples, size_t c, int argmin, margins_seen *m) {
+  double x[N_IN], yf[N_OUT], yg[N_OUT];
+  size_t s;
+  for (s = 0; s < n_samples; s++) {
+    double mf, mg;
+    sample_point(lo, hi, N_IN, s, x);
+    assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
+    assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
+    mf = margin(yf, N_OUT, c, argmin);
+    mg = margin(yg, N_OUT, c, argmin);
+    m->dmax = fmax(m->dmax, mg - mf);
+    m->dmin = fmin(m->dmin, mg - mf);
+    m->mf_min = fmin(m->mf_min, mf);
+    m->mg_min = fmin(m->mg_min, mg);
+    if (twinn_quant_decide(f, x, argmin) != twinn_quant_decide(g, x, argmin)) m->disagree = 1;
+  }
+}
+
+/* The proved ends of r contain what the samples showed. */
+static void assert_margins_contain(const twinn_quant_margin *r, const margins_seen *m) {
+  assert_true(r->dmax.upper >= m->dmax);
+  assert_true(-r->dmin.upper <= m->dmin);
+  assert_true(-r->fneg.upper <= m->mf_min);
+  assert_true(-r->gneg.upper <= m->mg_min);
+}
+
 static void test_margin_bounds_random(void **state) {
   int trial;
   (void)state;
   for (trial = 0; trial < 4; trial++) {
     twinn_net *f = random_net(NULL, N_IN, 8, N_OUT, 0),
               *g = random_net(f, N_IN, 8, N_OUT, trial < 2 ? 0.02 : 0.5);
-    double lo[N_IN], hi[N_IN], x[N_IN], yf[N_OUT], yg[N_OUT];
-    double dmax = -INFINITY, dmin = INFINITY, mf_min = INFINITY, mg_min = INFINITY;
-    int argmin = trial % 2, disagree_seen = 0;
+    double lo[N_IN], hi[N_IN], yf[N_OUT], yg[N_OUT];
+    margins_seen seen = {-INFINITY, INFINITY, INFINITY, INFINITY, 0};
+    int argmin = trial % 2;
     twinn_quant_options opt;
     twinn_quant_margin r;
-    size_t i, s, c = (size_t)trial % N_OUT;
+    size_t i, c = (size_t)trial % N_OUT;
     for (i = 0; i < N_IN; i++) {
       lo[i] = 2 * urand() - 1;
       hi[i] = lo[i] + 0.02 + 0.3 * urand();
@@ -180,30 +213,15 @@ static void test_margin_bounds_random(void **state) {
     twinn_quant_options_init(&opt);
     opt.timeout = 0.6;
     assert_int_equal(twinn_quant_margin_bounds(f, g, lo, hi, c, argmin, &opt, &r, NULL), TWINN_OK);
-    for (s = 0; s < N_SAMPLES; s++) {
-      double mf, mg;
-      sample_point(lo, hi, N_IN, s, x);
-      assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
-      assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
-      mf = margin(yf, N_OUT, c, argmin);
-      mg = margin(yg, N_OUT, c, argmin);
-      dmax = fmax(dmax, mg - mf);
-      dmin = fmin(dmin, mg - mf);
-      mf_min = fmin(mf_min, mf);
-      mg_min = fmin(mg_min, mg);
-      if (twinn_quant_decide(f, x, argmin) != twinn_quant_decide(g, x, argmin)) disagree_seen = 1;
-    }
-    assert_true(r.dmax.upper >= dmax);
-    assert_true(-r.dmin.upper <= dmin);
-    assert_true(-r.fneg.upper <= mf_min);
-    assert_true(-r.gneg.upper <= mg_min);
+    see_margins(f, g, lo, hi, N_SAMPLES, c, argmin, &seen);
+    assert_margins_contain(&r, &seen);
     /* Attained ends re-evaluate at their points. */
     assert_in_box(r.dmax.point, lo, hi, N_IN);
     assert_int_equal(twinn_net_eval(f, r.dmax.point, yf), TWINN_OK);
     assert_int_equal(twinn_net_eval(g, r.dmax.point, yg), TWINN_OK);
     assert_true(margin(yg, N_OUT, c, argmin) - margin(yf, N_OUT, c, argmin) >=
                 r.dmax.lower - 1e-12);
-    if (r.top1 == TWINN_TOP1_AGREE) assert_false(disagree_seen);
+    if (r.top1 == TWINN_TOP1_AGREE) assert_false(seen.disagree);
     if (r.top1 == TWINN_TOP1_DISAGREE) {
       assert_non_null(r.witness);
       assert_in_box(r.witness, lo, hi, N_IN);
@@ -544,13 +562,13 @@ static void test_union_margin(void **state) {
   for (trial = 0; trial < 3; trial++) {
     twinn_net *f = random_net(NULL, N_IN, 8, N_OUT, 0),
               *g = random_net(f, N_IN, 8, N_OUT, trial == 0 ? 0.01 : 0.5);
-    double lo[2 * N_IN], hi[2 * N_IN], x[N_IN], yf[N_OUT], yg[N_OUT];
-    double dmax = -INFINITY, dmin = INFINITY, mf_min = INFINITY, mg_min = INFINITY;
-    int argmin = trial % 2, disagree_seen = 0;
+    double lo[2 * N_IN], hi[2 * N_IN], yf[N_OUT], yg[N_OUT];
+    margins_seen seen = {-INFINITY, INFINITY, INFINITY, INFINITY, 0};
+    int argmin = trial % 2;
     twinn_quant_options opt;
     twinn_quant_margin r;
     twinn_quant_margin_boxes mb;
-    size_t i, k, s, c = (size_t)trial % N_OUT;
+    size_t i, k, c = (size_t)trial % N_OUT;
     for (i = 0; i < 2 * N_IN; i++) {
       lo[i] = 2 * urand() - 1;
       hi[i] = lo[i] + 0.02 + 0.2 * urand();
@@ -560,23 +578,8 @@ static void test_union_margin(void **state) {
     assert_int_equal(
         twinn_quant_union_margin_bounds(f, g, 2, lo, hi, c, argmin, &opt, &r, &mb, NULL), TWINN_OK);
     for (k = 0; k < 2; k++)
-      for (s = 0; s < N_SAMPLES / 2; s++) {
-        double mf, mg;
-        sample_point(lo + k * N_IN, hi + k * N_IN, N_IN, s, x);
-        assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
-        assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
-        mf = margin(yf, N_OUT, c, argmin);
-        mg = margin(yg, N_OUT, c, argmin);
-        dmax = fmax(dmax, mg - mf);
-        dmin = fmin(dmin, mg - mf);
-        mf_min = fmin(mf_min, mf);
-        mg_min = fmin(mg_min, mg);
-        if (twinn_quant_decide(f, x, argmin) != twinn_quant_decide(g, x, argmin)) disagree_seen = 1;
-      }
-    assert_true(r.dmax.upper >= dmax);
-    assert_true(-r.dmin.upper <= dmin);
-    assert_true(-r.fneg.upper <= mf_min);
-    assert_true(-r.gneg.upper <= mg_min);
+      see_margins(f, g, lo + k * N_IN, hi + k * N_IN, N_SAMPLES / 2, c, argmin, &seen);
+    assert_margins_contain(&r, &seen);
     assert_true(r.dmax.lower <= r.dmax.upper && r.dmin.lower <= r.dmin.upper);
     assert_in_box(r.dmax.point, lo + mb.dmax * N_IN, hi + mb.dmax * N_IN, N_IN);
     assert_in_box(r.dmin.point, lo + mb.dmin * N_IN, hi + mb.dmin * N_IN, N_IN);
@@ -585,7 +588,7 @@ static void test_union_margin(void **state) {
     assert_true(margin(yf, N_OUT, c, argmin) - margin(yg, N_OUT, c, argmin) >=
                 r.dmin.lower - 1e-12);
     if (r.top1 == TWINN_TOP1_AGREE) {
-      assert_false(disagree_seen);
+      assert_false(seen.disagree);
       assert_true(r.fneg.upper < 0 && r.gneg.upper < 0);
     }
     if (r.top1 == TWINN_TOP1_DISAGREE) {
