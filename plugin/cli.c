@@ -60,6 +60,9 @@ static const char usage_verify[] =
     "  --neuron-split        branch on unstable ReLU neurons before input dimensions\n"
     "                        (default: bisect inputs; neurons only once a box cannot\n"
     "                        be halved)\n"
+    "  --opt-rounds N        rounds of optimised ReLU slopes and split multipliers\n"
+    "                        (alpha/beta-CROWN) per undecided single-network\n"
+    "                        constraint (default 20; 0: none)\n"
     "  --witness-format F    v2 (NAME TYPE [dims] then one value per line), v1\n"
     "                        ((X_0 v) ... (Y_0 v)), or auto: v1 for a 1.0 query, else v2\n"
     "  --report FILE.json    also write a JSON report: verdict, witness, bound reached,\n"
@@ -204,6 +207,12 @@ static int parse_args(int argc, char **argv, int replay, cli_args *a) {
       if (!(val = option_value(argc, argv, &i, "--threads")) || !parse_ulong(val, &t) || t > 1024)
         return usage_error("--threads needs an integer from 0 (all cores) to 1024%s", "");
       a->threads = (int)t;
+    } else if (!replay && is_option(arg, "--opt-rounds")) {
+      unsigned long t;
+      if (!(val = option_value(argc, argv, &i, "--opt-rounds")) || !parse_ulong(val, &t) ||
+          t > 10000)
+        return usage_error("--opt-rounds needs an integer from 0 (none) to 10000%s", "");
+      a->opt_rounds = t == 0 ? -1 : (int)t;
     } else if (!replay && is_option(arg, "--engine")) {
       if (!(val = option_value(argc, argv, &i, "--engine")))
         return usage_error("--engine needs default or milp%s", "");

@@ -32,6 +32,7 @@ typedef struct {
   unsigned long seed;
   int threads;      /* 0 = all cores */
   int engine_milp;  /* --engine milp: the exact MILP mode (plugin/milp.h) */
+  int opt_rounds;   /* --opt-rounds: 0 default, -1 none, else the count (verify only) */
   int neuron_split; /* --neuron-split: branch on ReLU neurons before inputs (verify only) */
   int quiet, verbose;
   cli_witness_format witness_format;

@@ -75,6 +75,13 @@ struct twinn_sym {
    * the input sensitivities of the best upper bound (coefb, n_in). */
   size_t alpha_steps;
   double *ra0[2], *zv[2], *vtx, *coefb;
+  /* Optimised bounds (symopt.c): while beta_w is 0 or 1, back-substitution through network
+   * beta_w adds the split multipliers beta[w] (>= 0, per ReLU input point entry) of its split
+   * neurons to the rows, and those neurons stay live; -1 otherwise. opt: the optimiser's
+   * scratch (allocated on first use); osc: per network and point entry, the branching scores
+   * accumulated by the bound_opt calls since the last analysis. */
+  int beta_w;
+  double *beta[2], *opt, *osc[2];
   int infeasible, overflow, analysed;
 };
 
@@ -141,5 +148,10 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
 void twinn_sym_record_vertex(const twinn_sym *s, const double *rows, size_t r, double *v);
 /* Relaxation of relu over [l, u] (l <= u), see sym_int.h's rs/rt/ra. */
 void twinn_sym_relu_relax(double l, double u, double *rs, double *rt, double *ra);
+/* Lists the live neurons of network w's ReLU at point p; returns 1 if the list changed. */
+int twinn_sym_relax_live(twinn_sym *s, int w, size_t p);
+/* Packs the rows of affine layer k - 1 on the live neurons of the ReLU at point k, for f, g and
+ * the pair's rows as bits 0, 1, 2 of mask. */
+void twinn_sym_pack_layer(twinn_sym *s, size_t k, unsigned mask);
 
 #endif

@@ -68,6 +68,8 @@ void twinn_sym_free(twinn_sym *s) {
     twinn_free(s->ra0[w]);
     twinn_free(s->zv[w]);
     twinn_free(s->split[w]);
+    twinn_free(s->beta[w]);
+    twinn_free(s->osc[w]);
     twinn_free(s->a[w]);
     twinn_free(s->ad[w]);
     for (size_t k = 0; s->ew[w] && k < s->n_layers; k++) twinn_free(s->ew[w][k]);
@@ -120,6 +122,7 @@ void twinn_sym_free(twinn_sym *s) {
   twinn_free(s->er);
   twinn_free(s->coef);
   twinn_free(s->coefb);
+  twinn_free(s->opt);
   twinn_free(s->vtx);
   twinn_free(s->tmp);
   twinn_free(s->row);
@@ -213,6 +216,7 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
   if (!s) return NULL;
   s->net[0] = f;
   s->net[1] = g;
+  s->beta_w = -1;
   s->n_layers = f->n_layers;
   s->n_points = f->n_layers + 1;
   s->off = twinn_mallocarray(s->n_points + 1, sizeof *s->off);
@@ -370,6 +374,13 @@ static void backsub_relu(twinn_sym *s, int w, size_t p, size_t r, const double *
       ev[j] = fabs(v) * mg[j];
       cv[j] = (kp * pos + kn * neg) * rt[j];
     }
+    if (s->beta_w == w) /* symopt.c: + beta s z (upper rows), - beta s z (lower rows) */
+      for (size_t j = 0; j < n; j++) {
+        double bt = s->beta[w][o + j], v0 = dst[j];
+        if (bt == 0.0 || !s->split[w][o + j]) continue;
+        dst[j] = v0 + (up ? bt : -bt) * (double)s->split[w][o + j];
+        ev[j] = (fabs(v0) + fabs(dst[j])) * mg[j]; /* the product's and the sum's rounding */
+      }
     if (packed)
       for (size_t c = 0; c < nl; c++) nxt[i * nl + c] = s->row[lv[c]];
     double cacc = sym_sum(cv, n), cmag = sym_sum_abs(cv, n), emag = sym_sum(ev, n);
@@ -520,11 +531,12 @@ static void tighten_pair(twinn_sym *s, size_t p) {
 
 /* Lists the live neurons of network w's ReLU at point p from its relaxation; returns 1 if the
  * list changed. */
-static int relax_live(twinn_sym *s, int w, size_t p) {
+int twinn_sym_relax_live(twinn_sym *s, int w, size_t p) {
   size_t o = s->off[p], n = width_at(s, p), nl = 0;
   int changed = 0;
   for (size_t j = 0; j < n; j++) /* rt alone can be nonzero when a tiny chord slope rounds to 0. */
-    if (s->rs[w][o + j] != 0.0 || s->ra[w][o + j] != 0.0 || s->rt[w][o + j] != 0.0) {
+    if (s->rs[w][o + j] != 0.0 || s->ra[w][o + j] != 0.0 || s->rt[w][o + j] != 0.0 ||
+        (s->beta_w == w && s->beta[w][o + j] != 0.0)) {
       changed |= nl >= s->nlive[w][p] || s->live[w][o + nl] != j;
       s->live[w][o + nl++] = j;
     }
@@ -561,14 +573,14 @@ static int settle_point(twinn_sym *s, size_t p) {
       for (size_t j = 0; j < n; j++)
         twinn_sym_relu_relax(s->lo[w][o + j], s->hi[w][o + j], &s->rs[w][o + j], &s->rt[w][o + j],
                              &s->ra[w][o + j]);
-      relax_live(s, w, p);
+      twinn_sym_relax_live(s, w, p);
     }
   return 1;
 }
 
 /* Packs the rows of affine layer k - 1 on the live neurons of the ReLU at point k (pack[]), for
  * f, g and the pair's rows as bits 0, 1, 2 of mask select. */
-static void pack_layer(twinn_sym *s, size_t k, unsigned mask) {
+void twinn_sym_pack_layer(twinn_sym *s, size_t k, unsigned mask) {
   if (k == 0 || !s->pack[k - 1]) return;
   size_t n = width_at(s, k - 1), o = s->off[k];
   for (int w = 0; w < (s->net[1] ? 3 : 1); w++) {
@@ -610,6 +622,8 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
   if (s->net[1])
     for (size_t i = 0; i < n_in; i++) s->lo[2][i] = s->hi[2][i] = 0.0;
   s->analysed = 1;
+  for (int w = 0; w < n_nets; w++)
+    if (s->osc[w]) memset(s->osc[w], 0, s->off[s->n_points] * sizeof(double));
   size_t k = 0;
   if (settle_point(s, 0))
     for (; k < s->n_layers; k++) {
@@ -621,7 +635,7 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
             s->hi[w][o1 + j] = fmax(s->hi[w][o + j], 0.0);
           }
         if (s->net[1]) twinn_symdiff_relu(s, k, 1);
-        pack_layer(s, k, 7u);
+        twinn_sym_pack_layer(s, k, 7u);
       } else {
         twinn_sym_abs_products(s, k);
         for (int w = 0; w < n_nets; w++) affine_weights(s, w, k);
@@ -734,10 +748,10 @@ static void set_slopes(twinn_sym *s, int from_values) {
       for (size_t j = 0; j < n; j++)
         s->ra[w][o + j] =
             from_values && lo[j] < 0.0 && hi[j] > 0.0 ? (z[j] > 0.0 ? 1.0 : 0.0) : s->ra0[w][o + j];
-      if (relax_live(s, w, k)) changed |= 1u << w;
+      if (twinn_sym_relax_live(s, w, k)) changed |= 1u << w;
     }
     if (s->net[1] && twinn_symdiff_relu(s, k, 0)) changed |= 4u;
-    if (changed) pack_layer(s, k, changed);
+    if (changed) twinn_sym_pack_layer(s, k, changed);
   }
 }
 

@@ -58,6 +58,23 @@ twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *
  * the vertex repeats. Cost: up to 2 * steps extra bounds. 0 (the default) disables it. */
 void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps);
 
+/* Optimised lower bound of  c . N(x)  (n_out entries) for network `which` (TWINN_SYM_F, or
+ * TWINN_SYM_G of a pair) over the box and the split constraints of the last analysis: `iters`
+ * rounds of projected gradient ascent choose the lower ReLU slopes of unstable neurons
+ * (alpha-CROWN) and multipliers >= 0 of the split constraints (beta-CROWN), in plain float; the
+ * bound is then recomputed soundly with the best of them (the intermediate bounds are the
+ * analysis'). *lo is that sound bound (-INFINITY after an overflow or an infeasible analysis).
+ * Also adds branching scores (twinn_sym_opt_scores). TWINN_ERR_NOMEM if its scratch cannot be
+ * allocated (once per workspace). */
+twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters,
+                                 double *lo, twinn_error *err);
+
+/* Per neuron of the ReLU input point `point` of network `which`: the sum over the
+ * twinn_sym_bound_opt calls since the last analysis of |coefficient| times the triangle height
+ * -l u / (u - l) of each unstable neuron (0 for others), a BaBSR-style estimate of how much
+ * splitting it would tighten those bounds. NULL before any bound_opt call. */
+const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point);
+
 /* Sensitivity of the last twinn_sym_bound_lin's upper bound to each input (n_in entries):
  * |a_i| * (hi_i - lo_i) for the final linear upper bound a . x + c over the box, i.e. how much
  * of the bound's slack input i accounts for. Owned by s; zeros before any bound_lin. */

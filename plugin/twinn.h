@@ -57,9 +57,14 @@ typedef struct {
   int verbose;        /* 0 quiet, 1 phase summaries (through the log callback) */
   int neuron_split;   /* 1: branch on unstable ReLU neurons before inputs; 0 (default):
                          inputs first, neurons only once a box can no longer be halved */
+  int opt_rounds;     /* rounds of optimised ReLU slopes and split multipliers (alpha/beta-CROWN)
+                         per undecided single-network constraint of a region: 0 = the default
+                         (TWINN_OPT_ROUNDS), < 0 = none */
   void (*progress)(void *ctx, const twinn_progress *p); /* may be NULL */
   void *progress_ctx;
 } twinn_options;
+
+#define TWINN_OPT_ROUNDS 20
 
 /* Defaults: no timeout, seed 1, all cores, no callbacks. */
 void twinn_options_init(twinn_options *opt);

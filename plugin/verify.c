@@ -40,6 +40,9 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
  * acasxu_fp16_eps p1 (1_2, 2_5, 3_3) the 2.4-4x fewer regions took 2.7-5.7x longer. */
 #define TRIAL_DIMS 16
 
+/* Input spaces of more dimensions branch on neurons first (see twinn_verify). */
+#define NEURON_DIMS 64
+
 /* The initial counterexample search on the whole case boxes: a few restarts before the branch
  * and bound, the rest in bursts (deferred_attack), the first of ATTACK_BURST seconds once the
  * search has run DEFER_ATTACK seconds without a decision, so instances the bounds decide fast
@@ -118,7 +121,10 @@ typedef struct {
   double *witness;           /* n_scalars */
   twinn_region **local;      /* depth-first stack when the queue is over its memory cap */
   size_t n_local, cap_local;
-  int timed_out; /* the deadline passed inside process() */
+  size_t opt_rounds; /* twinn_sym_bound_opt rounds per undecided constraint (0: none) */
+  size_t *dup;       /* per lin: the first lin with the same terms, constant and comparison */
+  unsigned char *opt_done; /* per lin: optimised in the current region */
+  int timed_out;     /* the deadline passed inside process() */
   pthread_t thread;
   int started;
 } engine;
@@ -317,6 +323,34 @@ static int exact_inputs(engine *E, const double *lo, const double *hi, const twi
   return 1;
 }
 
+/* The optimised lower bound (twinn_sym_bound_opt) of lin's left side when its terms are all
+ * outputs of one network that has a symbolic workspace; -INFINITY otherwise. */
+static double opt_lower(engine *E, const twinn_lin *l) {
+  const twinn_prop *prop = E->prop;
+  size_t t, net = SIZE_MAX, j, e;
+  double lo = -INFINITY;
+  int which;
+  twinn_error err;
+  for (t = 0; t < l->n_terms; t++) {
+    size_t elem = 0;
+    const twinn_var *v = twinn_prop_var_of(prop, prop->term_var[l->first + t], &elem);
+    if (v->role != TWINN_VAR_OUTPUT || (net != SIZE_MAX && v->net != net)) return -INFINITY;
+    net = v->net;
+  }
+  if (net == SIZE_MAX || (j = E->sym_of[net]) == SIZE_MAX || !E->syms[j].ok) return -INFINITY;
+  which = E->syms[j].f == net ? TWINN_SYM_F : TWINN_SYM_G;
+  for (t = 0; t < l->n_terms; t++) {
+    size_t elem = 0;
+    twinn_prop_var_of(prop, prop->term_var[l->first + t], &elem);
+    E->co[net][elem] += prop->term_coef[l->first + t];
+  }
+  twinn_error_clear(&err);
+  if (twinn_sym_bound_opt(E->syms[j].s, which, E->co[net], E->opt_rounds, &lo, &err) != TWINN_OK)
+    lo = -INFINITY;
+  for (e = 0; e < E->pb->nets[net]->n_out; e++) E->co[net][e] = 0.0;
+  return isfinite(lo) ? twinn_round_down(l->c0 + lo) : -INFINITY;
+}
+
 /* The one place where analyses combine: an enclosure of lin's left side over the region.
  * (1) every term from its own interval bounds; (2) for output terms of an isomorphic pair on
  * tied inputs, a f + b g = (a + b) f + b (g - f) with the difference intervals (diff.c);
@@ -421,7 +455,7 @@ static int node_value(const engine *E, size_t node, int nl, double *margin) {
       *margin = nl == V_FALSE ? 1.0 : -INFINITY;
       return nl;
     }
-    v = leaf_value(l, E->leaf_lo[b->lin], E->leaf_hi[b->lin], margin);
+    v = leaf_value(l, E->leaf_lo[E->dup[b->lin]], E->leaf_hi[E->dup[b->lin]], margin);
     /* True over the whole region: no sub-region can prove it false, so it must not lend its
      * (small) margin to an enclosing and (the input bounds would mask the outputs' margin). */
     if (v == V_TRUE) *margin = -INFINITY;
@@ -565,13 +599,19 @@ static int unstable(const symw *w, int which, size_t k, size_t i, double *l, dou
 
 /* The neuron splits to branch on (up to 2, their count returned; 0 if no neuron is unstable):
  * the unstable ReLU neuron whose relaxation loosens the bounds most by a BaBSR-like estimate,
- * the triangle's height -l u / (u - l) times the L1 norm of its outgoing weights; for a twin
+ * the triangle's height -l u / (u - l) times the |coefficient| the optimised bounds of the
+ * region gave it (twinn_sym_opt_scores), or without those, times the L1 norm of its outgoing
+ * weights; for a twin
  * pair also the same neuron of the other network when unstable, because the twins' neurons
  * mostly share their phase and the difference bounds only tighten when both are fixed. */
 static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
   size_t j, k, i, o;
   double best = 0.0, l, u;
   size_t found = 0;
+  int by_opt = 0; /* scores of the optimised bounds exist: they rank every neuron */
+  for (j = 0; j < E->n_syms; j++)
+    for (i = 0; i < (E->syms[j].g == SIZE_MAX ? 1u : 2u); i++)
+      by_opt |= E->syms[j].ok && twinn_sym_opt_scores(E->syms[j].s, (int)i, 0) != NULL;
   for (j = 0; j < E->n_syms; j++) {
     const symw *w = &E->syms[j];
     int which, n_which = w->g == SIZE_MAX ? 1 : 2;
@@ -580,15 +620,18 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
       const twinn_net *net = E->pb->nets[which == 0 ? w->f : w->g];
       for (k = 0; k < net->n_layers; k++) {
         const twinn_layer *next = k + 1 < net->n_layers ? &net->layers[k + 1] : NULL;
+        const double *os = by_opt ? twinn_sym_opt_scores(w->s, which, k) : NULL;
         if (net->layers[k].kind != TWINN_LAYER_RELU) continue;
         for (i = 0; i < net->layers[k].n_out; i++) {
           double sc, wn = 0.0;
           if (!unstable(w, which, k, i, &l, &u)) continue;
-          if (next && next->kind == TWINN_LAYER_AFFINE)
+          if (by_opt)
+            wn = 1.0;
+          else if (next && next->kind == TWINN_LAYER_AFFINE)
             for (o = 0; o < next->n_out; o++) wn += fabs(next->w[o * next->n_in + i]);
           else
             wn = 1.0;
-          sc = -l * u / (u - l) * wn;
+          sc = by_opt ? (os ? os[i] : 0.0) : -l * u / (u - l) * wn;
           if (sc > best) {
             best = sc;
             found = 1;
@@ -671,15 +714,46 @@ static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nspl
  * one by cheaper analyses), so still sound here: a constraint they decide is not bounded again
  * (on ACAS Xu p1, an or of 10 output constraints, most are proved long before the region
  * is; each costs three back-substitutions), the others get the intersection. */
+/* The optimisation stage of bound_all (twinn_sym_bound_opt, tried only when the analyses were
+ * symbolic): an undecided `and` is refuted by any one conjunct, so only its undecided linear
+ * conjunct closest to refutation (largest margin) is optimised, then, if it is still undecided,
+ * its other kids are walked; an undecided `or` walks every undecided kid. */
+static void opt_walk(engine *E, size_t node) {
+  const twinn_prop *prop = E->prop;
+  const twinn_bool *b = &prop->nodes[node];
+  size_t i, best = SIZE_MAX;
+  double m, bm = -INFINITY;
+  if (b->kind == TWINN_BOOL_LIN || node_value(E, node, V_UNKNOWN, &m) != V_UNKNOWN) return;
+  if (b->kind == TWINN_BOOL_AND) {
+    for (i = 0; i < b->n_kids; i++) {
+      const twinn_bool *k = &prop->nodes[prop->kids[b->first_kid + i]];
+      size_t c = k->kind == TWINN_BOOL_LIN ? E->dup[k->lin] : SIZE_MAX;
+      const twinn_lin *l = c == SIZE_MAX ? NULL : &prop->lins[c];
+      if (!l || l->nonlinear || E->opt_done[c] || (l->cmp != TWINN_CMP_LE && l->cmp != TWINN_CMP_LT))
+        continue;
+      if (leaf_value(l, E->leaf_lo[c], E->leaf_hi[c], &m) == V_UNKNOWN && m > bm) bm = m, best = c;
+    }
+    if (best != SIZE_MAX) {
+      E->opt_done[best] = 1;
+      E->leaf_lo[best] = fmax(E->leaf_lo[best], opt_lower(E, &prop->lins[best]));
+    }
+  }
+  for (i = 0; i < b->n_kids && node_value(E, node, V_UNKNOWN, &m) == V_UNKNOWN; i++)
+    opt_walk(E, prop->kids[b->first_kid + i]);
+}
+
 static void bound_all(engine *E, const double *lo, const double *hi, const double *prior_lo,
                       const double *prior_hi, double *scores) {
   size_t i, n = E->sp->n_free;
   double m;
+  int sym = 0;
+  for (i = 0; i < E->n_syms; i++) sym |= E->syms[i].ok;
   for (i = 0; i < E->prop->n_lins; i++) {
     const twinn_lin *l = &E->prop->lins[i];
     double pl = prior_lo ? prior_lo[i] : NAN, ph = prior_hi ? prior_hi[i] : NAN;
     int have = !isnan(pl) && !isnan(ph);
     if (l->nonlinear) continue;
+    if (E->dup[i] != i) continue; /* copied below */
     if (have && leaf_value(l, pl, ph, &m) != V_UNKNOWN) {
       E->leaf_lo[i] = pl;
       E->leaf_hi[i] = ph;
@@ -690,6 +764,14 @@ static void bound_all(engine *E, const double *lo, const double *hi, const doubl
       E->leaf_lo[i] = fmax(E->leaf_lo[i], pl);
       E->leaf_hi[i] = fmin(E->leaf_hi[i], ph);
     }
+  }
+  if (sym && E->opt_rounds) {
+    memset(E->opt_done, 0, E->prop->n_lins);
+    opt_walk(E, E->prop->root);
+  }
+  for (i = 0; i < E->prop->n_lins; i++) {
+    E->leaf_lo[i] = E->leaf_lo[E->dup[i]];
+    E->leaf_hi[i] = E->leaf_hi[E->dup[i]];
   }
 }
 
@@ -1012,11 +1094,62 @@ static int weights_finite(const twinn_net *net) {
   return 1;
 }
 
+/* E->dup: each lin's first copy (same terms in the same order, constant and comparison), found
+ * through a hash table; a property of top-1 agreement repeats each constraint of f's argmax
+ * in every disjunct (1 000 lins, 190 distinct, on MNIST). */
+static twinn_status find_dups(engine *E) {
+  const twinn_prop *prop = E->prop;
+  size_t n = prop->n_lins, cap = 16, i, t;
+  size_t *tab;
+  while (cap < 2 * n) cap *= 2;
+  E->dup = twinn_mallocarray(n + 1, sizeof *E->dup);
+  E->opt_done = twinn_calloc(n + 1, 1);
+  tab = twinn_mallocarray(cap, sizeof *tab);
+  if (!E->dup || !E->opt_done || !tab) {
+    twinn_free(tab);
+    return TWINN_ERR_NOMEM;
+  }
+  for (i = 0; i < cap; i++) tab[i] = SIZE_MAX;
+  for (i = 0; i < n; i++) {
+    const twinn_lin *l = &prop->lins[i];
+    uint64_t h = mix64((uint64_t)l->n_terms * 4 + (uint64_t)l->cmp), cb0;
+    size_t slot;
+    memcpy(&cb0, &l->c0, sizeof cb0);
+    h = mix64(h ^ cb0);
+    for (t = 0; t < l->n_terms; t++) {
+      double c = prop->term_coef[l->first + t];
+      uint64_t cb;
+      memcpy(&cb, &c, sizeof cb);
+      h = mix64(h ^ (uint64_t)prop->term_var[l->first + t]);
+      h = mix64(h ^ cb);
+    }
+    E->dup[i] = i;
+    if (l->nonlinear) continue;
+    for (slot = (size_t)h & (cap - 1); tab[slot] != SIZE_MAX; slot = (slot + 1) & (cap - 1)) {
+      const twinn_lin *o = &prop->lins[tab[slot]];
+      if (o->n_terms != l->n_terms || o->cmp != l->cmp || !(o->c0 == l->c0) ||
+          memcmp(&prop->term_var[o->first], &prop->term_var[l->first],
+                 l->n_terms * sizeof *prop->term_var) ||
+          memcmp(&prop->term_coef[o->first], &prop->term_coef[l->first],
+                 l->n_terms * sizeof *prop->term_coef))
+        continue;
+      E->dup[i] = tab[slot];
+      break;
+    }
+    if (E->dup[i] == i) tab[slot] = i;
+  }
+  twinn_free(tab);
+  return TWINN_OK;
+}
+
 static twinn_status engine_init(engine *E, shared *S) {
   const twinn_problem *pb = S->pb;
   const twinn_space *sp = S->sp;
   size_t i, n = pb->n_nets, max_in = 1;
   E->S = S;
+  E->opt_rounds = S->opt->opt_rounds < 0    ? 0
+                  : S->opt->opt_rounds == 0 ? TWINN_OPT_ROUNDS
+                                            : (size_t)S->opt->opt_rounds;
   E->pb = pb;
   E->prop = pb->prop;
   E->sp = sp;
@@ -1061,6 +1194,7 @@ static twinn_status engine_init(engine *E, shared *S) {
   E->in_lo = twinn_mallocarray(max_in, sizeof *E->in_lo);
   E->in_hi = twinn_mallocarray(max_in, sizeof *E->in_hi);
   if (!E->in_lo || !E->in_hi) return TWINN_ERR_NOMEM;
+  if (find_dups(E) != TWINN_OK) return TWINN_ERR_NOMEM;
   if (find_pairs(E) != TWINN_OK) return TWINN_ERR_NOMEM;
   if (find_syms(E) != TWINN_OK) return TWINN_ERR_NOMEM;
   E->atk = twinn_attack_new(pb, sp);
@@ -1083,6 +1217,8 @@ static void engine_release(engine *E) {
   twinn_free(E->co);
   twinn_free(E->has_out);
   twinn_free(E->used);
+  twinn_free(E->dup);
+  twinn_free(E->opt_done);
   twinn_free(E->leaf_lo);
   twinn_free(E->leaf_hi);
   twinn_free(E->keep_lo);
@@ -1152,7 +1288,8 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
     goto done;
   }
   nf = sp.n_free;
-  S.neuron_mode = opt->neuron_split != 0;
+  /* Bisecting one of hundreds of inputs barely moves a bound (MNIST): neurons first there. */
+  S.neuron_mode = opt->neuron_split != 0 || sp.n_free > NEURON_DIMS;
   if (pthread_mutex_init(&S.mu, NULL) != 0) goto internal;
   if (pthread_cond_init(&S.cv, NULL) != 0) {
     pthread_mutex_destroy(&S.mu);
