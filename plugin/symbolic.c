@@ -69,6 +69,8 @@ void twinn_sym_free(twinn_sym *s) {
     twinn_free(s->zv[w]);
     twinn_free(s->split[w]);
     twinn_free(s->beta[w]);
+    twinn_free(s->plo[w]);
+    twinn_free(s->phi[w]);
     twinn_free(s->osc[w]);
     twinn_free(s->a[w]);
     twinn_free(s->ad[w]);
@@ -556,6 +558,12 @@ static int settle_point(twinn_sym *s, size_t p) {
       for (size_t j = 0; j < n; j++) {
         if (s->split[w][o + j] > 0) s->lo[w][o + j] = fmax(s->lo[w][o + j], 0.0);
         if (s->split[w][o + j] < 0) s->hi[w][o + j] = fmin(s->hi[w][o + j], 0.0);
+      }
+  for (int w = 0; w < n_nets; w++) /* twinn_sym_set_prior: bounds over a superset, still sound */
+    if (s->plo[w])
+      for (size_t j = 0; j < n; j++) {
+        s->lo[w][o + j] = fmax(s->lo[w][o + j], s->plo[w][o + j]);
+        s->hi[w][o + j] = fmin(s->hi[w][o + j], s->phi[w][o + j]);
       }
   if (s->net[1]) tighten_pair(s, p);
   for (int i = 0; i < (s->net[1] ? 3 : 1); i++)

@@ -69,6 +69,22 @@ void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps);
 twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters,
                                  double *lo, twinn_error *err);
 
+/* Prior bounds of network `which` (TWINN_SYM_F / TWINN_SYM_G), one per entry of every point in
+ * point order (the sum of all point widths), that every later analysis intersects with its own:
+ * sound only while the analysed box (with its splits) lies inside the region they hold for.
+ * NULL lo or hi removes them. TWINN_ERR_NOMEM, TWINN_ERR_USAGE (no such network). */
+twinn_status twinn_sym_set_prior(twinn_sym *s, int which, const double *lo, const double *hi,
+                                 twinn_error *err);
+/* After an analysis of a box: optimised intermediate bounds (alpha-CROWN per neuron). Point by
+ * point, every unstable neuron behind at least one ReLU gets its lower and upper bound optimised
+ * over `iters` rounds and certified, and the box is analysed again with all bounds so far as
+ * priors, so later points see the tighter relaxations. The result stays set as priors (see
+ * twinn_sym_prior), valid for the box and any sub-box with the same or more splits. Stops
+ * early (still sound) once twinn_clock_now() passes deadline (if > 0). */
+twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twinn_error *err);
+/* The prior bounds of network `which` (lower, or upper when upper), NULL if none. */
+const double *twinn_sym_prior(const twinn_sym *s, int which, int upper);
+
 /* Per neuron of the ReLU input point `point` of network `which`: the sum over the
  * twinn_sym_bound_opt calls since the last analysis of |coefficient| times the triangle height
  * -l u / (u - l) of each unstable neuron (0 for others), a BaBSR-style estimate of how much

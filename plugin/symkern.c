@@ -62,3 +62,22 @@ void twinn_symk_gemv_f64_ref(size_t r, size_t m, const double *a, size_t lda, co
     y[i] = s;
   }
 }
+
+void twinn_symk_gemv_t_f64(size_t r, size_t m, const double *a, size_t lda, const double *x,
+                           double *y) {
+  TWINN_ASSERT(lda >= m);
+  if (r == 0 || m == 0) {
+    twinn_symk_gemv_t_f64_ref(r, m, a, lda, x, y);
+    return;
+  }
+  cblas_dgemv(CblasRowMajor, CblasTrans, to_blas(r), to_blas(m), 1.0, a, to_blas(lda), x, 1, 0.0,
+              y, 1);
+}
+
+void twinn_symk_gemv_t_f64_ref(size_t r, size_t m, const double *a, size_t lda, const double *x,
+                               double *y) {
+  TWINN_ASSERT(lda >= m);
+  for (size_t k = 0; k < m; k++) y[k] = 0.0;
+  for (size_t i = 0; i < r; i++)
+    for (size_t k = 0; k < m; k++) y[k] += x[i] * a[i * lda + k];
+}

@@ -19,4 +19,10 @@ void twinn_symk_gemv_f64(size_t r, size_t m, const double *a, size_t lda, const 
 void twinn_symk_gemv_f64_ref(size_t r, size_t m, const double *a, size_t lda, const double *x,
                              double beta, double *y);
 
+/* y (m) = A^T (A: r x m) * x (r). */
+void twinn_symk_gemv_t_f64(size_t r, size_t m, const double *a, size_t lda, const double *x,
+                           double *y);
+void twinn_symk_gemv_t_f64_ref(size_t r, size_t m, const double *a, size_t lda, const double *x,
+                               double *y);
+
 #endif

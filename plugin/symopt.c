@@ -15,6 +15,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "clock.h"
 #include "interval.h"
 #include "sym_int.h"
 #include "symkern.h"
@@ -47,19 +48,19 @@ static int is_relu(const twinn_sym *s, size_t k) {
   return s->net[0]->layers[k].kind == TWINN_LAYER_RELU;
 }
 
-/* The float lower bound of c . N~ for parameters al, be; lam gets each ReLU's coefficient (at its
+/* The float lower bound of c . N~ (c on point p) for parameters al, be; lam gets each ReLU's coefficient (at its
  * input point's entries), x the minimising vertex. */
-static double lower_pass(twinn_sym *s, int w, const double *c, const double *al, const double *be,
-                         double *lam, double *x) {
+static double lower_pass(twinn_sym *s, int w, size_t p, const double *c, const double *al,
+                         const double *be, double *lam, double *x) {
   const twinn_net *net = s->net[w];
   double *cur = s->opt + O_N * s->off[s->n_points], *nxt = cur + s->max_w, cst = 0.0;
-  memcpy(cur, c, width_at(s, s->n_layers) * sizeof(double));
-  for (size_t q = s->n_layers; q > 0; q--) {
+  memcpy(cur, c, width_at(s, p) * sizeof(double));
+  for (size_t q = p; q > 0; q--) {
     const twinn_layer *ly = &net->layers[q - 1];
     size_t n = width_at(s, q - 1), m = width_at(s, q), o = s->off[q - 1];
     if (ly->kind == TWINN_LAYER_AFFINE) {
       for (size_t i = 0; i < m; i++) cst += cur[i] * ly->b[i];
-      twinn_symk_gemm_f64(1, m, n, cur, m, ly->w, n, 0.0, nxt, n);
+      twinn_symk_gemv_t_f64(m, n, ly->w, n, cur, nxt);
     } else {
       const double *lo = s->lo[w] + o, *hi = s->hi[w] + o;
       const double *rs = s->rs[w] + o, *rt = s->rt[w] + o;
@@ -93,12 +94,12 @@ static double lower_pass(twinn_sym *s, int w, const double *c, const double *al,
 }
 
 /* Pre-activations zh of the linearised network (the relaxations lower_pass chose) at x. */
-static void forward_pass(twinn_sym *s, int w, const double *al, const double *lam, const double *x,
-                         double *zh) {
+static void forward_pass(twinn_sym *s, int w, size_t p, const double *al, const double *lam,
+                         const double *x, double *zh) {
   const twinn_net *net = s->net[w];
   double *cur = s->opt + O_N * s->off[s->n_points], *nxt = cur + s->max_w;
   memcpy(cur, x, net->n_in * sizeof(double));
-  for (size_t k = 0; k < s->n_layers; k++) {
+  for (size_t k = 0; k < p; k++) {
     const twinn_layer *ly = &net->layers[k];
     size_t o = s->off[k];
     if (ly->kind == TWINN_LAYER_AFFINE) {
@@ -134,8 +135,9 @@ static void adam(double *p, double *m, double *v, double g, double lr, double c1
 /* The sound lower bound with slopes al and multipliers be: they are installed in the workspace
  * (slopes rounded to multiples of 2^-52, which keeps the relaxation arithmetic exact), the rows
  * are back-substituted, and the analysis' own relaxations are restored. */
-static double certify(twinn_sym *s, int w, const double *c, const double *al, const double *be) {
-  size_t total = s->off[s->n_points], n_out = width_at(s, s->n_layers);
+static double certify(twinn_sym *s, int w, size_t p, const double *c, const double *al,
+                      const double *be) {
+  size_t total = s->off[s->n_points], n_out = width_at(s, p);
   double l, h;
   memcpy(s->ra0[w], s->ra[w], total * sizeof(double));
   memcpy(s->beta[w], be, total * sizeof(double));
@@ -154,7 +156,7 @@ static double certify(twinn_sym *s, int w, const double *c, const double *al, co
   memcpy(s->a[0], c, n_out * sizeof(double));
   memcpy(s->a[0] + n_out, c, n_out * sizeof(double));
   s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
-  twinn_sym_backsub(s, w, s->n_layers, 1, &l, &h, NULL);
+  twinn_sym_backsub(s, w, p, 1, &l, &h, NULL);
   memcpy(s->ra[w], s->ra0[w], total * sizeof(double));
   s->beta_w = -1;
   for (size_t k = 0; k < s->n_layers; k++) {
@@ -165,16 +167,9 @@ static double certify(twinn_sym *s, int w, const double *c, const double *al, co
   return l;
 }
 
-twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters,
-                                 double *lo, twinn_error *err) {
-  *lo = -INFINITY;
-  if (!s->analysed)
-    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: bound before analyse");
-  if (which < 0 || which > 1 || !s->net[which])
-    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: no network %d", which);
-  if (s->overflow || s->infeasible) return TWINN_OK;
-  if (!ensure_scratch(s)) return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  int w = which;
+/* Optimises the parameters for c on point p (`iters` rounds); the best are left in O_BAL and
+ * O_BBE. Returns the best float bound (-INFINITY if none was finite). */
+static double optimise(twinn_sym *s, int w, size_t p, const double *c, size_t iters) {
   size_t total = s->off[s->n_points];
   double *al = slot(s, O_AL), *be = slot(s, O_BE), *lam = slot(s, O_LAM), *zh = slot(s, O_ZH);
   double *ma = slot(s, O_MA), *va = slot(s, O_VA), *mb = slot(s, O_MB), *vb = slot(s, O_VB);
@@ -184,19 +179,18 @@ twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_
   memset(ma, 0, 4 * total * sizeof(double)); /* ma, va, mb, vb are adjacent */
   double best = -INFINITY, c1 = 1.0, c2 = 1.0;
   for (size_t t = 0; t <= iters; t++) {
-    double b = lower_pass(s, w, c, al, be, lam, x);
-    if (!(b > best) && t > 0) {
-      if (!isfinite(b)) break;
-    } else if (isfinite(b)) {
+    double b = lower_pass(s, w, p, c, al, be, lam, x);
+    if (!isfinite(b)) break;
+    if (b > best || t == 0) {
       best = b;
       memcpy(bal, al, total * sizeof(double));
       memcpy(bbe, be, total * sizeof(double));
     }
     if (t == iters) break;
-    forward_pass(s, w, al, lam, x, zh);
+    forward_pass(s, w, p, al, lam, x, zh);
     c1 *= OPT_B1;
     c2 *= OPT_B2;
-    for (size_t k = 0; k < s->n_layers; k++) {
+    for (size_t k = 0; k < p; k++) {
       if (!is_relu(s, k)) continue;
       size_t o = s->off[k];
       for (size_t j = o; j < o + width_at(s, k); j++) {
@@ -212,10 +206,25 @@ twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_
       }
     }
   }
-  if (!isfinite(best)) return TWINN_OK;
+  return best;
+}
+
+twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters,
+                                 double *lo, twinn_error *err) {
+  *lo = -INFINITY;
+  if (!s->analysed)
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: bound before analyse");
+  if (which < 0 || which > 1 || !s->net[which])
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: no network %d", which);
+  if (s->overflow || s->infeasible) return TWINN_OK;
+  if (!ensure_scratch(s)) return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  int w = which;
+  size_t L = s->n_layers;
+  double *lam = slot(s, O_LAM), *bal = slot(s, O_BAL), *bbe = slot(s, O_BBE);
+  if (!isfinite(optimise(s, w, L, c, iters))) return TWINN_OK;
   /* Branching scores: each unstable neuron's coefficient times its triangle's height. */
-  lower_pass(s, w, c, bal, bbe, lam, x);
-  for (size_t k = 0; k < s->n_layers; k++) {
+  lower_pass(s, w, L, c, bal, bbe, lam, s->vtx + 6 * s->net[0]->n_in);
+  for (size_t k = 0; k < L; k++) {
     if (!is_relu(s, k)) continue;
     for (size_t j = s->off[k]; j < s->off[k] + width_at(s, k); j++) {
       double l = s->lo[w][j], u = s->hi[w][j];
@@ -223,8 +232,86 @@ twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_
         s->osc[w][j] += fabs(lam[j]) * (-l * u / (u - l));
     }
   }
-  *lo = certify(s, w, c, bal, bbe);
+  *lo = certify(s, w, L, c, bal, bbe);
   return TWINN_OK;
+}
+
+twinn_status twinn_sym_set_prior(twinn_sym *s, int which, const double *lo, const double *hi,
+                                 twinn_error *err) {
+  size_t total = s->off[s->n_points];
+  if (which < 0 || which > 1 || !s->net[which])
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: no network %d", which);
+  if (!lo || !hi) {
+    twinn_free(s->plo[which]);
+    twinn_free(s->phi[which]);
+    s->plo[which] = s->phi[which] = NULL;
+    return TWINN_OK;
+  }
+  if (!s->plo[which]) s->plo[which] = twinn_mallocarray(total ? total : 1, sizeof(double));
+  if (!s->phi[which]) s->phi[which] = twinn_mallocarray(total ? total : 1, sizeof(double));
+  if (!s->plo[which] || !s->phi[which])
+    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  memcpy(s->plo[which], lo, total * sizeof(double));
+  memcpy(s->phi[which], hi, total * sizeof(double));
+  return TWINN_OK;
+}
+
+twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twinn_error *err) {
+  if (!s->analysed)
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: tighten before analyse");
+  if (!ensure_scratch(s)) return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  size_t n_in = s->net[0]->n_in, total = s->off[s->n_points];
+  int n_nets = s->net[1] ? 2 : 1;
+  double *box = twinn_mallocarray(2 * (n_in ? n_in : 1), sizeof(double));
+  double *c = twinn_calloc(s->max_w ? s->max_w : 1, sizeof(double));
+  twinn_status st = TWINN_OK;
+  if (!box || !c) {
+    st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    goto done;
+  }
+  memcpy(box, s->lo[0], n_in * sizeof(double));
+  memcpy(box + n_in, s->hi[0], n_in * sizeof(double));
+  for (int w = 0; w < n_nets && st == TWINN_OK; w++)
+    st = twinn_sym_set_prior(s, w, s->lo[w], s->hi[w], err);
+  /* ReLU input points behind at least one ReLU: their bounds come through relaxations. */
+  for (size_t p = 1; p < s->n_layers && st == TWINN_OK; p++) {
+    int behind = 0;
+    for (size_t k = 0; k < p; k++) behind |= is_relu(s, k);
+    if (!is_relu(s, p) || !behind) continue;
+    if (s->overflow || s->infeasible) break;
+    size_t o = s->off[p];
+    for (int w = 0; w < n_nets; w++)
+      for (size_t j = 0; j < width_at(s, p); j++) {
+        if (!(s->lo[w][o + j] < 0.0 && s->hi[w][o + j] > 0.0)) continue;
+        if (deadline > 0 && twinn_clock_now() > deadline) goto done;
+        for (int end = 0; end < 2; end++) {
+          c[j] = end ? -1.0 : 1.0;
+          if (isfinite(optimise(s, w, p, c, iters))) {
+            double b = certify(s, w, p, c, slot(s, O_BAL), slot(s, O_BBE));
+            if (end)
+              s->phi[w][o + j] = fmin(s->phi[w][o + j], -b);
+            else
+              s->plo[w][o + j] = fmax(s->plo[w][o + j], b);
+          }
+          c[j] = 0.0;
+        }
+      }
+    /* The next points see the tighter relaxations. */
+    st = twinn_sym_analyse(s, box, box + n_in, err);
+    for (int w = 0; w < n_nets && st == TWINN_OK; w++) {
+      memcpy(s->plo[w], s->lo[w], total * sizeof(double));
+      memcpy(s->phi[w], s->hi[w], total * sizeof(double));
+    }
+  }
+done:
+  twinn_free(box);
+  twinn_free(c);
+  return st;
+}
+
+const double *twinn_sym_prior(const twinn_sym *s, int which, int upper) {
+  if (which < 0 || which > 1) return NULL;
+  return upper ? s->phi[which] : s->plo[which];
 }
 
 const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point) {

@@ -40,6 +40,9 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
  * acasxu_fp16_eps p1 (1_2, 2_5, 3_3) the 2.4-4x fewer regions took 2.7-5.7x longer. */
 #define TRIAL_DIMS 16
 
+/* Rounds per neuron of the root's optimised intermediate bounds (tighten_root). */
+#define TIGHTEN_ROUNDS 10
+
 /* Input spaces of more dimensions branch on neurons first (see twinn_verify). */
 #define NEURON_DIMS 64
 
@@ -644,7 +647,8 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
       }
     }
   }
-  if (found && E->syms[out[0].sym].g != SIZE_MAX &&
+  /* The optimised bounds are of one network each: the other's twin neuron need not follow. */
+  if (found && !by_opt && E->syms[out[0].sym].g != SIZE_MAX &&
       unstable(&E->syms[out[0].sym], 1 - out[0].which, out[0].layer, out[0].neuron, &l, &u)) {
     out[1] = out[0];
     out[1].which = (int8_t)(1 - out[0].which);
@@ -717,29 +721,39 @@ static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nspl
 /* The optimisation stage of bound_all (twinn_sym_bound_opt, tried only when the analyses were
  * symbolic): an undecided `and` is refuted by any one conjunct, so only its undecided linear
  * conjunct closest to refutation (largest margin) is optimised, then, if it is still undecided,
- * its other kids are walked; an undecided `or` walks every undecided kid. */
-static void opt_walk(engine *E, size_t node) {
+ * its other kids are walked; an undecided `or` walks every kid. Optimisation only raises lower
+ * bounds, so a node can only turn false. Returns the node's value afterwards. */
+static int opt_walk(engine *E, size_t node) {
   const twinn_prop *prop = E->prop;
   const twinn_bool *b = &prop->nodes[node];
   size_t i, best = SIZE_MAX;
   double m, bm = -INFINITY;
-  if (b->kind == TWINN_BOOL_LIN || node_value(E, node, V_UNKNOWN, &m) != V_UNKNOWN) return;
-  if (b->kind == TWINN_BOOL_AND) {
-    for (i = 0; i < b->n_kids; i++) {
-      const twinn_bool *k = &prop->nodes[prop->kids[b->first_kid + i]];
-      size_t c = k->kind == TWINN_BOOL_LIN ? E->dup[k->lin] : SIZE_MAX;
-      const twinn_lin *l = c == SIZE_MAX ? NULL : &prop->lins[c];
-      if (!l || l->nonlinear || E->opt_done[c] || (l->cmp != TWINN_CMP_LE && l->cmp != TWINN_CMP_LT))
-        continue;
-      if (leaf_value(l, E->leaf_lo[c], E->leaf_hi[c], &m) == V_UNKNOWN && m > bm) bm = m, best = c;
-    }
-    if (best != SIZE_MAX) {
-      E->opt_done[best] = 1;
-      E->leaf_lo[best] = fmax(E->leaf_lo[best], opt_lower(E, &prop->lins[best]));
-    }
+  int v = node_value(E, node, V_UNKNOWN, &m), acc = V_FALSE;
+  if (b->kind == TWINN_BOOL_LIN || v != V_UNKNOWN) return v;
+  if (b->kind == TWINN_BOOL_OR) {
+    for (i = 0; i < b->n_kids; i++)
+      if (opt_walk(E, prop->kids[b->first_kid + i]) != V_FALSE) acc = V_UNKNOWN;
+    return acc;
   }
-  for (i = 0; i < b->n_kids && node_value(E, node, V_UNKNOWN, &m) == V_UNKNOWN; i++)
-    opt_walk(E, prop->kids[b->first_kid + i]);
+  for (i = 0; i < b->n_kids; i++) {
+    const twinn_bool *k = &prop->nodes[prop->kids[b->first_kid + i]];
+    size_t c = k->kind == TWINN_BOOL_LIN ? E->dup[k->lin] : SIZE_MAX;
+    const twinn_lin *l = c == SIZE_MAX ? NULL : &prop->lins[c];
+    if (!l || l->nonlinear || E->opt_done[c] || (l->cmp != TWINN_CMP_LE && l->cmp != TWINN_CMP_LT))
+      continue;
+    if (leaf_value(l, E->leaf_lo[c], E->leaf_hi[c], &m) == V_UNKNOWN && m > bm) bm = m, best = c;
+  }
+  if (best != SIZE_MAX) {
+    E->opt_done[best] = 1;
+    E->leaf_lo[best] = fmax(E->leaf_lo[best], opt_lower(E, &prop->lins[best]));
+    if (leaf_value(&prop->lins[best], E->leaf_lo[best], E->leaf_hi[best], &m) == V_FALSE)
+      return V_FALSE;
+  }
+  for (i = 0; i < b->n_kids; i++)
+    if (prop->nodes[prop->kids[b->first_kid + i]].kind != TWINN_BOOL_LIN &&
+        opt_walk(E, prop->kids[b->first_kid + i]) == V_FALSE)
+      return V_FALSE;
+  return V_UNKNOWN;
 }
 
 static void bound_all(engine *E, const double *lo, const double *hi, const double *prior_lo,
@@ -767,7 +781,7 @@ static void bound_all(engine *E, const double *lo, const double *hi, const doubl
   }
   if (sym && E->opt_rounds) {
     memset(E->opt_done, 0, E->prop->n_lins);
-    opt_walk(E, E->prop->root);
+    (void)opt_walk(E, E->prop->root);
   }
   for (i = 0; i < E->prop->n_lins; i++) {
     E->leaf_lo[i] = E->leaf_lo[E->dup[i]];
@@ -1238,6 +1252,33 @@ static void engine_release(engine *E) {
   twinn_attack_free(E->atk);
 }
 
+/* Optimised intermediate bounds of the one case box [lo, hi] (twinn_sym_tighten), computed by
+ * E[0] before the workers start and given to every worker's workspaces as priors: every region
+ * lies in the box, so they hold for all. Only where regions split on neurons (their boxes stay
+ * the whole box, so the priors stay tight); an error only leaves a workspace without priors. */
+static twinn_status tighten_root(engine *E, int n_threads, const double *lo, const double *hi) {
+  size_t j;
+  int t, w;
+  twinn_error err;
+  analyse_cheap(&E[0], lo, hi);
+  if (analyse_sym(&E[0], lo, hi, NULL, 0)) return TWINN_OK; /* no input: the search says so */
+  for (j = 0; j < E[0].n_syms; j++) {
+    twinn_sym *s0 = E[0].syms[j].s;
+    twinn_error_clear(&err);
+    if (!E[0].syms[j].ok) continue;
+    if (twinn_sym_tighten(s0, TIGHTEN_ROUNDS, E[0].S->deadline, &err) != TWINN_OK) {
+      if (err.status == TWINN_ERR_NOMEM) return TWINN_ERR_NOMEM;
+      continue;
+    }
+    for (t = 1; t < n_threads; t++)
+      for (w = 0; w < (E[0].syms[j].g == SIZE_MAX ? 1 : 2); w++)
+        if (twinn_sym_set_prior(E[t].syms[j].s, w, twinn_sym_prior(s0, w, 0),
+                                twinn_sym_prior(s0, w, 1), &err) != TWINN_OK)
+          return TWINN_ERR_NOMEM;
+  }
+  return TWINN_OK;
+}
+
 static void finish(twinn_result *res, twinn_verdict v, const char *why, double t0) {
   res->verdict = v;
   if (why) snprintf(res->reason, sizeof res->reason, "%s", why);
@@ -1315,6 +1356,9 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
                           &E[0].rng, attack_end, S.witness, &sat);
     if (st != TWINN_OK) goto fail;
   }
+  if (!sat && S.neuron_mode && sp.n_cases == 1 && E[0].opt_rounds &&
+      (st = tighten_root(E, n_threads, sp.lo, sp.hi)) != TWINN_OK)
+    goto fail;
   S.attack_len = fmax(0.0, attack_end - twinn_clock_now()); /* what the early part left */
   S.attack_pending = 1;
   S.attack_burst = ATTACK_BURST;
