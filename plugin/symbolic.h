@@ -69,6 +69,11 @@ void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps);
 twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters,
                                  double *lo, twinn_error *err);
 
+/* twinn_sym_bound_opt for k objectives at once (rows of c, n_out entries each; bounds into
+ * lo[0..k)): the optimisation's passes are then matrix products. */
+twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, size_t k,
+                                      size_t iters, double *lo, twinn_error *err);
+
 /* Prior bounds of network `which` (TWINN_SYM_F / TWINN_SYM_G), one per entry of every point in
  * point order (the sum of all point widths), that every later analysis intersects with its own:
  * sound only while the analysed box (with its splits) lies inside the region they hold for.

@@ -81,3 +81,26 @@ void twinn_symk_gemv_t_f64_ref(size_t r, size_t m, const double *a, size_t lda, 
   for (size_t i = 0; i < r; i++)
     for (size_t k = 0; k < m; k++) y[k] += x[i] * a[i * lda + k];
 }
+
+void twinn_symk_gemm_nt_f64(size_t r, size_t m, size_t n, const double *a, size_t lda,
+                            const double *b, size_t ldb, double *c, size_t ldc) {
+  TWINN_ASSERT(lda >= m && ldb >= m && ldc >= n);
+  if (r == 0 || n == 0) return;
+  if (m == 0) {
+    twinn_symk_gemm_nt_f64_ref(r, m, n, a, lda, b, ldb, c, ldc);
+    return;
+  }
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_blas(r), to_blas(n), to_blas(m), 1.0, a,
+              to_blas(lda), b, to_blas(ldb), 0.0, c, to_blas(ldc));
+}
+
+void twinn_symk_gemm_nt_f64_ref(size_t r, size_t m, size_t n, const double *a, size_t lda,
+                                const double *b, size_t ldb, double *c, size_t ldc) {
+  TWINN_ASSERT(lda >= m && ldb >= m && ldc >= n);
+  for (size_t i = 0; i < r; i++)
+    for (size_t j = 0; j < n; j++) {
+      double acc = 0.0;
+      for (size_t k = 0; k < m; k++) acc += a[i * lda + k] * b[j * ldb + k];
+      c[i * ldc + j] = acc;
+    }
+}

@@ -24,5 +24,10 @@ void twinn_symk_gemv_t_f64(size_t r, size_t m, const double *a, size_t lda, cons
                            double *y);
 void twinn_symk_gemv_t_f64_ref(size_t r, size_t m, const double *a, size_t lda, const double *x,
                                double *y);
+/* C (r x n) = A (r x m) * B^T, B being n x m. */
+void twinn_symk_gemm_nt_f64(size_t r, size_t m, size_t n, const double *a, size_t lda,
+                            const double *b, size_t ldb, double *c, size_t ldc);
+void twinn_symk_gemm_nt_f64_ref(size_t r, size_t m, size_t n, const double *a, size_t lda,
+                                const double *b, size_t ldb, double *c, size_t ldc);
 
 #endif

@@ -28,14 +28,26 @@
 
 static size_t width_at(const twinn_sym *s, size_t p) { return s->off[p + 1] - s->off[p]; }
 
-/* Scratch layout in s->opt: 10 arrays of `total` entries, then 3 of max_w. */
+/* Objectives optimised together: their passes are matrix products. */
+#define OPT_BATCH 32
+
+/* Scratch layout in s->opt: O_N arrays of OPT_BATCH x total entries (row r: objective r), then
+ * two OPT_BATCH x max_w pass buffers, OPT_BATCH x n_in vertices and OPT_BATCH bounds. */
 enum { O_AL, O_BE, O_LAM, O_ZH, O_MA, O_VA, O_MB, O_VB, O_BAL, O_BBE, O_N };
 
-static double *slot(twinn_sym *s, int k) { return s->opt + (size_t)k * s->off[s->n_points]; }
+static size_t total_of(const twinn_sym *s) { return s->off[s->n_points]; }
+static double *slot(twinn_sym *s, int k) { return s->opt + (size_t)k * OPT_BATCH * total_of(s); }
+static double *buf(twinn_sym *s, int i) {
+  return s->opt + O_N * OPT_BATCH * total_of(s) + (size_t)i * OPT_BATCH * s->max_w;
+}
+static double *vert(twinn_sym *s) { return buf(s, 2); }
+static double *bnds(twinn_sym *s) { return vert(s) + OPT_BATCH * s->net[0]->n_in; }
 
 static int ensure_scratch(twinn_sym *s) {
-  size_t total = s->off[s->n_points];
-  if (!s->opt) s->opt = twinn_calloc(O_N * total + 3 * (s->max_w ? s->max_w : 1), sizeof(double));
+  size_t total = total_of(s);
+  if (!s->opt)
+    s->opt = twinn_calloc(OPT_BATCH * (O_N * total + 2 * s->max_w + s->net[0]->n_in + 1),
+                          sizeof(double));
   for (int w = 0; w < (s->net[1] ? 2 : 1); w++) {
     if (!s->beta[w]) s->beta[w] = twinn_calloc(total ? total : 1, sizeof(double));
     if (!s->osc[w]) s->osc[w] = twinn_calloc(total ? total : 1, sizeof(double));
@@ -48,75 +60,98 @@ static int is_relu(const twinn_sym *s, size_t k) {
   return s->net[0]->layers[k].kind == TWINN_LAYER_RELU;
 }
 
-/* The float lower bound of c . N~ (c on point p) for parameters al, be; lam gets each ReLU's coefficient (at its
- * input point's entries), x the minimising vertex. */
-static double lower_pass(twinn_sym *s, int w, size_t p, const double *c, const double *al,
-                         const double *be, double *lam, double *x) {
+/* The float lower bounds of c_r . N~ (k objectives c, rows on point p) for parameters al, be
+ * (rows of total entries) into bnds(); lam gets each ReLU's coefficient (at its input point's
+ * entries), vert() the minimising vertices. */
+static void lower_pass(twinn_sym *s, int w, size_t p, size_t k, const double *c, const double *al,
+                       const double *be, double *lam) {
   const twinn_net *net = s->net[w];
-  double *cur = s->opt + O_N * s->off[s->n_points], *nxt = cur + s->max_w, cst = 0.0;
-  memcpy(cur, c, width_at(s, p) * sizeof(double));
+  size_t total = total_of(s), mw = s->max_w, n_in = net->n_in;
+  double *cur = buf(s, 0), *nxt = buf(s, 1), *x = vert(s), *cst = bnds(s);
+  for (size_t r = 0; r < k; r++) {
+    memcpy(cur + r * mw, c + r * width_at(s, p), width_at(s, p) * sizeof(double));
+    cst[r] = 0.0;
+  }
   for (size_t q = p; q > 0; q--) {
     const twinn_layer *ly = &net->layers[q - 1];
     size_t n = width_at(s, q - 1), m = width_at(s, q), o = s->off[q - 1];
     if (ly->kind == TWINN_LAYER_AFFINE) {
-      for (size_t i = 0; i < m; i++) cst += cur[i] * ly->b[i];
-      twinn_symk_gemv_t_f64(m, n, ly->w, n, cur, nxt);
+      for (size_t r = 0; r < k; r++)
+        for (size_t i = 0; i < m; i++) cst[r] += cur[r * mw + i] * ly->b[i];
+      if (k == 1)
+        twinn_symk_gemv_t_f64(m, n, ly->w, n, cur, nxt);
+      else
+        twinn_symk_gemm_f64(k, m, n, cur, mw, ly->w, n, 0.0, nxt, mw);
     } else {
       const double *lo = s->lo[w] + o, *hi = s->hi[w] + o;
       const double *rs = s->rs[w] + o, *rt = s->rt[w] + o;
       const signed char *sg = s->split[w] + o;
-      for (size_t j = 0; j < n; j++) {
-        double l = cur[j], v;
-        lam[o + j] = l;
-        if (hi[j] <= 0.0)
-          v = 0.0;
-        else if (lo[j] >= 0.0)
-          v = l;
-        else if (l >= 0.0)
-          v = l * al[o + j];
-        else {
-          v = l * rs[j];
-          cst += l * rt[j];
+      for (size_t r = 0; r < k; r++) {
+        const double *a = al + r * total + o, *bt = be + r * total + o, *cr = cur + r * mw;
+        double *lr = lam + r * total + o, *nr = nxt + r * mw, acc = 0.0;
+        for (size_t j = 0; j < n; j++) {
+          double l = cr[j], v;
+          lr[j] = l;
+          if (hi[j] <= 0.0)
+            v = 0.0;
+          else if (lo[j] >= 0.0)
+            v = l;
+          else if (l >= 0.0)
+            v = l * a[j];
+          else {
+            v = l * rs[j];
+            acc += l * rt[j];
+          }
+          if (sg[j]) v -= bt[j] * sg[j];
+          nr[j] = v;
         }
-        if (sg[j]) v -= be[o + j] * sg[j];
-        nxt[j] = v;
+        cst[r] += acc;
       }
     }
     double *t = cur;
     cur = nxt;
     nxt = t;
   }
-  for (size_t i = 0; i < net->n_in; i++) {
-    x[i] = cur[i] >= 0.0 ? s->lo[0][i] : s->hi[0][i];
-    cst += cur[i] * x[i];
-  }
-  return cst;
+  for (size_t r = 0; r < k; r++)
+    for (size_t i = 0; i < n_in; i++) {
+      double a = cur[r * mw + i];
+      x[r * n_in + i] = a >= 0.0 ? s->lo[0][i] : s->hi[0][i];
+      cst[r] += a * x[r * n_in + i];
+    }
 }
 
-/* Pre-activations zh of the linearised network (the relaxations lower_pass chose) at x. */
-static void forward_pass(twinn_sym *s, int w, size_t p, const double *al, const double *lam,
-                         const double *x, double *zh) {
+/* Pre-activations zh (rows of total entries) of the linearised networks (the relaxations
+ * lower_pass chose for each objective) at the vertices vert(), up to point p. */
+static void forward_pass(twinn_sym *s, int w, size_t p, size_t k, const double *al,
+                         const double *lam, double *zh) {
   const twinn_net *net = s->net[w];
-  double *cur = s->opt + O_N * s->off[s->n_points], *nxt = cur + s->max_w;
-  memcpy(cur, x, net->n_in * sizeof(double));
-  for (size_t k = 0; k < p; k++) {
-    const twinn_layer *ly = &net->layers[k];
-    size_t o = s->off[k];
+  size_t total = total_of(s), mw = s->max_w;
+  double *cur = buf(s, 0), *nxt = buf(s, 1);
+  for (size_t r = 0; r < k; r++)
+    memcpy(cur + r * mw, vert(s) + r * net->n_in, net->n_in * sizeof(double));
+  for (size_t q = 0; q < p; q++) {
+    const twinn_layer *ly = &net->layers[q];
+    size_t o = s->off[q];
     if (ly->kind == TWINN_LAYER_AFFINE) {
-      memcpy(nxt, ly->b, ly->n_out * sizeof(double));
-      twinn_symk_gemv_f64(ly->n_out, ly->n_in, ly->w, ly->n_in, cur, 1.0, nxt);
+      twinn_symk_gemm_nt_f64(k, ly->n_in, ly->n_out, cur, mw, ly->w, ly->n_in, nxt, mw);
+      for (size_t r = 0; r < k; r++)
+        for (size_t j = 0; j < ly->n_out; j++) nxt[r * mw + j] += ly->b[j];
     } else {
       const double *lo = s->lo[w] + o, *hi = s->hi[w] + o;
       const double *rs = s->rs[w] + o, *rt = s->rt[w] + o;
-      for (size_t j = 0; j < ly->n_out; j++) {
-        double z = cur[j];
-        zh[o + j] = z;
-        if (hi[j] <= 0.0)
-          nxt[j] = 0.0;
-        else if (lo[j] >= 0.0)
-          nxt[j] = z;
-        else
-          nxt[j] = lam[o + j] >= 0.0 ? al[o + j] * z : rs[j] * z + rt[j];
+      for (size_t r = 0; r < k; r++) {
+        const double *a = al + r * total + o, *lr = lam + r * total + o, *cr = cur + r * mw;
+        double *zr = zh + r * total + o, *nr = nxt + r * mw;
+        for (size_t j = 0; j < ly->n_out; j++) {
+          double z = cr[j];
+          zr[j] = z;
+          if (hi[j] <= 0.0)
+            nr[j] = 0.0;
+          else if (lo[j] >= 0.0)
+            nr[j] = z;
+          else
+            nr[j] = lr[j] >= 0.0 ? a[j] * z : rs[j] * z + rt[j];
+        }
       }
     }
     double *t = cur;
@@ -132,17 +167,18 @@ static void adam(double *p, double *m, double *v, double g, double lr, double c1
   if (vh > 0.0) *p += lr * (*m / c1) / (vh + 1e-12);
 }
 
-/* The sound lower bound with slopes al and multipliers be: they are installed in the workspace
- * (slopes rounded to multiples of 2^-52, which keeps the relaxation arithmetic exact), the rows
- * are back-substituted, and the analysis' own relaxations are restored. */
+/* The sound lower bound of c (on point p) with slopes al and multipliers be (one row each):
+ * they are installed in the workspace (slopes rounded to multiples of 2^-52, which keeps the
+ * relaxation arithmetic exact), the rows are back-substituted, and the analysis' own
+ * relaxations are restored. */
 static double certify(twinn_sym *s, int w, size_t p, const double *c, const double *al,
                       const double *be) {
-  size_t total = s->off[s->n_points], n_out = width_at(s, p);
+  size_t total = total_of(s), n_out = width_at(s, p);
   double l, h;
   memcpy(s->ra0[w], s->ra[w], total * sizeof(double));
   memcpy(s->beta[w], be, total * sizeof(double));
   s->beta_w = w;
-  for (size_t k = 0; k < s->n_layers; k++) {
+  for (size_t k = 0; k < p; k++) {
     if (!is_relu(s, k)) continue;
     size_t o = s->off[k];
     for (size_t j = 0; j < width_at(s, k); j++)
@@ -159,7 +195,7 @@ static double certify(twinn_sym *s, int w, size_t p, const double *c, const doub
   twinn_sym_backsub(s, w, p, 1, &l, &h, NULL);
   memcpy(s->ra[w], s->ra0[w], total * sizeof(double));
   s->beta_w = -1;
-  for (size_t k = 0; k < s->n_layers; k++) {
+  for (size_t k = 0; k < p; k++) {
     if (!is_relu(s, k)) continue;
     twinn_sym_relax_live(s, w, k);
     twinn_sym_pack_layer(s, k, 1u << w);
@@ -167,73 +203,95 @@ static double certify(twinn_sym *s, int w, size_t p, const double *c, const doub
   return l;
 }
 
-/* Optimises the parameters for c on point p (`iters` rounds); the best are left in O_BAL and
- * O_BBE. Returns the best float bound (-INFINITY if none was finite). */
-static double optimise(twinn_sym *s, int w, size_t p, const double *c, size_t iters) {
-  size_t total = s->off[s->n_points];
+/* Optimises the parameters of k <= OPT_BATCH objectives c (rows on point p) over `iters`
+ * rounds; the best of each are left in rows of O_BAL and O_BBE, their float bounds in best[]
+ * (-INFINITY where none was finite). */
+static void optimise(twinn_sym *s, int w, size_t p, size_t k, const double *c, size_t iters,
+                     double *best) {
+  size_t total = total_of(s);
   double *al = slot(s, O_AL), *be = slot(s, O_BE), *lam = slot(s, O_LAM), *zh = slot(s, O_ZH);
   double *ma = slot(s, O_MA), *va = slot(s, O_VA), *mb = slot(s, O_MB), *vb = slot(s, O_VB);
-  double *bal = slot(s, O_BAL), *bbe = slot(s, O_BBE), *x = s->vtx + 6 * s->net[0]->n_in;
-  memcpy(al, s->ra[w], total * sizeof(double));
-  memset(be, 0, total * sizeof(double));
-  memset(ma, 0, 4 * total * sizeof(double)); /* ma, va, mb, vb are adjacent */
-  double best = -INFINITY, c1 = 1.0, c2 = 1.0;
+  double *bal = slot(s, O_BAL), *bbe = slot(s, O_BBE), *b = bnds(s);
+  for (size_t r = 0; r < k; r++) {
+    memcpy(al + r * total, s->ra[w], total * sizeof(double));
+    best[r] = -INFINITY;
+  }
+  memset(be, 0, k * total * sizeof(double));
+  memset(ma, 0, k * total * sizeof(double));
+  memset(va, 0, k * total * sizeof(double));
+  memset(mb, 0, k * total * sizeof(double));
+  memset(vb, 0, k * total * sizeof(double));
+  double c1 = 1.0, c2 = 1.0;
   for (size_t t = 0; t <= iters; t++) {
-    double b = lower_pass(s, w, p, c, al, be, lam, x);
-    if (!isfinite(b)) break;
-    if (b > best || t == 0) {
-      best = b;
-      memcpy(bal, al, total * sizeof(double));
-      memcpy(bbe, be, total * sizeof(double));
-    }
+    lower_pass(s, w, p, k, c, al, be, lam);
+    for (size_t r = 0; r < k; r++)
+      if (isfinite(b[r]) && b[r] > best[r]) {
+        best[r] = b[r];
+        memcpy(bal + r * total, al + r * total, total * sizeof(double));
+        memcpy(bbe + r * total, be + r * total, total * sizeof(double));
+      }
     if (t == iters) break;
-    forward_pass(s, w, p, al, lam, x, zh);
+    forward_pass(s, w, p, k, al, lam, zh);
     c1 *= OPT_B1;
     c2 *= OPT_B2;
-    for (size_t k = 0; k < p; k++) {
-      if (!is_relu(s, k)) continue;
-      size_t o = s->off[k];
-      for (size_t j = o; j < o + width_at(s, k); j++) {
+    for (size_t q = 0; q < p; q++) {
+      if (!is_relu(s, q)) continue;
+      for (size_t j = s->off[q]; j < s->off[q] + width_at(s, q); j++) {
         signed char sg = s->split[w][j];
-        if (s->lo[w][j] < 0.0 && s->hi[w][j] > 0.0 && lam[j] >= 0.0) {
-          adam(&al[j], &ma[j], &va[j], lam[j] * zh[j], OPT_LR_ALPHA, 1.0 - c1, 1.0 - c2);
-          al[j] = fmin(fmax(al[j], 0.0), 1.0);
-        }
-        if (sg) {
-          adam(&be[j], &mb[j], &vb[j], -(double)sg * zh[j], OPT_LR_BETA, 1.0 - c1, 1.0 - c2);
-          be[j] = fmax(be[j], 0.0);
+        int free = s->lo[w][j] < 0.0 && s->hi[w][j] > 0.0;
+        if (!free && !sg) continue;
+        for (size_t r = 0, e = j; r < k; r++, e += total) {
+          if (free && lam[e] >= 0.0) {
+            adam(&al[e], &ma[e], &va[e], lam[e] * zh[e], OPT_LR_ALPHA, 1.0 - c1, 1.0 - c2);
+            al[e] = fmin(fmax(al[e], 0.0), 1.0);
+          }
+          if (sg) {
+            adam(&be[e], &mb[e], &vb[e], -(double)sg * zh[e], OPT_LR_BETA, 1.0 - c1, 1.0 - c2);
+            be[e] = fmax(be[e], 0.0);
+          }
         }
       }
     }
   }
-  return best;
 }
 
-twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters,
-                                 double *lo, twinn_error *err) {
-  *lo = -INFINITY;
+twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, size_t k,
+                                      size_t iters, double *lo, twinn_error *err) {
+  for (size_t r = 0; r < k; r++) lo[r] = -INFINITY;
   if (!s->analysed)
     return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: bound before analyse");
   if (which < 0 || which > 1 || !s->net[which])
     return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: no network %d", which);
-  if (s->overflow || s->infeasible) return TWINN_OK;
+  if (s->overflow || s->infeasible || k == 0) return TWINN_OK;
   if (!ensure_scratch(s)) return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
   int w = which;
-  size_t L = s->n_layers;
-  double *lam = slot(s, O_LAM), *bal = slot(s, O_BAL), *bbe = slot(s, O_BBE);
-  if (!isfinite(optimise(s, w, L, c, iters))) return TWINN_OK;
-  /* Branching scores: each unstable neuron's coefficient times its triangle's height. */
-  lower_pass(s, w, L, c, bal, bbe, lam, s->vtx + 6 * s->net[0]->n_in);
-  for (size_t k = 0; k < L; k++) {
-    if (!is_relu(s, k)) continue;
-    for (size_t j = s->off[k]; j < s->off[k] + width_at(s, k); j++) {
-      double l = s->lo[w][j], u = s->hi[w][j];
-      if (l < 0.0 && u > 0.0 && isfinite(l) && isfinite(u))
-        s->osc[w][j] += fabs(lam[j]) * (-l * u / (u - l));
+  size_t L = s->n_layers, total = total_of(s), n_out = width_at(s, L);
+  double *lam = slot(s, O_LAM), *bal = slot(s, O_BAL), *bbe = slot(s, O_BBE), best[OPT_BATCH];
+  for (size_t r0 = 0; r0 < k; r0 += OPT_BATCH) {
+    size_t kk = k - r0 < OPT_BATCH ? k - r0 : OPT_BATCH;
+    const double *cc = c + r0 * n_out;
+    optimise(s, w, L, kk, cc, iters, best);
+    /* Branching scores: each unstable neuron's coefficient times its triangle's height. */
+    lower_pass(s, w, L, kk, cc, bal, bbe, lam);
+    for (size_t q = 0; q < L; q++) {
+      if (!is_relu(s, q)) continue;
+      for (size_t j = s->off[q]; j < s->off[q] + width_at(s, q); j++) {
+        double l = s->lo[w][j], u = s->hi[w][j];
+        if (!(l < 0.0 && u > 0.0 && isfinite(l) && isfinite(u))) continue;
+        for (size_t r = 0; r < kk; r++)
+          if (isfinite(best[r])) s->osc[w][j] += fabs(lam[r * total + j]) * (-l * u / (u - l));
+      }
     }
+    for (size_t r = 0; r < kk; r++)
+      if (isfinite(best[r]))
+        lo[r0 + r] = certify(s, w, L, cc + r * n_out, bal + r * total, bbe + r * total);
   }
-  *lo = certify(s, w, L, c, bal, bbe);
   return TWINN_OK;
+}
+
+twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters,
+                                 double *lo, twinn_error *err) {
+  return twinn_sym_bound_opt_many(s, which, c, 1, iters, lo, err);
 }
 
 twinn_status twinn_sym_set_prior(twinn_sym *s, int which, const double *lo, const double *hi,
@@ -263,9 +321,10 @@ twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twin
   size_t n_in = s->net[0]->n_in, total = s->off[s->n_points];
   int n_nets = s->net[1] ? 2 : 1;
   double *box = twinn_mallocarray(2 * (n_in ? n_in : 1), sizeof(double));
-  double *c = twinn_calloc(s->max_w ? s->max_w : 1, sizeof(double));
+  double *c = twinn_calloc(OPT_BATCH * (s->max_w ? s->max_w : 1), sizeof(double));
+  size_t *idx = twinn_calloc(OPT_BATCH, sizeof(size_t));
   twinn_status st = TWINN_OK;
-  if (!box || !c) {
+  if (!box || !c || !idx) {
     st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
     goto done;
   }
@@ -279,22 +338,34 @@ twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twin
     for (size_t k = 0; k < p; k++) behind |= is_relu(s, k);
     if (!is_relu(s, p) || !behind) continue;
     if (s->overflow || s->infeasible) break;
-    size_t o = s->off[p];
+    size_t o = s->off[p], n = width_at(s, p), k = 0;
+    double best[OPT_BATCH];
     for (int w = 0; w < n_nets; w++)
-      for (size_t j = 0; j < width_at(s, p); j++) {
-        if (!(s->lo[w][o + j] < 0.0 && s->hi[w][o + j] > 0.0)) continue;
-        if (deadline > 0 && twinn_clock_now() > deadline) goto done;
-        for (int end = 0; end < 2; end++) {
-          c[j] = end ? -1.0 : 1.0;
-          if (isfinite(optimise(s, w, p, c, iters))) {
-            double b = certify(s, w, p, c, slot(s, O_BAL), slot(s, O_BBE));
-            if (end)
-              s->phi[w][o + j] = fmin(s->phi[w][o + j], -b);
-            else
-              s->plo[w][o + j] = fmax(s->plo[w][o + j], b);
-          }
-          c[j] = 0.0;
+      for (size_t j = 0; j <= n; j++) {
+        /* Batches of OPT_BATCH objectives: +e_j (lower bounds) and -e_j (upper bounds). */
+        if (j < n && s->lo[w][o + j] < 0.0 && s->hi[w][o + j] > 0.0) {
+          memset(c + k * n, 0, n * sizeof(double));
+          c[k * n + j] = 1.0;
+          memset(c + (k + 1) * n, 0, n * sizeof(double));
+          c[(k + 1) * n + j] = -1.0;
+          idx[k / 2] = j;
+          k += 2;
         }
+        if (k + 2 <= OPT_BATCH && j < n) continue;
+        if (!k) continue;
+        if (deadline > 0 && twinn_clock_now() > deadline) goto done;
+        optimise(s, w, p, k, c, iters, best);
+        for (size_t r = 0; r < k; r++) {
+          if (!isfinite(best[r])) continue;
+          double b = certify(s, w, p, c + r * n, slot(s, O_BAL) + r * total,
+                             slot(s, O_BBE) + r * total);
+          size_t e = o + idx[r / 2];
+          if (r % 2)
+            s->phi[w][e] = fmin(s->phi[w][e], -b);
+          else
+            s->plo[w][e] = fmax(s->plo[w][e], b);
+        }
+        k = 0;
       }
     /* The next points see the tighter relaxations. */
     st = twinn_sym_analyse(s, box, box + n_in, err);
@@ -306,6 +377,7 @@ twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twin
 done:
   twinn_free(box);
   twinn_free(c);
+  twinn_free(idx);
   return st;
 }
 

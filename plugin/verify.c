@@ -126,7 +126,12 @@ typedef struct {
   size_t n_local, cap_local;
   size_t opt_rounds; /* twinn_sym_bound_opt rounds per undecided constraint (0: none) */
   size_t *dup;       /* per lin: the first lin with the same terms, constant and comparison */
-  unsigned char *opt_done; /* per lin: optimised in the current region */
+  unsigned char *opt_done; /* per lin: listed for optimisation in the current region */
+  size_t *opt_list, n_opt; /* the lins listed (first copies) */
+  size_t *opt_idx;         /* per lin: scratch of opt_run */
+  double *opt_lo;          /* n_lins bounds (opt_run) */
+  double *opt_c;           /* opt_run's coefficient rows, opt_cap entries (grown on demand) */
+  size_t opt_cap;
   int timed_out;     /* the deadline passed inside process() */
   pthread_t thread;
   int started;
@@ -326,32 +331,20 @@ static int exact_inputs(engine *E, const double *lo, const double *hi, const twi
   return 1;
 }
 
-/* The optimised lower bound (twinn_sym_bound_opt) of lin's left side when its terms are all
- * outputs of one network that has a symbolic workspace; -INFINITY otherwise. */
-static double opt_lower(engine *E, const twinn_lin *l) {
+/* The network whose outputs are all of lin's terms, if it has a symbolic workspace that the
+ * last analysis left usable; SIZE_MAX otherwise. */
+static size_t lin_net(const engine *E, const twinn_lin *l) {
   const twinn_prop *prop = E->prop;
-  size_t t, net = SIZE_MAX, j, e;
-  double lo = -INFINITY;
-  int which;
-  twinn_error err;
+  size_t t, net = SIZE_MAX;
   for (t = 0; t < l->n_terms; t++) {
     size_t elem = 0;
     const twinn_var *v = twinn_prop_var_of(prop, prop->term_var[l->first + t], &elem);
-    if (v->role != TWINN_VAR_OUTPUT || (net != SIZE_MAX && v->net != net)) return -INFINITY;
+    if (v->role != TWINN_VAR_OUTPUT || (net != SIZE_MAX && v->net != net)) return SIZE_MAX;
     net = v->net;
   }
-  if (net == SIZE_MAX || (j = E->sym_of[net]) == SIZE_MAX || !E->syms[j].ok) return -INFINITY;
-  which = E->syms[j].f == net ? TWINN_SYM_F : TWINN_SYM_G;
-  for (t = 0; t < l->n_terms; t++) {
-    size_t elem = 0;
-    twinn_prop_var_of(prop, prop->term_var[l->first + t], &elem);
-    E->co[net][elem] += prop->term_coef[l->first + t];
-  }
-  twinn_error_clear(&err);
-  if (twinn_sym_bound_opt(E->syms[j].s, which, E->co[net], E->opt_rounds, &lo, &err) != TWINN_OK)
-    lo = -INFINITY;
-  for (e = 0; e < E->pb->nets[net]->n_out; e++) E->co[net][e] = 0.0;
-  return isfinite(lo) ? twinn_round_down(l->c0 + lo) : -INFINITY;
+  if (net == SIZE_MAX || E->sym_of[net] == SIZE_MAX || !E->syms[E->sym_of[net]].ok)
+    return SIZE_MAX;
+  return net;
 }
 
 /* The one place where analyses combine: an enclosure of lin's left side over the region.
@@ -718,42 +711,75 @@ static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nspl
  * one by cheaper analyses), so still sound here: a constraint they decide is not bounded again
  * (on ACAS Xu p1, an or of 10 output constraints, most are proved long before the region
  * is; each costs three back-substitutions), the others get the intersection. */
-/* The optimisation stage of bound_all (twinn_sym_bound_opt, tried only when the analyses were
- * symbolic): an undecided `and` is refuted by any one conjunct, so only its undecided linear
- * conjunct closest to refutation (largest margin) is optimised, then, if it is still undecided,
- * its other kids are walked; an undecided `or` walks every kid. Optimisation only raises lower
- * bounds, so a node can only turn false. Returns the node's value afterwards. */
-static int opt_walk(engine *E, size_t node) {
+/* The optimisation stage of bound_all (twinn_sym_bound_opt_many, tried only when the analyses
+ * were symbolic). An undecided `and` is refuted by any one conjunct, so only its undecided
+ * linear conjunct closest to refutation (largest margin) is optimised (its other kids are walked
+ * only when it has none); an undecided `or` walks every kid. opt_collect lists the constraints
+ * (their first copies, once each) in E->opt_list; opt_run bounds them, a batch per network. */
+static void opt_collect(engine *E, size_t node) {
   const twinn_prop *prop = E->prop;
   const twinn_bool *b = &prop->nodes[node];
   size_t i, best = SIZE_MAX;
   double m, bm = -INFINITY;
-  int v = node_value(E, node, V_UNKNOWN, &m), acc = V_FALSE;
-  if (b->kind == TWINN_BOOL_LIN || v != V_UNKNOWN) return v;
-  if (b->kind == TWINN_BOOL_OR) {
-    for (i = 0; i < b->n_kids; i++)
-      if (opt_walk(E, prop->kids[b->first_kid + i]) != V_FALSE) acc = V_UNKNOWN;
-    return acc;
-  }
-  for (i = 0; i < b->n_kids; i++) {
-    const twinn_bool *k = &prop->nodes[prop->kids[b->first_kid + i]];
-    size_t c = k->kind == TWINN_BOOL_LIN ? E->dup[k->lin] : SIZE_MAX;
-    const twinn_lin *l = c == SIZE_MAX ? NULL : &prop->lins[c];
-    if (!l || l->nonlinear || E->opt_done[c] || (l->cmp != TWINN_CMP_LE && l->cmp != TWINN_CMP_LT))
-      continue;
-    if (leaf_value(l, E->leaf_lo[c], E->leaf_hi[c], &m) == V_UNKNOWN && m > bm) bm = m, best = c;
-  }
+  if (b->kind == TWINN_BOOL_LIN || node_value(E, node, V_UNKNOWN, &m) != V_UNKNOWN) return;
+  if (b->kind == TWINN_BOOL_AND)
+    for (i = 0; i < b->n_kids; i++) {
+      const twinn_bool *k = &prop->nodes[prop->kids[b->first_kid + i]];
+      size_t c = k->kind == TWINN_BOOL_LIN ? E->dup[k->lin] : SIZE_MAX;
+      const twinn_lin *l = c == SIZE_MAX ? NULL : &prop->lins[c];
+      if (!l || l->nonlinear || (l->cmp != TWINN_CMP_LE && l->cmp != TWINN_CMP_LT) ||
+          !isfinite(l->c0) || lin_net(E, l) == SIZE_MAX)
+        continue;
+      if (leaf_value(l, E->leaf_lo[c], E->leaf_hi[c], &m) == V_UNKNOWN && m > bm) bm = m, best = c;
+    }
   if (best != SIZE_MAX) {
-    E->opt_done[best] = 1;
-    E->leaf_lo[best] = fmax(E->leaf_lo[best], opt_lower(E, &prop->lins[best]));
-    if (leaf_value(&prop->lins[best], E->leaf_lo[best], E->leaf_hi[best], &m) == V_FALSE)
-      return V_FALSE;
+    if (!E->opt_done[best]) {
+      E->opt_done[best] = 1;
+      E->opt_list[E->n_opt++] = best;
+    }
+    return;
   }
   for (i = 0; i < b->n_kids; i++)
-    if (prop->nodes[prop->kids[b->first_kid + i]].kind != TWINN_BOOL_LIN &&
-        opt_walk(E, prop->kids[b->first_kid + i]) == V_FALSE)
-      return V_FALSE;
-  return V_UNKNOWN;
+    if (prop->nodes[prop->kids[b->first_kid + i]].kind != TWINN_BOOL_LIN)
+      opt_collect(E, prop->kids[b->first_kid + i]);
+}
+
+static void opt_run(engine *E) {
+  const twinn_prop *prop = E->prop;
+  size_t i, t, net;
+  for (net = 0; net < E->pb->n_nets; net++) {
+    size_t n_out = E->pb->nets[net]->n_out, k = 0, j = E->sym_of[net];
+    twinn_error err;
+    if (j == SIZE_MAX) continue;
+    for (i = 0; i < E->n_opt; i++) {
+      const twinn_lin *l = &prop->lins[E->opt_list[i]];
+      if (lin_net(E, l) != net) continue;
+      if ((k + 1) * n_out > E->opt_cap) {
+        size_t cap = 2 * (k + 1) * n_out;
+        double *c = twinn_realloc(E->opt_c, cap, sizeof *c);
+        if (!c) break; /* out of memory: fewer constraints optimised, still sound */
+        E->opt_c = c;
+        E->opt_cap = cap;
+      }
+      memset(E->opt_c + k * n_out, 0, n_out * sizeof *E->opt_c);
+      for (t = 0; t < l->n_terms; t++) {
+        size_t elem = 0;
+        twinn_prop_var_of(prop, prop->term_var[l->first + t], &elem);
+        E->opt_c[k * n_out + elem] += prop->term_coef[l->first + t];
+      }
+      E->opt_idx[k++] = E->opt_list[i];
+    }
+    if (!k) continue;
+    twinn_error_clear(&err);
+    if (twinn_sym_bound_opt_many(E->syms[j].s, E->syms[j].f == net ? TWINN_SYM_F : TWINN_SYM_G,
+                                 E->opt_c, k, E->opt_rounds, E->opt_lo, &err) != TWINN_OK)
+      continue;
+    for (i = 0; i < k; i++) {
+      size_t c = E->opt_idx[i];
+      if (isfinite(E->opt_lo[i]))
+        E->leaf_lo[c] = fmax(E->leaf_lo[c], twinn_round_down(prop->lins[c].c0 + E->opt_lo[i]));
+    }
+  }
 }
 
 static void bound_all(engine *E, const double *lo, const double *hi, const double *prior_lo,
@@ -781,7 +807,9 @@ static void bound_all(engine *E, const double *lo, const double *hi, const doubl
   }
   if (sym && E->opt_rounds) {
     memset(E->opt_done, 0, E->prop->n_lins);
-    (void)opt_walk(E, E->prop->root);
+    E->n_opt = 0;
+    opt_collect(E, E->prop->root);
+    opt_run(E);
   }
   for (i = 0; i < E->prop->n_lins; i++) {
     E->leaf_lo[i] = E->leaf_lo[E->dup[i]];
@@ -1118,8 +1146,11 @@ static twinn_status find_dups(engine *E) {
   while (cap < 2 * n) cap *= 2;
   E->dup = twinn_mallocarray(n + 1, sizeof *E->dup);
   E->opt_done = twinn_calloc(n + 1, 1);
+  E->opt_list = twinn_mallocarray(n + 1, sizeof *E->opt_list);
+  E->opt_idx = twinn_mallocarray(n + 1, sizeof *E->opt_idx);
+  E->opt_lo = twinn_mallocarray(n + 1, sizeof *E->opt_lo);
   tab = twinn_mallocarray(cap, sizeof *tab);
-  if (!E->dup || !E->opt_done || !tab) {
+  if (!E->dup || !E->opt_done || !E->opt_list || !E->opt_idx || !E->opt_lo || !tab) {
     twinn_free(tab);
     return TWINN_ERR_NOMEM;
   }
@@ -1233,6 +1264,10 @@ static void engine_release(engine *E) {
   twinn_free(E->used);
   twinn_free(E->dup);
   twinn_free(E->opt_done);
+  twinn_free(E->opt_list);
+  twinn_free(E->opt_idx);
+  twinn_free(E->opt_lo);
+  twinn_free(E->opt_c);
   twinn_free(E->leaf_lo);
   twinn_free(E->leaf_hi);
   twinn_free(E->keep_lo);

@@ -428,6 +428,114 @@ static void test_alpha(void **state) {
   assert_true(n_better > 0);
 }
 
+/* Optimised bounds (symopt.c): twinn_sym_bound_opt's lower bounds of random forms hold at every
+ * sampled point that meets the splits (1-2 random splits, so the multipliers beta are live), are
+ * never below the plain bound of a single network and often above it, and leave the analysis as
+ * they found it; twinn_sym_tighten's priors keep every point bound sound and never looser. */
+static void test_opt(void **state) {
+  (void)state;
+  static long double vf[MAXV], vg[MAXV];
+  size_t off[64];
+  tally t = {0, 0, 0.0}, tt = {0, 0, 0.0};
+  int n_better = 0, n_forms = 0, n_tighter = 0, n_split_cases = 0;
+  for (int c = 0; c < 60; c++) {
+    size_t n_in = irand(2, 6), n_out = irand(1, 4);
+    twinn_net *f = rand_net(n_in, irand(1, 3), irand(4, 16), n_out, 1);
+    twinn_net *g = c % 3 == 2 ? NULL : twin_of(f, c % 3);
+    twinn_sym *s = twinn_sym_new(f, g);
+    assert_non_null(s);
+    int which = g && c % 2 ? TWINN_SYM_G : TWINN_SYM_F;
+    const twinn_net *net = which ? g : f;
+    double lo[8], hi[8], cf[8];
+    size_t sl[2], sn[2];
+    int sp[2] = {0, 0};
+    random_box(n_in, lo, hi);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    for (int q = 0; q < (c % 4 == 3 ? 0 : 2); q++) { /* unstable neurons of any ReLU layer */
+      sl[q] = 2 * irand(0, (f->n_layers - 1) / 2 - 1) + 1;
+      sn[q] = irand(0, f->layers[sl[q]].n_in - 1);
+      double l = twinn_sym_point_lo(s, which, sl[q])[sn[q]];
+      double h = twinn_sym_point_hi(s, which, sl[q])[sn[q]];
+      if (!(l < 0.0 && h > 0.0) || (q == 1 && sl[1] == sl[0] && sn[1] == sn[0])) continue;
+      sp[q] = urand() < 0.5 ? 1 : -1;
+      assert_int_equal(twinn_sym_set_split(s, which, sl[q], sn[q], sp[q], NULL), TWINN_OK);
+    }
+    n_split_cases += sp[0] || sp[1];
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    if (twinn_sym_infeasible(s)) goto next;
+    for (int q = 0; q < 4; q++, n_forms++) {
+      double l0, h0, l1, h1, lopt;
+      for (size_t j = 0; j < n_out; j++) cf[j] = srand1();
+      if (!g) assert_int_equal(twinn_sym_bound_lin(s, cf, NULL, &l0, &h0, NULL), TWINN_OK);
+      assert_int_equal(twinn_sym_bound_opt(s, which, cf, 30, &lopt, NULL), TWINN_OK);
+      assert_true(!isnan(lopt));
+      if (!g) {
+        assert_int_equal(twinn_sym_bound_lin(s, cf, NULL, &l1, &h1, NULL), TWINN_OK);
+        assert_true(l1 == l0 && h1 == h0); /* the analysis is restored */
+        assert_true(lopt >= l0 - 1e-12 * (1.0 + fabs(l0)));
+        if (lopt > l0 + 1e-9 * (1.0 + fabs(l0))) n_better++;
+      }
+      for (int it = 0; it < 400; it++) {
+        double x[8];
+        int ok = 1;
+        sample_box(lo, hi, n_in, x);
+        eval_points(net, x, which ? vg : vf, off);
+        for (int k = 0; k < 2; k++) {
+          long double z = (which ? vg : vf)[off[sl[k]] + sn[k]];
+          if ((sp[k] > 0 && z < 0) || (sp[k] < 0 && z > 0)) ok = 0;
+        }
+        if (!ok) continue;
+        long double v = 0;
+        for (size_t j = 0; j < n_out; j++)
+          v += (long double)cf[j] * (which ? vg : vf)[off[net->n_layers] + j];
+        check_in(&t, v, lopt, INFINITY);
+      }
+    }
+    /* Tightened intermediate bounds: never looser, sound by sampling (check_samples samples every
+     * point bound of the re-analysis, which uses them as priors). */
+    {
+      size_t total = 0;
+      for (size_t p = 0; p <= f->n_layers; p++) total += twinn_net_width_at(f, p);
+      double *b0 = twinn_mallocarray(2 * total, sizeof *b0);
+      assert_non_null(b0);
+      for (size_t p = 0, o = 0; p <= f->n_layers; o += twinn_net_width_at(f, p), p++) {
+        memcpy(b0 + o, twinn_sym_point_lo(s, which, p), twinn_net_width_at(f, p) * sizeof *b0);
+        memcpy(b0 + total + o, twinn_sym_point_hi(s, which, p),
+               twinn_net_width_at(f, p) * sizeof *b0);
+      }
+      assert_int_equal(twinn_sym_tighten(s, 10, 0.0, NULL), TWINN_OK);
+      if (!twinn_sym_infeasible(s)) {
+        int tighter = 0;
+        for (size_t p = 0, o = 0; p <= f->n_layers; o += twinn_net_width_at(f, p), p++)
+          for (size_t j = 0; j < twinn_net_width_at(f, p); j++) {
+            assert_true(twinn_sym_point_lo(s, which, p)[j] >= b0[o + j]);
+            assert_true(twinn_sym_point_hi(s, which, p)[j] <= b0[total + o + j]);
+            tighter |= twinn_sym_point_hi(s, which, p)[j] - twinn_sym_point_lo(s, which, p)[j] <
+                       b0[total + o + j] - b0[o + j];
+          }
+        n_tighter += tighter;
+        if (!sp[1]) /* check_samples filters by one split */
+          check_samples(s, f, g, lo, hi, 200, &tt, which, sl[0], sn[0], sp[0]);
+      }
+      twinn_free(b0);
+    }
+  next:
+    twinn_sym_free(s);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  printf("opt: %d of %d single-network forms tighter, %d split cases; %lu checks, %lu "
+         "violations; tighten: %d cases tighter, %lu checks, %lu violations\n",
+         n_better, n_forms, n_split_cases, t.checked, t.violations, n_tighter, tt.checked,
+         tt.violations);
+  assert_int_equal(t.violations, 0);
+  assert_int_equal(tt.violations, 0);
+  assert_true(t.checked > 20000);
+  assert_true(n_better > 0);
+  assert_true(n_tighter > 0);
+  assert_true(n_split_cases > 10);
+}
+
 static void test_kernels(void **state) {
   (void)state;
   static double a[64 * 80], b[80 * 70], c1[64 * 70], c2[64 * 70], aa[64 * 80], ab[80 * 70],
@@ -558,6 +666,7 @@ int main(void) {
       cmocka_unit_test(test_kernels),           cmocka_unit_test(test_samples_single_and_pair),
       cmocka_unit_test(test_affine_tight),      cmocka_unit_test(test_splits),
       cmocka_unit_test(test_dead_and_wide),     cmocka_unit_test(test_alpha),
+      cmocka_unit_test(test_opt),
       cmocka_unit_test(test_errors_and_faults), cmocka_unit_test(test_acasxu_fp16),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
