@@ -70,9 +70,11 @@ twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_
                                  double *lo, twinn_error *err);
 
 /* twinn_sym_bound_opt for k objectives at once (rows of c, n_out entries each; bounds into
- * lo[0..k)): the optimisation's passes are then matrix products. */
-twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, size_t k,
-                                      size_t iters, double *lo, twinn_error *err);
+ * lo[0..k)): the optimisation's passes are then matrix products. off (k entries, may be NULL
+ * for zeros): objective r counts as refuted when off[r] + lo[r] > 0, and its branching scores
+ * are weighted by the gap -(off[r] + lo[r]) left (refuted ones add none). */
+twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, const double *off,
+                                      size_t k, size_t iters, double *lo, twinn_error *err);
 
 /* Prior bounds of network `which` (TWINN_SYM_F / TWINN_SYM_G), one per entry of every point in
  * point order (the sum of all point widths), that every later analysis intersects with its own:
@@ -90,10 +92,11 @@ twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twin
 /* The prior bounds of network `which` (lower, or upper when upper), NULL if none. */
 const double *twinn_sym_prior(const twinn_sym *s, int which, int upper);
 
-/* Per neuron of the ReLU input point `point` of network `which`: the sum over the
- * twinn_sym_bound_opt calls since the last analysis of |coefficient| times the triangle height
- * -l u / (u - l) of each unstable neuron (0 for others), a BaBSR-style estimate of how much
- * splitting it would tighten those bounds. NULL before any bound_opt call. */
+/* Per neuron of the ReLU input point `point` of network `which`: the sum over the objectives
+ * of the twinn_sym_bound_opt(_many) calls since the last analysis of |coefficient| times the
+ * triangle height -l u / (u - l) of each unstable neuron (0 for others), times the objective's
+ * gap to refutation (1 for twinn_sym_bound_opt), a BaBSR-style estimate of how much splitting
+ * it would tighten those bounds. NULL before any bound_opt call. */
 const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point);
 
 /* Sensitivity of the last twinn_sym_bound_lin's upper bound to each input (n_in entries):

@@ -186,8 +186,9 @@ static double certify(twinn_sym *s, int w, size_t p, const double *c, const doub
         double a = fmin(fmax(al[o + j], 0.0), 1.0);
         s->ra[w][o + j] = ldexp(nearbyint(ldexp(a, 52)), -52);
       }
-    twinn_sym_relax_live(s, w, k);
-    twinn_sym_pack_layer(s, k, 1u << w);
+    /* Only multipliers of split inactive neurons make new columns live (unstable neurons are
+     * live through their chord): repacking costs a copy of the layer's matrix. */
+    if (twinn_sym_relax_live(s, w, k)) twinn_sym_pack_layer(s, k, 1u << w);
   }
   memcpy(s->a[0], c, n_out * sizeof(double));
   memcpy(s->a[0] + n_out, c, n_out * sizeof(double));
@@ -195,11 +196,8 @@ static double certify(twinn_sym *s, int w, size_t p, const double *c, const doub
   twinn_sym_backsub(s, w, p, 1, &l, &h, NULL);
   memcpy(s->ra[w], s->ra0[w], total * sizeof(double));
   s->beta_w = -1;
-  for (size_t k = 0; k < p; k++) {
-    if (!is_relu(s, k)) continue;
-    twinn_sym_relax_live(s, w, k);
-    twinn_sym_pack_layer(s, k, 1u << w);
-  }
+  for (size_t k = 0; k < p; k++)
+    if (is_relu(s, k) && twinn_sym_relax_live(s, w, k)) twinn_sym_pack_layer(s, k, 1u << w);
   return l;
 }
 
@@ -255,8 +253,8 @@ static void optimise(twinn_sym *s, int w, size_t p, size_t k, const double *c, s
   }
 }
 
-twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, size_t k,
-                                      size_t iters, double *lo, twinn_error *err) {
+twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, const double *off,
+                                      size_t k, size_t iters, double *lo, twinn_error *err) {
   for (size_t r = 0; r < k; r++) lo[r] = -INFINITY;
   if (!s->analysed)
     return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: bound before analyse");
@@ -271,27 +269,33 @@ twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, 
     size_t kk = k - r0 < OPT_BATCH ? k - r0 : OPT_BATCH;
     const double *cc = c + r0 * n_out;
     optimise(s, w, L, kk, cc, iters, best);
-    /* Branching scores: each unstable neuron's coefficient times its triangle's height. */
+    for (size_t r = 0; r < kk; r++)
+      if (isfinite(best[r]))
+        lo[r0 + r] = certify(s, w, L, cc + r * n_out, bal + r * total, bbe + r * total);
+    /* Branching scores: each unstable neuron's coefficient times its triangle's height, for each
+     * objective weighted by how far it is from refutation. */
     lower_pass(s, w, L, kk, cc, bal, bbe, lam);
+    for (size_t r = 0; r < kk; r++) {
+      double gap = -((off ? off[r0 + r] : 0.0) + lo[r0 + r]);
+      best[r] = isfinite(best[r]) && gap > 0.0 ? fmin(gap, 1e300) : 0.0;
+    }
     for (size_t q = 0; q < L; q++) {
       if (!is_relu(s, q)) continue;
       for (size_t j = s->off[q]; j < s->off[q] + width_at(s, q); j++) {
         double l = s->lo[w][j], u = s->hi[w][j];
         if (!(l < 0.0 && u > 0.0 && isfinite(l) && isfinite(u))) continue;
         for (size_t r = 0; r < kk; r++)
-          if (isfinite(best[r])) s->osc[w][j] += fabs(lam[r * total + j]) * (-l * u / (u - l));
+          if (best[r] > 0.0)
+            s->osc[w][j] += best[r] * fabs(lam[r * total + j]) * (-l * u / (u - l));
       }
     }
-    for (size_t r = 0; r < kk; r++)
-      if (isfinite(best[r]))
-        lo[r0 + r] = certify(s, w, L, cc + r * n_out, bal + r * total, bbe + r * total);
   }
   return TWINN_OK;
 }
 
 twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters,
                                  double *lo, twinn_error *err) {
-  return twinn_sym_bound_opt_many(s, which, c, 1, iters, lo, err);
+  return twinn_sym_bound_opt_many(s, which, c, NULL, 1, iters, lo, err);
 }
 
 twinn_status twinn_sym_set_prior(twinn_sym *s, int which, const double *lo, const double *hi,

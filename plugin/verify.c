@@ -129,7 +129,7 @@ typedef struct {
   unsigned char *opt_done; /* per lin: listed for optimisation in the current region */
   size_t *opt_list, n_opt; /* the lins listed (first copies) */
   size_t *opt_idx;         /* per lin: scratch of opt_run */
-  double *opt_lo;          /* n_lins bounds (opt_run) */
+  double *opt_lo, *opt_off; /* n_lins bounds and constants (opt_run) */
   double *opt_c;           /* opt_run's coefficient rows, opt_cap entries (grown on demand) */
   size_t opt_cap;
   int timed_out;     /* the deadline passed inside process() */
@@ -767,12 +767,14 @@ static void opt_run(engine *E) {
         twinn_prop_var_of(prop, prop->term_var[l->first + t], &elem);
         E->opt_c[k * n_out + elem] += prop->term_coef[l->first + t];
       }
+      E->opt_off[k] = l->c0;
       E->opt_idx[k++] = E->opt_list[i];
     }
     if (!k) continue;
     twinn_error_clear(&err);
     if (twinn_sym_bound_opt_many(E->syms[j].s, E->syms[j].f == net ? TWINN_SYM_F : TWINN_SYM_G,
-                                 E->opt_c, k, E->opt_rounds, E->opt_lo, &err) != TWINN_OK)
+                                 E->opt_c, E->opt_off, k, E->opt_rounds, E->opt_lo,
+                                 &err) != TWINN_OK)
       continue;
     for (i = 0; i < k; i++) {
       size_t c = E->opt_idx[i];
@@ -1149,8 +1151,9 @@ static twinn_status find_dups(engine *E) {
   E->opt_list = twinn_mallocarray(n + 1, sizeof *E->opt_list);
   E->opt_idx = twinn_mallocarray(n + 1, sizeof *E->opt_idx);
   E->opt_lo = twinn_mallocarray(n + 1, sizeof *E->opt_lo);
+  E->opt_off = twinn_mallocarray(n + 1, sizeof *E->opt_off);
   tab = twinn_mallocarray(cap, sizeof *tab);
-  if (!E->dup || !E->opt_done || !E->opt_list || !E->opt_idx || !E->opt_lo || !tab) {
+  if (!E->dup || !E->opt_done || !E->opt_list || !E->opt_idx || !E->opt_lo || !E->opt_off || !tab) {
     twinn_free(tab);
     return TWINN_ERR_NOMEM;
   }
@@ -1267,6 +1270,7 @@ static void engine_release(engine *E) {
   twinn_free(E->opt_list);
   twinn_free(E->opt_idx);
   twinn_free(E->opt_lo);
+  twinn_free(E->opt_off);
   twinn_free(E->opt_c);
   twinn_free(E->leaf_lo);
   twinn_free(E->leaf_hi);
