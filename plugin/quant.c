@@ -20,6 +20,7 @@
 
 #include "attack.h"
 #include "blas_threads.h"
+#include "twinn.h"
 #include "clock.h"
 #include "interval.h"
 #include "symbolic.h"
@@ -137,6 +138,10 @@ static void ws_release(qws *w) {
   twinn_free(w->dis_pt);
 }
 
+/* Inputs of more dimensions get the root's optimised intermediate bounds (ws_init). */
+#define QUANT_TIGHTEN_DIMS 64
+#define QUANT_TIGHTEN_ROUNDS 10
+
 /* Checks the box and fills what every worker shares (objectives are set by the caller). */
 static twinn_status shared_init(qshared *S, const twinn_net *f, const twinn_net *g,
                                 const double *lo, const double *hi, const twinn_quant_options *opt,
@@ -204,6 +209,15 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
       twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
     ws_release(w);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
+  }
+  /* Wide inputs (MNIST): bisecting one of hundreds of inputs barely tightens a bound, so the
+   * root box's optimised intermediate bounds (kept as priors, valid in every sub-box) matter
+   * most; as for verify's neuron branching (verify.c NEURON_DIMS). Sound even if cut short. */
+  if (w->n_in > QUANT_TIGHTEN_DIMS) {
+    twinn_error e2;
+    twinn_error_clear(&e2);
+    if (twinn_sym_analyse(w->sym, S->root_lo, S->root_hi, &e2) == TWINN_OK)
+      (void)twinn_sym_tighten(w->sym, QUANT_TIGHTEN_ROUNDS, S->deadline, &e2);
   }
   return TWINN_OK;
 }
@@ -495,6 +509,13 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
       c[j] = w->dir;
       c[w->cls] = -w->dir;
       st = twinn_sym_bound_lin(w->sym, w->cf, o->which ? w->cg : NULL, &l, &h, err);
+      if (st == TWINN_OK && h >= 0) { /* optimised slopes (alpha-CROWN): -lower(-form) */
+        double nl;
+        c[j] = -c[j], c[w->cls] = -c[w->cls];
+        st = twinn_sym_bound_opt(w->sym, o->which, c, TWINN_OPT_ROUNDS, &nl, err);
+        c[j] = -c[j], c[w->cls] = -c[w->cls];
+        if (st == TWINN_OK && -nl < h) h = -nl;
+      }
     }
     if (st != TWINN_OK) return st;
     if (!have || h > best) {
