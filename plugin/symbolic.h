@@ -66,8 +66,8 @@ void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps);
  * analysis'). *lo is that sound bound (-INFINITY after an overflow or an infeasible analysis).
  * Also adds branching scores (twinn_sym_opt_scores). TWINN_ERR_NOMEM if its scratch cannot be
  * allocated (once per workspace). */
-twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters,
-                                 double *lo, twinn_error *err);
+twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters, double *lo,
+                                 twinn_error *err);
 
 /* twinn_sym_bound_opt for k objectives at once (rows of c, n_out entries each; bounds into
  * lo[0..k)): the optimisation's passes are then matrix products. off (k entries, may be NULL

@@ -70,8 +70,8 @@ void twinn_symk_gemv_t_f64(size_t r, size_t m, const double *a, size_t lda, cons
     twinn_symk_gemv_t_f64_ref(r, m, a, lda, x, y);
     return;
   }
-  cblas_dgemv(CblasRowMajor, CblasTrans, to_blas(r), to_blas(m), 1.0, a, to_blas(lda), x, 1, 0.0,
-              y, 1);
+  cblas_dgemv(CblasRowMajor, CblasTrans, to_blas(r), to_blas(m), 1.0, a, to_blas(lda), x, 1, 0.0, y,
+              1);
 }
 
 void twinn_symk_gemv_t_f64_ref(size_t r, size_t m, const double *a, size_t lda, const double *x,

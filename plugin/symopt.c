@@ -293,8 +293,8 @@ twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, 
   return TWINN_OK;
 }
 
-twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters,
-                                 double *lo, twinn_error *err) {
+twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_t iters, double *lo,
+                                 twinn_error *err) {
   return twinn_sym_bound_opt_many(s, which, c, NULL, 1, iters, lo, err);
 }
 
@@ -361,8 +361,8 @@ twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twin
         optimise(s, w, p, k, c, iters, best);
         for (size_t r = 0; r < k; r++) {
           if (!isfinite(best[r])) continue;
-          double b = certify(s, w, p, c + r * n, slot(s, O_BAL) + r * total,
-                             slot(s, O_BBE) + r * total);
+          double b =
+              certify(s, w, p, c + r * n, slot(s, O_BAL) + r * total, slot(s, O_BBE) + r * total);
           size_t e = o + idx[r / 2];
           if (r % 2)
             s->phi[w][e] = fmin(s->phi[w][e], -b);

@@ -124,15 +124,15 @@ typedef struct {
   double *witness;           /* n_scalars */
   twinn_region **local;      /* depth-first stack when the queue is over its memory cap */
   size_t n_local, cap_local;
-  size_t opt_rounds; /* twinn_sym_bound_opt rounds per undecided constraint (0: none) */
-  size_t *dup;       /* per lin: the first lin with the same terms, constant and comparison */
+  size_t opt_rounds;       /* twinn_sym_bound_opt rounds per undecided constraint (0: none) */
+  size_t *dup;             /* per lin: the first lin with the same terms, constant and comparison */
   unsigned char *opt_done; /* per lin: listed for optimisation in the current region */
   size_t *opt_list, n_opt; /* the lins listed (first copies) */
   size_t *opt_idx;         /* per lin: scratch of opt_run */
   double *opt_lo, *opt_off; /* n_lins bounds and constants (opt_run) */
-  double *opt_c;           /* opt_run's coefficient rows, opt_cap entries (grown on demand) */
+  double *opt_c;            /* opt_run's coefficient rows, opt_cap entries (grown on demand) */
   size_t opt_cap;
-  int timed_out;     /* the deadline passed inside process() */
+  int timed_out; /* the deadline passed inside process() */
   pthread_t thread;
   int started;
 } engine;
@@ -342,8 +342,7 @@ static size_t lin_net(const engine *E, const twinn_lin *l) {
     if (v->role != TWINN_VAR_OUTPUT || (net != SIZE_MAX && v->net != net)) return SIZE_MAX;
     net = v->net;
   }
-  if (net == SIZE_MAX || E->sym_of[net] == SIZE_MAX || !E->syms[E->sym_of[net]].ok)
-    return SIZE_MAX;
+  if (net == SIZE_MAX || E->sym_of[net] == SIZE_MAX || !E->syms[E->sym_of[net]].ok) return SIZE_MAX;
   return net;
 }
 

@@ -663,11 +663,11 @@ static void test_acasxu_fp16(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kernels),           cmocka_unit_test(test_samples_single_and_pair),
-      cmocka_unit_test(test_affine_tight),      cmocka_unit_test(test_splits),
-      cmocka_unit_test(test_dead_and_wide),     cmocka_unit_test(test_alpha),
-      cmocka_unit_test(test_opt),
-      cmocka_unit_test(test_errors_and_faults), cmocka_unit_test(test_acasxu_fp16),
+      cmocka_unit_test(test_kernels),       cmocka_unit_test(test_samples_single_and_pair),
+      cmocka_unit_test(test_affine_tight),  cmocka_unit_test(test_splits),
+      cmocka_unit_test(test_dead_and_wide), cmocka_unit_test(test_alpha),
+      cmocka_unit_test(test_opt),           cmocka_unit_test(test_errors_and_faults),
+      cmocka_unit_test(test_acasxu_fp16),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
