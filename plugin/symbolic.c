@@ -686,40 +686,23 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
                      const double **vlo, const double **vhi) {
   size_t L = s->n_layers, n_out = width_at(s, L), n_in = s->net[0]->n_in;
   double l1, h1;
-  /* Without g terms the difference form is f's own bound again (top-1 constraints of a pair). */
+  /* Without g terms the difference form is f's own bound again (top-1 constraints of a pair);
+   * without f terms f's part is exactly 0 and its back-substitution is skipped. */
   if (c_g && all_zero(c_g, n_out)) c_g = NULL;
-  if (c_g && all_zero(c_f, n_out)) { /* g terms only: f's part is exactly 0 */
-    double l2, h2, l3, h3;
-    double *coef_g = s->tmp, *coef_d = s->tmp + s->max_w;
-    memcpy(s->a[0], c_g, n_out * sizeof(double));
-    memcpy(s->a[0] + n_out, c_g, n_out * sizeof(double));
+  int f_part = !c_g || !all_zero(c_f, n_out);
+  if (f_part) {
+    memcpy(s->a[0], c_f, n_out * sizeof(double));
+    memcpy(s->a[0] + n_out, c_f, n_out * sizeof(double));
     s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
-    twinn_sym_backsub(s, 1, L, 1, &l2, &h2, coef_g);
-    memcpy(s->a[0], c_g, n_out * sizeof(double));
-    memcpy(s->a[0] + n_out, c_g, n_out * sizeof(double));
-    memcpy(s->ad[0], c_g, n_out * sizeof(double));
-    memcpy(s->ad[0] + n_out, c_g, n_out * sizeof(double));
-    s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0; /* c_f + c_g = c_g exactly */
-    twinn_symdiff_backsub(s, L, 1, &l3, &h3, coef_d);
-    *lo = fmax(l2, l3);
-    *hi = fmin(h2, h3);
-    *vhi = s->vtx + 2 * n_in;
+    twinn_sym_backsub(s, 0, L, 1, &l1, &h1, s->coef);
+    *vhi = s->vtx;
+    *vlo = s->vtx + n_in;
+  } else {
+    l1 = h1 = 0.0;
+    memset(s->coef, 0, n_in * sizeof(double));
+    *vhi = s->vtx + 2 * n_in; /* g's, recorded below */
     *vlo = s->vtx + 3 * n_in;
-    if (l3 >= l2) *vlo = s->vtx + 5 * n_in;
-    if (h3 <= h2) {
-      *vhi = s->vtx + 4 * n_in;
-      memcpy(s->coef, coef_d, n_in * sizeof(double));
-    } else {
-      memcpy(s->coef, coef_g, n_in * sizeof(double));
-    }
-    return;
   }
-  memcpy(s->a[0], c_f, n_out * sizeof(double));
-  memcpy(s->a[0] + n_out, c_f, n_out * sizeof(double));
-  s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
-  twinn_sym_backsub(s, 0, L, 1, &l1, &h1, s->coef);
-  *vhi = s->vtx;
-  *vlo = s->vtx + n_in;
   if (!c_g) {
     *lo = l1;
     *hi = h1;

@@ -136,18 +136,19 @@ static void sample_box(const double *lo, const double *hi, size_t n, double *x) 
 }
 
 /* Checks n_samples points of the box against every bound of s (f, and g and g - f if given),
- * and three random bound_lin forms. Points failing a split predicate are skipped. */
+ * and five random bound_lin forms (one without f's terms, one without g's). Points failing a split
+ * predicate are skipped. */
 static void check_samples(twinn_sym *s, const twinn_net *f, const twinn_net *g, const double *lo,
                           const double *hi, int n_samples, tally *t, int split_net,
                           size_t split_layer, size_t split_neuron, int split_phase) {
   static long double vf[MAXV], vg[MAXV];
   size_t off[64];
-  double x[16], cf[3][64], cg[3][64], blo[3], bhi[3];
+  double x[16], cf[5][64], cg[5][64], blo[5], bhi[5];
   size_t n_out = twinn_net_width_at(f, f->n_layers);
-  for (int q = 0; q < 3; q++) {
+  for (int q = 0; q < 5; q++) { /* forms 3 and 4: only g's terms, only f's */
     for (size_t j = 0; j < n_out; j++) {
-      cf[q][j] = srand1();
-      cg[q][j] = g ? srand1() : 0.0;
+      cf[q][j] = q == 3 ? 0.0 : srand1();
+      cg[q][j] = g && q != 4 ? srand1() : 0.0;
     }
     assert_int_equal(twinn_sym_bound_lin(s, cf[q], g ? cg[q] : NULL, &blo[q], &bhi[q], NULL),
                      TWINN_OK);
@@ -177,7 +178,7 @@ static void check_samples(twinn_sym *s, const twinn_net *f, const twinn_net *g, 
       }
     }
     size_t o = off[f->n_layers];
-    for (int q = 0; q < 3; q++) {
+    for (int q = 0; q < 5; q++) {
       long double v = 0;
       for (size_t j = 0; j < n_out; j++)
         v += (long double)cf[q][j] * vf[o + j] + (g ? (long double)cg[q][j] * vg[o + j] : 0);
