@@ -82,6 +82,7 @@ struct twinn_sym {
    * accumulated by the bound_opt calls since the last analysis. */
   int beta_w;
   double *beta[2], *opt, *osc[2];
+  size_t opt_batch; /* objectives per optimisation batch (set with opt) */
   /* Prior bounds per network (twinn_sym_set_prior), intersected at every point; NULL if none. */
   double *plo[2], *phi[2];
   int infeasible, overflow, analysed;

@@ -28,26 +28,31 @@
 
 static size_t width_at(const twinn_sym *s, size_t p) { return s->off[p + 1] - s->off[p]; }
 
-/* Objectives optimised together: their passes are matrix products. */
+/* Objectives optimised together: their passes are matrix products. The batch shrinks (to 2 at
+ * least: tighten's pairs) so that the scratch stays under OPT_SCRATCH bytes where it can. */
 #define OPT_BATCH 32
+#define OPT_SCRATCH ((size_t)64 << 20)
 
-/* Scratch layout in s->opt: O_N arrays of OPT_BATCH x total entries (row r: objective r), then
- * two OPT_BATCH x max_w pass buffers, OPT_BATCH x n_in vertices and OPT_BATCH bounds. */
+/* Scratch layout in s->opt, B = s->opt_batch: O_N arrays of B x total entries (row r: objective
+ * r), then two B x max_w pass buffers, B x n_in vertices and B bounds. */
 enum { O_AL, O_BE, O_LAM, O_ZH, O_MA, O_VA, O_MB, O_VB, O_BAL, O_BBE, O_N };
 
 static size_t total_of(const twinn_sym *s) { return s->off[s->n_points]; }
-static double *slot(twinn_sym *s, int k) { return s->opt + (size_t)k * OPT_BATCH * total_of(s); }
+static double *slot(twinn_sym *s, int k) { return s->opt + (size_t)k * s->opt_batch * total_of(s); }
 static double *buf(twinn_sym *s, int i) {
-  return s->opt + O_N * OPT_BATCH * total_of(s) + (size_t)i * OPT_BATCH * s->max_w;
+  return s->opt + O_N * s->opt_batch * total_of(s) + (size_t)i * s->opt_batch * s->max_w;
 }
 static double *vert(twinn_sym *s) { return buf(s, 2); }
-static double *bnds(twinn_sym *s) { return vert(s) + OPT_BATCH * s->net[0]->n_in; }
+static double *bnds(twinn_sym *s) { return vert(s) + s->opt_batch * s->net[0]->n_in; }
 
 static int ensure_scratch(twinn_sym *s) {
   size_t total = total_of(s);
-  if (!s->opt)
-    s->opt = twinn_calloc(OPT_BATCH * (O_N * total + 2 * s->max_w + s->net[0]->n_in + 1),
-                          sizeof(double));
+  if (!s->opt) {
+    size_t row = O_N * total + 2 * s->max_w + s->net[0]->n_in + 1;
+    s->opt_batch = OPT_SCRATCH / sizeof(double) / row;
+    s->opt_batch = s->opt_batch < 2 ? 2 : s->opt_batch > OPT_BATCH ? OPT_BATCH : s->opt_batch;
+    s->opt = twinn_calloc(s->opt_batch, row * sizeof(double));
+  }
   for (int w = 0; w < (s->net[1] ? 2 : 1); w++) {
     if (!s->beta[w]) s->beta[w] = twinn_calloc(total ? total : 1, sizeof(double));
     if (!s->osc[w]) s->osc[w] = twinn_calloc(total ? total : 1, sizeof(double));
@@ -201,7 +206,7 @@ static double certify(twinn_sym *s, int w, size_t p, const double *c, const doub
   return l;
 }
 
-/* Optimises the parameters of k <= OPT_BATCH objectives c (rows on point p) over `iters`
+/* Optimises the parameters of k <= s->opt_batch objectives c (rows on point p) over `iters`
  * rounds; the best of each are left in rows of O_BAL and O_BBE, their float bounds in best[]
  * (-INFINITY where none was finite). */
 static void optimise(twinn_sym *s, int w, size_t p, size_t k, const double *c, size_t iters,
@@ -265,8 +270,8 @@ twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, 
   int w = which;
   size_t L = s->n_layers, total = total_of(s), n_out = width_at(s, L);
   double *lam = slot(s, O_LAM), *bal = slot(s, O_BAL), *bbe = slot(s, O_BBE), best[OPT_BATCH];
-  for (size_t r0 = 0; r0 < k; r0 += OPT_BATCH) {
-    size_t kk = k - r0 < OPT_BATCH ? k - r0 : OPT_BATCH;
+  for (size_t r0 = 0; r0 < k; r0 += s->opt_batch) {
+    size_t kk = k - r0 < s->opt_batch ? k - r0 : s->opt_batch;
     const double *cc = c + r0 * n_out;
     optimise(s, w, L, kk, cc, iters, best);
     for (size_t r = 0; r < kk; r++)
@@ -346,7 +351,7 @@ twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twin
     double best[OPT_BATCH];
     for (int w = 0; w < n_nets; w++)
       for (size_t j = 0; j <= n; j++) {
-        /* Batches of OPT_BATCH objectives: +e_j (lower bounds) and -e_j (upper bounds). */
+        /* Batches of objectives +e_j (lower bounds) and -e_j (upper bounds). */
         if (j < n && s->lo[w][o + j] < 0.0 && s->hi[w][o + j] > 0.0) {
           memset(c + k * n, 0, n * sizeof(double));
           c[k * n + j] = 1.0;
@@ -355,7 +360,7 @@ twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twin
           idx[k / 2] = j;
           k += 2;
         }
-        if (k + 2 <= OPT_BATCH && j < n) continue;
+        if (k + 2 <= s->opt_batch && j < n) continue;
         if (!k) continue;
         if (deadline > 0 && twinn_clock_now() > deadline) goto done;
         optimise(s, w, p, k, c, iters, best);
