@@ -7,5 +7,6 @@
 
 void openblas_set_num_threads(int);
 int openblas_get_num_threads(void);
+char *openblas_get_corename(void);
 
 #endif

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "blas_threads.h"
 #include "onnx_load.h"
 #include "twinn.h"
 #include "vnnlib.h"
@@ -306,12 +308,39 @@ static int run_supports(int argc, char **argv) {
   return fflush(stdout) == 0 ? CLI_EXIT_VERDICT : CLI_EXIT_INTERNAL;
 }
 
+/* OpenBLAS picks its kernels by the CPU's model number, and a release older than the CPU falls
+ * back to its slowest kernels (0.3.21, Debian 12, takes an Emerald Rapids Xeon for a Prescott:
+ * the symbolic analysis then runs 1.3-1.5x slower). The choice is made when the library loads,
+ * from OPENBLAS_CORETYPE, so when that is unset and the library chose such a fallback on a CPU
+ * with AVX2 or AVX-512, twinn re-executes itself once with the variable naming the matching
+ * kernels. Any failure leaves the process as it was; the kernels give the same contract. */
+static void blas_kernels(char **argv) {
+  static const char *const fallback[] = {"Prescott", "Core2", "Penryn",     "Dunnington",
+                                         "Nehalem",  "Atom",  "Sandybridge"};
+  const char *core = openblas_get_corename(), *want = NULL;
+  int old = 0;
+  if (getenv("OPENBLAS_CORETYPE") || !core) return;
+  for (size_t i = 0; i < sizeof fallback / sizeof *fallback; i++)
+    old |= strcmp(core, fallback[i]) == 0;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+    want = "SkylakeX";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    want = "Haswell";
+#endif
+  if (!old || !want || setenv("OPENBLAS_CORETYPE", want, 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  unsetenv("OPENBLAS_CORETYPE"); /* exec failed: carry on with the library's choice */
+}
+
 int main(int argc, char **argv) {
   cli_args a;
   int rc, replay;
   memset(&a, 0, sizeof a);
   a.start = cli_now();
   a.seed = 1;
+  blas_kernels(argv);
   if (argc < 2) {
     fputs(usage_main, stderr);
     return CLI_EXIT_USAGE;
