@@ -62,6 +62,8 @@ static const char usage_verify[] =
     "  --neuron-split        branch on unstable ReLU neurons before input dimensions\n"
     "                        (default: bisect inputs; neurons only once a box cannot\n"
     "                        be halved)\n"
+    "  --no-decompose        never split a property over several networks into\n"
+    "                        single-network ones first (see README)\n"
     "  --opt-rounds N        rounds of optimised ReLU slopes and split multipliers\n"
     "                        (alpha/beta-CROWN) per undecided single-network\n"
     "                        constraint (default 20; 0: none)\n"
@@ -245,6 +247,8 @@ static int parse_args(int argc, char **argv, int replay, cli_args *a) {
       a->witness_path = val;
     } else if (!replay && strcmp(arg, "--neuron-split") == 0) {
       a->neuron_split = 1;
+    } else if (!replay && strcmp(arg, "--no-decompose") == 0) {
+      a->no_decompose = 1;
     } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
       a->quiet = 1;
     } else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
@@ -330,7 +334,12 @@ static void blas_kernels(char **argv) {
     want = "Haswell";
 #endif
   if (!old || !want || setenv("OPENBLAS_CORETYPE", want, 1) != 0) return;
-  execv("/proc/self/exe", argv);
+  char self[4096];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len > 0) { /* by its own path, so that the process keeps its name (not "exe") */
+    self[len] = '\0';
+    execv(self, argv);
+  }
   unsetenv("OPENBLAS_CORETYPE"); /* exec failed: carry on with the library's choice */
 }
 

@@ -34,6 +34,7 @@ typedef struct {
   int engine_milp;  /* --engine milp: the exact MILP mode (plugin/milp.h) */
   int opt_rounds;   /* --opt-rounds: 0 default, -1 none, else the count (verify only) */
   int neuron_split; /* --neuron-split: branch on ReLU neurons before inputs (verify only) */
+  int no_decompose; /* --no-decompose: no network-by-network sub-problems (verify only) */
   int quiet, verbose;
   cli_witness_format witness_format;
   const char *witness_path; /* replay only */

@@ -412,6 +412,7 @@ int cli_run_verify(const cli_args *a) {
   opt.seed = a->seed;
   opt.threads = a->threads;
   opt.neuron_split = a->neuron_split;
+  opt.no_decompose = a->no_decompose;
   opt.opt_rounds = a->opt_rounds;
   opt.verbose = a->verbose;
   ps.enabled = !a->quiet && isatty(2);

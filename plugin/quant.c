@@ -827,10 +827,11 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
     goto done;
   }
   mu_ok = 1;
-  if (nw > 1) {
-    blas_prev = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-  }
+  /* One BLAS thread per worker, one worker included: BLAS threads on top of busy cores spin in
+   * sched_yield (measured: 40 % of a --threads 1 MNIST run on a loaded machine, 4 regions
+   * instead of about 200). */
+  blas_prev = openblas_get_num_threads();
+  openblas_set_num_threads(1);
   for (t = 1; t < nw; t++)
     if (!(W[t].started = pthread_create(&W[t].thread, NULL, worker_main, &W[t]) == 0)) {
       pthread_mutex_lock(&S->mu); /* fewer workers share the time */
@@ -840,7 +841,7 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
   worker_main(&W[0]);
   for (t = 1; t < nw; t++)
     if (W[t].started) pthread_join(W[t].thread, NULL);
-  if (nw > 1) openblas_set_num_threads(blas_prev);
+  openblas_set_num_threads(blas_prev);
   if (atomic_load(&S->stop)) {
     st = S->st;
     if (err) *err = S->err;

@@ -17,6 +17,7 @@
 #include "attack.h"
 #include "bind.h"
 #include "clock.h"
+#include "decompose.h"
 #include "diff.h"
 #include "interval.h"
 #include "queue.h"
@@ -77,6 +78,8 @@ typedef struct {
   const twinn_options *opt;
   double t0, deadline;
   int neuron_mode; /* split on neurons first (opt->neuron_split) */
+  int sub;         /* a sub-property of a decomposition (decompose.h): no pairs, and only the
+                      networks its constraints read get symbolic workspaces */
   pthread_mutex_t mu;
   pthread_cond_t cv;
   twinn_queue q;
@@ -109,6 +112,7 @@ typedef struct {
   size_t *sym_of;            /* per network: its workspace, SIZE_MAX if none */
   double *score;             /* n_free: split scores from the symbolic input sensitivities */
   double *lin_score;         /* n_lins x n_free: each constraint's own split scores */
+  unsigned char *score_set;  /* per lin: its lin_score row was written for the current region */
   double **co;               /* per network: output coefficients of the current leaf */
   int *has_out, *used;       /* per network: scratch flags of the current leaf */
   double *leaf_lo, *leaf_hi; /* per lin: its enclosure over the current region */
@@ -800,6 +804,10 @@ static void bound_all(engine *E, const double *lo, const double *hi, const doubl
       E->leaf_hi[i] = ph;
       continue;
     }
+    if (scores) {
+      memset(scores + i * n, 0, n * sizeof *scores);
+      E->score_set[i] = 1;
+    }
     bound_leaf(E, lo, hi, l, scores ? scores + i * n : NULL, &E->leaf_lo[i], &E->leaf_hi[i]);
     if (have && !isnan(E->leaf_lo[i]) && !isnan(E->leaf_hi[i])) {
       E->leaf_lo[i] = fmax(E->leaf_lo[i], pl);
@@ -851,7 +859,9 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
     return TWINN_OK;
   }
   /* Each constraint's split scores are kept, so the undecided ones need no second bounding. */
-  memset(E->lin_score, 0, E->prop->n_lins * n * sizeof *E->lin_score);
+  /* Rows are cleared as they are written (bound_all): all of them would be n_lins x n_free
+   * doubles per region, 19 MB for a top-1 property on MNIST. */
+  memset(E->score_set, 0, E->prop->n_lins);
   bound_all(E, lo, hi, prior_lo, prior_hi, E->lin_score);
   memcpy(E->keep_lo, E->leaf_lo, E->prop->n_lins * sizeof *E->keep_lo);
   memcpy(E->keep_hi, E->leaf_hi, E->prop->n_lins * sizeof *E->keep_hi);
@@ -895,7 +905,9 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
       double m, tot = 0.0;
       size_t j;
       const twinn_lin *l = &E->prop->lins[i];
-      if (l->nonlinear || leaf_value(l, E->leaf_lo[i], E->leaf_hi[i], &m) != V_UNKNOWN) continue;
+      if (!E->score_set[i] || l->nonlinear ||
+          leaf_value(l, E->leaf_lo[i], E->leaf_hi[i], &m) != V_UNKNOWN)
+        continue;
       for (j = 0; j < n; j++) tot += E->lin_score[i * n + j];
       if (tot > 0 && isfinite(tot) && isfinite(m))
         for (j = 0; j < n; j++) E->score[j] += E->lin_score[i * n + j] * (-m / tot);
@@ -1075,6 +1087,7 @@ static twinn_status find_pairs(engine *E) {
   size_t i, j, r, n = E->pb->n_nets;
   E->pairs = twinn_calloc(n * n + 1, sizeof *E->pairs);
   if (!E->pairs) return TWINN_ERR_NOMEM;
+  if (E->S->sub) return TWINN_OK; /* no constraint reads two networks */
   for (i = 0; i < n; i++)
     for (j = i + 1; j < n; j++) {
       const twinn_var *a = twinn_prop_net_var(E->prop, i, TWINN_VAR_INPUT);
@@ -1092,6 +1105,17 @@ static twinn_status find_pairs(engine *E) {
   return TWINN_OK;
 }
 
+/* 1 if some constraint reads a value of network `net` other than its inputs. */
+static int net_read(const twinn_prop *prop, size_t net) {
+  for (size_t i = 0; i < prop->n_lins; i++) /* a sub-property's terms are a subset */
+    for (size_t t = 0; t < prop->lins[i].n_terms; t++) {
+      size_t elem;
+      const twinn_var *v = twinn_prop_var_of(prop, prop->term_var[prop->lins[i].first + t], &elem);
+      if (v && v->role != TWINN_VAR_INPUT && v->net == net) return 1;
+    }
+  return 0;
+}
+
 /* Symbolic workspaces: one per pair (its networks not yet covered), then one per remaining
  * network; networks the symbolic analysis does not support keep interval bounds only. */
 static twinn_status find_syms(engine *E) {
@@ -1106,6 +1130,7 @@ static twinn_status find_syms(engine *E) {
     const twinn_net *ng = g == SIZE_MAX ? NULL : E->pb->nets[g];
     twinn_error err;
     if (E->sym_of[f] != SIZE_MAX || (g != SIZE_MAX && E->sym_of[g] != SIZE_MAX)) continue;
+    if (E->S->sub && !net_read(E->prop, f)) continue;
     twinn_error_clear(&err);
     if (twinn_sym_supported(E->pb->nets[f], ng, &err) != TWINN_OK) continue;
     E->syms[E->n_syms].s = twinn_sym_new(E->pb->nets[f], ng);
@@ -1219,9 +1244,11 @@ static twinn_status engine_init(engine *E, shared *S) {
   E->dim_list = twinn_calloc(sp->n_free + 1, sizeof *E->dim_list);
   E->score = twinn_calloc(sp->n_free + 1, sizeof *E->score);
   E->lin_score = twinn_calloc(E->prop->n_lins * sp->n_free + 1, sizeof *E->lin_score);
-  if (!E->witness || !E->score || !E->lin_score || !E->nb || !E->co || !E->has_out || !E->used ||
-      !E->leaf_lo || !E->leaf_hi || !E->keep_lo || !E->keep_hi || !E->center || !E->grad ||
-      !E->half_lo || !E->half_hi || !E->span || !E->dim_coef || !E->dim_seen || !E->dim_list)
+  E->score_set = twinn_calloc(E->prop->n_lins + 1, 1);
+  if (!E->witness || !E->score || !E->lin_score || !E->score_set || !E->nb || !E->co ||
+      !E->has_out || !E->used || !E->leaf_lo || !E->leaf_hi || !E->keep_lo || !E->keep_hi ||
+      !E->center || !E->grad || !E->half_lo || !E->half_hi || !E->span || !E->dim_coef ||
+      !E->dim_seen || !E->dim_list)
     return TWINN_ERR_NOMEM;
   for (i = 0; i < sp->n_free; i++) {
     double l = INFINITY, h = -INFINITY;
@@ -1259,6 +1286,7 @@ static void engine_release(engine *E) {
   twinn_free(E->sym_of);
   twinn_free(E->score);
   twinn_free(E->lin_score);
+  twinn_free(E->score_set);
   twinn_free(E->witness);
   twinn_free(E->nb);
   twinn_free(E->co);
@@ -1329,8 +1357,88 @@ static int thread_count(const twinn_options *opt) {
   return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
+static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt_in,
+                               twinn_result *res, twinn_error *err, int sub);
+
+/* The decomposition (decompose.h), tried once before the search of a problem over several
+ * networks: each sub-property is verified in turn as a problem of its own with the time left
+ * (keeping a tenth of the limit for the search as a whole). Sets *decided when every one is
+ * unsat (the problem is unsat) and *sat when a sub-property's witness replays as a witness of
+ * the whole formula (then in S->witness); otherwise the search proper goes on with the time
+ * left. The choice of networks is a heuristic (the centre of the first case box); only the
+ * sub-verdicts decide. */
+static twinn_status decompose_first(engine *E, int *decided, int *sat, char *why, size_t n_why) {
+  shared *S = E->S;
+  const twinn_space *sp = E->sp;
+  const twinn_prop *prop = E->prop;
+  size_t i, d, n, nf = sp->n_free;
+  twinn_subprop *subs = NULL;
+  twinn_status st = TWINN_OK;
+  double *x = E->witness, *p = E->center;
+  *decided = *sat = 0;
+  for (d = 0; d < nf; d++) p[d] = sp->lo[d] + (sp->hi[d] - sp->lo[d]) / 2;
+  memset(x, 0, prop->n_scalars * sizeof *x);
+  twinn_space_scatter(sp, prop->n_scalars, p, x);
+  for (i = 0; i < E->pb->n_nets; i++) {
+    const twinn_var *in = twinn_prop_net_var(prop, i, TWINN_VAR_INPUT);
+    const twinn_var *out = twinn_prop_net_var(prop, i, TWINN_VAR_OUTPUT);
+    const twinn_net *net = E->pb->nets[i];
+    if (!in || !out || in->n != net->n_in || out->n != net->n_out ||
+        twinn_net_eval(net, x + in->offset, x + out->offset) != TWINN_OK)
+      return TWINN_OK; /* no evaluation: no decomposition */
+  }
+  n = twinn_decompose(prop, x, &subs);
+  if (n == (size_t)-1) return TWINN_ERR_NOMEM;
+  for (i = 0; i < n && !*sat; i++) {
+    twinn_problem spb = *E->pb;
+    twinn_options o = *S->opt;
+    twinn_result r;
+    twinn_error err;
+    int ok = 0;
+    spb.prop = &subs[i].prop;
+    if (S->deadline > 0) {
+      o.timeout = S->deadline - twinn_clock_now() - 0.1 * S->opt->timeout;
+      if (o.timeout <= 0.0) break;
+    }
+    twinn_error_clear(&err);
+    st = verify_run(&spb, &o, &r, &err, 1);
+    S->branches += r.branches;
+    if (st != TWINN_OK) break;
+    if (r.verdict == TWINN_VERDICT_SAT && r.witness) {
+      size_t c;
+      for (d = 0; d < nf; d++) p[d] = r.witness[sp->rep[d]];
+      for (c = 0; c < sp->n_cases && !ok; c++) {
+        int inside = 1;
+        for (d = 0; d < nf; d++) inside &= p[d] >= sp->lo[c * nf + d] && p[d] <= sp->hi[c * nf + d];
+        if (inside)
+          st = twinn_attack_check(E->atk, sp->lo + c * nf, sp->hi + c * nf, p, S->witness, &ok);
+      }
+      *sat = ok;
+    }
+    int unsat = r.verdict == TWINN_VERDICT_UNSAT;
+    twinn_result_release(&r);
+    if (st != TWINN_OK || !unsat) break;
+    if (i + 1 == n) *decided = 1;
+  }
+  if (*decided) {
+    size_t used = (size_t)snprintf(why, n_why, "proved network by network:");
+    for (i = 0; i < n && used < n_why; i++)
+      used +=
+          (size_t)snprintf(why + used, n_why - used, "%s %zu disjunct%s never hold%s on %s alone",
+                           i ? "," : "", subs[i].n_disjuncts, subs[i].n_disjuncts == 1 ? "" : "s",
+                           subs[i].n_disjuncts == 1 ? "s" : "", prop->nets[subs[i].net].name);
+  }
+  twinn_subprops_free(subs, n);
+  return st;
+}
+
 twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, twinn_result *res,
                           twinn_error *err) {
+  return verify_run(pb, opt_in, res, err, 0);
+}
+
+static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt_in,
+                               twinn_result *res, twinn_error *err, int sub) {
   twinn_options defaults;
   const twinn_options *opt = opt_in;
   twinn_space sp;
@@ -1339,7 +1447,7 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
   twinn_status st = TWINN_OK;
   double attack_end;
   size_t c, i, nf, open;
-  int sat = 0, n_threads = 0, t, sync_ok = 0;
+  int sat = 0, n_threads = 0, t, sync_ok = 0, blas_prev = 0;
   memset(res, 0, sizeof *res);
   memset(&S, 0, sizeof S);
   memset(&sp, 0, sizeof sp);
@@ -1352,6 +1460,7 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
   S.pb = pb;
   S.sp = &sp;
   S.opt = opt;
+  S.sub = sub;
   if ((st = twinn_space_build(&sp, pb->prop, err)) != TWINN_OK) return st;
   for (i = 0; i < pb->n_nets; i++)
     if (!weights_finite(pb->nets[i])) {
@@ -1381,8 +1490,11 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
   if (!S.witness || !E) goto nomem;
   for (t = 0; t < n_threads; t++)
     if (engine_init(&E[t], &S) != TWINN_OK) goto nomem;
-  /* One BLAS thread per worker: the workers already use every core. */
-  if (n_threads > 1) openblas_set_num_threads(1);
+  /* One BLAS thread per worker, one worker included: BLAS threads on top of busy cores spin in
+   * sched_yield (measured: 40 % of a --threads 1 MNIST run on a loaded machine, 4 regions
+   * instead of about 200); --threads N means N cores. Restored at the end. */
+  blas_prev = openblas_get_num_threads();
+  openblas_set_num_threads(1);
   /* A short attack on each whole case box first (cheap counterexamples end the search early),
    * the rest deferred (DEFER_ATTACK). All of it gets at most a tenth of the time limit (2 s
    * without one). */
@@ -1393,6 +1505,17 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
     st = twinn_attack_run(E[0].atk, sp.lo + c * nf, sp.hi + c * nf, ATTACK_EARLY, ATTACK_STEPS, 0,
                           &E[0].rng, attack_end, S.witness, &sat);
     if (st != TWINN_OK) goto fail;
+  }
+  if (!sat && !sub && pb->n_nets > 1 && !opt->no_decompose) {
+    int decided = 0;
+    char why[sizeof res->reason];
+    if ((st = decompose_first(&E[0], &decided, &sat, why, sizeof why)) != TWINN_OK) goto fail;
+    if (decided) {
+      res->branches = S.branches;
+      finish(res, TWINN_VERDICT_UNSAT, why, S.t0);
+      st = TWINN_OK;
+      goto done;
+    }
   }
   if (!sat && S.neuron_mode && sp.n_cases == 1 && E[0].opt_rounds &&
       (st = tighten_root(E, n_threads, sp.lo, sp.hi)) != TWINN_OK)
@@ -1454,6 +1577,7 @@ fail:
     twinn_error_set(err, st, NULL, 0, 0, "internal failure in the verifier");
   res->verdict = TWINN_VERDICT_UNKNOWN;
 done:
+  if (blas_prev > 0) openblas_set_num_threads(blas_prev);
   for (t = 0; E && t < n_threads; t++)
     if (E[t].pb) engine_release(&E[t]);
   twinn_free(E);

@@ -1,0 +1,244 @@
+/* decompose.c: single-network sub-properties of a multi-network property (decompose.h). */
+#include "decompose.h"
+
+#include <math.h>
+#include <string.h>
+
+/* What a constraint reads besides inputs: one network's outputs (its index), nothing else
+ * (LIN_INPUT), several networks' values or a hidden value (not usable here). */
+#define LIN_INPUT ((size_t)-1)
+#define LIN_OTHER ((size_t)-2)
+
+/* Subtrees deeper than this are not copied (the shape is then declined, never truncated). */
+#define MAX_DEPTH 64
+
+static size_t lin_owner(const twinn_prop *prop, const twinn_lin *l) {
+  size_t owner = LIN_INPUT;
+  if (l->nonlinear) return LIN_OTHER;
+  for (size_t t = 0; t < l->n_terms; t++) {
+    size_t elem;
+    const twinn_var *v = twinn_prop_var_of(prop, prop->term_var[l->first + t], &elem);
+    if (!v || v->role == TWINN_VAR_HIDDEN) return LIN_OTHER;
+    if (v->role == TWINN_VAR_INPUT) continue;
+    if (owner != LIN_INPUT && owner != v->net) return LIN_OTHER;
+    owner = v->net;
+  }
+  return owner;
+}
+
+/* 1 if every constraint under node is input-only (depth-limited: deeper counts as not). */
+static int input_only(const twinn_prop *prop, size_t node, int depth) {
+  const twinn_bool *b = &prop->nodes[node];
+  if (depth > MAX_DEPTH) return 0;
+  if (b->kind == TWINN_BOOL_LIN) return lin_owner(prop, &prop->lins[b->lin]) == LIN_INPUT;
+  for (size_t i = 0; i < b->n_kids; i++)
+    if (!input_only(prop, prop->kids[b->first_kid + i], depth + 1)) return 0;
+  return 1;
+}
+
+/* How false constraint l is at x: *yes = 1 if it does not hold there, with *by the amount. */
+static void falsity(const twinn_prop *prop, const twinn_lin *l, const double *x, int *yes,
+                    double *by) {
+  double e = twinn_prop_lin_eval(prop, l, x);
+  *yes = 0;
+  *by = 0.0;
+  if (isnan(e)) return;
+  switch (l->cmp) {
+  case TWINN_CMP_LE: *yes = e > 0.0, *by = e; break;
+  case TWINN_CMP_LT: *yes = e >= 0.0, *by = e; break;
+  case TWINN_CMP_EQ: *yes = e != 0.0, *by = fabs(e); break;
+  case TWINN_CMP_NE: break; /* false only on a hyperplane: never a refuting choice */
+  }
+}
+
+/* The sub-property under construction. */
+typedef struct {
+  twinn_prop *p;
+  const twinn_prop *src;
+  size_t *lin_map; /* source lin -> its copy, SIZE_MAX if none yet */
+  size_t cap_nodes, cap_kids;
+} builder;
+
+static size_t new_node(builder *b, twinn_bool_kind kind, size_t n_kids) {
+  twinn_prop *p = b->p;
+  size_t id = p->n_nodes++;
+  TWINN_ASSERT(id < b->cap_nodes && p->n_kids + n_kids <= b->cap_kids);
+  p->nodes[id].kind = kind;
+  p->nodes[id].lin = 0;
+  p->nodes[id].first_kid = p->n_kids;
+  p->nodes[id].n_kids = n_kids;
+  p->n_kids += n_kids;
+  return id;
+}
+
+static size_t copy_lin(builder *b, size_t lin) {
+  twinn_prop *p = b->p;
+  if (b->lin_map[lin] == SIZE_MAX) {
+    b->lin_map[lin] = p->n_lins;
+    p->lins[p->n_lins++] = b->src->lins[lin];
+  }
+  size_t id = new_node(b, TWINN_BOOL_LIN, 0);
+  p->nodes[id].lin = b->lin_map[lin];
+  return id;
+}
+
+static size_t copy_tree(builder *b, size_t node) {
+  const twinn_bool *s = &b->src->nodes[node];
+  if (s->kind == TWINN_BOOL_LIN) return copy_lin(b, s->lin);
+  size_t id = new_node(b, s->kind, s->n_kids), first = b->p->nodes[id].first_kid;
+  for (size_t i = 0; i < s->n_kids; i++)
+    b->p->kids[first + i] = copy_tree(b, b->src->kids[s->first_kid + i]);
+  return id;
+}
+
+void twinn_subprops_free(twinn_subprop *subs, size_t n) {
+  if (!subs) return;
+  for (size_t i = 0; i < n; i++) {
+    twinn_free(subs[i].prop.lins);
+    twinn_free(subs[i].prop.nodes);
+    twinn_free(subs[i].prop.kids);
+  }
+  twinn_free(subs);
+}
+
+/* The disjuncts of prop (see decompose.h): lists of constraint indices, disjunct k being
+ * lins[first[k] .. first[k + 1]). Returns their count, 0 for another shape. */
+static size_t disjuncts(const twinn_prop *prop, size_t *lins, size_t *first, size_t *region,
+                        size_t *n_region) {
+  const twinn_bool *root = &prop->nodes[prop->root];
+  size_t n_out = 0, out = SIZE_MAX, n = 0, nl = 0;
+  int all_lin = 1;
+  *n_region = 0;
+  if (root->kind != TWINN_BOOL_AND) return 0;
+  for (size_t i = 0; i < root->n_kids; i++) {
+    size_t k = prop->kids[root->first_kid + i];
+    if (input_only(prop, k, 0)) {
+      region[(*n_region)++] = k;
+      continue;
+    }
+    n_out++;
+    out = k;
+    all_lin &= prop->nodes[k].kind == TWINN_BOOL_LIN;
+  }
+  if (n_out == 0) return 0;
+  if (n_out > 1 || prop->nodes[out].kind == TWINN_BOOL_LIN) {
+    if (!all_lin) return 0;
+    first[0] = 0;
+    for (size_t i = 0; i < root->n_kids; i++) {
+      size_t k = prop->kids[root->first_kid + i];
+      if (!input_only(prop, k, 0)) lins[nl++] = prop->nodes[k].lin;
+    }
+    first[1] = nl;
+    return 1;
+  }
+  const twinn_bool *o = &prop->nodes[out];
+  size_t n_d = o->kind == TWINN_BOOL_OR ? o->n_kids : 1;
+  for (size_t d = 0; d < n_d; d++) {
+    size_t dn = o->kind == TWINN_BOOL_OR ? prop->kids[o->first_kid + d] : out;
+    const twinn_bool *b = &prop->nodes[dn];
+    first[n++] = nl;
+    if (b->kind == TWINN_BOOL_LIN) {
+      lins[nl++] = b->lin;
+      continue;
+    }
+    if (b->kind != TWINN_BOOL_AND) return 0;
+    for (size_t i = 0; i < b->n_kids; i++) {
+      const twinn_bool *c = &prop->nodes[prop->kids[b->first_kid + i]];
+      if (c->kind != TWINN_BOOL_LIN) return 0;
+      lins[nl++] = c->lin;
+    }
+  }
+  first[n] = nl;
+  return n;
+}
+
+size_t twinn_decompose(const twinn_prop *prop, const double *x, twinn_subprop **out) {
+  size_t n_d, n_region = 0, n_subs = 0, nn = prop->n_nets, result = 0;
+  size_t *lins = NULL, *first = NULL, *region = NULL, *choice = NULL, *count = NULL;
+  size_t *lin_map = NULL;
+  twinn_subprop *subs = NULL;
+  *out = NULL;
+  if (nn < 2 || prop->n_nodes == 0 || prop->root >= prop->n_nodes) return 0;
+  lins = twinn_mallocarray(prop->n_lins + 1, sizeof *lins);
+  first = twinn_mallocarray(prop->n_nodes + 2, sizeof *first);
+  region = twinn_mallocarray(prop->n_nodes + 1, sizeof *region);
+  choice = twinn_mallocarray(prop->n_nodes + 1, sizeof *choice);
+  count = twinn_calloc(nn, sizeof *count);
+  lin_map = twinn_mallocarray(prop->n_lins + 1, sizeof *lin_map);
+  if (!lins || !first || !region || !choice || !count || !lin_map) goto nomem;
+  n_d = disjuncts(prop, lins, first, region, &n_region);
+  for (size_t d = 0; d < n_d; d++) {
+    double best = -INFINITY;
+    choice[d] = SIZE_MAX;
+    for (size_t i = first[d]; i < first[d + 1]; i++) {
+      const twinn_lin *l = &prop->lins[lins[i]];
+      size_t owner = lin_owner(prop, l);
+      int yes;
+      double by;
+      if (owner == LIN_INPUT || owner == LIN_OTHER) continue;
+      falsity(prop, l, x, &yes, &by);
+      if (yes && by > best) best = by, choice[d] = owner;
+    }
+    if (choice[d] == SIZE_MAX) goto done; /* nothing to refute this disjunct by */
+    count[choice[d]]++;
+  }
+  if (n_d == 0) goto done;
+  for (size_t w = 0; w < nn; w++) n_subs += count[w] > 0;
+  subs = twinn_calloc(n_subs, sizeof *subs);
+  if (!subs) goto nomem;
+  n_subs = 0;
+  for (size_t w = 0; w < nn; w++) {
+    if (!count[w]) continue;
+    twinn_subprop *sp = &subs[n_subs++];
+    twinn_prop *p = &sp->prop;
+    builder b = {p, prop, lin_map, 0, 0};
+    size_t atoms = first[n_d], root, orn, slot;
+    *p = *prop; /* declarations and terms are borrowed */
+    p->path = prop->path;
+    sp->net = w;
+    sp->n_disjuncts = count[w];
+    b.cap_nodes = prop->n_nodes + n_d + atoms + 4;
+    b.cap_kids = prop->n_kids + n_d + atoms + n_region + 4;
+    p->lins = twinn_mallocarray(prop->n_lins + 1, sizeof *p->lins);
+    p->nodes = twinn_mallocarray(b.cap_nodes, sizeof *p->nodes);
+    p->kids = twinn_mallocarray(b.cap_kids, sizeof *p->kids);
+    if (!p->lins || !p->nodes || !p->kids) goto nomem;
+    p->n_lins = p->n_nodes = p->n_kids = 0;
+    for (size_t i = 0; i < prop->n_lins; i++) lin_map[i] = SIZE_MAX;
+    root = new_node(&b, TWINN_BOOL_AND, n_region + 1);
+    for (size_t i = 0; i < n_region; i++)
+      p->kids[p->nodes[root].first_kid + i] = copy_tree(&b, region[i]);
+    orn = new_node(&b, TWINN_BOOL_OR, count[w]);
+    p->kids[p->nodes[root].first_kid + n_region] = orn;
+    slot = p->nodes[orn].first_kid;
+    for (size_t d = 0; d < n_d; d++) {
+      size_t k = 0, and_node, kf;
+      if (choice[d] != w) continue;
+      for (size_t i = first[d]; i < first[d + 1]; i++)
+        k += lin_owner(prop, &prop->lins[lins[i]]) == w;
+      and_node = new_node(&b, TWINN_BOOL_AND, k);
+      kf = p->nodes[and_node].first_kid;
+      for (size_t i = first[d]; i < first[d + 1]; i++)
+        if (lin_owner(prop, &prop->lins[lins[i]]) == w) p->kids[kf++] = copy_lin(&b, lins[i]);
+      p->kids[slot++] = and_node;
+    }
+    p->root = root;
+    p->n_nonlinear = 0; /* only linear constraints are chosen or kept as input asserts */
+    for (size_t i = 0; i < p->n_lins; i++) p->n_nonlinear += p->lins[i].nonlinear != 0;
+  }
+  *out = subs;
+  subs = NULL;
+  result = n_subs;
+  goto done;
+nomem:
+  result = (size_t)-1;
+done:
+  twinn_subprops_free(subs, n_subs);
+  twinn_free(lins);
+  twinn_free(first);
+  twinn_free(region);
+  twinn_free(choice);
+  twinn_free(count);
+  twinn_free(lin_map);
+  return result;
+}
