@@ -154,7 +154,7 @@ static size_t disjuncts(const twinn_prop *prop, size_t *lins, size_t *first, siz
 
 size_t twinn_decompose(const twinn_prop *prop, const double *x, twinn_subprop **out) {
   size_t n_d, n_region = 0, n_subs = 0, nn = prop->n_nets, result = 0;
-  size_t *lins = NULL, *first = NULL, *region = NULL, *choice = NULL, *count = NULL;
+  size_t *lins = NULL, *first = NULL, *region = NULL, *choice = NULL, *count = NULL, *atom = NULL;
   size_t *lin_map = NULL;
   twinn_subprop *subs = NULL;
   *out = NULL;
@@ -163,9 +163,10 @@ size_t twinn_decompose(const twinn_prop *prop, const double *x, twinn_subprop **
   first = twinn_mallocarray(prop->n_nodes + 2, sizeof *first);
   region = twinn_mallocarray(prop->n_nodes + 1, sizeof *region);
   choice = twinn_mallocarray(prop->n_nodes + 1, sizeof *choice);
+  atom = twinn_mallocarray(prop->n_nodes + 1, sizeof *atom);
   count = twinn_calloc(nn, sizeof *count);
   lin_map = twinn_mallocarray(prop->n_lins + 1, sizeof *lin_map);
-  if (!lins || !first || !region || !choice || !count || !lin_map) goto nomem;
+  if (!lins || !first || !region || !choice || !atom || !count || !lin_map) goto nomem;
   n_d = disjuncts(prop, lins, first, region, &n_region);
   for (size_t d = 0; d < n_d; d++) {
     double best = -INFINITY;
@@ -177,7 +178,7 @@ size_t twinn_decompose(const twinn_prop *prop, const double *x, twinn_subprop **
       double by;
       if (owner == LIN_INPUT || owner == LIN_OTHER) continue;
       falsity(prop, l, x, &yes, &by);
-      if (yes && by > best) best = by, choice[d] = owner;
+      if (yes && by > best) best = by, choice[d] = owner, atom[d] = lins[i];
     }
     if (choice[d] == SIZE_MAX) goto done; /* nothing to refute this disjunct by */
     count[choice[d]]++;
@@ -211,17 +212,8 @@ size_t twinn_decompose(const twinn_prop *prop, const double *x, twinn_subprop **
     orn = new_node(&b, TWINN_BOOL_OR, count[w]);
     p->kids[p->nodes[root].first_kid + n_region] = orn;
     slot = p->nodes[orn].first_kid;
-    for (size_t d = 0; d < n_d; d++) {
-      size_t k = 0, and_node, kf;
-      if (choice[d] != w) continue;
-      for (size_t i = first[d]; i < first[d + 1]; i++)
-        k += lin_owner(prop, &prop->lins[lins[i]]) == w;
-      and_node = new_node(&b, TWINN_BOOL_AND, k);
-      kf = p->nodes[and_node].first_kid;
-      for (size_t i = first[d]; i < first[d + 1]; i++)
-        if (lin_owner(prop, &prop->lins[lins[i]]) == w) p->kids[kf++] = copy_lin(&b, lins[i]);
-      p->kids[slot++] = and_node;
-    }
+    for (size_t d = 0; d < n_d; d++)
+      if (choice[d] == w) p->kids[slot++] = copy_lin(&b, atom[d]);
     p->root = root;
     p->n_nonlinear = 0; /* only linear constraints are chosen or kept as input asserts */
     for (size_t i = 0; i < p->n_lins; i++) p->n_nonlinear += p->lins[i].nonlinear != 0;
@@ -238,6 +230,7 @@ done:
   twinn_free(first);
   twinn_free(region);
   twinn_free(choice);
+  twinn_free(atom);
   twinn_free(count);
   twinn_free(lin_map);
   return result;

@@ -1,11 +1,12 @@
 /* decompose.h: a property over several networks split into single-network properties.
  * The formula describes the unsafe set; it is refuted when each of its disjuncts is false
- * everywhere. A disjunct is a conjunction, so it is false wherever the conjunction of its
- * constraints on one network N alone is false: proving "N's part of the disjunct never holds"
- * for one N per disjunct proves the whole formula unsat. Grouping the disjuncts by the network
- * chosen gives one property per network, each an ordinary single-network problem: top-1
- * agreement of twins becomes "f keeps its class on the region" and "g keeps it", two robustness
- * proofs whose branch and bound trees add up instead of multiplying inside one joint tree.
+ * everywhere. A disjunct is a conjunction, so it is false wherever one of its constraints is:
+ * proving that one constraint on a single network N never holds, for one constraint per
+ * disjunct, proves the whole formula unsat. Grouping the disjuncts by the network of the
+ * constraint chosen gives one property per network (the OR of its chosen constraints), each an
+ * ordinary single-network problem: top-1 agreement of twins becomes "f keeps its class on the
+ * region" (f_i >= f_c never holds, i != c) and "g keeps it", two robustness proofs whose branch
+ * and bound trees add up instead of multiplying inside one joint tree.
  * The sub-properties are only sufficient: a sub-property that is sat says nothing about the
  * original, which must then be searched as a whole. Engine-internal (verify.c). */
 #ifndef TWINN_DECOMPOSE_H
@@ -24,10 +25,10 @@ typedef struct {
 
 /* Splits prop if it is a conjunction of input-only asserts and either one OR of disjuncts (each
  * a constraint or an AND of constraints) or constraints only (one disjunct), with at least two
- * networks declared. Each disjunct goes to the network whose own constraints in it (every term
- * an input, or a value of that network) are the most violated at x (n_scalars: a point of the
- * input region with every network's outputs evaluated); the sub-property of N is the input
- * asserts and the OR over N's disjuncts of their N-constraints. Returns the number of
+ * networks declared. Each disjunct is represented by its single-network constraint (every term
+ * an input or an output of one network) most violated at x (n_scalars: a point of the input
+ * region with every network's outputs evaluated); the sub-property of network N is the input
+ * asserts and the OR of the constraints chosen on N. Returns the number of
  * sub-properties written to *out (owned, release with twinn_subprops_free), 0 when prop has
  * another shape, a constraint reads hidden values, or some disjunct has no violated
  * single-network constraint at x; (size_t)-1 on out of memory. */
