@@ -109,12 +109,13 @@ typedef struct {
   size_t n_pairs;
   symw *syms; /* symbolic workspaces; every network is in at most one */
   size_t n_syms;
-  size_t *sym_of;            /* per network: its workspace, SIZE_MAX if none */
-  double *score;             /* n_free: split scores from the symbolic input sensitivities */
-  double *lin_score;         /* n_lins x n_free: each constraint's own split scores */
-  unsigned char *score_set;  /* per lin: its lin_score row was written for the current region */
-  double **co;               /* per network: output coefficients of the current leaf */
-  int *has_out, *used;       /* per network: scratch flags of the current leaf */
+  size_t *sym_of;           /* per network: its workspace, SIZE_MAX if none */
+  double *score;            /* n_free: split scores from the symbolic input sensitivities */
+  double *lin_score;        /* n_lins x n_free: each constraint's own split scores */
+  unsigned char *score_set; /* per lin: its lin_score row was written for the current region */
+  unsigned char *bounded; /* per network: it needs bounds (a constraint reads it or it is paired) */
+  double **co;            /* per network: output coefficients of the current leaf */
+  int *has_out, *used;    /* per network: scratch flags of the current leaf */
   double *leaf_lo, *leaf_hi; /* per lin: its enclosure over the current region */
   double *keep_lo, *keep_hi; /* per lin: the current region's final enclosures (for its kids) */
   twinn_attack *atk;
@@ -174,6 +175,7 @@ static void analyse_cheap(engine *E, const double *lo, const double *hi) {
   for (i = 0; i < E->pb->n_nets; i++) {
     const twinn_net *net = E->pb->nets[i];
     const twinn_var *in = twinn_prop_net_var(E->prop, i, TWINN_VAR_INPUT);
+    if (!E->bounded[i]) continue;
     for (r = 0; r < net->n_in; r++) {
       size_t d = E->sp->dim_of[in->offset + r];
       E->in_lo[r] = lo[d];
@@ -1130,7 +1132,7 @@ static twinn_status find_syms(engine *E) {
     const twinn_net *ng = g == SIZE_MAX ? NULL : E->pb->nets[g];
     twinn_error err;
     if (E->sym_of[f] != SIZE_MAX || (g != SIZE_MAX && E->sym_of[g] != SIZE_MAX)) continue;
-    if (E->S->sub && !net_read(E->prop, f)) continue;
+    if (!E->bounded[f] && (g == SIZE_MAX || !E->bounded[g])) continue;
     twinn_error_clear(&err);
     if (twinn_sym_supported(E->pb->nets[f], ng, &err) != TWINN_OK) continue;
     E->syms[E->n_syms].s = twinn_sym_new(E->pb->nets[f], ng);
@@ -1270,6 +1272,10 @@ static twinn_status engine_init(engine *E, shared *S) {
   if (!E->in_lo || !E->in_hi) return TWINN_ERR_NOMEM;
   if (find_dups(E) != TWINN_OK) return TWINN_ERR_NOMEM;
   if (find_pairs(E) != TWINN_OK) return TWINN_ERR_NOMEM;
+  E->bounded = twinn_calloc(n + 1, 1);
+  if (!E->bounded) return TWINN_ERR_NOMEM;
+  for (i = 0; i < n; i++) E->bounded[i] = (unsigned char)net_read(E->prop, i);
+  for (i = 0; i < E->n_pairs; i++) E->bounded[E->pairs[i].f] = E->bounded[E->pairs[i].g] = 1;
   if (find_syms(E) != TWINN_OK) return TWINN_ERR_NOMEM;
   E->atk = twinn_attack_new(pb, sp);
   return E->atk ? TWINN_OK : TWINN_ERR_NOMEM;
@@ -1287,6 +1293,7 @@ static void engine_release(engine *E) {
   twinn_free(E->score);
   twinn_free(E->lin_score);
   twinn_free(E->score_set);
+  twinn_free(E->bounded);
   twinn_free(E->witness);
   twinn_free(E->nb);
   twinn_free(E->co);
