@@ -21,6 +21,7 @@ typedef struct {
   uint64_t id;       /* path in the tree: seeds the region's own random generator */
   unsigned long seq; /* push order (ties) */
   size_t n_free, n_splits;
+  int attacked;            /* its box is its parent's (a neuron split), already searched there */
   double *lo, *hi;         /* n_free each */
   twinn_nsplit *splits;    /* n_splits */
   size_t n_lins;           /* 0, or the property's constraint count: */

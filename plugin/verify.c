@@ -694,6 +694,7 @@ static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nspl
       memcpy(k->lin_hi, E->keep_hi, n_lins * sizeof *k->lin_hi);
     }
     k->margin = km && !n_ns ? km[b] : margin;
+    k->attacked = n_ns > 0;
     k->id = mix64(r->id * 4 + b + 1);
     for (t = 0; t < n_ns; t++) {
       k->splits[r->n_splits + t] = ns[t];
@@ -889,10 +890,14 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
       note_undecided(E, "NaN in the bounds of a constraint");
       return TWINN_OK;
     }
-  st = twinn_attack_run(E->atk, lo, hi, 1, 4, 0, &E->rng, S->deadline, E->witness, &found);
-  if (st != TWINN_OK || found) {
-    *sat = found;
-    return st;
+  /* A neuron split keeps the box, and this search (from the box centre) would repeat the
+   * parent's exactly: 20 % of an MNIST robustness search went there. */
+  if (!r->attacked) {
+    st = twinn_attack_run(E->atk, lo, hi, 1, 4, 0, &E->rng, S->deadline, E->witness, &found);
+    if (st != TWINN_OK || found) {
+      *sat = found;
+      return st;
+    }
   }
   if (S->neuron_mode) by_neuron = pick_neuron(E, ns);
   if (!by_neuron && n <= TRIAL_DIMS && E->n_pairs == 0) {
