@@ -722,6 +722,23 @@ static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nspl
  * linear conjunct closest to refutation (largest margin) is optimised (its other kids are walked
  * only when it has none); an undecided `or` walks every kid. opt_collect lists the constraints
  * (their first copies, once each) in E->opt_list; opt_run bounds them, a batch per network. */
+/* The first copy of LIN node k's constraint if the optimisation can bound it (a linear <= / <
+ * on one network's outputs), else SIZE_MAX. */
+static size_t opt_lin(const engine *E, const twinn_bool *k) {
+  size_t c = k->kind == TWINN_BOOL_LIN ? E->dup[k->lin] : SIZE_MAX;
+  const twinn_lin *l = c == SIZE_MAX ? NULL : &E->prop->lins[c];
+  if (!l || l->nonlinear || (l->cmp != TWINN_CMP_LE && l->cmp != TWINN_CMP_LT) ||
+      !isfinite(l->c0) || lin_net(E, l) == SIZE_MAX)
+    return SIZE_MAX;
+  return c;
+}
+
+static void opt_add(engine *E, size_t c) {
+  if (E->opt_done[c]) return;
+  E->opt_done[c] = 1;
+  E->opt_list[E->n_opt++] = c;
+}
+
 static void opt_collect(engine *E, size_t node) {
   const twinn_prop *prop = E->prop;
   const twinn_bool *b = &prop->nodes[node];
@@ -730,24 +747,26 @@ static void opt_collect(engine *E, size_t node) {
   if (b->kind == TWINN_BOOL_LIN || node_value(E, node, V_UNKNOWN, &m) != V_UNKNOWN) return;
   if (b->kind == TWINN_BOOL_AND)
     for (i = 0; i < b->n_kids; i++) {
-      const twinn_bool *k = &prop->nodes[prop->kids[b->first_kid + i]];
-      size_t c = k->kind == TWINN_BOOL_LIN ? E->dup[k->lin] : SIZE_MAX;
-      const twinn_lin *l = c == SIZE_MAX ? NULL : &prop->lins[c];
-      if (!l || l->nonlinear || (l->cmp != TWINN_CMP_LE && l->cmp != TWINN_CMP_LT) ||
-          !isfinite(l->c0) || lin_net(E, l) == SIZE_MAX)
-        continue;
-      if (leaf_value(l, E->leaf_lo[c], E->leaf_hi[c], &m) == V_UNKNOWN && m > bm) bm = m, best = c;
+      size_t c = opt_lin(E, &prop->nodes[prop->kids[b->first_kid + i]]);
+      if (c == SIZE_MAX) continue;
+      if (leaf_value(&prop->lins[c], E->leaf_lo[c], E->leaf_hi[c], &m) == V_UNKNOWN && m > bm)
+        bm = m, best = c;
     }
   if (best != SIZE_MAX) {
-    if (!E->opt_done[best]) {
-      E->opt_done[best] = 1;
-      E->opt_list[E->n_opt++] = best;
-    }
+    opt_add(E, best);
     return;
   }
-  for (i = 0; i < b->n_kids; i++)
-    if (prop->nodes[prop->kids[b->first_kid + i]].kind != TWINN_BOOL_LIN)
-      opt_collect(E, prop->kids[b->first_kid + i]);
+  for (i = 0; i < b->n_kids; i++) {
+    size_t k = prop->kids[b->first_kid + i];
+    if (prop->nodes[k].kind != TWINN_BOOL_LIN) {
+      opt_collect(E, k);
+    } else if (b->kind == TWINN_BOOL_OR) { /* every undecided kid of an or must be refuted */
+      size_t c = opt_lin(E, &prop->nodes[k]);
+      if (c != SIZE_MAX &&
+          leaf_value(&prop->lins[c], E->leaf_lo[c], E->leaf_hi[c], &m) == V_UNKNOWN)
+        opt_add(E, c);
+    }
+  }
 }
 
 static void opt_run(engine *E) {
