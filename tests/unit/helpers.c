@@ -5,10 +5,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "vnnlib.h"
 
 uint64_t twinn_test_rng_state;
 
@@ -43,4 +45,13 @@ twinn_net *twinn_test_random_net(size_t n_in, const size_t *widths, size_t depth
     prev = widths[k];
   }
   return net;
+}
+
+twinn_prop *twinn_test_parse(const char *text) {
+  twinn_prop *prop = NULL;
+  twinn_error err;
+  twinn_error_clear(&err);
+  if (twinn_vnnlib_parse_buffer(text, strlen(text), "test.vnnlib", &prop, &err) != TWINN_OK)
+    fail_msg("parse: %s", err.msg);
+  return prop;
 }

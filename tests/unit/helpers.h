@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "net.h"
+#include "prop.h"
 
 /* The generator's state: a test sets it to its seed before drawing. */
 extern uint64_t twinn_test_rng_state;
@@ -21,5 +22,9 @@ double twinn_test_urand(void);
  * the caller (twinn_net_free). */
 twinn_net *twinn_test_random_net(size_t n_in, const size_t *widths, size_t depth,
                                  twinn_layer_kind act, const twinn_net *base, double noise);
+
+/* The property of a VNN-LIB text (named "test.vnnlib" in messages); fails the running test with
+ * the parser's message if it does not parse. Owned by the caller (twinn_prop_free). */
+twinn_prop *twinn_test_parse(const char *text);
 
 #endif

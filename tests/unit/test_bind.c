@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "twinn.h"
 #include "vnnlib.h"
 
@@ -39,15 +41,6 @@ static twinn_net *small_net(double scale) {
   return net;
 }
 
-static twinn_prop *parse(const char *text) {
-  twinn_prop *prop = NULL;
-  twinn_error err;
-  twinn_error_clear(&err);
-  if (twinn_vnnlib_parse_buffer(text, strlen(text), "q.vnnlib", &prop, &err) != TWINN_OK)
-    fail_msg("parse: %s", err.msg);
-  return prop;
-}
-
 static const char *two_nets =
     "(vnnlib-version <2.0>)\n"
     "(declare-network f (declare-input X_f float32 [3]) (declare-hidden H_f real [4] \"relu_1\") "
@@ -71,7 +64,7 @@ static twinn_status bind(const twinn_prop *prop, size_t n, const char *const *na
 
 static void test_names(void **state) {
   twinn_net *f = small_net(1), *g = small_net(0.5);
-  twinn_prop *prop = parse(two_nets);
+  twinn_prop *prop = twinn_test_parse(two_nets);
   const char *ok[2] = {"g", "f"}, *extra[3] = {"f", "g", "h"}, *twice[2] = {"f", "f"};
   const twinn_net *nets[3] = {g, f, f};
   char msg[512];
@@ -95,12 +88,12 @@ static void test_names(void **state) {
 
 static void test_equal_to(void **state) {
   twinn_net *f = small_net(1);
-  twinn_prop *prop =
-      parse("(vnnlib-version <2.0>)\n"
-            "(declare-network f (declare-input X_f real [3]) (declare-output Y_f real [2]))\n"
-            "(declare-network f2 (equal-to f) (declare-input X_f2 real [3]) (declare-output Y_f2 "
-            "real [2]))\n"
-            "(assert (<= X_f[0] 1))\n");
+  twinn_prop *prop = twinn_test_parse(
+      "(vnnlib-version <2.0>)\n"
+      "(declare-network f (declare-input X_f real [3]) (declare-output Y_f real [2]))\n"
+      "(declare-network f2 (equal-to f) (declare-input X_f2 real [3]) (declare-output Y_f2 "
+      "real [2]))\n"
+      "(assert (<= X_f[0] 1))\n");
   const char *names[2] = {"f", "f2"};
   const twinn_net *nets[2] = {f, f};
   char msg[512];
@@ -124,30 +117,32 @@ static void test_shapes_and_types(void **state) {
   char msg[512];
   twinn_prop *prop;
   (void)state;
-  prop = parse("(vnnlib-version <2.0>)\n(declare-network f (declare-input X real [1,1,1,3]) "
-               "(declare-output Y float32 [2]))\n(assert (<= X[0,0,0,0] 1))\n");
+  prop = twinn_test_parse(
+      "(vnnlib-version <2.0>)\n(declare-network f (declare-input X real [1,1,1,3]) "
+      "(declare-output Y float32 [2]))\n(assert (<= X[0,0,0,0] 1))\n");
   assert_int_equal(bind(prop, 1, names, nets, msg), TWINN_OK);
   twinn_prop_free(prop);
-  prop = parse("(vnnlib-version <2.0>)\n(declare-network f (declare-input X real [4]) "
-               "(declare-output Y real [2]))\n(assert (<= X[0] 1))\n");
+  prop = twinn_test_parse("(vnnlib-version <2.0>)\n(declare-network f (declare-input X real [4]) "
+                          "(declare-output Y real [2]))\n(assert (<= X[0] 1))\n");
   assert_int_equal(bind(prop, 1, names, nets, msg), TWINN_ERR_SEMANTIC);
   assert_non_null(strstr(msg, "'X'"));
   assert_non_null(strstr(msg, "[4]"));
   assert_non_null(strstr(msg, "[1,1,1,3]"));
   twinn_prop_free(prop);
-  prop = parse("(vnnlib-version <2.0>)\n(declare-network f (declare-input X float16 [3]) "
-               "(declare-output Y real [2]))\n(assert (<= X[0] 1))\n");
+  prop =
+      twinn_test_parse("(vnnlib-version <2.0>)\n(declare-network f (declare-input X float16 [3]) "
+                       "(declare-output Y real [2]))\n(assert (<= X[0] 1))\n");
   assert_int_equal(bind(prop, 1, names, nets, msg), TWINN_ERR_SEMANTIC);
   assert_non_null(strstr(msg, "float16"));
   twinn_prop_free(prop);
-  prop = parse(
+  prop = twinn_test_parse(
       "(vnnlib-version <2.0>)\n(declare-network f (declare-input X real [3]) "
       "(declare-hidden H real [4] \"nope\") (declare-output Y real [2]))\n(assert (<= X[0] 1))\n");
   assert_int_equal(bind(prop, 1, names, nets, msg), TWINN_ERR_SEMANTIC);
   assert_non_null(strstr(msg, "nope"));
   twinn_prop_free(prop);
   /* A hidden variable may name the tensor instead of the node. */
-  prop = parse(
+  prop = twinn_test_parse(
       "(vnnlib-version <2.0>)\n(declare-network f (declare-input X real [3]) "
       "(declare-hidden H real [4] \"h1\") (declare-output Y real [2]))\n(assert (<= X[0] 1))\n");
   assert_int_equal(bind(prop, 1, names, nets, msg), TWINN_OK);
@@ -157,9 +152,9 @@ static void test_shapes_and_types(void **state) {
 
 static void test_vnnlib1(void **state) {
   twinn_net *f = small_net(1);
-  twinn_prop *prop =
-      parse("(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const X_2 Real)\n"
-            "(declare-const Y_0 Real)\n(declare-const Y_1 Real)\n(assert (<= X_0 1))\n");
+  twinn_prop *prop = twinn_test_parse(
+      "(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const X_2 Real)\n"
+      "(declare-const Y_0 Real)\n(declare-const Y_1 Real)\n(assert (<= X_0 1))\n");
   const char *names[2] = {NULL, "whatever"};
   const twinn_net *nets[2] = {f, f};
   char msg[512];
@@ -173,7 +168,7 @@ static void test_vnnlib1(void **state) {
 
 static void test_complete(void **state) {
   twinn_net *f = small_net(1), *g = small_net(0.5);
-  twinn_prop *prop = parse(two_nets);
+  twinn_prop *prop = twinn_test_parse(two_nets);
   const char *names[2] = {"f", "g"};
   const twinn_net *nets[2] = {f, g};
   const twinn_var *xf, *hf, *yf, *xg, *yg;
@@ -210,7 +205,7 @@ static void test_complete(void **state) {
 
 static void test_nomem(void **state) {
   twinn_net *f = small_net(1), *g = small_net(0.5);
-  twinn_prop *prop = parse(two_nets);
+  twinn_prop *prop = twinn_test_parse(two_nets);
   const char *names[2] = {"f", "g"};
   const twinn_net *nets[2] = {f, g};
   twinn_problem pb;

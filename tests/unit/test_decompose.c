@@ -19,15 +19,6 @@
 #include "helpers.h"
 #include "vnnlib.h"
 
-static twinn_prop *parse(const char *text) {
-  twinn_prop *prop = NULL;
-  twinn_error err;
-  twinn_error_clear(&err);
-  if (twinn_vnnlib_parse_buffer(text, strlen(text), "test.vnnlib", &prop, &err) != TWINN_OK)
-    fail_msg("parse: %s", err.msg);
-  return prop;
-}
-
 /* A pair with n_in inputs in [0, 1] and m outputs, then `tail` (the output asserts). */
 static twinn_prop *pair_query(size_t n_in, size_t m, const char *tail) {
   char buf[16384];
@@ -43,7 +34,7 @@ static twinn_prop *pair_query(size_t n_in, size_t m, const char *tail) {
                              "(assert (== X_g[%zu] X_f[%zu]))\n",
                              i, i, i, i);
   snprintf(buf + used, sizeof buf - used, "%s", tail);
-  return parse(buf);
+  return twinn_test_parse(buf);
 }
 
 /* The top-1 disagreement property of the benchmarks, m classes. */

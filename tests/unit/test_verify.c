@@ -17,15 +17,6 @@
 #include "twinn.h"
 #include "vnnlib.h"
 
-static twinn_prop *parse(const char *text) {
-  twinn_prop *prop = NULL;
-  twinn_error err;
-  twinn_error_clear(&err);
-  if (twinn_vnnlib_parse_buffer(text, strlen(text), "test.vnnlib", &prop, &err) != TWINN_OK)
-    fail_msg("parse: %s", err.msg);
-  return prop;
-}
-
 /* An eps-equivalence query on f, g over the box: some output differs by more than eps. */
 static void eps_query(char *buf, size_t n, size_t n_in, size_t n_out, const double *lo,
                       const double *hi, double eps) {
@@ -115,7 +106,7 @@ static void test_random_twins(void **state) {
     /* eps below the sampled maximum: a violation is known; above it: probably safe. */
     eps = trial % 2 ? 0.8 * m : 1.05 * m + 1e-6;
     eps_query(buf, sizeof buf, n_in, n_out, lo, hi, eps);
-    prop = parse(buf);
+    prop = twinn_test_parse(buf);
     twinn_options_init(&opt);
     opt.timeout = 10;
     verify2(prop, f, g, &opt, &res);
@@ -143,7 +134,7 @@ static twinn_prop *single_query(size_t n_in, const char *box, const char *extra)
            "(vnnlib-version <2.0>)\n(declare-network f (declare-input X_f real [%zu]) "
            "(declare-output Y_f real [1]))\n%s\n%s\n",
            n_in, box, extra);
-  return parse(buf);
+  return twinn_test_parse(buf);
 }
 
 static void test_empty_box(void **state) {
@@ -327,7 +318,7 @@ static void test_deterministic(void **state) {
   g = twinn_test_random_net(3, widths, 3, TWINN_LAYER_RELU, f, 0.02);
   m = max_diff(f, g, 3, lo, hi);
   eps_query(buf, sizeof buf, 3, 2, lo, hi, 1.02 * m);
-  prop = parse(buf);
+  prop = twinn_test_parse(buf);
   twinn_options_init(&opt);
   opt.seed = 42;
   opt.timeout = 3;
@@ -365,7 +356,7 @@ static void test_threads_agree(void **state) {
     }
     m = max_diff(f, g, 3, lo, hi);
     eps_query(buf, sizeof buf, 3, 2, lo, hi, trial % 2 ? 0.9 * m : 1.03 * m + 1e-6);
-    prop = parse(buf);
+    prop = twinn_test_parse(buf);
     twinn_options_init(&opt);
     opt.seed = 5;
     opt.timeout = 20;
@@ -433,7 +424,7 @@ static void test_neuron_split(void **state) {
     }
     m = max_diff_sampled(f, g, 20, lo, hi);
     eps_query(buf, sizeof buf, 20, 2, lo, hi, trial % 2 ? 0.8 * m : 1.5 * m + 1e-6);
-    prop = parse(buf);
+    prop = twinn_test_parse(buf);
     twinn_options_init(&opt);
     opt.timeout = 3;
     opt.neuron_split = 1;
@@ -480,7 +471,7 @@ static void test_nomem(void **state) {
   nets[1] = g;
   m = max_diff(f, g, 2, lo, hi);
   eps_query(buf, sizeof buf, 2, 2, lo, hi, 1.1 * m);
-  prop = parse(buf);
+  prop = twinn_test_parse(buf);
   twinn_options_init(&opt);
   opt.timeout = 5;
   twinn_error_clear(&err);

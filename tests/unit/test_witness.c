@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
+
 #include "vnnlib.h"
 #include "witness.h"
 
@@ -27,15 +29,6 @@ static const char query_v2[] = "(vnnlib-version <2.0>)\n"
 static const char query_v1[] = "(declare-const X_0 Real)\n(declare-const X_1 Real)\n"
                                "(declare-const X_2 Real)\n(declare-const Y_0 Real)\n"
                                "(declare-const Y_1 Real)\n(assert (<= X_0 1))\n";
-
-static twinn_prop *parse(const char *text) {
-  twinn_prop *p = NULL;
-  twinn_error err;
-  twinn_error_clear(&err);
-  assert_int_equal(twinn_vnnlib_parse_buffer(text, strlen(text), "q", &p, &err), TWINN_OK);
-  assert_non_null(p);
-  return p;
-}
 
 /* Deterministic values spread over many magnitudes, most of them not float32 numbers. */
 static void fill(double *x, size_t n, unsigned long seed) {
@@ -67,7 +60,7 @@ static twinn_status round_trip(twinn_status (*writer)(FILE *, const twinn_prop *
 }
 
 static void test_v2_round_trip(void **state) {
-  twinn_prop *p = parse(query_v2);
+  twinn_prop *p = twinn_test_parse(query_v2);
   double x[32], y[32];
   char *text = NULL;
   size_t i;
@@ -95,7 +88,7 @@ static void test_v2_round_trip(void **state) {
 }
 
 static void test_v1_round_trip(void **state) {
-  twinn_prop *p = parse(query_v1);
+  twinn_prop *p = twinn_test_parse(query_v1);
   double x[8], y[8];
   char *text = NULL;
   size_t i;
@@ -113,7 +106,7 @@ static void test_v1_round_trip(void **state) {
 
 /* Reads text against the 1.0 query; returns the status and the error's line. */
 static twinn_status read_text(const char *q, const char *text, unsigned long *line) {
-  twinn_prop *p = parse(q);
+  twinn_prop *p = twinn_test_parse(q);
   double y[32];
   twinn_error err;
   FILE *in = fmemopen((void *)text, strlen(text), "r");
@@ -162,7 +155,7 @@ static void test_read_errors(void **state) {
 }
 
 static void test_read_out_of_memory(void **state) {
-  twinn_prop *p = parse(query_v1);
+  twinn_prop *p = twinn_test_parse(query_v1);
   static const char text[] = "sat\n((X_0 1)\n (X_1 2)\n (X_2 3))\n";
   double y[8];
   unsigned long k;
