@@ -93,10 +93,12 @@ twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twin
 const double *twinn_sym_prior(const twinn_sym *s, int which, int upper);
 
 /* Per neuron of the ReLU input point `point` of network `which`: the sum over the objectives
- * of the twinn_sym_bound_opt(_many) calls since the last analysis of |coefficient| times the
- * triangle height -l u / (u - l) of each unstable neuron (0 for others), times the objective's
- * gap to refutation (1 for twinn_sym_bound_opt), a BaBSR-style estimate of how much splitting
- * it would tighten those bounds. NULL before any bound_opt call. */
+ * of the twinn_sym_bound_opt(_many) calls since the last analysis of the neuron's coefficient
+ * in the lower bound where negative (a hundredth of it where positive) times the triangle
+ * height -l u / (u - l) of each unstable neuron (0 for others), times the objective's gap to
+ * refutation (1 for twinn_sym_bound_opt): BaBSR's estimate of how much splitting it would
+ * tighten those bounds (the intercept of the upper relaxation that the bound pays). NULL before
+ * any bound_opt call. */
 const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point);
 
 /* Sensitivity of the last twinn_sym_bound_lin's upper bound to each input (n_in entries):
