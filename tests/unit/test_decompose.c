@@ -155,6 +155,36 @@ static void test_mixed(void **state) {
   twinn_prop_free(p);
 }
 
+/* A region that is a disjunction of boxes (an input-only `or`) is kept whole in every
+ * sub-property, and the implication still holds. */
+static void test_box_union(void **state) {
+  (void)state;
+  char tail[8192];
+  size_t used = (size_t)snprintf(tail, sizeof tail,
+                                 "(assert (or (and (<= X_f[0] 0.25) (<= X_f[1] 0.5))"
+                                 " (and (>= X_f[0] 0.75) (>= X_f[1] 0.5))))\n");
+  top1_text(tail + used, sizeof tail - used, 3);
+  twinn_prop *p = pair_query(2, 3, tail);
+  double *x = calloc(p->n_scalars, sizeof *x);
+  twinn_subprop *subs = NULL;
+  assert_non_null(x);
+  const twinn_var *yf = twinn_prop_net_var(p, 0, TWINN_VAR_OUTPUT);
+  const twinn_var *yg = twinn_prop_net_var(p, 1, TWINN_VAR_OUTPUT);
+  x[yf->offset] = 1.0, x[yg->offset] = 1.0; /* both pick class 0 */
+  size_t n = twinn_decompose(p, x, &subs);
+  assert_int_equal(n, 2);
+  for (size_t i = 0; i < n; i++) {
+    /* The root keeps every input assert (bounds, ties and the or of boxes) plus one or. */
+    const twinn_bool *root = &subs[i].prop.nodes[subs[i].prop.root];
+    assert_int_equal(root->kind, TWINN_BOOL_AND);
+    assert_int_equal(root->n_kids, p->nodes[p->root].n_kids);
+  }
+  assert_true(check_implication(p, subs, n, 23, 200000) > 1000);
+  twinn_subprops_free(subs, n);
+  free(x);
+  twinn_prop_free(p);
+}
+
 /* Constraints that read both networks only (the eps property): nothing to decompose. */
 static void test_declined(void **state) {
   (void)state;
@@ -181,6 +211,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_top1),
       cmocka_unit_test(test_mixed),
+      cmocka_unit_test(test_box_union),
       cmocka_unit_test(test_declined),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
