@@ -5,7 +5,6 @@
  * that: any other input constraint is refused, since a lower end must be attained INSIDE it. */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -598,65 +597,42 @@ static twinn_status region_from_box(const char *s, size_t n, region *r, twinn_er
 
 /* ---- top-1 agreement by the verifier's branch and bound ---- */
 
-/* Appends to a growing string; returns 0 on out of memory. */
-typedef struct {
-  char *s;
-  size_t n, cap;
-} strbuf;
-
-static int sb_add(strbuf *b, const char *fmt, ...) {
-  for (;;) {
-    va_list ap;
-    int k;
-    va_start(ap, fmt);
-    k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-    va_end(ap);
-    if (k < 0) return 0;
-    if (b->s && b->n + (size_t)k < b->cap) {
-      b->n += (size_t)k;
-      return 1;
-    }
-    size_t cap = (b->cap + (size_t)k + 1) * 2;
-    char *t = realloc(b->s, cap);
-    if (!t) return 0;
-    b->s = t;
-    b->cap = cap;
-  }
-}
-
 /* The query "f or g does not decide class c somewhere in the region" (decisions as
  * twinn_quant_decide: ties go to the smallest index), in VNN-LIB 2.0. NULL on out of memory. */
 static char *top1_query(const region *r, size_t n_in, size_t n_out, size_t c, int argmin) {
-  strbuf b = {NULL, 0, 0};
-  int ok = sb_add(&b,
-                  "(vnnlib-version <2.0>)\n(declare-network f (declare-input X_f real [%zu]) "
-                  "(declare-output Y_f real [%zu]))\n(declare-network g (isomorphic-to f) "
-                  "(declare-input X_g real [%zu]) (declare-output Y_g real [%zu]))\n",
-                  n_in, n_out, n_in, n_out);
-  for (size_t i = 0; i < n_in && ok; i++)
-    ok = sb_add(&b, "(assert (== X_g[%zu] X_f[%zu]))\n", i, i);
-  ok = ok && sb_add(&b, "(assert (or");
-  for (size_t k = 0; k < r->n_boxes && ok; k++) {
-    ok = sb_add(&b, "\n (and");
-    for (size_t i = 0; i < n_in && ok; i++)
-      ok = sb_add(&b, " (>= X_f[%zu] %.17g) (<= X_f[%zu] %.17g)", i, r->lo[k * n_in + i], i,
-                  r->hi[k * n_in + i]);
-    ok = ok && sb_add(&b, ")");
+  char *text = NULL;
+  size_t len = 0;
+  FILE *q = open_memstream(&text, &len);
+  if (!q) return NULL;
+  fprintf(q,
+          "(vnnlib-version <2.0>)\n(declare-network f (declare-input X_f real [%zu]) "
+          "(declare-output Y_f real [%zu]))\n(declare-network g (isomorphic-to f) "
+          "(declare-input X_g real [%zu]) (declare-output Y_g real [%zu]))\n",
+          n_in, n_out, n_in, n_out);
+  for (size_t i = 0; i < n_in; i++) fprintf(q, "(assert (== X_g[%zu] X_f[%zu]))\n", i, i);
+  fputs("(assert (or", q);
+  for (size_t k = 0; k < r->n_boxes; k++) {
+    fputs("\n (and", q);
+    for (size_t i = 0; i < n_in; i++)
+      fprintf(q, " (>= X_f[%zu] %.17g) (<= X_f[%zu] %.17g)", i, r->lo[k * n_in + i], i,
+              r->hi[k * n_in + i]);
+    fputs(")", q);
   }
-  ok = ok && sb_add(&b, "))\n(assert (or");
+  fputs("))\n(assert (or", q);
   /* Not deciding c: some i < c with v_i >= v_c, or i > c with v_i > v_c (v = y, or -y). */
-  for (int net = 0; net < 2 && ok; net++)
-    for (size_t i = 0; i < n_out && ok; i++) {
+  for (int net = 0; net < 2; net++)
+    for (size_t i = 0; i < n_out; i++) {
       if (i == c) continue;
       const char *cmp = i < c ? (argmin ? "<=" : ">=") : (argmin ? "<" : ">");
-      ok = sb_add(&b, " (%s Y_%c[%zu] Y_%c[%zu])", cmp, net ? 'g' : 'f', i, net ? 'g' : 'f', c);
+      fprintf(q, " (%s Y_%c[%zu] Y_%c[%zu])", cmp, net ? 'g' : 'f', i, net ? 'g' : 'f', c);
     }
-  ok = ok && sb_add(&b, "))\n");
-  if (!ok) {
-    free(b.s);
+  fputs("))\n", q);
+  int bad = ferror(q);
+  if (fclose(q) != 0 || bad) {
+    free(text);
     return NULL;
   }
-  return b.s;
+  return text;
 }
 
 /* Decides whether f and g both decide class c on the whole region with twinn_verify (whose
