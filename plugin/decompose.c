@@ -118,16 +118,15 @@ static size_t disjuncts(const twinn_prop *prop, size_t *lins, size_t *first, siz
     }
     n_out++;
     out = k;
-    all_lin &= prop->nodes[k].kind == TWINN_BOOL_LIN;
+    if (prop->nodes[k].kind == TWINN_BOOL_LIN)
+      lins[nl++] = prop->nodes[k].lin;
+    else
+      all_lin = 0;
   }
   if (n_out == 0) return 0;
-  if (n_out > 1 || prop->nodes[out].kind == TWINN_BOOL_LIN) {
+  if (n_out > 1 || prop->nodes[out].kind == TWINN_BOOL_LIN) { /* one conjunction */
     if (!all_lin) return 0;
     first[0] = 0;
-    for (size_t i = 0; i < root->n_kids; i++) {
-      size_t k = prop->kids[root->first_kid + i];
-      if (!input_only(prop, k, 0)) lins[nl++] = prop->nodes[k].lin;
-    }
     first[1] = nl;
     return 1;
   }
@@ -159,7 +158,7 @@ size_t twinn_decompose(const twinn_prop *prop, const double *x, twinn_subprop **
   twinn_subprop *subs = NULL;
   *out = NULL;
   if (nn < 2 || prop->n_nodes == 0 || prop->root >= prop->n_nodes) return 0;
-  lins = twinn_mallocarray(prop->n_lins + 1, sizeof *lins);
+  lins = twinn_mallocarray(prop->n_nodes + 1, sizeof *lins); /* one entry per LIN node at most */
   first = twinn_mallocarray(prop->n_nodes + 2, sizeof *first);
   region = twinn_mallocarray(prop->n_nodes + 1, sizeof *region);
   choice = twinn_mallocarray(prop->n_nodes + 1, sizeof *choice);
@@ -193,13 +192,13 @@ size_t twinn_decompose(const twinn_prop *prop, const double *x, twinn_subprop **
     twinn_subprop *sp = &subs[n_subs++];
     twinn_prop *p = &sp->prop;
     builder b = {p, prop, lin_map, 0, 0};
-    size_t atoms = first[n_d], root, orn, slot;
+    size_t root, orn, slot;
     *p = *prop; /* declarations and terms are borrowed */
-    p->path = prop->path;
     sp->net = w;
     sp->n_disjuncts = count[w];
-    b.cap_nodes = prop->n_nodes + n_d + atoms + 4;
-    b.cap_kids = prop->n_kids + n_d + atoms + n_region + 4;
+    /* The root, copies of the region subtrees, the or and one constraint per disjunct. */
+    b.cap_nodes = prop->n_nodes + n_d + 2;
+    b.cap_kids = prop->n_kids + n_region + n_d + 1;
     p->lins = twinn_mallocarray(prop->n_lins + 1, sizeof *p->lins);
     p->nodes = twinn_mallocarray(b.cap_nodes, sizeof *p->nodes);
     p->kids = twinn_mallocarray(b.cap_kids, sizeof *p->kids);
