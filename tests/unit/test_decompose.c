@@ -88,21 +88,28 @@ static size_t check_implication(const twinn_prop *p, const twinn_subprop *subs, 
   return held;
 }
 
+/* A zero point of p's scalars (inputs 0: inside the [0, 1] box) with the outputs of f and g set
+ * to yf and yg. Owned by the caller (free). */
+static double *point(const twinn_prop *p, const double *yf, const double *yg) {
+  double *x = calloc(p->n_scalars, sizeof *x);
+  assert_non_null(x);
+  const twinn_var *vf = twinn_prop_net_var(p, 0, TWINN_VAR_OUTPUT);
+  const twinn_var *vg = twinn_prop_net_var(p, 1, TWINN_VAR_OUTPUT);
+  memcpy(x + vf->offset, yf, vf->n * sizeof *x);
+  memcpy(x + vg->offset, yg, vg->n * sizeof *x);
+  return x;
+}
+
 static void test_top1(void **state) {
   (void)state;
   char tail[8192];
   top1_text(tail, sizeof tail, 4);
   twinn_prop *p = pair_query(2, 4, tail);
-  double *x = calloc(p->n_scalars, sizeof *x);
-  twinn_subprop *subs = NULL;
-  assert_non_null(x);
   /* At x both networks pick class 2. */
-  const twinn_var *yf = twinn_prop_net_var(p, 0, TWINN_VAR_OUTPUT);
-  const twinn_var *yg = twinn_prop_net_var(p, 1, TWINN_VAR_OUTPUT);
-  for (size_t j = 0; j < 4; j++) {
-    x[yf->offset + j] = j == 2 ? 3.0 : (double)j * 0.1;
-    x[yg->offset + j] = j == 2 ? 2.5 : (double)j * 0.2;
-  }
+  static const double yf[4] = {0.0, 0.1, 3.0, 0.3}, yg[4] = {0.0, 0.2, 2.5, 0.6};
+  double *x = point(p, yf, yg);
+  const twinn_var *vg = twinn_prop_net_var(p, 1, TWINN_VAR_OUTPUT);
+  twinn_subprop *subs = NULL;
   size_t n = twinn_decompose(p, x, &subs);
   assert_int_equal(n, 2);
   /* f refutes the 9 disjuncts whose f-class is not 2, g the 3 whose f-class is 2. */
@@ -114,7 +121,7 @@ static void test_top1(void **state) {
   assert_false(twinn_prop_holds(&subs[0].prop, x));
   assert_false(twinn_prop_holds(&subs[1].prop, x));
   /* Move g's top class to 0: g's sub-property holds there. */
-  x[yg->offset + 0] = 4.0;
+  x[vg->offset + 0] = 4.0;
   assert_true(twinn_prop_holds(&subs[1].prop, x));
   assert_true(twinn_prop_holds(p, x));
   size_t held = check_implication(p, subs, n, 11, 200000);
@@ -133,22 +140,18 @@ static void test_mixed(void **state) {
                  "(assert (or (and (>= Y_f[0] 0.5) (<= (- Y_g[1] Y_f[1]) 0.1))\n"
                  "            (and (< Y_g[0] -0.2) (>= Y_g[1] 0.3) (> (+ Y_f[0] Y_g[0]) 0))\n"
                  "            (<= Y_f[1] -0.6)))\n");
-  double *x = calloc(p->n_scalars, sizeof *x);
+  static const double zero[2] = {0.0, 0.0}; /* f violates the 1st and 3rd, g the 2nd */
+  double *x = point(p, zero, zero);
   twinn_subprop *subs = NULL;
-  assert_non_null(x);
-  const twinn_var *yf = twinn_prop_net_var(p, 0, TWINN_VAR_OUTPUT);
-  const twinn_var *yg = twinn_prop_net_var(p, 1, TWINN_VAR_OUTPUT);
-  x[yf->offset] = 0.0, x[yf->offset + 1] = 0.0; /* f violates 1st and 3rd */
-  x[yg->offset] = 0.0, x[yg->offset + 1] = 0.0; /* g violates the 2nd */
   size_t n = twinn_decompose(p, x, &subs);
   assert_int_equal(n, 2);
   assert_int_equal(subs[0].n_disjuncts + subs[1].n_disjuncts, 3);
   assert_true(check_implication(p, subs, n, 5, 200000) > 1000);
   twinn_subprops_free(subs, n);
   /* A disjunct whose single-network constraints all hold at x: declined. */
-  x[yf->offset] = 1.0;
-  x[yg->offset] = -1.0, x[yg->offset + 1] = 1.0;
-  x[yf->offset + 1] = -1.0;
+  static const double yf[2] = {1.0, -1.0}, yg[2] = {-1.0, 1.0};
+  free(x);
+  x = point(p, yf, yg);
   assert_int_equal(twinn_decompose(p, x, &subs), 0);
   assert_null(subs);
   free(x);
@@ -165,12 +168,9 @@ static void test_box_union(void **state) {
                                  " (and (>= X_f[0] 0.75) (>= X_f[1] 0.5))))\n");
   top1_text(tail + used, sizeof tail - used, 3);
   twinn_prop *p = pair_query(2, 3, tail);
-  double *x = calloc(p->n_scalars, sizeof *x);
+  static const double y[3] = {1.0, 0.0, 0.0}; /* both pick class 0 */
+  double *x = point(p, y, y);
   twinn_subprop *subs = NULL;
-  assert_non_null(x);
-  const twinn_var *yf = twinn_prop_net_var(p, 0, TWINN_VAR_OUTPUT);
-  const twinn_var *yg = twinn_prop_net_var(p, 1, TWINN_VAR_OUTPUT);
-  x[yf->offset] = 1.0, x[yg->offset] = 1.0; /* both pick class 0 */
   size_t n = twinn_decompose(p, x, &subs);
   assert_int_equal(n, 2);
   for (size_t i = 0; i < n; i++) {
@@ -191,15 +191,14 @@ static void test_declined(void **state) {
   twinn_prop *p = pair_query(1, 2,
                              "(assert (or (> Y_g[0] (+ Y_f[0] 0.05)) (< Y_g[0] (- Y_f[0] 0.05))"
                              " (> Y_g[1] (+ Y_f[1] 0.05)) (< Y_g[1] (- Y_f[1] 0.05))))\n");
-  double *x = calloc(p->n_scalars, sizeof *x);
+  static const double zero[2] = {0.0, 0.0};
+  double *x = point(p, zero, zero);
   twinn_subprop *subs = NULL;
-  assert_non_null(x);
   assert_int_equal(twinn_decompose(p, x, &subs), 0);
   /* Nested or under an and of outputs: another shape, declined. */
   twinn_prop *q =
       pair_query(1, 2, "(assert (and (>= Y_f[0] 0) (or (>= Y_g[0] 1) (>= Y_g[1] 1))))\n");
-  double *y = calloc(q->n_scalars, sizeof *y);
-  assert_non_null(y);
+  double *y = point(q, zero, zero);
   assert_int_equal(twinn_decompose(q, y, &subs), 0);
   free(x);
   free(y);
