@@ -22,6 +22,7 @@
 #include "blas_threads.h"
 #include "twinn.h"
 #include "clock.h"
+#include "exact.h"
 #include "interval.h"
 #include "symbolic.h"
 
@@ -47,6 +48,7 @@ typedef struct {
 typedef struct {
   double u;   /* proved upper bound of h over the box */
   size_t dim; /* the dimension to bisect next */
+  int exact;  /* u is the exact maximum (exact.h): bisecting cannot lower it */
   double *box;
 } qbox;
 
@@ -92,6 +94,7 @@ typedef struct {
   double dir;
   const double *root_lo, *root_hi;
   twinn_sym *sym;
+  twinn_exact *ex; /* NULL: no exact search for this run (wide inputs) */
   twinn_ibounds bf, bg;
   double *cf, *cg, *yf, *yg; /* n_out */
   double *x, *grad, *coef;   /* n_in */
@@ -122,6 +125,7 @@ static size_t fwd_size(const twinn_net *n) {
 
 static void ws_release(qws *w) {
   twinn_sym_free(w->sym);
+  twinn_exact_free(w->ex);
   twinn_ibounds_release(&w->bf);
   twinn_ibounds_release(&w->bg);
   twinn_free(w->cf);
@@ -137,6 +141,13 @@ static void ws_release(qws *w) {
   twinn_free(w->best_pt);
   twinn_free(w->dis_pt);
 }
+
+/* Inputs of at most QUANT_EXACT_DIMS dimensions: a box whose analysis leaves at most
+ * QUANT_EXACT_UNSTABLE ReLUs of f and g undecided is solved exactly (exact.h), within
+ * QUANT_EXACT_LPS linear programs per sign. */
+#define QUANT_EXACT_DIMS 16
+#define QUANT_EXACT_UNSTABLE 8
+#define QUANT_EXACT_LPS 1000
 
 /* Inputs of more dimensions get the root's optimised intermediate bounds (ws_init). */
 #define QUANT_TIGHTEN_DIMS 64
@@ -192,6 +203,7 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   if (twinn_net_max_width(g) > mw) mw = twinn_net_max_width(g);
   fs = fwd_size(f) > fwd_size(g) ? fwd_size(f) : fwd_size(g);
   w->sym = twinn_sym_new(f, g);
+  if (w->n_in <= QUANT_EXACT_DIMS) w->ex = twinn_exact_new(f, g);
   w->cf = twinn_calloc(w->n_out, sizeof(double));
   w->cg = twinn_calloc(w->n_out, sizeof(double));
   w->yf = twinn_calloc(w->n_out, sizeof(double));
@@ -205,8 +217,8 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   w->best_pt = twinn_calloc(w->n_in, sizeof(double));
   w->dis_pt = twinn_calloc(w->n_in, sizeof(double));
   if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef || !w->fwd ||
-      !w->v1 || !w->v2 || !w->best_pt || !w->dis_pt || twinn_ibounds_init(&w->bf, f) != TWINN_OK ||
-      twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
+      !w->v1 || !w->v2 || !w->best_pt || !w->dis_pt || (w->n_in <= QUANT_EXACT_DIMS && !w->ex) ||
+      twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
     ws_release(w);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
   }
@@ -546,6 +558,52 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   return TWINN_OK;
 }
 
+/* ReLUs of f and g that the last analysis left undecided (pre-activation bounds across 0). */
+static size_t undecided(const qws *w) {
+  size_t k, i, n = 0;
+  for (int which = 0; which < 2; which++)
+    for (k = 0; k < w->f->n_layers; k++) {
+      const double *l, *h;
+      if (w->f->layers[k].kind != TWINN_LAYER_RELU) continue;
+      l = twinn_sym_point_lo(w->sym, which, k);
+      h = twinn_sym_point_hi(w->sym, which, k);
+      if (!l || !h) return SIZE_MAX;
+      for (i = 0; i < w->f->layers[k].n_in; i++) n += l[i] < 0 && h[i] > 0;
+    }
+  return n;
+}
+
+/* After box_upper of b's box: when few ReLUs are undecided, the exact maximum of |g_i - f_i|
+ * over the box (both signs), its maximisers offered as attained points. On success b->u is the
+ * proved maximum and b->exact is set; a search over budget changes nothing. */
+static twinn_status try_exact(qws *w, const objective *o, const double *lo, const double *hi,
+                              qbox *b, twinn_error *err) {
+  twinn_exact_result r;
+  double u = -INFINITY, val;
+  twinn_status st;
+  if (!w->ex || o->kind != OBJ_ABS || !(b->u > w->best_lo) || undecided(w) > QUANT_EXACT_UNSTABLE)
+    return TWINN_OK;
+
+  for (int sgn = -1; sgn <= 1; sgn += 2) {
+    memset(w->cf, 0, w->n_out * sizeof(double));
+    memset(w->cg, 0, w->n_out * sizeof(double));
+    w->cg[o->i] = sgn;
+    w->cf[o->i] = -sgn;
+    st = twinn_exact_max(w->ex, w->cf, w->cg, lo, hi, w->best_lo, QUANT_EXACT_LPS, &r, err);
+    if (st != TWINN_OK) return st;
+    if (!r.complete) return TWINN_OK;
+    if (r.point) {
+      memcpy(w->x, r.point, w->n_in * sizeof(double));
+      if ((st = try_point(w, o, w->x, &val)) != TWINN_OK)
+        return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
+    }
+    u = fmax(u, r.upper);
+  }
+  if (u < b->u) b->u = u;
+  b->exact = 1;
+  return TWINN_OK;
+}
+
 /* ---- branch and bound -------------------------------------------------------------------- */
 
 typedef struct {
@@ -613,11 +671,13 @@ static twinn_status child(qws *w, const objective *o, qheap *h, double *box, twi
   for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
   if ((st = box_upper(w, o, lo, hi, &b.u, &b.dim, err)) != TWINN_OK) goto fail;
+  b.exact = 0;
+  if ((st = try_exact(w, o, lo, hi, &b, err)) != TWINN_OK) goto fail;
   if (!(b.u > w->best_lo)) { /* cannot beat a value already attained: drop it */
     twinn_free(box);
     return TWINN_OK;
   }
-  if ((st = ascend(w, o, lo, hi, w->x, 6)) != TWINN_OK) goto fail;
+  if (!b.exact && (st = ascend(w, o, lo, hi, w->x, 6)) != TWINN_OK) goto fail;
   b.box = box;
   if (heap_push(h, b) != TWINN_OK)
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
@@ -661,6 +721,8 @@ static twinn_status maximise(qws *w, const objective *o, int sign_stop, twinn_qu
   {
     qbox b;
     if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, &b.dim, err)) != TWINN_OK) goto fail;
+    b.exact = 0;
+    if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, err)) != TWINN_OK) goto fail;
     b.box = box;
     box = NULL;
     if (b.u > w->best_lo) {
@@ -679,6 +741,7 @@ static twinn_status maximise(qws *w, const objective *o, int sign_stop, twinn_qu
       break;
     }
     if (sign_stop && (upper < 0 || w->best_lo > 0)) break;
+    if (h.a[0].exact) break; /* the largest bound is an exact maximum: nothing to refine */
     if (must_stop(w) || h.n + 2 > max_open) break;
     top = heap_pop(&h);
     if (!(top.u > w->best_lo)) { /* the best value rose since it was queued */

@@ -1,0 +1,552 @@
+/* exact.c: exact maxima by ReLU phase branching with certified LP bounds (exact.h).
+ *
+ * Affine forms. Every value of the networks is tracked as an affine form of the input,
+ * a . x + a0, with an error bound e over the box: |true value - form(x)| <= e for every x of
+ * the box (true = the real-valued network under the phases fixed on the current path). At the
+ * input the forms are exact. An affine layer y_i = sum_j W_ij v_j + b_i computes its form in
+ * double; the float coefficients differ from the exact ones by at most gamma times the sum of
+ * the absolute products, so over the box
+ *   e_i <= sum_j |W_ij| (e_j + gamma M_j) + gamma |b_i|,   M_j = sum_t |a_jt| X_t + |a_j0|,
+ * X_t = max(|lo_t|, |hi_t|), with gamma = (m + 2) 2^-52 for m terms (above m u / (1 - m u)),
+ * and the bound itself is inflated to cover its own rounding. A ReLU whose pre-activation is
+ * proved >= 0 passes its form; one proved <= 0 gives the exact 0.
+ *
+ * Phases. A ReLU's phase is proved from the box (interval of its form, widened by e) or, under
+ * the constraints of the path, from two certified LP bounds; otherwise the search branches: one
+ * child assumes z >= 0, the other z <= 0, adding the constraint s (a . x + a0) + e >= 0, which
+ * every true point of that child satisfies. The children cover the parent.
+ *
+ * Certificates. For max o(x) over P = {x in box : g_k(x) >= 0}, every y >= 0 gives
+ *   max_P o <= max_box (o + sum_k y_k g_k),
+ * and if max_box sum_k y_k g_k < 0 then P is empty. Both right-hand sides are concretised with
+ * the outward-rounded accumulator plus a bound on the rounding of the combined coefficients.
+ * GLPK supplies y: the duals of max o over P, or of the phase-1 problem max t s.t. g_k >= t. */
+#include "exact.h"
+
+#include <glpk.h>
+#include <math.h>
+#include <string.h>
+
+#include "interval.h"
+
+#define EX_U52 (1.0 / 4503599627370496.0) /* 2^-52 */
+#define EX_INFLATE (1.0 + 1e-10)          /* covers the rounding of an error bound's own sum */
+#define EX_ETA 1e-300                     /* per-product underflow allowance */
+
+static double gam(size_t m) { return ((double)m + 2.0) * EX_U52; }
+
+struct twinn_exact {
+  const twinn_net *net[2];
+  int n_nets;
+  size_t n, n_layers, max_w;
+  size_t *fo, *eo;    /* per point: offset of its forms (rows of n + 1) and of its errors */
+  double *form[2];    /* forms of every point of each network: row i = (a_1..a_n, a0) */
+  double *err[2];     /* error bound of every form */
+  signed char *ph[2]; /* phase of every pre-activation (at ReLU input points): +1, -1, 0 */
+  double *mag;        /* M_j of the input point of the layer being formed */
+  double *cons;       /* constraint rows g_k (n + 1 each): g_k(x) >= 0 on the path */
+  size_t n_cons, cap_cons;
+  double *y, *v, *obj, *pt, *best, *xmax;
+  const double *lo, *hi, *c[2];
+  glp_prob *lp;
+  int *idx;
+  double *val;
+  double *feas; /* a point of the box satisfying the current constraints, if have_feas */
+  double floor, upper, best_val;
+  int have_feas, have_best, pruned, fail;
+  unsigned long lps, max_lps, leaves;
+};
+
+twinn_exact *twinn_exact_new(const twinn_net *f, const twinn_net *g) {
+  twinn_exact *x;
+  size_t k, total = 0, n;
+  int w;
+  if (!f || (g && (!twinn_net_isomorphic(f, g) || g->n_in != f->n_in))) return NULL;
+  for (k = 0; k < f->n_layers; k++)
+    if (f->layers[k].kind != TWINN_LAYER_AFFINE && f->layers[k].kind != TWINN_LAYER_RELU)
+      return NULL;
+  if (!(x = twinn_calloc(1, sizeof *x))) return NULL;
+  n = f->n_in;
+  x->net[0] = f;
+  x->net[1] = g;
+  x->n_nets = g ? 2 : 1;
+  x->n = n;
+  x->n_layers = f->n_layers;
+  x->max_w = twinn_net_max_width(f);
+  x->fo = twinn_mallocarray(f->n_layers + 2, sizeof(size_t));
+  x->eo = twinn_mallocarray(f->n_layers + 2, sizeof(size_t));
+  if (!x->fo || !x->eo) goto fail;
+  for (k = 0; k <= f->n_layers; k++) {
+    x->eo[k] = total;
+    x->fo[k] = total * (n + 1);
+    total += twinn_net_width_at(f, k);
+  }
+  x->eo[k] = total;
+  x->fo[k] = total * (n + 1);
+  for (w = 0; w < x->n_nets; w++) {
+    x->form[w] = twinn_mallocarray(total * (n + 1), sizeof(double));
+    x->err[w] = twinn_mallocarray(total, sizeof(double));
+    x->ph[w] = twinn_calloc(total, 1);
+    if (!x->form[w] || !x->err[w] || !x->ph[w]) goto fail;
+  }
+  x->mag = twinn_mallocarray(x->max_w, sizeof(double));
+  x->v = twinn_mallocarray(n + 1, sizeof(double));
+  x->obj = twinn_mallocarray(n + 1, sizeof(double));
+  x->pt = twinn_mallocarray(n, sizeof(double));
+  x->best = twinn_mallocarray(n, sizeof(double));
+  x->xmax = twinn_mallocarray(n, sizeof(double));
+  x->feas = twinn_mallocarray(n, sizeof(double));
+  x->idx = twinn_mallocarray(n + 3, sizeof(int));
+  x->val = twinn_mallocarray(n + 3, sizeof(double));
+  if (!x->mag || !x->v || !x->obj || !x->pt || !x->best || !x->xmax || !x->feas || !x->idx ||
+      !x->val)
+    goto fail;
+  return x;
+fail:
+  twinn_exact_free(x);
+  return NULL;
+}
+
+void twinn_exact_free(twinn_exact *x) {
+  int w;
+  if (!x) return;
+  for (w = 0; w < 2; w++) {
+    twinn_free(x->form[w]);
+    twinn_free(x->err[w]);
+    twinn_free(x->ph[w]);
+  }
+  twinn_free(x->fo);
+  twinn_free(x->eo);
+  twinn_free(x->mag);
+  twinn_free(x->cons);
+  twinn_free(x->y);
+  twinn_free(x->v);
+  twinn_free(x->obj);
+  twinn_free(x->pt);
+  twinn_free(x->best);
+  twinn_free(x->xmax);
+  twinn_free(x->feas);
+  twinn_free(x->idx);
+  twinn_free(x->val);
+  twinn_free(x);
+}
+
+/* ---- certified bounds over the box -------------------------------------------------------- */
+
+/* Upper bound of max over the box of  o + sum_k y_k g_k  (y NULL: o alone), rounding included.
+ * The maximising vertex of the float combination goes to pt if pt is not NULL. */
+static double lag_upper(twinn_exact *x, const double *o, const double *y, double *pt) {
+  size_t n = x->n, t, k;
+  double eb = 0.0, l, h;
+  twinn_iacc acc;
+  for (t = 0; t <= n; t++) {
+    double s = o[t], a = fabs(o[t]);
+    if (y)
+      for (k = 0; k < x->n_cons; k++)
+        if (y[k] != 0.0) {
+          double p = y[k] * x->cons[k * (n + 1) + t];
+          s += p;
+          a += fabs(p);
+        }
+    x->v[t] = s;
+    /* |float combination - exact| <= gamma (K + 1) * sum of |terms| (+ underflow) */
+    eb += (gam(x->n_cons + 1) * a + EX_ETA * (double)(x->n_cons + 1)) * (t < n ? x->xmax[t] : 1.0);
+  }
+  twinn_iacc_init(&acc, x->v[n]);
+  for (t = 0; t < n; t++) {
+    twinn_iacc_add(&acc, x->v[t], x->lo[t], x->hi[t], 0);
+    if (pt) pt[t] = x->v[t] > 0 ? x->hi[t] : x->lo[t];
+  }
+  twinn_iacc_add_interval(&acc, 0.0, eb * EX_INFLATE);
+  twinn_iacc_result(&acc, &l, &h);
+  return h;
+}
+
+/* ---- GLPK: rows mirror the constraint stack; column n + 1 is phase 1's t --------------------- */
+
+static twinn_status lp_open(twinn_exact *x) {
+  size_t t, n = x->n;
+  if (!(x->lp = glp_create_prob())) return TWINN_ERR_INTERNAL;
+  glp_set_obj_dir(x->lp, GLP_MAX);
+  glp_add_cols(x->lp, (int)n + 1);
+  for (t = 0; t < n; t++) {
+    int j = (int)t + 1;
+    if (x->lo[t] == x->hi[t])
+      glp_set_col_bnds(x->lp, j, GLP_FX, x->lo[t], x->hi[t]);
+    else
+      glp_set_col_bnds(x->lp, j, GLP_DB, x->lo[t], x->hi[t]);
+  }
+  glp_set_col_bnds(x->lp, (int)n + 1, GLP_FX, 0.0, 0.0);
+  return TWINN_OK;
+}
+
+static twinn_status push_cons(twinn_exact *x, const double *row, double sign, double e) {
+  size_t n = x->n, t;
+  double *g;
+  int i;
+  if (x->n_cons == x->cap_cons) {
+    size_t cap = x->cap_cons ? 2 * x->cap_cons : 16;
+    double *c = twinn_realloc(x->cons, cap * (n + 1), sizeof(double));
+    double *y = twinn_realloc(x->y, cap, sizeof(double));
+    if (c) x->cons = c;
+    if (y) x->y = y;
+    if (!c || !y) return TWINN_ERR_NOMEM;
+    x->cap_cons = cap;
+  }
+  g = x->cons + x->n_cons * (n + 1);
+  for (t = 0; t < n; t++) g[t] = sign * row[t];
+  g[n] = twinn_round_up(sign * row[n] + e); /* a larger constant only widens the set */
+  x->n_cons++;
+  x->have_feas = 0;
+  i = glp_add_rows(x->lp, 1);
+  for (t = 0; t < n; t++) {
+    x->idx[t + 1] = (int)t + 1;
+    x->val[t + 1] = g[t];
+  }
+  x->idx[n + 1] = (int)n + 1;
+  x->val[n + 1] = -1.0;
+  glp_set_mat_row(x->lp, i, (int)n + 1, x->idx, x->val);
+  glp_set_row_bnds(x->lp, i, GLP_LO, -g[n], 0.0);
+  return TWINN_OK;
+}
+
+static void pop_cons(twinn_exact *x) {
+  int num[2];
+  num[1] = (int)x->n_cons;
+  x->n_cons--;
+  x->have_feas = 0;
+  glp_del_rows(x->lp, 1, num);
+  glp_std_basis(x->lp);
+}
+
+enum { LP_FEAS = 0, LP_EMPTY = 1 };
+
+/* Runs the simplex on the current objective; 1 on an optimum, 0 on infeasibility, -1 else. */
+static int simplex(twinn_exact *x) {
+  glp_smcp sp;
+  int rc, st;
+  glp_init_smcp(&sp);
+  sp.msg_lev = GLP_MSG_OFF;
+  sp.presolve = GLP_OFF;
+  x->lps++;
+  rc = glp_simplex(x->lp, &sp);
+  if (rc == GLP_EBADB || rc == GLP_ESING || rc == GLP_ECOND) {
+    glp_std_basis(x->lp);
+    rc = glp_simplex(x->lp, &sp);
+  }
+  st = glp_get_status(x->lp);
+  if (rc != 0) return -1;
+  return st == GLP_OPT ? 1 : st == GLP_NOFEAS ? 0 : -1;
+}
+
+/* The multipliers of the last optimum: y_k = max(0, -dual_k) (rows are >= bounds of a maximum,
+ * whose duals are <= 0). Any y >= 0 keeps the bounds sound; the sign only makes them tight. */
+static void read_duals(twinn_exact *x) {
+  size_t k;
+  for (k = 0; k < x->n_cons; k++) {
+    double d = -glp_get_row_dual(x->lp, (int)k + 1);
+    x->y[k] = d > 0 && isfinite(d) ? d : 0.0;
+  }
+}
+
+/* 1 if the constraints of the path are proved to have no common point in the box. */
+static int proved_empty(twinn_exact *x) {
+  size_t t, n = x->n;
+  int r;
+  for (t = 0; t < n; t++) glp_set_obj_coef(x->lp, (int)t + 1, 0.0);
+  glp_set_obj_coef(x->lp, (int)n + 1, 1.0);
+  glp_set_col_bnds(x->lp, (int)n + 1, GLP_UP, 0.0, 1.0);
+  r = simplex(x);
+  if (r == 1 && glp_get_obj_val(x->lp) < 0) {
+    read_duals(x);
+    memset(x->obj, 0, (n + 1) * sizeof(double));
+    r = lag_upper(x, x->obj, x->y, NULL) < 0;
+  } else {
+    r = 0;
+  }
+  glp_set_obj_coef(x->lp, (int)n + 1, 0.0);
+  glp_set_col_bnds(x->lp, (int)n + 1, GLP_FX, 0.0, 0.0);
+  glp_std_basis(x->lp);
+  return r;
+}
+
+/* Certified upper bound *u of max of the form o over the box and the path's constraints.
+ * LP_EMPTY when the constraints are proved infeasible. On an LP optimum, x->pt holds the
+ * maximiser (clamped to the box) and *val its float value; else *val is NaN. */
+static int lp_max(twinn_exact *x, const double *o, double *u, double *val) {
+  size_t t, n = x->n;
+  int r;
+  *val = NAN;
+  if (x->n_cons == 0) {
+    *u = lag_upper(x, o, NULL, x->pt);
+    *val = o[n];
+    for (t = 0; t < n; t++) *val += o[t] * x->pt[t];
+    return LP_FEAS;
+  }
+  for (t = 0; t < n; t++) glp_set_obj_coef(x->lp, (int)t + 1, o[t]);
+  r = simplex(x);
+  if (r == 1) {
+    read_duals(x);
+    *u = lag_upper(x, o, x->y, NULL);
+    *val = glp_get_obj_val(x->lp) + o[n];
+    for (t = 0; t < n; t++) {
+      double p = glp_get_col_prim(x->lp, (int)t + 1);
+      x->pt[t] = fmin(x->hi[t], fmax(x->lo[t], p));
+    }
+    memcpy(x->feas, x->pt, n * sizeof(double));
+    x->have_feas = 1;
+    return LP_FEAS;
+  }
+  if (r == 0 && proved_empty(x)) return LP_EMPTY;
+  *u = lag_upper(x, o, NULL, NULL); /* the box alone: sound, loose */
+  return LP_FEAS;
+}
+
+/* ---- forms ------------------------------------------------------------------------------- */
+
+static double *row_of(twinn_exact *x, int w, size_t p, size_t i) {
+  return x->form[w] + x->fo[p] + i * (x->n + 1);
+}
+
+/* Forms of point k + 1 from point k through affine layer k. */
+static void affine_forms(twinn_exact *x, int w, size_t k) {
+  const twinn_layer *ly = &x->net[w]->layers[k];
+  size_t n = x->n, i, j, t;
+  const double *ein = x->err[w] + x->eo[k];
+  double *eout = x->err[w] + x->eo[k + 1], gm = gam(ly->n_in + 1);
+  for (j = 0; j < ly->n_in; j++) {
+    const double *a = row_of(x, w, k, j);
+    double m = fabs(a[n]);
+    for (t = 0; t < n; t++) m += fabs(a[t]) * x->xmax[t];
+    x->mag[j] = m * EX_INFLATE;
+  }
+  for (i = 0; i < ly->n_out; i++) {
+    double *out = row_of(x, w, k + 1, i), e = gm * fabs(ly->b[i]);
+    const double *wr = ly->w + i * ly->n_in;
+    memset(out, 0, (n + 1) * sizeof(double));
+    out[n] = ly->b[i];
+    for (j = 0; j < ly->n_in; j++) {
+      const double *a = row_of(x, w, k, j);
+      double wij = wr[j];
+      if (wij == 0.0 || (x->mag[j] == 0.0 && ein[j] == 0.0)) continue;
+      for (t = 0; t <= n; t++) out[t] += wij * a[t];
+      e += fabs(wij) * (ein[j] + gm * x->mag[j]) + EX_ETA * (double)(n + 1);
+    }
+    eout[i] = e * EX_INFLATE;
+  }
+}
+
+/* Forms of point k + 1 from point k through ReLU layer k, by the phases at point k. */
+static void relu_forms(twinn_exact *x, int w, size_t k) {
+  size_t n = x->n, i, width = x->eo[k + 1] - x->eo[k];
+  const signed char *ph = x->ph[w] + x->eo[k];
+  for (i = 0; i < width; i++) {
+    double *out = row_of(x, w, k + 1, i);
+    if (ph[i] > 0) {
+      memcpy(out, row_of(x, w, k, i), (n + 1) * sizeof(double));
+      x->err[w][x->eo[k + 1] + i] = x->err[w][x->eo[k] + i];
+    } else {
+      memset(out, 0, (n + 1) * sizeof(double));
+      x->err[w][x->eo[k + 1] + i] = 0.0;
+    }
+  }
+}
+
+/* Phase of pre-activation i at point k from the box alone. */
+static signed char box_phase(twinn_exact *x, int w, size_t k, size_t i) {
+  const double *a = row_of(x, w, k, i);
+  double e = x->err[w][x->eo[k] + i], l, h;
+  twinn_iacc acc;
+  size_t t;
+  twinn_iacc_init(&acc, a[x->n]);
+  for (t = 0; t < x->n; t++) twinn_iacc_add(&acc, a[t], x->lo[t], x->hi[t], 0);
+  twinn_iacc_result(&acc, &l, &h);
+  if (twinn_round_down(l - e) >= 0) return 1;
+  if (twinn_round_up(h + e) <= 0) return -1;
+  return 0;
+}
+
+/* ---- the search -------------------------------------------------------------------------- */
+
+enum { GO_ON = 0, STOP = 1 };
+
+static int walk(twinn_exact *x, size_t k);
+
+static int leaf(twinn_exact *x) {
+  size_t n = x->n, L = x->n_layers, i, t, n_out = x->net[0]->n_out;
+  double e = 0.0, a = 0.0, u, val;
+  int w;
+  memset(x->obj, 0, (n + 1) * sizeof(double));
+  for (w = 0; w < x->n_nets; w++) {
+    if (!x->c[w]) continue;
+    for (i = 0; i < n_out; i++) {
+      const double *r = row_of(x, w, L, i);
+      double c = x->c[w][i], m = fabs(r[n]);
+      if (c == 0.0) continue;
+      for (t = 0; t <= n; t++) x->obj[t] += c * r[t];
+      for (t = 0; t < n; t++) m += fabs(r[t]) * x->xmax[t];
+      e += fabs(c) * x->err[w][x->eo[L] + i];
+      a += fabs(c) * m;
+    }
+  }
+  e = (e + gam(2 * n_out) * a + EX_ETA * (double)(2 * n_out * (n + 1))) * EX_INFLATE;
+  if (lp_max(x, x->obj, &u, &val) == LP_EMPTY) return GO_ON;
+  x->leaves++;
+  u = twinn_round_up(u + e);
+  if (u <= x->floor) {
+    x->pruned = 1;
+  } else if (u > x->upper) {
+    x->upper = u;
+  }
+  if (!isnan(val) && (!x->have_best || val > x->best_val)) {
+    x->have_best = 1;
+    x->best_val = val;
+    memcpy(x->best, x->pt, n * sizeof(double));
+  }
+  return x->lps > x->max_lps ? STOP : GO_ON;
+}
+
+/* Phase of pre-activation i at point k under the path's constraints: certified LP bounds.
+ * Returns 2 if the constraints were proved empty. A phase that a known feasible point of the
+ * constraints contradicts (the form's float value there is clearly on the other side) is not
+ * tried: its LP could not prove it. */
+static int lp_phase(twinn_exact *x, int w, size_t k, size_t i) {
+  const double *a = row_of(x, w, k, i);
+  double e = x->err[w][x->eo[k] + i], u, val, z = 0.0, tol;
+  size_t t, n = x->n;
+  int try_neg = 1, try_pos = 1;
+  if (x->have_feas) {
+    tol = e;
+    z = a[n];
+    for (t = 0; t < n; t++) {
+      z += a[t] * x->feas[t];
+      tol += 1e-9 * fabs(a[t] * x->feas[t]);
+    }
+    tol += 1e-9 * fabs(a[n]);
+    try_neg = !(z > tol);
+    try_pos = !(z < -tol);
+  }
+  if (try_neg) {
+    if (lp_max(x, a, &u, &val) == LP_EMPTY) return 2;
+    if (twinn_round_up(u + e) <= 0) return -1;
+  }
+  if (try_pos) {
+    for (t = 0; t <= n; t++) x->obj[t] = -a[t];
+    if (lp_max(x, x->obj, &u, &val) == LP_EMPTY) return 2;
+    if (twinn_round_up(u + e) <= 0) return 1;
+  }
+  return 0;
+}
+
+/* Decides the undecided phases at ReLU input point k (LP where the path has constraints) and
+ * branches on the first that stays undecided; then continues with the next layer. */
+static int branch(twinn_exact *x, size_t k) {
+  size_t width = x->eo[k + 1] - x->eo[k], i;
+  int w, r, s;
+  signed char *save;
+  for (w = 0; w < x->n_nets; w++)
+    for (i = 0; i < width; i++) {
+      signed char *p = x->ph[w] + x->eo[k] + i;
+      if (*p != 0) continue;
+      if (x->n_cons > 0) {
+        r = lp_phase(x, w, k, i);
+        if (r == 2) return GO_ON; /* no point of the box takes this path */
+        if (x->lps > x->max_lps) return STOP;
+        if (r != 0) {
+          *p = (signed char)r;
+          continue;
+        }
+      }
+      /* Undecided: one child per phase, each with its constraint. */
+      if (!(save = twinn_malloc(2 * width))) {
+        x->fail = TWINN_ERR_NOMEM;
+        return STOP;
+      }
+      memcpy(save, x->ph[0] + x->eo[k], width);
+      if (x->n_nets > 1) memcpy(save + width, x->ph[1] + x->eo[k], width);
+      for (s = 1; s >= -1; s -= 2) {
+        if (push_cons(x, row_of(x, w, k, i), (double)s, x->err[w][x->eo[k] + i]) != TWINN_OK) {
+          x->fail = TWINN_ERR_NOMEM;
+          twinn_free(save);
+          return STOP;
+        }
+        *p = (signed char)s;
+        r = branch(x, k);
+        pop_cons(x);
+        memcpy(x->ph[0] + x->eo[k], save, width);
+        if (x->n_nets > 1) memcpy(x->ph[1] + x->eo[k], save + width, width);
+        if (r == STOP) {
+          twinn_free(save);
+          return STOP;
+        }
+      }
+      twinn_free(save);
+      return GO_ON;
+    }
+  for (w = 0; w < x->n_nets; w++) relu_forms(x, w, k);
+  return walk(x, k + 1);
+}
+
+static int walk(twinn_exact *x, size_t k) {
+  size_t i, width;
+  int w;
+  if (k == x->n_layers) return leaf(x);
+  if (x->net[0]->layers[k].kind == TWINN_LAYER_AFFINE) {
+    for (w = 0; w < x->n_nets; w++) affine_forms(x, w, k);
+    return walk(x, k + 1);
+  }
+  width = x->eo[k + 1] - x->eo[k];
+  for (w = 0; w < x->n_nets; w++)
+    for (i = 0; i < width; i++) x->ph[w][x->eo[k] + i] = box_phase(x, w, k, i);
+  return branch(x, k);
+}
+
+twinn_status twinn_exact_max(twinn_exact *x, const double *c_f, const double *c_g, const double *lo,
+                             const double *hi, double floor, unsigned long max_lps,
+                             twinn_exact_result *res, twinn_error *err) {
+  size_t n = x->n, t, i;
+  int own_env, w, r;
+  twinn_status st;
+  memset(res, 0, sizeof *res);
+  if (c_g && x->n_nets < 2)
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "exact: c_g without a second network");
+  x->lo = lo;
+  x->hi = hi;
+  x->c[0] = c_f;
+  x->c[1] = c_g;
+  x->floor = floor;
+  x->upper = -INFINITY;
+  x->have_best = x->pruned = x->fail = 0;
+  x->best_val = -INFINITY;
+  x->lps = x->leaves = 0;
+  x->max_lps = max_lps;
+  x->n_cons = 0;
+  x->have_feas = 0;
+  for (t = 0; t < n; t++) x->xmax[t] = fmax(fabs(lo[t]), fabs(hi[t]));
+  for (w = 0; w < x->n_nets; w++) {
+    memset(x->err[w], 0, n * sizeof(double));
+    for (i = 0; i < n; i++) {
+      double *row = row_of(x, w, 0, i);
+      memset(row, 0, (n + 1) * sizeof(double));
+      row[i] = 1.0;
+    }
+  }
+  own_env = glp_init_env() == 0; /* GLPK's per-thread environment: freed below if ours */
+  glp_term_out(GLP_OFF);
+  if ((st = lp_open(x)) != TWINN_OK) {
+    if (own_env) glp_free_env();
+    return twinn_error_set(err, st, NULL, 0, 0, "exact: GLPK could not create a problem");
+  }
+  r = walk(x, 0);
+  glp_delete_prob(x->lp);
+  x->lp = NULL;
+  if (own_env) glp_free_env();
+  if (x->fail) return twinn_error_set(err, x->fail, NULL, 0, 0, "out of memory (exact search)");
+  res->lps = x->lps;
+  res->leaves = x->leaves;
+  res->complete = r == GO_ON;
+  res->upper = x->pruned ? fmax(x->upper, floor) : x->upper;
+  res->point = x->have_best ? x->best : NULL;
+  res->value = x->have_best ? x->best_val : NAN;
+  return TWINN_OK;
+}

@@ -1,0 +1,45 @@
+/* exact.h: the exact maximum of a linear objective over the outputs of one network or of a
+ * pair on a small input box, by branching on the phases of the ReLUs that the box leaves
+ * undecided. Once every ReLU of both networks has a phase, the objective and every
+ * pre-activation are affine in the input, so the maximum over the box and the phase constraints
+ * is a linear program over the inputs alone. Each LP (GLPK's simplex) only PROPOSES: its bound
+ * is the Lagrangian one, max over the box of objective + sum y_k constraint_k for the
+ * multipliers y >= 0 it returns, concretised with outward rounding, which holds for any y; an
+ * infeasible phase combination is dropped only when the same certificate over a phase-1 LP
+ * proves it empty. Affine forms carry explicit rounding error bounds. The maximiser of the best
+ * leaf is returned as a point for the caller to evaluate (its attained value is the caller's
+ * to certify). For boxes where few ReLUs are undecided: the number of phase combinations grows
+ * as 2^(undecided) at worst. Library code: never prints. */
+#ifndef TWINN_EXACT_H
+#define TWINN_EXACT_H
+
+#include "net.h"
+
+typedef struct twinn_exact twinn_exact;
+
+/* Workspace for f, or for the pair (f, g) when g is not NULL: AFFINE / RELU chains, g
+ * isomorphic to f. NULL if unsupported or out of memory. One workspace is used by one thread
+ * at a time; it holds no GLPK object between calls. */
+twinn_exact *twinn_exact_new(const twinn_net *f, const twinn_net *g);
+void twinn_exact_free(twinn_exact *x); /* NULL is a no-op */
+
+typedef struct {
+  int complete;        /* 1: upper is proved; 0: the LP budget ran out first (upper unset) */
+  double upper;        /* max of h over the box <= upper (-INFINITY: the box has no point
+                          above floor... only when floor is -INFINITY and nothing is feasible) */
+  const double *point; /* the best leaf's maximiser (n_in entries, in the box, owned by the
+                          workspace, valid until the next call); NULL if no leaf was solved */
+  double value;        /* the LP's value at point (a float estimate of h(point)) */
+  unsigned long leaves, lps;
+} twinn_exact_result;
+
+/* Maximises h(x) = c_f . f(x) + c_g . g(x) over the box [lo, hi] (n_in entries, lo <= hi,
+ * finite); c_g must be NULL without g. Phase combinations whose proved bound is <= floor are
+ * not refined further, and count as floor in res->upper (so upper = max(floor, the rest)).
+ * Stops with complete = 0 after max_lps linear programs. TWINN_ERR_NOMEM, TWINN_ERR_INTERNAL
+ * (GLPK could not be initialised). */
+twinn_status twinn_exact_max(twinn_exact *x, const double *c_f, const double *c_g, const double *lo,
+                             const double *hi, double floor, unsigned long max_lps,
+                             twinn_exact_result *res, twinn_error *err);
+
+#endif
