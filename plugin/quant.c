@@ -49,6 +49,7 @@ typedef struct {
   double u;   /* proved upper bound of h over the box */
   size_t dim; /* the dimension to bisect next */
   int exact;  /* u is the exact maximum (exact.h): bisecting cannot lower it */
+  size_t und; /* ReLUs of f and g its analysis left undecided */
   double *box;
 } qbox;
 
@@ -148,6 +149,9 @@ static void ws_release(qws *w) {
 #define QUANT_EXACT_DIMS 16
 #define QUANT_EXACT_UNSTABLE 8
 #define QUANT_EXACT_LPS 1000
+/* The box on top of the queue (it holds the upper end) gets a larger search, once. */
+#define QUANT_EXACT_TOP_UNSTABLE 16
+#define QUANT_EXACT_TOP_LPS 4000
 
 /* Inputs of more dimensions get the root's optimised intermediate bounds (ws_init). */
 #define QUANT_TIGHTEN_DIMS 64
@@ -577,19 +581,18 @@ static size_t undecided(const qws *w) {
  * over the box (both signs), its maximisers offered as attained points. On success b->u is the
  * proved maximum and b->exact is set; a search over budget changes nothing. */
 static twinn_status try_exact(qws *w, const objective *o, const double *lo, const double *hi,
-                              qbox *b, twinn_error *err) {
+                              qbox *b, size_t max_und, unsigned long max_lps, twinn_error *err) {
   twinn_exact_result r;
   double u = -INFINITY, val;
   twinn_status st;
-  if (!w->ex || o->kind != OBJ_ABS || !(b->u > w->best_lo) || undecided(w) > QUANT_EXACT_UNSTABLE)
-    return TWINN_OK;
+  if (!w->ex || o->kind != OBJ_ABS || !(b->u > w->best_lo) || b->und > max_und) return TWINN_OK;
 
   for (int sgn = -1; sgn <= 1; sgn += 2) {
     memset(w->cf, 0, w->n_out * sizeof(double));
     memset(w->cg, 0, w->n_out * sizeof(double));
     w->cg[o->i] = sgn;
     w->cf[o->i] = -sgn;
-    st = twinn_exact_max(w->ex, w->cf, w->cg, lo, hi, w->best_lo, QUANT_EXACT_LPS, &r, err);
+    st = twinn_exact_max(w->ex, w->cf, w->cg, lo, hi, w->best_lo, max_lps, &r, err);
     if (st != TWINN_OK) return st;
     if (!r.complete) return TWINN_OK;
     if (r.point) {
@@ -672,7 +675,9 @@ static twinn_status child(qws *w, const objective *o, qheap *h, double *box, twi
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
   if ((st = box_upper(w, o, lo, hi, &b.u, &b.dim, err)) != TWINN_OK) goto fail;
   b.exact = 0;
-  if ((st = try_exact(w, o, lo, hi, &b, err)) != TWINN_OK) goto fail;
+  b.und = w->ex ? undecided(w) : SIZE_MAX;
+  if ((st = try_exact(w, o, lo, hi, &b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS, err)) != TWINN_OK)
+    goto fail;
   if (!(b.u > w->best_lo)) { /* cannot beat a value already attained: drop it */
     twinn_free(box);
     return TWINN_OK;
@@ -722,7 +727,10 @@ static twinn_status maximise(qws *w, const objective *o, int sign_stop, twinn_qu
     qbox b;
     if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, &b.dim, err)) != TWINN_OK) goto fail;
     b.exact = 0;
-    if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, err)) != TWINN_OK) goto fail;
+    b.und = w->ex ? undecided(w) : SIZE_MAX;
+    if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS,
+                        err)) != TWINN_OK)
+      goto fail;
     b.box = box;
     box = NULL;
     if (b.u > w->best_lo) {
@@ -746,6 +754,17 @@ static twinn_status maximise(qws *w, const objective *o, int sign_stop, twinn_qu
     top = heap_pop(&h);
     if (!(top.u > w->best_lo)) { /* the best value rose since it was queued */
       twinn_free(top.box);
+      continue;
+    }
+    /* The box that holds the upper end up: worth a larger exact search than any child. */
+    if (top.und > QUANT_EXACT_UNSTABLE && top.und <= QUANT_EXACT_TOP_UNSTABLE) {
+      if ((st = try_exact(w, o, top.box, top.box + n, &top, QUANT_EXACT_TOP_UNSTABLE,
+                          QUANT_EXACT_TOP_LPS, err)) != TWINN_OK) {
+        twinn_free(top.box);
+        goto fail;
+      }
+      top.und = SIZE_MAX; /* tried once; back in the queue, exact or to be halved */
+      if (heap_push(&h, top) != TWINN_OK) goto nomem;
       continue;
     }
     t = top.dim;
