@@ -95,7 +95,7 @@ typedef struct {
   double dir;
   const double *root_lo, *root_hi;
   twinn_sym *sym;
-  twinn_exact *ex; /* NULL: no exact search for this run (wide inputs) */
+  twinn_exact *ex, *ex_f, *ex_g; /* the pair, f, g; NULL: no exact search (wide inputs) */
   twinn_ibounds bf, bg;
   double *cf, *cg, *yf, *yg; /* n_out */
   double *x, *grad, *coef;   /* n_in */
@@ -127,6 +127,8 @@ static size_t fwd_size(const twinn_net *n) {
 static void ws_release(qws *w) {
   twinn_sym_free(w->sym);
   twinn_exact_free(w->ex);
+  twinn_exact_free(w->ex_f);
+  twinn_exact_free(w->ex_g);
   twinn_ibounds_release(&w->bf);
   twinn_ibounds_release(&w->bg);
   twinn_free(w->cf);
@@ -207,7 +209,11 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   if (twinn_net_max_width(g) > mw) mw = twinn_net_max_width(g);
   fs = fwd_size(f) > fwd_size(g) ? fwd_size(f) : fwd_size(g);
   w->sym = twinn_sym_new(f, g);
-  if (w->n_in <= QUANT_EXACT_DIMS) w->ex = twinn_exact_new(f, g);
+  if (w->n_in <= QUANT_EXACT_DIMS) {
+    w->ex = twinn_exact_new(f, g);
+    w->ex_f = twinn_exact_new(f, NULL);
+    w->ex_g = twinn_exact_new(g, NULL);
+  }
   w->cf = twinn_calloc(w->n_out, sizeof(double));
   w->cg = twinn_calloc(w->n_out, sizeof(double));
   w->yf = twinn_calloc(w->n_out, sizeof(double));
@@ -221,7 +227,8 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   w->best_pt = twinn_calloc(w->n_in, sizeof(double));
   w->dis_pt = twinn_calloc(w->n_in, sizeof(double));
   if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef || !w->fwd ||
-      !w->v1 || !w->v2 || !w->best_pt || !w->dis_pt || (w->n_in <= QUANT_EXACT_DIMS && !w->ex) ||
+      !w->v1 || !w->v2 || !w->best_pt || !w->dis_pt ||
+      (w->n_in <= QUANT_EXACT_DIMS && (!w->ex || !w->ex_f || !w->ex_g)) ||
       twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
     ws_release(w);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
@@ -580,19 +587,57 @@ static size_t undecided(const qws *w) {
 /* After box_upper of b's box: when few ReLUs are undecided, the exact maximum of |g_i - f_i|
  * over the box (both signs), its maximisers offered as attained points. On success b->u is the
  * proved maximum and b->exact is set; a search over budget changes nothing. */
+/* Form t of the linear forms whose maxima bound o over a box, into w->cf and w->cg (zeroed
+ * first): |g_i - f_i| is the larger of two, -m_w is max_j (v_j - v_c) of one network, and
+ * s (m_g - m_f) <= max_j D_j (quant.h). Returns the number of forms (t past it: nothing set). */
+static size_t objective_form(qws *w, const objective *o, size_t t) {
+  size_t j = t;
+  memset(w->cf, 0, w->n_out * sizeof(double));
+  memset(w->cg, 0, w->n_out * sizeof(double));
+  if (o->kind == OBJ_ABS) {
+    if (t < 2) {
+      double sgn = t == 0 ? -1.0 : 1.0;
+      w->cg[o->i] = sgn;
+      w->cf[o->i] = -sgn;
+    }
+    return 2;
+  }
+  if (j >= w->cls) j++; /* the j-th class other than cls */
+  if (j < w->n_out) {
+    if (o->kind == OBJ_MDIFF) {
+      w->cg[w->cls] = o->s * w->dir;
+      w->cg[j] = -o->s * w->dir;
+      w->cf[w->cls] = -o->s * w->dir;
+      w->cf[j] = o->s * w->dir;
+    } else {
+      double *c = o->which ? w->cg : w->cf;
+      c[j] = w->dir;
+      c[w->cls] = -w->dir;
+    }
+  }
+  return w->n_out - 1;
+}
+
+/* After box_upper of b's box, when its analysis left at most max_und ReLUs undecided: for
+ * |g_i - f_i| and -m_w, the exact maximum of every form of o over the box (exact.h), the
+ * maximisers offered as attained points; the largest is the exact maximum of o, b->u drops to
+ * it and b->exact is set. A search over budget changes nothing. */
 static twinn_status try_exact(qws *w, const objective *o, const double *lo, const double *hi,
                               qbox *b, size_t max_und, unsigned long max_lps, twinn_error *err) {
   twinn_exact_result r;
+  twinn_exact *ex = w->ex;
   double u = -INFINITY, val;
+  size_t t, n_forms;
   twinn_status st;
-  if (!w->ex || o->kind != OBJ_ABS || !(b->u > w->best_lo) || b->und > max_und) return TWINN_OK;
-
-  for (int sgn = -1; sgn <= 1; sgn += 2) {
-    memset(w->cf, 0, w->n_out * sizeof(double));
-    memset(w->cg, 0, w->n_out * sizeof(double));
-    w->cg[o->i] = sgn;
-    w->cf[o->i] = -sgn;
-    st = twinn_exact_max(w->ex, w->cf, w->cg, lo, hi, w->best_lo, max_lps, &r, err);
+  /* m_g - m_f: the maxima of its forms only bound it, and bisection must go on anyway. */
+  if (!w->ex || o->kind == OBJ_MDIFF || !(b->u > w->best_lo) || b->und > max_und) return TWINN_OK;
+  if (o->kind == OBJ_MNEG) ex = o->which ? w->ex_g : w->ex_f; /* one network: fewer phases */
+  n_forms = objective_form(w, o, 0);
+  for (t = 0; t < n_forms; t++) {
+    const double *c1 = w->cf, *c2 = w->cg;
+    objective_form(w, o, t);
+    if (o->kind == OBJ_MNEG) c1 = o->which ? w->cg : w->cf, c2 = NULL;
+    st = twinn_exact_max(ex, c1, c2, lo, hi, w->best_lo, max_lps, &r, err);
     if (st != TWINN_OK) return st;
     if (!r.complete) return TWINN_OK;
     if (r.point) {
