@@ -47,6 +47,7 @@ struct twinn_exact {
   double *cons;       /* constraint rows g_k (n + 1 each): g_k(x) >= 0 on the path */
   size_t n_cons, cap_cons;
   double *y, *v, *obj, *pt, *best, *xmax;
+  double *zero; /* n + 1 zeros: the objective of the emptiness certificate */
   const double *lo, *hi, *c[2];
   glp_prob *lp;
   int *idx;
@@ -92,14 +93,15 @@ twinn_exact *twinn_exact_new(const twinn_net *f, const twinn_net *g) {
   x->mag = twinn_mallocarray(x->max_w, sizeof(double));
   x->v = twinn_mallocarray(n + 1, sizeof(double));
   x->obj = twinn_mallocarray(n + 1, sizeof(double));
+  x->zero = twinn_calloc(n + 1, sizeof(double));
   x->pt = twinn_mallocarray(n, sizeof(double));
   x->best = twinn_mallocarray(n, sizeof(double));
   x->xmax = twinn_mallocarray(n, sizeof(double));
   x->feas = twinn_mallocarray(n, sizeof(double));
   x->idx = twinn_mallocarray(n + 3, sizeof(int));
   x->val = twinn_mallocarray(n + 3, sizeof(double));
-  if (!x->mag || !x->v || !x->obj || !x->pt || !x->best || !x->xmax || !x->feas || !x->idx ||
-      !x->val)
+  if (!x->mag || !x->v || !x->obj || !x->zero || !x->pt || !x->best || !x->xmax || !x->feas ||
+      !x->idx || !x->val)
     goto fail;
   return x;
 fail:
@@ -122,6 +124,7 @@ void twinn_exact_free(twinn_exact *x) {
   twinn_free(x->y);
   twinn_free(x->v);
   twinn_free(x->obj);
+  twinn_free(x->zero);
   twinn_free(x->pt);
   twinn_free(x->best);
   twinn_free(x->xmax);
@@ -259,8 +262,8 @@ static int proved_empty(twinn_exact *x) {
   r = simplex(x);
   if (r == 1 && glp_get_obj_val(x->lp) < 0) {
     read_duals(x);
-    memset(x->obj, 0, (n + 1) * sizeof(double));
-    r = lag_upper(x, x->obj, x->y, NULL) < 0;
+    /* Not x->obj: the caller's objective may live there (lp_max falls back to it). */
+    r = lag_upper(x, x->zero, x->y, NULL) < 0;
   } else {
     r = 0;
   }
@@ -393,6 +396,7 @@ static int leaf(twinn_exact *x) {
   if (lp_max(x, x->obj, &u, &val) == LP_EMPTY) return GO_ON;
   x->leaves++;
   u = twinn_round_up(u + e);
+  if (isnan(u)) u = INFINITY; /* never let a leaf drop out of the maximum */
   if (u <= x->floor) {
     x->pruned = 1;
   } else if (u > x->upper) {

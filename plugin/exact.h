@@ -25,8 +25,7 @@ void twinn_exact_free(twinn_exact *x); /* NULL is a no-op */
 
 typedef struct {
   int complete;        /* 1: upper is proved; 0: the LP budget ran out first (upper unset) */
-  double upper;        /* max of h over the box <= upper (-INFINITY: the box has no point
-                          above floor... only when floor is -INFINITY and nothing is feasible) */
+  double upper;        /* max of h over the box <= upper (valid only when complete) */
   const double *point; /* the best leaf's maximiser (n_in entries, in the box, owned by the
                           workspace, valid until the next call); NULL if no leaf was solved */
   double value;        /* the LP's value at point (a float estimate of h(point)) */
