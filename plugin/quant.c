@@ -584,9 +584,6 @@ static size_t undecided(const qws *w) {
   return n;
 }
 
-/* After box_upper of b's box: when few ReLUs are undecided, the exact maximum of |g_i - f_i|
- * over the box (both signs), its maximisers offered as attained points. On success b->u is the
- * proved maximum and b->exact is set; a search over budget changes nothing. */
 /* Form t of the linear forms whose maxima bound o over a box, into w->cf and w->cg (zeroed
  * first): |g_i - f_i| is the larger of two, -m_w is max_j (v_j - v_c) of one network, and
  * s (m_g - m_f) <= max_j D_j (quant.h). Returns the number of forms (t past it: nothing set). */
@@ -801,7 +798,7 @@ static twinn_status maximise(qws *w, const objective *o, int sign_stop, twinn_qu
       twinn_free(top.box);
       continue;
     }
-    /* The box that holds the upper end up: worth a larger exact search than any child. */
+    /* The box that holds the upper end: worth a larger exact search than any child. */
     if (top.und > QUANT_EXACT_UNSTABLE && top.und <= QUANT_EXACT_TOP_UNSTABLE) {
       if ((st = try_exact(w, o, top.box, top.box + n, &top, QUANT_EXACT_TOP_UNSTABLE,
                           QUANT_EXACT_TOP_LPS, err)) != TWINN_OK) {
