@@ -34,3 +34,22 @@ twinn_onnx_args() {
   fi
   return 0
 }
+
+# twinn_csv_row LINE splits one instances.csv row ONNX,VNNLIB[,TIMEOUT] into ROW_ONNX,
+# ROW_VNNLIB and ROW_TIMEOUT (empty when the row has none). The ONNX field may be quoted (a
+# list literal contains commas). Carriage returns are dropped.
+twinn_csv_row() {
+  local line="${1%$'\r'}" rest
+  if [[ "$line" == \"* ]]; then
+    ROW_ONNX="${line#\"}"
+    ROW_ONNX="${ROW_ONNX%%\"*}"
+    rest="${line#\"*\",}"
+  else
+    ROW_ONNX="${line%%,*}"
+    rest="${line#*,}"
+  fi
+  ROW_VNNLIB="${rest%%,*}"
+  ROW_TIMEOUT="${rest#*,}"
+  [[ "$ROW_TIMEOUT" == "$rest" ]] && ROW_TIMEOUT=""
+  return 0
+}

@@ -25,18 +25,10 @@ bad=0
 while IFS= read -r line || [[ -n "$line" ]]; do
   line="${line%$'\r'}"
   [[ -z "${line//[[:space:]]/}" ]] && continue
-  # Split the CSV row: the ONNX field may be quoted (it contains commas).
-  if [[ "$line" == \"* ]]; then
-    onnx="${line#\"}"
-    onnx="${onnx%%\"*}"
-    rest="${line#\"*\",}"
-  else
-    onnx="${line%%,*}"
-    rest="${line#*,}"
-  fi
-  vnnlib="${rest%%,*}"
-  timeout="${rest#*,}"
-  [[ "$timeout" == "$rest" ]] && timeout="${CAP:-60}"
+  twinn_csv_row "$line"
+  onnx="$ROW_ONNX"
+  vnnlib="$ROW_VNNLIB"
+  timeout="${ROW_TIMEOUT:-${CAP:-60}}"
   if [[ -n "$CAP" ]] && awk -v a="$CAP" -v b="$timeout" 'BEGIN { exit !(a < b) }'; then
     timeout="$CAP"
   fi

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# bound_set.sh SET_DIR [TIMEOUT [MAX_INSTANCES]]: runs `twinn bound` (certified difference
+# bounds, README "twinn bound") on the input region of every two-network instance of
+# SET_DIR/instances.csv (output constraints are ignored: only the region counts) with
+# --timeout TIMEOUT (default 60), and prints one line per instance: the L-inf interval
+# [lower (attained), upper (proved)], its relative gap (upper - lower) / upper, whether every
+# output's gap closed (status closed / open), and the seconds. Then a summary: instances,
+# closed, median relative gap, total seconds. Rows with one network are skipped. Exit status 1
+# if any run failed. This is the benchmark of issue 5's target (gap below 1e-3 relative).
+set -uo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$HERE/common.sh"
+
+if [[ $# -lt 1 || $# -gt 3 || ! -r "$1/instances.csv" ]]; then
+  echo "usage: $0 SET_DIR [TIMEOUT [MAX_INSTANCES]]   (SET_DIR/instances.csv must exist)" >&2
+  exit 2
+fi
+SET_DIR="$(cd "$1" && pwd)"
+TIMEOUT="${2:-60}"
+MAX="${3:-0}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+n=0
+closed=0
+failed=0
+skipped=0
+gaps=()
+times=()
+while IFS= read -r line || [[ -n "$line" ]]; do
+  [[ -z "${line//[[:space:]]/}" ]] && continue
+  twinn_csv_row "$line"
+  if ! (cd "$SET_DIR" && twinn_onnx_args "$ROW_ONNX") >/dev/null; then
+    failed=$((failed + 1))
+    continue
+  fi
+  twinn_onnx_args "$ROW_ONNX" 2>/dev/null
+  if ((${#NETPATHS[@]} != 2)); then
+    skipped=$((skipped + 1))
+    continue
+  fi
+  n=$((n + 1))
+  name="$(printf '%s\n' "${NETPATHS[@]}" | xargs -n 1 basename | sed 's/\.gz$//; s/\.onnx$//' |
+    paste -sd+)/$(basename "${ROW_VNNLIB%.gz}" .vnnlib)"
+  t0="$(date +%s.%N)"
+  (cd "$SET_DIR" && "$TWINN_BIN" bound "$ROW_VNNLIB" "${NETARGS[@]}" --timeout "$TIMEOUT" -q \
+    >"$work/out" 2>"$work/err")
+  rc=$?
+  t1="$(date +%s.%N)"
+  secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+  # The table's summary row: "L-inf  LOWER  UPPER  GAP  STATUS".
+  linf="$(awk '$1 == "L-inf" && NF >= 5 { print $2, $3, $5; exit }' "$work/out")"
+  if [[ $rc -ne 0 || -z "$linf" ]]; then
+    echo "  $name: twinn bound failed (exit $rc)" >&2
+    sed 's/^/  /' "$work/err" >&2
+    printf '%-48s %-14s\n' "$name" error
+    failed=$((failed + 1))
+  else
+    read -r lower upper status <<<"$linf"
+    rel="$(awk -v l="$lower" -v u="$upper" 'BEGIN { printf "%.3g", (u > 0 ? (u - l) / u : 0) }')"
+    printf '%-48s %-14s %-14s %-9s %-7s %8s\n' "$name" "$lower" "$upper" "$rel" "$status" "$secs"
+    [[ "$status" == closed ]] && closed=$((closed + 1))
+    gaps+=("$rel")
+    times+=("$secs")
+  fi
+  [[ "$MAX" -gt 0 && "$n" -ge "$MAX" ]] && break
+done <"$SET_DIR/instances.csv"
+
+median_gap="$(printf '%s\n' "${gaps[@]}" | sort -g |
+  awk '{ t[NR] = $1 } END { if (NR == 0) { print "-"; exit }
+         printf "%.3g", NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2 }')"
+total="$(printf '%s\n' "${times[@]}" | awk '{ s += $1 } END { printf "%.2f", s }')"
+echo "summary: $n instances  closed $closed  failed $failed  skipped (one network) $skipped" \
+  " median relative L-inf gap $median_gap  total $total s"
+[[ $failed -eq 0 ]]
