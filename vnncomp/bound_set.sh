@@ -11,13 +11,8 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/common.sh"
 
-if [[ $# -lt 1 || $# -gt 3 || ! -r "$1/instances.csv" ]]; then
-  echo "usage: $0 SET_DIR [TIMEOUT [MAX_INSTANCES]]   (SET_DIR/instances.csv must exist)" >&2
-  exit 2
-fi
-SET_DIR="$(cd "$1" && pwd)"
-TIMEOUT="${2:-60}"
-MAX="${3:-0}"
+twinn_set_args "$@"
+TIMEOUT="${ARG_TIMEOUT:-60}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -30,11 +25,10 @@ times=()
 while IFS= read -r line || [[ -n "$line" ]]; do
   [[ -z "${line//[[:space:]]/}" ]] && continue
   twinn_csv_row "$line"
-  if ! (cd "$SET_DIR" && twinn_onnx_args "$ROW_ONNX") >/dev/null; then
+  if ! twinn_onnx_args "$ROW_ONNX"; then
     failed=$((failed + 1))
     continue
   fi
-  twinn_onnx_args "$ROW_ONNX" 2>/dev/null
   if ((${#NETPATHS[@]} != 2)); then
     skipped=$((skipped + 1))
     continue

@@ -53,3 +53,16 @@ twinn_csv_row() {
   [[ "$ROW_TIMEOUT" == "$rest" ]] && ROW_TIMEOUT=""
   return 0
 }
+
+# twinn_set_args "$@": the arguments SET_DIR [TIMEOUT [MAX_INSTANCES]] of the set scripts, into
+# SET_DIR (absolute), ARG_TIMEOUT (may be empty) and MAX (0: all). Exits 2 with a usage line
+# when they do not fit or SET_DIR/instances.csv is unreadable.
+twinn_set_args() {
+  if [[ $# -lt 1 || $# -gt 3 || ! -r "$1/instances.csv" ]]; then
+    echo "usage: $0 SET_DIR [TIMEOUT [MAX_INSTANCES]]   (SET_DIR/instances.csv must exist)" >&2
+    exit 2
+  fi
+  SET_DIR="$(cd "$1" && pwd)"
+  ARG_TIMEOUT="${2:-}"
+  MAX="${3:-0}"
+}

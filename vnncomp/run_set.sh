@@ -8,13 +8,8 @@ set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/common.sh"
 
-if [[ $# -lt 1 || $# -gt 3 || ! -r "$1/instances.csv" ]]; then
-  echo "usage: $0 SET_DIR [TIMEOUT [MAX_INSTANCES]]   (SET_DIR/instances.csv must exist)" >&2
-  exit 2
-fi
-SET_DIR="$(cd "$1" && pwd)"
-CAP="${2:-}"
-MAX="${3:-0}"
+twinn_set_args "$@"
+CAP="$ARG_TIMEOUT"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
