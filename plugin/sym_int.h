@@ -52,10 +52,11 @@ struct twinn_sym {
    * on the pair's live neurons. */
   unsigned char *pack;
   double **pw[5], **pb[4], **pe[4];
-  /* Sign parts of the affine matrices, exact: wsp = max(W, 0), wsn = min(W, 0), wsa = |W| for
-   * f, g and dW = fl(W_g - W_f) (index 0, 1, 2; NULL entries for other layers), so that interval
-   * steps and error weights are matrix-vector products. */
-  double **wsp[3], **wsn[3], **wsa[3];
+  /* Sign parts of the affine matrices, exact, so that interval steps and error weights are
+   * matrix-vector products (NULL entries for other layers). wpn[w] (w = 0 f, 1 g): rows
+   * [max(W_j, 0) | min(W_j, 0)], m x 2n; wpn[2]: rows [W_g+ | W_g- | dW+ | dW-], m x 4n, with
+   * dW = fl(W_g - W_f); wsa: |W| of f, g and dW (index 0, 1, 2). */
+  double **wpn[3], **wsa[3];
   /* |W| M of the affine layer being analysed (max_w each): am[0] = |W_f| M_f, am[1] = |W_g| M_g,
    * am[2] = |dW| M_f, am[3] = |W_g| M_d, with M the magnitudes of its input point. */
   double *am[4];
@@ -66,7 +67,7 @@ struct twinn_sym {
   double *blk;  /* 2 * SYM_BLOCK: their back-substituted bounds (lower, then upper) */
   double *coef; /* n_in: |input coefficients| * width of the last bound_lin's upper bound */
   double *tmp;  /* 2 * max_w: the concrete input box and scratch */
-  double *row;  /* 5 * max_w: full rows and per-entry terms of a ReLU step */
+  double *row;  /* 10 * max_w: full rows and per-entry terms of a ReLU step; interval steps */
   /* Optimised lower slopes (twinn_sym_set_alpha_steps): rounds per bound end, the analysis'
    * own lower slopes ra0 (restored after each optimisation), the concrete values of f and g at
    * every point at a box vertex (zv, total entries each), the vertices where the last

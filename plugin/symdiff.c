@@ -43,6 +43,12 @@ static double lin2_min(const sym_lin2 *c, double ld, double ud, double lf, doubl
                           c->cc);
 }
 
+/* Outward-rounded a - b, exactly 0 when a == b (then the float difference is exact; rounding
+ * it outward would make +-DBL_MIN, whose products are subnormal and slow). */
+static double exact_diff_down(double a, double b) { return a == b ? 0.0 : twinn_round_down(a - b); }
+
+static double exact_diff_up(double a, double b) { return a == b ? 0.0 : twinn_round_up(a - b); }
+
 void twinn_symdiff_weights(twinn_sym *s, size_t k) {
   const twinn_layer *lf = &s->net[0]->layers[k];
   size_t m = lf->n_out;
@@ -183,14 +189,12 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
   const double *ld = s->lo[2] + o, *ud = s->hi[2] + o, *l0 = s->lo[0] + o, *u0 = s->hi[0] + o;
   memcpy(vl, db, m * sizeof(double));
   memcpy(vh, db, m * sizeof(double));
-  twinn_symk_gemv_f64(m, n, s->wsp[1][k], n, ld, 1.0, vl);
-  twinn_symk_gemv_f64(m, n, s->wsn[1][k], n, ud, 1.0, vl);
-  twinn_symk_gemv_f64(m, n, s->wsp[2][k], n, l0, 1.0, vl);
-  twinn_symk_gemv_f64(m, n, s->wsn[2][k], n, u0, 1.0, vl);
-  twinn_symk_gemv_f64(m, n, s->wsp[1][k], n, ud, 1.0, vh);
-  twinn_symk_gemv_f64(m, n, s->wsn[1][k], n, ld, 1.0, vh);
-  twinn_symk_gemv_f64(m, n, s->wsp[2][k], n, u0, 1.0, vh);
-  twinn_symk_gemv_f64(m, n, s->wsn[2][k], n, l0, 1.0, vh);
+  double *xl = s->row + 2 * s->max_w, *xh = xl + 4 * n;
+  const double *parts[2][4] = {{ld, ud, l0, u0}, {ud, ld, u0, l0}};
+  for (int h = 0; h < 2; h++)
+    for (size_t q = 0; q < 4; q++) memcpy((h ? xh : xl) + q * n, parts[h][q], n * sizeof(double));
+  twinn_symk_gemv_f64(m, 4 * n, s->wpn[2][k], 4 * n, xl, 1.0, vl);
+  twinn_symk_gemv_f64(m, 4 * n, s->wpn[2][k], 4 * n, xh, 1.0, vh);
   for (size_t j = 0; j < m; j++) {
     double mag = fabs(db[j]) + s->am[3][j] + s->am[2][j];
     double extra = (2.0 * twinn_sym_gamma(4 * n + 6) * mag + SYM_ETA) * SYM_ESLACK;
@@ -256,8 +260,8 @@ int twinn_symdiff_relu(twinn_sym *s, size_t k, int bounds) {
     s->dl[1][0][x] = u->cd, s->dl[1][1][x] = u->cf, s->dl[1][2][x] = u->cc;
     s->dl[0][0][x] = l->cd, s->dl[0][1][x] = l->cf, s->dl[0][2][x] = l->cc;
     if (bounds) {
-      double hl = twinn_round_down(fmax(lg, 0.0) - fmax(uf, 0.0));
-      double hh = twinn_round_up(fmax(ug, 0.0) - fmax(lf, 0.0));
+      double hl = exact_diff_down(fmax(lg, 0.0), fmax(uf, 0.0));
+      double hh = exact_diff_up(fmax(ug, 0.0), fmax(lf, 0.0));
       s->lo[2][o1 + j] = fmax(fmax(lgen, ldon), hl);
       s->hi[2][o1 + j] = fmin(fmin(ugen, udon), hh);
     }
