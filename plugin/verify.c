@@ -137,7 +137,15 @@ typedef struct {
   double *opt_lo, *opt_off; /* n_lins bounds and constants (opt_run) */
   double *opt_c;            /* opt_run's coefficient rows, opt_cap entries (grown on demand) */
   size_t opt_cap;
-  int timed_out; /* the deadline passed inside process() */
+  /* The interval and ReluDiff bounds (analyse_cheap) gated per thread on twin problems: skipped
+   * once CHEAP_WARMUP regions in a row got nothing from them (see cheap_wanted). */
+  int cheap_gate;     /* gating allowed: a pair, and no constraint reads hidden values */
+  int cheap_off;      /* skipping them, probing every CHEAP_PROBE-th region */
+  int nb_valid;       /* nb and the pairs' d hold bounds of the current region */
+  int cheap_hit;      /* they proved or tightened something in the current region */
+  size_t cheap_n;     /* regions in a row where they ran and did nothing */
+  size_t cheap_skips; /* regions skipped since the last probe */
+  int timed_out;      /* the deadline passed inside process() */
   pthread_t thread;
   int started;
 } engine;
@@ -167,11 +175,10 @@ void twinn_result_release(twinn_result *res) {
 
 /* ---- bounding: the per-region analyses and the enclosure of one constraint's left side ---- */
 
-/* Interval and ReluDiff bounds of every network over the box [lo, hi] (they ignore neuron
- * splits: sound, only looser); the symbolic workspaces are marked unused until analyse_sym. */
-static void analyse_cheap(engine *E, const double *lo, const double *hi) {
+/* Interval bounds of every bounded network and ReluDiff bounds of every pair over the box
+ * [lo, hi] (they ignore neuron splits: sound, only looser). */
+static void cheap_bounds(engine *E, const double *lo, const double *hi) {
   size_t i, r;
-  for (i = 0; i < E->n_syms; i++) E->syms[i].ok = 0;
   for (i = 0; i < E->pb->n_nets; i++) {
     const twinn_net *net = E->pb->nets[i];
     const twinn_var *in = twinn_prop_net_var(E->prop, i, TWINN_VAR_INPUT);
@@ -186,6 +193,39 @@ static void analyse_cheap(engine *E, const double *lo, const double *hi) {
   for (i = 0; i < E->n_pairs; i++) {
     pair *p = &E->pairs[i];
     twinn_diff_propagate(E->pb->nets[p->f], E->pb->nets[p->g], &E->nb[p->f], &E->nb[p->g], &p->d);
+  }
+  E->nb_valid = 1;
+}
+
+/* Starts a region's analyses: the cheap bounds; the symbolic workspaces are marked unused until
+ * analyse_sym. */
+static void analyse_cheap(engine *E, const double *lo, const double *hi) {
+  for (size_t i = 0; i < E->n_syms; i++) E->syms[i].ok = 0;
+  cheap_bounds(E, lo, hi);
+}
+
+/* Whether process() runs analyse_cheap on its region. On ACAS Xu fp16 twins (p1 boxes) they
+ * proved none of 6 181 regions and never tightened the symbolic bounds, yet cost 7-15 % of the
+ * time; on other problems they may pay (not measured). So each thread tries them on every
+ * region until CHEAP_WARMUP regions in a row got nothing from them, then on every
+ * CHEAP_PROBE-th region only, and on every region again (a new warm-up) after a probe that
+ * gained. Skipping them is sound: bound_leaf then uses the symbolic bounds alone. */
+#define CHEAP_WARMUP 64
+#define CHEAP_PROBE 64
+static int cheap_wanted(engine *E) {
+  if (!E->cheap_gate || !E->cheap_off) return 1;
+  if (++E->cheap_skips < CHEAP_PROBE) return 0;
+  E->cheap_skips = 0;
+  return 1;
+}
+
+/* After a region that ran analyse_cheap: updates the gate with whether they helped. */
+static void cheap_note(engine *E) {
+  if (E->cheap_hit) {
+    E->cheap_off = 0;
+    E->cheap_n = 0;
+  } else if (++E->cheap_n >= CHEAP_WARMUP) {
+    E->cheap_off = 1;
   }
 }
 
@@ -231,6 +271,10 @@ static void scalar_bounds(const engine *E, const double *lo, const double *hi, s
     return;
   }
   net = v->net;
+  if (!E->nb_valid) { /* only gated problems get here (no hidden values), for outputs */
+    *l = -INFINITY, *h = INFINITY;
+    return;
+  }
   if (v->role == TWINN_VAR_OUTPUT)
     point = E->pb->nets[net]->n_layers;
   else if (!twinn_problem_tap_point(E->pb->nets[net], v, &point)) {
@@ -412,11 +456,16 @@ static void bound_leaf(engine *E, const double *lo, const double *hi, const twin
       if (E->sym_of[i] == SIZE_MAX) twinn_iacc_add(&sym, c, bi->lo[base + e], bi->hi[base + e], 0);
       E->co[i][e] = 0.0;
     }
+    if (E->sym_of[i] == SIZE_MAX && !E->nb_valid) sym_ok = 0; /* not gated: cannot happen */
   }
   twinn_iacc_result(&plain, &pl, &ph);
   twinn_iacc_result(&paired, &ql, &qh);
   twinn_iacc_result(&sym, &sl, &sh);
   if (!sym_ok) sl = -INFINITY, sh = INFINITY;
+  if (!E->nb_valid) /* analyse_cheap skipped (cheap_wanted): what was read is stale */
+    pl = ql = -INFINITY, ph = qh = INFINITY;
+  else if (sym_ok && (fmax(pl, ql) > sl || fmin(ph, qh) < sh))
+    E->cheap_hit = 1;
   *out_lo = fmax(pl, fmax(ql, sl));
   *out_hi = fmin(ph, fmin(qh, sh));
   if (isnan(l->c0)) *out_lo = *out_hi = NAN;
@@ -863,19 +912,36 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
   size_t by_neuron = 0;
   twinn_nsplit ns[2];
   twinn_status st;
+  int cheap = cheap_wanted(E);
   *n_kids = 0;
+  E->cheap_hit = 0;
   /* Interval and ReluDiff bounds first: a region they prove skips the symbolic analysis, the
    * expensive part. They ignore neuron splits, so they are only tried on plain boxes. */
-  analyse_cheap(E, lo, hi);
-  if (r->n_splits == 0) {
+  if (cheap) {
+    analyse_cheap(E, lo, hi);
+  } else {
+    for (i = 0; i < E->n_syms; i++) E->syms[i].ok = 0;
+    E->nb_valid = 0;
+  }
+  if (cheap && r->n_splits == 0) {
     bound_all(E, lo, hi, prior_lo, prior_hi, NULL);
-    if (node_value(E, E->prop->root, V_UNKNOWN, &margin) == V_FALSE) return TWINN_OK;
+    if (node_value(E, E->prop->root, V_UNKNOWN, &margin) == V_FALSE) {
+      E->cheap_hit = 1;
+      cheap_note(E);
+      return TWINN_OK;
+    }
     memcpy(E->keep_lo, E->leaf_lo, E->prop->n_lins * sizeof *E->keep_lo);
     memcpy(E->keep_hi, E->leaf_hi, E->prop->n_lins * sizeof *E->keep_hi);
     prior_lo = E->keep_lo;
     prior_hi = E->keep_hi;
   }
   if (analyse_sym(E, lo, hi, r->splits, r->n_splits)) return TWINN_OK;
+  if (!cheap)
+    for (i = 0; i < E->n_syms; i++)
+      if (!E->syms[i].ok) { /* a failed analysis: the cheap bounds are all there is */
+        cheap_bounds(E, lo, hi);
+        break;
+      }
   if (S->deadline > 0 && twinn_clock_now() > S->deadline) { /* an analysis can be long */
     E->timed_out = 1;
     return TWINN_OK;
@@ -885,6 +951,7 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
    * doubles per region, 19 MB for a top-1 property on MNIST. */
   memset(E->score_set, 0, E->prop->n_lins);
   bound_all(E, lo, hi, prior_lo, prior_hi, E->lin_score);
+  if (cheap) cheap_note(E);
   memcpy(E->keep_lo, E->leaf_lo, E->prop->n_lins * sizeof *E->keep_lo);
   memcpy(E->keep_hi, E->leaf_hi, E->prop->n_lins * sizeof *E->keep_hi);
   v = node_value(E, E->prop->root, V_UNKNOWN, &margin);
@@ -1240,6 +1307,19 @@ static twinn_status find_dups(engine *E) {
   return TWINN_OK;
 }
 
+/* Whether some constraint reads a hidden value (only the cheap bounds bound those). */
+static int reads_hidden(const twinn_prop *prop) {
+  for (size_t i = 0; i < prop->n_lins; i++) {
+    const twinn_lin *l = &prop->lins[i];
+    for (size_t t = 0; t < l->n_terms; t++) {
+      size_t elem = 0;
+      if (twinn_prop_var_of(prop, prop->term_var[l->first + t], &elem)->role == TWINN_VAR_HIDDEN)
+        return 1;
+    }
+  }
+  return 0;
+}
+
 static twinn_status engine_init(engine *E, shared *S) {
   const twinn_problem *pb = S->pb;
   const twinn_space *sp = S->sp;
@@ -1301,6 +1381,9 @@ static twinn_status engine_init(engine *E, shared *S) {
   for (i = 0; i < n; i++) E->bounded[i] = (unsigned char)net_read(E->prop, i);
   for (i = 0; i < E->n_pairs; i++) E->bounded[E->pairs[i].f] = E->bounded[E->pairs[i].g] = 1;
   if (find_syms(E) != TWINN_OK) return TWINN_ERR_NOMEM;
+  E->cheap_gate = E->n_pairs > 0 && !reads_hidden(E->prop);
+  for (i = 0; i < n; i++)
+    if (E->bounded[i] && E->sym_of[i] == SIZE_MAX) E->cheap_gate = 0;
   E->atk = twinn_attack_new(pb, sp);
   return E->atk ? TWINN_OK : TWINN_ERR_NOMEM;
 }
