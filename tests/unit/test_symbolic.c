@@ -253,6 +253,7 @@ static void test_dead_and_wide(void **state) {
   (void)state;
   tally t = {0, 0, 0.0};
   int n_dead = 0;
+  size_t n_tiny = 0, n_zero_ends = 0;
   for (int c = 0; c < 24; c++) {
     size_t n_in = irand(2, 6), width = c % 4 == 0 ? irand(130, 150) : irand(4, 20);
     twinn_net *f = rand_net(n_in, irand(2, 3), width, irand(1, 4), 1);
@@ -269,6 +270,15 @@ static void test_dead_and_wide(void **state) {
     /* Count neurons proven inactive: the point must actually exercise dead columns. */
     const double *h1 = twinn_sym_point_hi(s, TWINN_SYM_F, 1);
     for (size_t j = 0; j < width; j++) n_dead += h1[j] <= 0.0;
+    /* No bound is a nonzero within 1e-300 of 0 (outward rounding of an exact 0 gives DBL_MIN,
+     * whose products with weights are subnormal and cost a microcode assist each). */
+    for (int which = TWINN_SYM_F; which <= (g ? TWINN_SYM_DIFF : TWINN_SYM_F); which++)
+      for (size_t p = 0; p <= f->n_layers; p++)
+        for (size_t j = 0; j < twinn_net_width_at(f, p); j++) {
+          double l = twinn_sym_point_lo(s, which, p)[j], h = twinn_sym_point_hi(s, which, p)[j];
+          n_tiny += (size_t)((l != 0.0 && fabs(l) < 1e-300) + (h != 0.0 && fabs(h) < 1e-300));
+          n_zero_ends += (size_t)((l == 0.0) + (h == 0.0));
+        }
     check_samples(s, f, g, lo, hi, width > 100 ? 60 : 200, &t, 0, 0, 0, 0);
     twinn_sym_free(s);
     twinn_net_free(f);
@@ -276,7 +286,11 @@ static void test_dead_and_wide(void **state) {
   }
   printf("dead and wide: %d dead first-layer neurons, %lu checks, %lu violations (worst %g)\n",
          n_dead, t.checked, t.violations, t.worst);
+  printf("dead and wide: %zu bound ends exactly 0, %zu nonzero within 1e-300 of 0\n", n_zero_ends,
+         n_tiny);
   assert_true(n_dead > 100);
+  assert_true(n_zero_ends > 100);
+  assert_int_equal(n_tiny, 0);
   assert_int_equal(t.violations, 0);
 }
 
