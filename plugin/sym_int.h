@@ -84,6 +84,9 @@ struct twinn_sym {
   int beta_w;
   double *beta[2], *opt, *osc[2];
   size_t opt_batch; /* objectives per optimisation batch (set with opt) */
+  /* Float copies of network w's large affine matrices (NULL for the others) and float scratch
+   * (2 * opt_batch * max_w) for the optimiser's passes (symopt.c, opt_product). */
+  float **w32[2], *opt32;
   /* Prior bounds per network (twinn_sym_set_prior), intersected at every point; NULL if none. */
   double *plo[2], *phi[2];
   int infeasible, overflow, analysed;

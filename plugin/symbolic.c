@@ -124,6 +124,11 @@ void twinn_sym_free(twinn_sym *s) {
   twinn_free(s->coef);
   twinn_free(s->coefb);
   twinn_free(s->opt);
+  twinn_free(s->opt32);
+  for (int w = 0; w < 2; w++) {
+    for (size_t k = 0; s->w32[w] && k < s->n_layers; k++) twinn_free(s->w32[w][k]);
+    twinn_free(s->w32[w]);
+  }
   twinn_free(s->vtx);
   twinn_free(s->tmp);
   twinn_free(s->row);

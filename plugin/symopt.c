@@ -28,6 +28,11 @@
 
 static size_t width_at(const twinn_sym *s, size_t p) { return s->off[p + 1] - s->off[p]; }
 
+/* Affine layers with at least this many weights take the float products (opt_product). */
+#define OPT_F32_MIN ((size_t)1 << 16)
+static float to_f32(double x);
+static int f32_ok(const double *x, size_t n);
+
 /* Objectives optimised together: their passes are matrix products. The batch shrinks (to 2 at
  * least: tighten's pairs) so that the scratch stays under OPT_SCRATCH bytes where it can. */
 #define OPT_BATCH 32
@@ -57,8 +62,64 @@ static int ensure_scratch(twinn_sym *s) {
     if (!s->beta[w]) s->beta[w] = twinn_calloc(total ? total : 1, sizeof(double));
     if (!s->osc[w]) s->osc[w] = twinn_calloc(total ? total : 1, sizeof(double));
     if (!s->beta[w] || !s->osc[w]) return 0;
+    if (!s->w32[w]) {
+      const twinn_net *net = s->net[w];
+      s->w32[w] = twinn_calloc(s->n_layers ? s->n_layers : 1, sizeof(float *));
+      if (!s->w32[w]) return 0;
+      for (size_t k = 0; k < s->n_layers; k++) {
+        const twinn_layer *ly = &net->layers[k];
+        size_t nw = ly->n_in * ly->n_out;
+        if (ly->kind != TWINN_LAYER_AFFINE || nw < OPT_F32_MIN || !f32_ok(ly->w, nw)) continue;
+        if (!(s->w32[w][k] = twinn_mallocarray(nw, sizeof(float)))) return 0;
+        for (size_t j = 0; j < nw; j++) s->w32[w][k][j] = to_f32(ly->w[j]);
+      }
+    }
   }
-  return s->opt != NULL;
+  if (!s->opt32 && s->opt)
+    s->opt32 = twinn_mallocarray(2 * s->opt_batch * (s->max_w ? s->max_w : 1), sizeof(float));
+  return s->opt != NULL && s->opt32 != NULL;
+}
+
+/* x in float for the optimiser's passes: magnitudes below 1e-30 flush to 0 (a subnormal float
+ * costs a microcode assist per operation; see settle_point in symbolic.c). Only for values that
+ * f32_ok accepts. */
+static float to_f32(double x) { return fabs(x) < 1e-30 ? 0.0f : (float)x; }
+
+/* Whether every x[j] is finite and at most 1e30 in magnitude (else the products stay double). */
+static int f32_ok(const double *x, size_t n) {
+  for (size_t j = 0; j < n; j++)
+    if (!(fabs(x[j]) <= 1e30)) return 0;
+  return 1;
+}
+
+/* nxt (k rows, stride max_w) = cur (k rows of m) * W (m x n) for layer `layer` of network w, or
+ * cur * W^T when nt (then cur has n_in entries per row, nxt n_out). Layers of at least
+ * OPT_F32_MIN weights go through float: these passes only steer the parameters (certify()
+ * bounds soundly), and OpenBLAS packs the weight matrix on every call: on MNIST 256x2 top-1 the
+ * double products were 47 % of the run, half of it packing. */
+static void opt_product(twinn_sym *s, int w, size_t layer, size_t k, const double *cur, double *nxt,
+                        int nt) {
+  const twinn_layer *ly = &s->net[w]->layers[layer];
+  size_t mw = s->max_w, m = nt ? ly->n_in : ly->n_out, n = nt ? ly->n_out : ly->n_in;
+  const float *w32 = s->w32[w] ? s->w32[w][layer] : NULL;
+  int f32 = w32 != NULL;
+  for (size_t r = 0; r < k && f32; r++) f32 = f32_ok(cur + r * mw, m);
+  if (!f32) {
+    if (nt)
+      twinn_symk_gemm_nt_f64(k, m, n, cur, mw, ly->w, ly->n_in, nxt, mw);
+    else
+      twinn_symk_gemm_f64(k, m, n, cur, mw, ly->w, n, 0.0, nxt, mw);
+    return;
+  }
+  float *a = s->opt32, *c = s->opt32 + s->opt_batch * mw;
+  for (size_t r = 0; r < k; r++)
+    for (size_t i = 0; i < m; i++) a[r * mw + i] = to_f32(cur[r * mw + i]);
+  if (nt)
+    twinn_symk_gemm_nt_f32(k, m, n, a, mw, w32, ly->n_in, c, mw);
+  else
+    twinn_symk_gemm_f32(k, m, n, a, mw, w32, n, c, mw);
+  for (size_t r = 0; r < k; r++)
+    for (size_t j = 0; j < n; j++) nxt[r * mw + j] = c[r * mw + j];
 }
 
 static int is_relu(const twinn_sym *s, size_t k) {
@@ -86,7 +147,7 @@ static void lower_pass(twinn_sym *s, int w, size_t p, size_t k, const double *c,
       if (k == 1)
         twinn_symk_gemv_t_f64(m, n, ly->w, n, cur, nxt);
       else
-        twinn_symk_gemm_f64(k, m, n, cur, mw, ly->w, n, 0.0, nxt, mw);
+        opt_product(s, w, q - 1, k, cur, nxt, 0);
     } else {
       const double *lo = s->lo[w] + o, *hi = s->hi[w] + o;
       const double *rs = s->rs[w] + o, *rt = s->rt[w] + o;
@@ -138,7 +199,7 @@ static void forward_pass(twinn_sym *s, int w, size_t p, size_t k, const double *
     const twinn_layer *ly = &net->layers[q];
     size_t o = s->off[q];
     if (ly->kind == TWINN_LAYER_AFFINE) {
-      twinn_symk_gemm_nt_f64(k, ly->n_in, ly->n_out, cur, mw, ly->w, ly->n_in, nxt, mw);
+      opt_product(s, w, q, k, cur, nxt, 1);
       for (size_t r = 0; r < k; r++)
         for (size_t j = 0; j < ly->n_out; j++) nxt[r * mw + j] += ly->b[j];
     } else {

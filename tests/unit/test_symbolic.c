@@ -551,6 +551,48 @@ static void test_opt(void **state) {
   assert_true(n_split_cases > 10);
 }
 
+/* Batches of optimised bounds through a layer large enough for the float products of the
+ * optimiser (at least 2^16 weights): every certified lower bound holds on samples. */
+static void test_opt_wide(void **state) {
+  (void)state;
+  static long double vf[MAXV];
+  size_t off[64];
+  tally t = {0, 0, 0.0};
+  for (int c = 0; c < 3; c++) {
+    size_t n_in = irand(2, 5), n_out = 4;
+    twinn_net *f = rand_net(n_in, 2, 260, n_out, 1);
+    assert_true(f->layers[2].n_in * f->layers[2].n_out >= (size_t)1 << 16);
+    twinn_sym *s = twinn_sym_new(f, NULL);
+    assert_non_null(s);
+    double lo[8], hi[8], cf[6 * 4], lopt[6];
+    random_box(n_in, lo, hi);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    for (size_t j = 0; j < 6 * n_out; j++) cf[j] = srand1();
+    assert_int_equal(twinn_sym_bound_opt_many(s, TWINN_SYM_F, cf, NULL, 6, 20, lopt, NULL),
+                     TWINN_OK);
+    for (size_t q = 0; q < 6; q++) {
+      double l0, h0;
+      assert_int_equal(twinn_sym_bound_lin(s, cf + q * n_out, NULL, &l0, &h0, NULL), TWINN_OK);
+      assert_true(isfinite(lopt[q]) && lopt[q] <= h0);
+    }
+    for (int it = 0; it < 300; it++) {
+      double x[8];
+      sample_box(lo, hi, n_in, x);
+      eval_points(f, x, vf, off);
+      for (size_t q = 0; q < 6; q++) {
+        long double v = 0;
+        for (size_t j = 0; j < n_out; j++)
+          v += (long double)cf[q * n_out + j] * vf[off[f->n_layers] + j];
+        check_in(&t, v, lopt[q], INFINITY);
+      }
+    }
+    twinn_sym_free(s);
+    twinn_net_free(f);
+  }
+  printf("opt wide: %lu checks, %lu violations (worst %g)\n", t.checked, t.violations, t.worst);
+  assert_int_equal(t.violations, 0);
+}
+
 static void test_kernels(void **state) {
   (void)state;
   static double a[64 * 80], b[80 * 70], c1[64 * 70], c2[64 * 70], aa[64 * 80], ab[80 * 70],
@@ -579,6 +621,36 @@ static void test_kernels(void **state) {
     twinn_symk_gemv_f64_ref(r, m, aa, lda, ax, 1.0, ym);
     for (size_t i = 0; i < r; i++)
       assert_true(fabs(y1[i] - y2[i]) <= 4.0 * ((double)m + 2.0) * ldexp(1.0, -53) * ym[i]);
+  }
+}
+
+/* The float kernels of the optimiser (C = A B and C = A B^T) against their references, within
+ * float rounding of the magnitudes. */
+static void test_kernels_f32(void **state) {
+  (void)state;
+  static float a[64 * 80], b[80 * 80], c1[64 * 80], c2[64 * 80];
+  for (int it = 0; it < 40; it++) {
+    int nt = it % 2;
+    size_t r = irand(1, 60), m = irand(0, 75), n = irand(1, 65), lda = m + irand(0, 3);
+    size_t ldb = (nt ? m : n) + irand(0, 3), ldc = n + irand(0, 3);
+    for (size_t i = 0; i < 64 * 80; i++) a[i] = (float)(srand1() * ldexp(1.0, (int)irand(0, 8)));
+    for (size_t i = 0; i < 80 * 80; i++) b[i] = (float)srand1();
+    for (size_t i = 0; i < 64 * 80; i++) c1[i] = c2[i] = (float)srand1();
+    if (nt) {
+      twinn_symk_gemm_nt_f32(r, m, n, a, lda, b, ldb, c1, ldc);
+      twinn_symk_gemm_nt_f32_ref(r, m, n, a, lda, b, ldb, c2, ldc);
+    } else {
+      twinn_symk_gemm_f32(r, m, n, a, lda, b, ldb, c1, ldc);
+      twinn_symk_gemm_f32_ref(r, m, n, a, lda, b, ldb, c2, ldc);
+    }
+    for (size_t i = 0; i < r; i++)
+      for (size_t j = 0; j < n; j++) {
+        double s = 0.0;
+        for (size_t k = 0; k < m; k++)
+          s += fabs((double)a[i * lda + k]) * fabs((double)(nt ? b[j * ldb + k] : b[k * ldb + j]));
+        assert_true(fabs((double)c1[i * ldc + j] - (double)c2[i * ldc + j]) <=
+                    4.0 * ((double)m + 2.0) * ldexp(1.0, -24) * s);
+      }
   }
 }
 
@@ -678,7 +750,8 @@ static void test_acasxu_fp16(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kernels),       cmocka_unit_test(test_samples_single_and_pair),
+      cmocka_unit_test(test_kernels),       cmocka_unit_test(test_kernels_f32),
+      cmocka_unit_test(test_opt_wide),      cmocka_unit_test(test_samples_single_and_pair),
       cmocka_unit_test(test_affine_tight),  cmocka_unit_test(test_splits),
       cmocka_unit_test(test_dead_and_wide), cmocka_unit_test(test_alpha),
       cmocka_unit_test(test_opt),           cmocka_unit_test(test_errors_and_faults),
