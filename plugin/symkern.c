@@ -105,30 +105,22 @@ void twinn_symk_gemm_nt_f64_ref(size_t r, size_t m, size_t n, const double *a, s
     }
 }
 
+/* C = 0 (r x n, row stride ldc): the float kernels' result for an empty inner dimension. */
+static void zero_f32(size_t r, size_t n, float *c, size_t ldc) {
+  for (size_t i = 0; i < r; i++)
+    for (size_t j = 0; j < n; j++) c[i * ldc + j] = 0.0f;
+}
+
 void twinn_symk_gemm_f32(size_t r, size_t m, size_t n, const float *a, size_t lda, const float *b,
                          size_t ldb, float *c, size_t ldc) {
   TWINN_ASSERT(lda >= m && ldb >= n && ldc >= n);
   if (r == 0 || n == 0) return;
   if (m == 0) {
-    twinn_symk_gemm_f32_ref(r, m, n, a, lda, b, ldb, c, ldc);
+    zero_f32(r, n, c, ldc);
     return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, to_blas(r), to_blas(n), to_blas(m), 1.0f,
               a, to_blas(lda), b, to_blas(ldb), 0.0f, c, to_blas(ldc));
-}
-
-void twinn_symk_gemm_f32_ref(size_t r, size_t m, size_t n, const float *a, size_t lda,
-                             const float *b, size_t ldb, float *c, size_t ldc) {
-  TWINN_ASSERT(lda >= m && ldb >= n && ldc >= n);
-  for (size_t i = 0; i < r; i++) {
-    float *ci = c + i * ldc;
-    for (size_t j = 0; j < n; j++) ci[j] = 0.0f;
-    for (size_t k = 0; k < m; k++) {
-      float aik = a[i * lda + k];
-      const float *bk = b + k * ldb;
-      for (size_t j = 0; j < n; j++) ci[j] += aik * bk[j];
-    }
-  }
 }
 
 void twinn_symk_gemm_nt_f32(size_t r, size_t m, size_t n, const float *a, size_t lda,
@@ -136,20 +128,9 @@ void twinn_symk_gemm_nt_f32(size_t r, size_t m, size_t n, const float *a, size_t
   TWINN_ASSERT(lda >= m && ldb >= m && ldc >= n);
   if (r == 0 || n == 0) return;
   if (m == 0) {
-    twinn_symk_gemm_nt_f32_ref(r, m, n, a, lda, b, ldb, c, ldc);
+    zero_f32(r, n, c, ldc);
     return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, to_blas(r), to_blas(n), to_blas(m), 1.0f, a,
               to_blas(lda), b, to_blas(ldb), 0.0f, c, to_blas(ldc));
-}
-
-void twinn_symk_gemm_nt_f32_ref(size_t r, size_t m, size_t n, const float *a, size_t lda,
-                                const float *b, size_t ldb, float *c, size_t ldc) {
-  TWINN_ASSERT(lda >= m && ldb >= m && ldc >= n);
-  for (size_t i = 0; i < r; i++)
-    for (size_t j = 0; j < n; j++) {
-      float acc = 0.0f;
-      for (size_t k = 0; k < m; k++) acc += a[i * lda + k] * b[j * ldb + k];
-      c[i * ldc + j] = acc;
-    }
 }

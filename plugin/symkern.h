@@ -31,14 +31,10 @@ void twinn_symk_gemm_nt_f64_ref(size_t r, size_t m, size_t n, const double *a, s
                                 const double *b, size_t ldb, double *c, size_t ldc);
 
 /* Single precision, for heuristic passes only (symopt.c's optimiser): C (r x n) = A (r x m) * B
- * (m x n), and C = A * B^T with B n x m. */
+ * (m x n), and C = A * B^T with B n x m. Tested against the double references. */
 void twinn_symk_gemm_f32(size_t r, size_t m, size_t n, const float *a, size_t lda, const float *b,
                          size_t ldb, float *c, size_t ldc);
-void twinn_symk_gemm_f32_ref(size_t r, size_t m, size_t n, const float *a, size_t lda,
-                             const float *b, size_t ldb, float *c, size_t ldc);
 void twinn_symk_gemm_nt_f32(size_t r, size_t m, size_t n, const float *a, size_t lda,
                             const float *b, size_t ldb, float *c, size_t ldc);
-void twinn_symk_gemm_nt_f32_ref(size_t r, size_t m, size_t n, const float *a, size_t lda,
-                                const float *b, size_t ldb, float *c, size_t ldc);
 
 #endif
