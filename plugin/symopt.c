@@ -30,8 +30,18 @@ static size_t width_at(const twinn_sym *s, size_t p) { return s->off[p + 1] - s-
 
 /* Affine layers with at least this many weights take the float products (opt_product). */
 #define OPT_F32_MIN ((size_t)1 << 16)
-static float to_f32(double x);
-static int f32_ok(const double *x, size_t n);
+
+/* x in float for the optimiser's passes: magnitudes below 1e-30 flush to 0 (a subnormal float
+ * costs a microcode assist per operation; see settle_point in symbolic.c). Only for values that
+ * f32_ok accepts. */
+static float to_f32(double x) { return fabs(x) < 1e-30 ? 0.0f : (float)x; }
+
+/* Whether every x[j] is finite and at most 1e30 in magnitude (else the products stay double). */
+static int f32_ok(const double *x, size_t n) {
+  for (size_t j = 0; j < n; j++)
+    if (!(fabs(x[j]) <= 1e30)) return 0;
+  return 1;
+}
 
 /* Objectives optimised together: their passes are matrix products. The batch shrinks (to 2 at
  * least: tighten's pairs) so that the scratch stays under OPT_SCRATCH bytes where it can. */
@@ -78,18 +88,6 @@ static int ensure_scratch(twinn_sym *s) {
   if (!s->opt32 && s->opt)
     s->opt32 = twinn_mallocarray(2 * s->opt_batch * (s->max_w ? s->max_w : 1), sizeof(float));
   return s->opt != NULL && s->opt32 != NULL;
-}
-
-/* x in float for the optimiser's passes: magnitudes below 1e-30 flush to 0 (a subnormal float
- * costs a microcode assist per operation; see settle_point in symbolic.c). Only for values that
- * f32_ok accepts. */
-static float to_f32(double x) { return fabs(x) < 1e-30 ? 0.0f : (float)x; }
-
-/* Whether every x[j] is finite and at most 1e30 in magnitude (else the products stay double). */
-static int f32_ok(const double *x, size_t n) {
-  for (size_t j = 0; j < n; j++)
-    if (!(fabs(x[j]) <= 1e30)) return 0;
-  return 1;
 }
 
 /* nxt (k rows, stride max_w) = cur (k rows of m) * W (m x n) for layer `layer` of network w, or

@@ -197,10 +197,16 @@ static void cheap_bounds(engine *E, const double *lo, const double *hi) {
   E->nb_valid = 1;
 }
 
-/* Starts a region's analyses: the cheap bounds; the symbolic workspaces are marked unused until
- * analyse_sym. */
-static void analyse_cheap(engine *E, const double *lo, const double *hi) {
+/* Starts a region's analyses: no bounds hold yet (the symbolic workspaces are unused until
+ * analyse_sym, the cheap bounds until cheap_bounds). */
+static void reset_analyses(engine *E) {
   for (size_t i = 0; i < E->n_syms; i++) E->syms[i].ok = 0;
+  E->nb_valid = 0;
+}
+
+/* Starts a region's analyses with the cheap bounds. */
+static void analyse_cheap(engine *E, const double *lo, const double *hi) {
+  reset_analyses(E);
   cheap_bounds(E, lo, hi);
 }
 
@@ -271,10 +277,7 @@ static void scalar_bounds(const engine *E, const double *lo, const double *hi, s
     return;
   }
   net = v->net;
-  if (!E->nb_valid) { /* only gated problems get here (no hidden values), for outputs */
-    *l = -INFINITY, *h = INFINITY;
-    return;
-  }
+  TWINN_ASSERT(E->nb_valid); /* hidden values: such problems are never gated (reads_hidden) */
   if (v->role == TWINN_VAR_OUTPUT)
     point = E->pb->nets[net]->n_layers;
   else if (!twinn_problem_tap_point(E->pb->nets[net], v, &point)) {
@@ -456,7 +459,7 @@ static void bound_leaf(engine *E, const double *lo, const double *hi, const twin
       if (E->sym_of[i] == SIZE_MAX) twinn_iacc_add(&sym, c, bi->lo[base + e], bi->hi[base + e], 0);
       E->co[i][e] = 0.0;
     }
-    if (E->sym_of[i] == SIZE_MAX && !E->nb_valid) sym_ok = 0; /* not gated: cannot happen */
+    TWINN_ASSERT(E->nb_valid || E->sym_of[i] != SIZE_MAX); /* such problems are never gated */
   }
   twinn_iacc_result(&plain, &pl, &ph);
   twinn_iacc_result(&paired, &ql, &qh);
@@ -917,12 +920,8 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
   E->cheap_hit = 0;
   /* Interval and ReluDiff bounds first: a region they prove skips the symbolic analysis, the
    * expensive part. They ignore neuron splits, so they are only tried on plain boxes. */
-  if (cheap) {
-    analyse_cheap(E, lo, hi);
-  } else {
-    for (i = 0; i < E->n_syms; i++) E->syms[i].ok = 0;
-    E->nb_valid = 0;
-  }
+  reset_analyses(E);
+  if (cheap) cheap_bounds(E, lo, hi);
   if (cheap && r->n_splits == 0) {
     bound_all(E, lo, hi, prior_lo, prior_hi, NULL);
     if (node_value(E, E->prop->root, V_UNKNOWN, &margin) == V_FALSE) {
