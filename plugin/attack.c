@@ -9,6 +9,7 @@
 
 #include "bind.h"
 #include "clock.h"
+#include "pattern.h"
 #include "symkern.h"
 
 struct twinn_attack {
@@ -299,48 +300,29 @@ twinn_status twinn_attack_check(twinn_attack *a, const double *lo, const double 
   return TWINN_OK;
 }
 
-/* Pattern search from p in spaces of at most POLISH_DIMS dimensions: each coordinate moves by
- * +-step (a fraction of its width) when that lowers the violation v; the step halves when no
- * move helps (or after POLISH_SWEEPS sweeps), from 1/4 of the box down to 2^-24 of it. The
- * signed gradient steps alone are too coarse for counterexamples in thin slivers: ACAS Xu 1_9
- * prop_7 and 5_3 prop_2 are violated only by margins of 6e-4 and 5e-5 near faces of the box.
- * q is scratch (n entries). */
+/* Pattern search (pattern.h) from p in spaces of at most POLISH_DIMS dimensions, on the
+ * violation. The signed gradient steps alone are too coarse for counterexamples in thin
+ * slivers: ACAS Xu 1_9 prop_7 and 5_3 prop_2 are violated only by margins of 6e-4 and 5e-5
+ * near faces of the box. */
 #define POLISH_DIMS 16
-#define POLISH_SWEEPS 16 /* sweeps per step size: the search may creep by tiny gains forever */
-static twinn_status polish(twinn_attack *a, const double *lo, const double *hi, double *p,
-                           double *q, double v, double deadline, double *witness, int *found) {
-  size_t i, n = a->n_free;
-  double step = 0.25;
-  unsigned sweeps = 0;
-  twinn_status st;
-  memcpy(q, p, n * sizeof *q);
-  while (step > 0x1p-24) {
-    int moved = 0;
-    if (deadline > 0 && twinn_clock_now() > deadline) break;
-    for (i = 0; i < n; i++)
-      for (int sg = -1; sg <= 1; sg += 2) {
-        double old = q[i], w;
-        q[i] = fmin(hi[i], fmax(lo[i], old + sg * step * (hi[i] - lo[i])));
-        if (q[i] == old) continue;
-        w = twinn_attack_violation(a, q, NULL);
-        if (twinn_prop_holds(a->pb->prop, a->x) || w == 0.0) {
-          st = twinn_attack_check(a, lo, hi, q, witness, found);
-          if (st != TWINN_OK || *found) return st;
-        }
-        if (w < v) {
-          v = w;
-          moved = 1;
-        } else {
-          q[i] = old;
-        }
-      }
-    if (!moved || ++sweeps == POLISH_SWEEPS) {
-      step /= 2;
-      sweeps = 0;
-    }
+
+typedef struct {
+  twinn_attack *a;
+  const double *lo, *hi;
+  double *witness;
+  int *found;
+} polish_ctx;
+
+/* twinn_pattern_fn: the violation at x; stops on a replayed witness. */
+static twinn_status polish_value(void *ctx, const double *x, double *value, int *stop) {
+  polish_ctx *c = ctx;
+  twinn_status st = TWINN_OK;
+  *value = twinn_attack_violation(c->a, x, NULL);
+  if (twinn_prop_holds(c->a->pb->prop, c->a->x) || *value == 0.0) {
+    st = twinn_attack_check(c->a, c->lo, c->hi, x, c->witness, c->found);
+    *stop = *c->found;
   }
-  memcpy(p, q, n * sizeof *p);
-  return TWINN_OK;
+  return st;
 }
 
 twinn_status twinn_attack_run(twinn_attack *a, const double *lo, const double *hi,
@@ -387,7 +369,9 @@ twinn_status twinn_attack_run(twinn_attack *a, const double *lo, const double *h
       }
     }
     if (refine && n <= POLISH_DIMS && isfinite(best)) {
-      st = polish(a, lo, hi, p, q, best, deadline, witness, found);
+      polish_ctx c = {a, lo, hi, witness, found};
+      int stopped;
+      st = twinn_pattern_search(n, lo, hi, p, &best, q, polish_value, &c, deadline, &stopped);
       if (st != TWINN_OK || *found) goto done;
     }
   }
