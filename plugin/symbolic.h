@@ -97,8 +97,8 @@ const double *twinn_sym_prior(const twinn_sym *s, int which, int upper);
  * in the lower bound where negative (a hundredth of it where positive) times the triangle
  * height -l u / (u - l) of each unstable neuron (0 for others), times the objective's gap to
  * refutation (1 for twinn_sym_bound_opt): BaBSR's estimate of how much splitting it would
- * tighten those bounds (the intercept of the upper relaxation that the bound pays). NULL before
- * any bound_opt call. */
+ * tighten those bounds (the intercept of the upper relaxation that the bound pays). NULL when
+ * no bound_opt call for `which` ran since the last analysis (absent, which is not all 0). */
 const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point);
 
 /* Sensitivity of the last twinn_sym_bound_lin's upper bound to each input (n_in entries):

@@ -329,6 +329,7 @@ twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, 
   int w = which;
   size_t L = s->n_layers, total = total_of(s), n_out = width_at(s, L);
   double *lam = slot(s, O_LAM), *bal = slot(s, O_BAL), *bbe = slot(s, O_BBE), best[OPT_BATCH];
+  s->osc_set[w] = 1;
   for (size_t r0 = 0; r0 < k; r0 += s->opt_batch) {
     size_t kk = k - r0 < s->opt_batch ? k - r0 : s->opt_batch;
     const double *cc = c + r0 * n_out;
@@ -462,6 +463,8 @@ const double *twinn_sym_prior(const twinn_sym *s, int which, int upper) {
 }
 
 const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point) {
-  if (which < 0 || which > 1 || !s->osc[which] || point >= s->n_points || !s->analysed) return NULL;
+  if (which < 0 || which > 1 || !s->osc[which] || !s->osc_set[which] || point >= s->n_points ||
+      !s->analysed)
+    return NULL;
   return s->osc[which] + s->off[point];
 }

@@ -506,6 +506,12 @@ static void test_opt(void **state) {
         check_in(&t, v, lopt, INFINITY);
       }
     }
+    /* Branching scores exist for the optimised network only, and only until the next analysis
+     * (pick_neuron in verify.c must not take a pair's all-zero scores for real ones). */
+    assert_non_null(twinn_sym_opt_scores(s, which, 1));
+    if (g) assert_null(twinn_sym_opt_scores(s, 1 - which, 1));
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    assert_null(twinn_sym_opt_scores(s, which, 1));
     /* Tightened intermediate bounds: never looser, sound by sampling (check_samples samples every
      * point bound of the re-analysis, which uses them as priors). */
     {
