@@ -377,15 +377,22 @@ double twinn_sym_concretise(const twinn_sym *s, const double *row, double c, dou
  * n (dead neurons have all-zero relaxations, so their columns come out 0).
  * This is the hot loop, written to vectorise: lam is split into pos = (lam + |lam|) / 2 and
  * neg = lam - pos, both exact (one is 0), so pos * A + neg * B is exactly lam times the slope
- * its sign selects, without a branch; per-entry error and constant terms go to scratch arrays
- * and are summed afterwards (any summation order is covered by the gamma factors). Only an
- * overflowing |lam| > 2^1023 breaks the split, into NaN, which ends as an infinite bound. */
+ * its sign selects, without a branch; per-entry constants go to a scratch array and are summed
+ * afterwards (any summation order is covered by the gamma factors). Rounding: each new
+ * coefficient is one product, within u of itself, so the row's value moves by at most
+ * gamma_1 |lam| max(|rs|, |ra|) M per entry; the constants are n terms, within gamma_{n+2} of
+ * their magnitudes, each at most |lam| |rt|. Both are linear in |lam|, with weights computed
+ * once per step (the factor 2 covers the rounding of that computation). Only an overflowing
+ * |lam| > 2^1023 breaks the split, into NaN, which ends as an infinite bound. */
 static void backsub_relu(twinn_sym *s, int w, size_t p, size_t r, const double *cur, double *nxt,
                          int packed) {
   size_t n = width_at(s, p), o = s->off[p], nl = s->nlive[w][p], mw = s->max_w;
   const double *rs = s->rs[w] + o, *rt = s->rt[w] + o, *ra = s->ra[w] + o, *mg = s->mag[w] + o;
   const size_t *lv = s->live[w] + o;
-  double *ev = s->row + mw, *cv = s->row + 2 * mw;
+  double *av = s->row + mw, *cv = s->row + 2 * mw, *wt = s->row + 3 * mw;
+  double g1 = twinn_sym_gamma(1), gc = twinn_sym_gamma(n + 2);
+  for (size_t j = 0; j < n; j++)
+    wt[j] = g1 * fmax(fabs(rs[j]), fabs(ra[j])) * mg[j] + gc * fabs(rt[j]);
   for (size_t i = 0; i < 2 * r; i++) {
     int up = i < r;
     const double *src = cur + i * n, *sp = up ? rs : ra, *sn = up ? ra : rs;
@@ -394,24 +401,21 @@ static void backsub_relu(twinn_sym *s, int w, size_t p, size_t r, const double *
     for (size_t j = 0; j < n; j++) {
       double lam = src[j];
       double pos = 0.5 * (lam + fabs(lam)), neg = lam - pos;
-      double v = pos * sp[j] + neg * sn[j];
-      dst[j] = v;
-      ev[j] = fabs(v) * mg[j];
+      dst[j] = pos * sp[j] + neg * sn[j];
+      av[j] = fabs(lam) * wt[j];
       cv[j] = (kp * pos + kn * neg) * rt[j];
     }
     if (s->beta_w == w) /* symopt.c: + beta s z (upper rows), - beta s z (lower rows) */
       for (size_t j = 0; j < n; j++) {
-        double bt = s->beta[w][o + j], v0 = dst[j];
+        double bt = s->beta[w][o + j];
         if (bt == 0.0 || !s->split[w][o + j]) continue;
-        dst[j] = v0 + (up ? bt : -bt) * (double)s->split[w][o + j];
-        ev[j] = (fabs(v0) + fabs(dst[j])) * mg[j]; /* the product's and the sum's rounding */
+        dst[j] += (up ? bt : -bt) * (double)s->split[w][o + j];
+        av[j] += g1 * fabs(dst[j]) * mg[j]; /* the sum's rounding */
       }
     if (packed)
       for (size_t c = 0; c < nl; c++) nxt[i * nl + c] = s->row[lv[c]];
-    double cacc = sym_sum(cv, n), cmag = sym_sum_abs(cv, n), emag = sym_sum(ev, n);
-    s->er[i] +=
-        2.0 * (twinn_sym_gamma(1) * emag + twinn_sym_gamma(n + 2) * (fabs(s->cst[i]) + cmag));
-    s->cst[i] += cacc;
+    s->er[i] += 2.0 * (sym_sum(av, n) + gc * fabs(s->cst[i]));
+    s->cst[i] += sym_sum(cv, n);
   }
 }
 

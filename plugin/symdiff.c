@@ -61,70 +61,72 @@ void twinn_symdiff_weights(twinn_sym *s, size_t k) {
   }
 }
 
-/* The two passes of a pair ReLU step over one row (see backsub_relu): the d-coefficients lam,
- * then the f-coefficients. Separate functions with restrict pointers so that the compiler
- * vectorises them without run-time alias checks (all arrays are distinct). pc* / nc* are the
- * relaxation taken by positive / negative coefficients; kp is 1 for an upper row, else 0. */
-static void d_pass(size_t n, const double *restrict lam, const double *restrict pcd,
-                   const double *restrict pcf, const double *restrict pcc,
-                   const double *restrict ncd, const double *restrict ncf,
-                   const double *restrict ncc, const double *restrict mgd,
-                   const double *restrict mgf, double *restrict td, double *restrict tf,
-                   double *restrict ev, double *restrict cv) {
-  for (size_t j = 0; j < n; j++) {
-    double pos = 0.5 * (lam[j] + fabs(lam[j])), neg = lam[j] - pos;
-    double vd = pos * pcd[j] + neg * ncd[j], p1 = pos * pcf[j] + neg * ncf[j];
-    td[j] = vd;
-    tf[j] = p1;
-    ev[j] = fabs(vd) * mgd[j] + fabs(p1) * mgf[j];
-    cv[j] = pos * pcc[j] + neg * ncc[j];
-  }
-}
-
-static void f_pass(size_t n, double kp, const double *restrict lam, const double *restrict sp,
-                   const double *restrict sn, const double *restrict rt, const double *restrict mgf,
-                   double *restrict tf, double *restrict ev, double *restrict cv) {
+/* One row of a pair ReLU step (see backsub_relu): the d-coefficients lam_d and f-coefficients
+ * lam_f become td (d part) and tf (f part, from h's relaxation and from f's own ReLU), cv gets
+ * each neuron's constant and av its error weight |lam_d| wd + |lam_f| wf. pc* / nc* are the
+ * relaxation taken by positive / negative d-coefficients, sp / sn by f-coefficients; kp is 1
+ * for an upper row, else 0. A function of its own with restrict pointers so that the compiler
+ * vectorises it without run-time alias checks (all arrays are distinct). */
+static void pair_pass(size_t n, double kp, const double *restrict lam_d,
+                      const double *restrict lam_f, const double *restrict pcd,
+                      const double *restrict pcf, const double *restrict pcc,
+                      const double *restrict ncd, const double *restrict ncf,
+                      const double *restrict ncc, const double *restrict sp,
+                      const double *restrict sn, const double *restrict rt,
+                      const double *restrict wd, const double *restrict wf, double *restrict td,
+                      double *restrict tf, double *restrict cv, double *restrict av) {
   double kn = 1.0 - kp;
   for (size_t j = 0; j < n; j++) {
-    double pos = 0.5 * (lam[j] + fabs(lam[j])), neg = lam[j] - pos;
-    double p2 = pos * sp[j] + neg * sn[j];
-    tf[j] += p2;
-    ev[j] += fabs(p2) * mgf[j];
-    cv[j] = (kp * pos + kn * neg) * rt[j];
+    double pd = 0.5 * (lam_d[j] + fabs(lam_d[j])), qd = lam_d[j] - pd;
+    double pf = 0.5 * (lam_f[j] + fabs(lam_f[j])), qf = lam_f[j] - pf;
+    td[j] = pd * pcd[j] + qd * ncd[j];
+    tf[j] = (pd * pcf[j] + qd * ncf[j]) + (pf * sp[j] + qf * sn[j]);
+    cv[j] = (pd * pcc[j] + qd * ncc[j]) + (kp * pf + kn * qf) * rt[j];
+    av[j] = fabs(lam_d[j]) * wd[j] + fabs(lam_f[j]) * wf[j];
   }
 }
 
 /* ReLU step of the pair back-substitution at ReLU input point p: rows (cd, cf) at point p + 1
- * become (nd, nf) at point p, on the pair's live neurons only when `packed`. Same exact
- * sign split and vectorisable layout as symbolic.c's backsub_relu. */
+ * become (nd, nf) at point p, on the pair's live neurons only when `packed`. Same exact sign
+ * split and vectorisable layout as symbolic.c's backsub_relu. Rounding: each product of a
+ * coefficient with a slope is off by u of itself, td and tf sum at most two nonzero products
+ * (one of pos / neg is 0), so the row's values move by at most gamma_2 (|td| M_d + |tf| M_f)
+ * summed over the neurons, with |td| <= |lam_d| max(|pcd|, |ncd|) and likewise for tf; the
+ * constants are 2n terms summed in any order, within gamma_{2n+2} of the sum of their
+ * magnitudes, each at most |lam_d| max(|pcc|, |ncc|) + |lam_f| |rt|. Both bounds are linear in
+ * |lam|: wd and wf (computed once per step) hold their weights, so one product per
+ * coefficient gives the row's error (the factor 2 covers the rounding of that computation). */
 static void backsub_relu(twinn_sym *s, size_t p, size_t r, const double *cd, const double *cf,
                          double *nd, double *nf, int packed) {
   size_t n = width_at(s, p), o = s->off[p], nl = s->nlive[2][p], mw = s->max_w;
   const double *rs = s->rs[0] + o, *rt = s->rt[0] + o, *ra = s->ra[0] + o;
   const double *mgf = s->mag[0] + o, *mgd = s->mag[2] + o;
   const size_t *lv = s->live[2] + o;
-  double *ev = s->row + 2 * mw, *cv1 = s->row + 3 * mw, *cv2 = s->row + 4 * mw;
+  double *wd = s->row + 2 * mw, *wf = s->row + 3 * mw, *cv = s->row + 4 * mw, *av = s->row + 5 * mw;
+  double g2 = twinn_sym_gamma(2), gc = twinn_sym_gamma(2 * n + 2);
+  for (size_t j = 0; j < n; j++) {
+    size_t x = o + j;
+    double md = fmax(fabs(s->dl[1][0][x]), fabs(s->dl[0][0][x]));
+    double mf = fmax(fabs(s->dl[1][1][x]), fabs(s->dl[0][1][x]));
+    double mc = fmax(fabs(s->dl[1][2][x]), fabs(s->dl[0][2][x]));
+    wd[j] = g2 * (md * mgd[j] + mf * mgf[j]) + gc * mc;
+    wf[j] = g2 * fmax(fabs(rs[j]), fabs(ra[j])) * mgf[j] + gc * fabs(rt[j]);
+  }
   for (size_t i = 0; i < 2 * r; i++) {
     int up = i < r;
     /* Upper rows take the upper relaxation (dl[1]) where the coefficient is positive. */
     const double *pcd = s->dl[up][0] + o, *pcf = s->dl[up][1] + o, *pcc = s->dl[up][2] + o;
     const double *ncd = s->dl[!up][0] + o, *ncf = s->dl[!up][1] + o, *ncc = s->dl[!up][2] + o;
-    const double *sp = up ? rs : ra, *sn = up ? ra : rs;
-    const double *sd = cd + i * n, *sf = cf + i * n;
     double *td = packed ? s->row : nd + i * n, *tf = packed ? s->row + mw : nf + i * n;
-    double kp = up ? 1.0 : 0.0;
-    d_pass(n, sd, pcd, pcf, pcc, ncd, ncf, ncc, mgd, mgf, td, tf, ev, cv1);
-    f_pass(n, kp, sf, sp, sn, rt, mgf, tf, ev, cv2);
+    pair_pass(n, up ? 1.0 : 0.0, cd + i * n, cf + i * n, pcd, pcf, pcc, ncd, ncf, ncc, up ? rs : ra,
+              up ? ra : rs, rt, wd, wf, td, tf, cv, av);
     if (packed)
       for (size_t c = 0; c < nl; c++) {
         nd[i * nl + c] = s->row[lv[c]];
         nf[i * nl + c] = s->row[mw + lv[c]];
       }
-    double cacc = sym_sum(cv1, n) + sym_sum(cv2, n), emag = sym_sum(ev, n);
-    double cmag = sym_sum_abs(cv1, n) + sym_sum_abs(cv2, n);
-    s->er[i] +=
-        2.0 * (twinn_sym_gamma(2) * emag + twinn_sym_gamma(2 * n + 2) * (fabs(s->cst[i]) + cmag));
-    s->cst[i] += cacc;
+    s->er[i] += 2.0 * (sym_sum(av, n) + gc * fabs(s->cst[i]));
+    s->cst[i] += sym_sum(cv, n);
   }
 }
 
