@@ -14,10 +14,11 @@
  * caller found what it looked for); a status other than TWINN_OK ends it with that status. */
 typedef twinn_status (*twinn_pattern_fn)(void *ctx, const double *x, double *value, int *stop);
 
-/* Minimises fn from x (n values inside [lo, hi]; overwritten with the best point found), whose
- * value is *value (updated). Stops early when fn sets *stop (then *stopped = 1) or, if
- * deadline > 0, when twinn_clock_now() passes it. q is scratch of n doubles. Returns fn's
- * first failing status, else TWINN_OK. */
+/* Minimises fn from x (n values inside [lo, hi]), whose value is *value. Afterwards x is the
+ * best point found and *value its value, except after a stop by fn (*stopped = 1): then x is
+ * the point fn stopped at and *value the best value before it. Also stops, normally, when
+ * deadline > 0 and twinn_clock_now() passes it. q is scratch of n doubles. Returns fn's first
+ * failing status (x and *value as after a stop), else TWINN_OK. */
 twinn_status twinn_pattern_search(size_t n, const double *lo, const double *hi, double *x,
                                   double *value, double *q, twinn_pattern_fn fn, void *ctx,
                                   double deadline, int *stopped);

@@ -854,7 +854,8 @@ static twinn_status maximise(qws *w, const objective *o, int sign_stop, twinn_qu
     if (h.a[0].exact) break; /* the largest bound is an exact maximum: nothing to refine */
     if (must_stop(w) || h.n + 2 > max_open) break;
     /* Every QUANT_POLISH_EVERY boxes a pattern search: from the best point if it is new since
-     * the last one, else from a random point of the box holding the upper end. */
+     * the last one, else from a random point of the box holding the upper end or (every other
+     * time) of the root box. */
     if (w->branches - polished_at >= QUANT_POLISH_EVERY) {
       int from_best = w->best_lo > polished;
       const double *plo = h.a[0].box, *phi = h.a[0].box + n;
