@@ -81,7 +81,7 @@ struct twinn_sym {
    * neurons to the rows, and those neurons stay live; -1 otherwise. opt: the optimiser's
    * scratch (allocated on first use); osc: per network and point entry, the branching scores
    * accumulated by the bound_opt calls since the last analysis; osc_set[w]: whether such a call
-   * ran for network w since then (else its scores are absent, not zero). */
+   * ran for network w since then (it zeroes the scores first; without one they are absent). */
   int beta_w, osc_set[2];
   double *beta[2], *opt, *osc[2];
   size_t opt_batch; /* objectives per optimisation batch (set with opt) */

@@ -666,10 +666,7 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
   if (s->net[1])
     for (size_t i = 0; i < n_in; i++) s->lo[2][i] = s->hi[2][i] = 0.0;
   s->analysed = 1;
-  for (int w = 0; w < n_nets; w++) {
-    s->osc_set[w] = 0;
-    if (s->osc[w]) memset(s->osc[w], 0, s->off[s->n_points] * sizeof(double));
-  }
+  for (int w = 0; w < n_nets; w++) s->osc_set[w] = 0; /* branching scores: none yet */
   size_t k = 0;
   if (settle_point(s, 0))
     for (; k < s->n_layers; k++) {

@@ -329,7 +329,10 @@ twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, 
   int w = which;
   size_t L = s->n_layers, total = total_of(s), n_out = width_at(s, L);
   double *lam = slot(s, O_LAM), *bal = slot(s, O_BAL), *bbe = slot(s, O_BBE), best[OPT_BATCH];
-  s->osc_set[w] = 1;
+  if (!s->osc_set[w]) { /* the first call since the analysis: scores start from 0 */
+    memset(s->osc[w], 0, total * sizeof(double));
+    s->osc_set[w] = 1;
+  }
   for (size_t r0 = 0; r0 < k; r0 += s->opt_batch) {
     size_t kk = k - r0 < s->opt_batch ? k - r0 : s->opt_batch;
     const double *cc = c + r0 * n_out;
