@@ -50,16 +50,6 @@ void twinn_ibounds_release(twinn_ibounds *b) {
  * up, never below either addend), x - ulp(x) is representable, and rounding is monotone, so
  * fl(x - d) <= x - ulp(x), below every real that rounds to x. Infinities and NaN take the libm
  * path (inf - inf would be NaN). */
-double twinn_round_down(double x) {
-  if (!(fabs(x) <= DBL_MAX)) return nextafter(x, -INFINITY);
-  return x - (fabs(x) * DBL_EPSILON + DBL_MIN);
-}
-
-double twinn_round_up(double x) {
-  if (!(fabs(x) <= DBL_MAX)) return nextafter(x, INFINITY);
-  return x + (fabs(x) * DBL_EPSILON + DBL_MIN);
-}
-
 void twinn_iacc_init(twinn_iacc *acc, double c) {
   acc->s_lo = acc->s_hi = c;
   acc->a_lo = acc->a_hi = fabs(c);

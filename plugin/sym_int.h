@@ -93,6 +93,23 @@ struct twinn_sym {
   int infeasible, overflow, analysed;
 };
 
+/* The ReLU steps of the back-substitutions (symbolic.c's and symdiff.c's backsub_relu, with
+ * their inlined row loops) get an AVX2 clone that
+ * GCC picks at load time on CPUs that have it (target_clones, x86-64): the same operations in
+ * 4-wide instead of 2-wide vectors, so the same results bit for bit (no FMA: "avx2" alone does
+ * not enable it, and the error analyses count each product and sum as rounded once). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
+    !defined(__SANITIZE_ADDRESS__)
+#define SYM_HOT __attribute__((target_clones("avx2", "default")))
+#else
+#define SYM_HOT
+#endif
+
+/* max(a, b) of two magnitudes for the error weights, inline (fmax is a library call unless
+ * NaN semantics are given up). A NaN b gives NaN, which ends as an infinite bound (sound); a
+ * NaN a gives b, as fmax does. */
+static inline double sym_max(double a, double b) { return a > b ? a : b; }
+
 /* Sums over n entries in four interleaved partial sums, so that the compiler can vectorise
  * them (a single running sum is a serial chain of additions). Every use bounds its rounding
  * for any summation order. sym_dot_abs is  sum |x_j| w_j. */

@@ -371,6 +371,23 @@ double twinn_sym_concretise(const twinn_sym *s, const double *row, double c, dou
   return r;
 }
 
+/* One row of backsub_relu: coefficients src become dst (sp / sn: the slopes that positive /
+ * negative coefficients take), av gets each entry's error weight, cv its constant (kp: 1 for
+ * an upper row, else 0). Restrict pointers: all arrays are distinct. */
+static inline __attribute__((always_inline)) void
+relu_pass(size_t n, double kp, const double *restrict src, const double *restrict sp,
+          const double *restrict sn, const double *restrict rt, const double *restrict wt,
+          double *restrict dst, double *restrict av, double *restrict cv) {
+  double kn = 1.0 - kp;
+  for (size_t j = 0; j < n; j++) {
+    double lam = src[j];
+    double pos = 0.5 * (lam + fabs(lam)), neg = lam - pos;
+    dst[j] = pos * sp[j] + neg * sn[j];
+    av[j] = fabs(lam) * wt[j];
+    cv[j] = (kp * pos + kn * neg) * rt[j];
+  }
+}
+
 /* ReLU step of a back-substitution for network w at ReLU input point p: rows cur (2r x n) are
  * replaced by nxt; the upper rows take the upper relaxation where their coefficient is >= 0.
  * With `packed` nxt keeps only the live columns (in live[] order, row stride nlive), else all
@@ -384,27 +401,20 @@ double twinn_sym_concretise(const twinn_sym *s, const double *row, double c, dou
  * their magnitudes, each at most |lam| |rt|. Both are linear in |lam|, with weights computed
  * once per step (the factor 2 covers the rounding of that computation). Only an overflowing
  * |lam| > 2^1023 breaks the split, into NaN, which ends as an infinite bound. */
-static void backsub_relu(twinn_sym *s, int w, size_t p, size_t r, const double *cur, double *nxt,
-                         int packed) {
+SYM_HOT static void backsub_relu(twinn_sym *s, int w, size_t p, size_t r, const double *cur,
+                                 double *nxt, int packed) {
   size_t n = width_at(s, p), o = s->off[p], nl = s->nlive[w][p], mw = s->max_w;
   const double *rs = s->rs[w] + o, *rt = s->rt[w] + o, *ra = s->ra[w] + o, *mg = s->mag[w] + o;
   const size_t *lv = s->live[w] + o;
   double *av = s->row + mw, *cv = s->row + 2 * mw, *wt = s->row + 3 * mw;
   double g1 = twinn_sym_gamma(1), gc = twinn_sym_gamma(n + 2);
   for (size_t j = 0; j < n; j++)
-    wt[j] = g1 * fmax(fabs(rs[j]), fabs(ra[j])) * mg[j] + gc * fabs(rt[j]);
+    wt[j] = g1 * sym_max(fabs(rs[j]), fabs(ra[j])) * mg[j] + gc * fabs(rt[j]);
   for (size_t i = 0; i < 2 * r; i++) {
     int up = i < r;
     const double *src = cur + i * n, *sp = up ? rs : ra, *sn = up ? ra : rs;
     double *dst = packed ? s->row : nxt + i * n;
-    double kp = up ? 1.0 : 0.0, kn = 1.0 - kp;
-    for (size_t j = 0; j < n; j++) {
-      double lam = src[j];
-      double pos = 0.5 * (lam + fabs(lam)), neg = lam - pos;
-      dst[j] = pos * sp[j] + neg * sn[j];
-      av[j] = fabs(lam) * wt[j];
-      cv[j] = (kp * pos + kn * neg) * rt[j];
-    }
+    relu_pass(n, up ? 1.0 : 0.0, src, sp, sn, rt, wt, dst, av, cv);
     if (s->beta_w == w) /* symopt.c: + beta s z (upper rows), - beta s z (lower rows) */
       for (size_t j = 0; j < n; j++) {
         double bt = s->beta[w][o + j];

@@ -67,14 +67,13 @@ void twinn_symdiff_weights(twinn_sym *s, size_t k) {
  * relaxation taken by positive / negative d-coefficients, sp / sn by f-coefficients; kp is 1
  * for an upper row, else 0. A function of its own with restrict pointers so that the compiler
  * vectorises it without run-time alias checks (all arrays are distinct). */
-static void pair_pass(size_t n, double kp, const double *restrict lam_d,
-                      const double *restrict lam_f, const double *restrict pcd,
-                      const double *restrict pcf, const double *restrict pcc,
-                      const double *restrict ncd, const double *restrict ncf,
-                      const double *restrict ncc, const double *restrict sp,
-                      const double *restrict sn, const double *restrict rt,
-                      const double *restrict wd, const double *restrict wf, double *restrict td,
-                      double *restrict tf, double *restrict cv, double *restrict av) {
+static inline __attribute__((always_inline)) void
+pair_pass(size_t n, double kp, const double *restrict lam_d, const double *restrict lam_f,
+          const double *restrict pcd, const double *restrict pcf, const double *restrict pcc,
+          const double *restrict ncd, const double *restrict ncf, const double *restrict ncc,
+          const double *restrict sp, const double *restrict sn, const double *restrict rt,
+          const double *restrict wd, const double *restrict wf, double *restrict td,
+          double *restrict tf, double *restrict cv, double *restrict av) {
   double kn = 1.0 - kp;
   for (size_t j = 0; j < n; j++) {
     double pd = 0.5 * (lam_d[j] + fabs(lam_d[j])), qd = lam_d[j] - pd;
@@ -96,8 +95,8 @@ static void pair_pass(size_t n, double kp, const double *restrict lam_d,
  * magnitudes, each at most |lam_d| max(|pcc|, |ncc|) + |lam_f| |rt|. Both bounds are linear in
  * |lam|: wd and wf (computed once per step) hold their weights, so one product per
  * coefficient gives the row's error (the factor 2 covers the rounding of that computation). */
-static void backsub_relu(twinn_sym *s, size_t p, size_t r, const double *cd, const double *cf,
-                         double *nd, double *nf, int packed) {
+SYM_HOT static void backsub_relu(twinn_sym *s, size_t p, size_t r, const double *cd,
+                                 const double *cf, double *nd, double *nf, int packed) {
   size_t n = width_at(s, p), o = s->off[p], nl = s->nlive[2][p], mw = s->max_w;
   const double *rs = s->rs[0] + o, *rt = s->rt[0] + o, *ra = s->ra[0] + o;
   const double *mgf = s->mag[0] + o, *mgd = s->mag[2] + o;
@@ -106,11 +105,11 @@ static void backsub_relu(twinn_sym *s, size_t p, size_t r, const double *cd, con
   double g2 = twinn_sym_gamma(2), gc = twinn_sym_gamma(2 * n + 2);
   for (size_t j = 0; j < n; j++) {
     size_t x = o + j;
-    double md = fmax(fabs(s->dl[1][0][x]), fabs(s->dl[0][0][x]));
-    double mf = fmax(fabs(s->dl[1][1][x]), fabs(s->dl[0][1][x]));
-    double mc = fmax(fabs(s->dl[1][2][x]), fabs(s->dl[0][2][x]));
+    double md = sym_max(fabs(s->dl[1][0][x]), fabs(s->dl[0][0][x]));
+    double mf = sym_max(fabs(s->dl[1][1][x]), fabs(s->dl[0][1][x]));
+    double mc = sym_max(fabs(s->dl[1][2][x]), fabs(s->dl[0][2][x]));
     wd[j] = g2 * (md * mgd[j] + mf * mgf[j]) + gc * mc;
-    wf[j] = g2 * fmax(fabs(rs[j]), fabs(ra[j])) * mgf[j] + gc * fabs(rt[j]);
+    wf[j] = g2 * sym_max(fabs(rs[j]), fabs(ra[j])) * mgf[j] + gc * fabs(rt[j]);
   }
   for (size_t i = 0; i < 2 * r; i++) {
     int up = i < r;
