@@ -237,6 +237,21 @@ int twinn_symdiff_relu(twinn_sym *s, size_t k, int bounds) {
     double ld = s->lo[2][x], ud = s->hi[2][x];
     double sf = s->rs[0][x], tf = s->rt[0][x], af = s->ra[0][x];
     double sg = s->rs[1][x], tg = s->rt[1][x], ag = s->ra[1][x];
+    /* Both neurons stable in the same phase: h_d is exactly d (active) or 0 (inactive). */
+    if ((lf >= 0.0 && lg >= 0.0) || (uf <= 0.0 && ug <= 0.0)) {
+      double one = lf >= 0.0 ? 1.0 : 0.0;
+      s->dl[1][0][x] = s->dl[0][0][x] = one;
+      s->dl[1][1][x] = s->dl[0][1][x] = s->dl[1][2][x] = s->dl[0][2][x] = 0.0;
+      if (bounds) {
+        s->lo[2][o1 + j] = one != 0.0 ? ld : 0.0;
+        s->hi[2][o1 + j] = one != 0.0 ? ud : 0.0;
+      }
+      if (one != 0.0 || sf != 0.0 || af != 0.0 || tf != 0.0) {
+        changed |= nl >= s->nlive[2][k] || s->live[2][o + nl] != j;
+        s->live[2][o + nl++] = j;
+      }
+      continue;
+    }
     /* Generic: relu(z_g) - relu(z_f) with z_g = z_f + d and both networks' relaxations. */
     sym_lin2 gu = {sg, sg - af, tg}, gl = {ag, ag - sf, -tf};
     /* In d alone. */
