@@ -182,6 +182,7 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
   size_t m = lf->n_out, n = lf->n_in, o = s->off[k], nr = 0;
   const double *dw = s->dw[k], *db = s->db[k];
   const double *hf = s->hi[0] + s->off[k + 1], *hg = s->hi[1] + s->off[k + 1];
+  const double *pf = s->lo[0] + s->off[k + 1], *pg = s->lo[1] + s->off[k + 1];
   double *lo = s->lo[2] + s->off[k + 1], *hi = s->hi[2] + s->off[k + 1];
   /* One step of interval arithmetic on d' = W_g d + dW f + db, as in ReluDiff, by sign parts
    * as in symbolic.c's affine_interval: at most 2n + 1 nonzero terms of each sign part pair,
@@ -202,7 +203,12 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
     lo[j] = twinn_round_down(vl[j] - extra);
     hi[j] = twinn_round_up(vh[j] + extra);
     /* Where both networks' neurons are inactive before a ReLU, h_d = 0 whatever d is: no need
-     * to back-substitute (the interval bound suffices). */
+     * to back-substitute (the interval bound suffices). Where both are active (f by its bounds,
+     * g by its own or by f's plus this interval bound of d), h_d = d exactly: the ReLU's
+     * relaxation does not depend on d's bounds, so back-substitution would only narrow the
+     * interval steps of the next layer, whose unsettled neurons back-substitute anyway. */
+    if (s->pack[k] && pf[j] >= 0.0 && (pg[j] >= 0.0 || twinn_round_down(pf[j] + lo[j]) >= 0.0))
+      continue;
     if (!s->pack[k] || hf[j] > 0.0 || hg[j] > 0.0) s->sel[nr++] = j;
   }
   for (size_t j0 = 0; j0 < nr; j0 += SYM_BLOCK) {
