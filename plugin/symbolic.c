@@ -119,6 +119,7 @@ void twinn_sym_free(twinn_sym *s) {
   twinn_free(s->blk);
   for (int h = 0; h < 2; h++)
     for (int c = 0; c < 3; c++) twinn_free(s->dl[h][c]);
+  twinn_free(s->dskip);
   twinn_free(s->cst);
   twinn_free(s->er);
   twinn_free(s->coef);
@@ -269,6 +270,7 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
     for (int h = 0; h < 2; h++)
       for (int c = 0; c < 3; c++)
         if (!(s->dl[h][c] = twinn_mallocarray(total, sizeof(double)))) goto fail;
+    if (!(s->dskip = twinn_calloc(total ? total : 1, 1))) goto fail;
     s->ewd = layer_vectors(f);
     s->ewf = layer_vectors(f);
     if (!check_vectors(f, s->ewd) || !check_vectors(f, s->ewf) || !make_deltas(s)) goto fail;
@@ -784,6 +786,8 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
 }
 
 void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps) { s->alpha_steps = steps; }
+
+void twinn_sym_set_skip_active(twinn_sym *s, int on) { s->skip_active = on != 0; }
 
 /* Values of f (and g) at every point for input x, in plain float: they only guide the choice
  * of slopes. */

@@ -58,6 +58,14 @@ twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *
  * the vertex repeats. Cost: up to 2 * steps extra bounds. 0 (the default) disables it. */
 void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps);
 
+/* Pair workspaces: whether twinn_sym_analyse may leave d = g - f with its interval bound at
+ * neurons active in both networks while that interval is narrow (no back-substitution there),
+ * relaxing h_d = d exactly at them. Sound either way; off by default. Measured (session 13):
+ * on the p1 boxes of acasxu_fp16_eps `twinn verify` needs the same regions at about 10 % less
+ * time per region, but `twinn bound` on acasxu_1_2 fp16 p1 ends 5 s with a 200x wider upper
+ * end (a few boxes stay loose), so only the verifier turns it on. */
+void twinn_sym_set_skip_active(twinn_sym *s, int on);
+
 /* Optimised lower bound of  c . N(x)  (n_out entries) for network `which` (TWINN_SYM_F, or
  * TWINN_SYM_G of a pair) over the box and the split constraints of the last analysis: `iters`
  * rounds of projected gradient ascent choose the lower ReLU slopes of unstable neurons

@@ -206,15 +206,20 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
     lo[j] = twinn_round_down(vl[j] - extra);
     hi[j] = twinn_round_up(vh[j] + extra);
     /* Where both networks' neurons are inactive before a ReLU, h_d = 0 whatever d is: no need
-     * to back-substitute (the interval bound suffices). Where both are active (f by its bounds,
-     * g by its own or by f's plus this interval bound of d), h_d = d exactly: the ReLU's
-     * relaxation does not depend on d's bounds, so back-substitution would only narrow the
-     * interval steps of the next layer (g's through g = f + d), whose unsettled neurons
-     * back-substitute anyway. Only where the interval of d is already narrow against f's
-     * (SYM_SKIP_D): on int8 twins g's bounds from a loose d cost acasxu_1_4 p1 20x the regions. */
-    if (s->pack[k] && pf[j] >= 0.0 && (pg[j] >= 0.0 || twinn_round_down(pf[j] + lo[j]) >= 0.0) &&
-        hi[j] - lo[j] <= SYM_SKIP_D * (hf[j] - pf[j]))
+     * to back-substitute (the interval bound suffices). With skip_active, also where both are
+     * active (f by its bounds, g by its own or by f's plus this interval bound of d) and d's
+     * interval is narrow against f's width (SYM_SKIP_D): there h_d = d exactly, and
+     * twinn_symdiff_relu relaxes it so (dskip), so d's bounds only feed the interval steps of
+     * the next layer (g's too, through g = f + d), whose unsettled neurons back-substitute
+     * anyway. Without the width test, int8 twins lost g's bounds: acasxu_1_4 int8 p1 went
+     * from 11 817 regions to a timeout. */
+    if (s->skip_active && s->pack[k] && pf[j] >= 0.0 &&
+        (pg[j] >= 0.0 || twinn_round_down(pf[j] + lo[j]) >= 0.0) &&
+        hi[j] - lo[j] <= SYM_SKIP_D * (hf[j] - pf[j])) {
+      s->dskip[s->off[k + 1] + j] = 1;
       continue;
+    }
+    s->dskip[s->off[k + 1] + j] = 0;
     if (!s->pack[k] || hf[j] > 0.0 || hg[j] > 0.0) s->sel[nr++] = j;
   }
   for (size_t j0 = 0; j0 < nr; j0 += SYM_BLOCK) {
@@ -249,16 +254,23 @@ int twinn_symdiff_relu(twinn_sym *s, size_t k, int bounds) {
     double ld = s->lo[2][x], ud = s->hi[2][x];
     double sf = s->rs[0][x], tf = s->rt[0][x], af = s->ra[0][x];
     double sg = s->rs[1][x], tg = s->rt[1][x], ag = s->ra[1][x];
-    /* Both neurons stable in the same phase: h_d is exactly d (active) or 0 (inactive). */
-    if ((lf >= 0.0 && lg >= 0.0) || (uf <= 0.0 && ug <= 0.0)) {
-      double one = lf >= 0.0 ? 1.0 : 0.0;
+    /* Both neurons inactive: h_d = 0 (what the forms below give, without computing them).
+     * Both active where d kept its interval bound (dskip): h_d = d exactly, since the forms'
+     * choice by concrete range would pick the chord of max(d, 0) on that loose interval (13 000
+     * more regions on the fp16 p1 boxes). Elsewhere both-active neurons are left to the
+     * forms, which choose between d and the chord: the chord bounds better after
+     * back-substitution where d's own linear bounds exceed its interval, and forcing d there
+     * cost `twinn bound` on acasxu_1_2 fp16 p1 a 50x wider upper end at 5 s. */
+    int skip = lf >= 0.0 && lg >= 0.0 && s->dskip[x];
+    if ((uf <= 0.0 && ug <= 0.0) || skip) {
+      double one = skip ? 1.0 : 0.0;
       s->dl[1][0][x] = s->dl[0][0][x] = one;
       s->dl[1][1][x] = s->dl[0][1][x] = s->dl[1][2][x] = s->dl[0][2][x] = 0.0;
       if (bounds) {
-        s->lo[2][o1 + j] = one != 0.0 ? ld : 0.0;
-        s->hi[2][o1 + j] = one != 0.0 ? ud : 0.0;
+        s->lo[2][o1 + j] = skip ? ld : 0.0;
+        s->hi[2][o1 + j] = skip ? ud : 0.0;
       }
-      if (one != 0.0 || sf != 0.0 || af != 0.0 || tf != 0.0) {
+      if (skip) { /* f is active: its relaxation is live */
         changed |= nl >= s->nlive[2][k] || s->live[2][o + nl] != j;
         s->live[2][o + nl++] = j;
       }

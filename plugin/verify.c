@@ -1230,8 +1230,12 @@ static twinn_status find_syms(engine *E) {
     /* One round of optimised lower slopes for a single network: ACAS Xu prop_5 on acasxu_1_1
      * (nearly tight, margins of -0.005) went from a timeout at 116 s to unsat in 8-20 s
      * (3 560 regions; without it 6 570 regions and 600 open at 25 s), at about the same cost
-     * per region elsewhere. Pairs keep the plain relaxation (not measured there). */
-    if (g == SIZE_MAX) twinn_sym_set_alpha_steps(E->syms[E->n_syms].s, SYM_ALPHA_STEPS);
+     * per region elsewhere. Pairs keep the plain relaxation (not measured there), and skip
+     * the back-substitution of g - f where both networks are active (symbolic.h). */
+    if (g == SIZE_MAX)
+      twinn_sym_set_alpha_steps(E->syms[E->n_syms].s, SYM_ALPHA_STEPS);
+    else
+      twinn_sym_set_skip_active(E->syms[E->n_syms].s, 1);
     E->syms[E->n_syms].f = f;
     E->syms[E->n_syms].g = g;
     E->sym_of[f] = E->n_syms;
