@@ -46,10 +46,6 @@ void twinn_ibounds_release(twinn_ibounds *b) {
   b->n_points = 0;
 }
 
-/* Branch-free one-ulp steps: d = |x| 2^-52 + DBL_MIN is at least ulp(x) (and exact or rounded
- * up, never below either addend), x - ulp(x) is representable, and rounding is monotone, so
- * fl(x - d) <= x - ulp(x), below every real that rounds to x. Infinities and NaN take the libm
- * path (inf - inf would be NaN). */
 void twinn_iacc_init(twinn_iacc *acc, double c) {
   acc->s_lo = acc->s_hi = c;
   acc->a_lo = acc->a_hi = fabs(c);

@@ -55,10 +55,12 @@ void twinn_iacc_add_interval(twinn_iacc *acc, double lo, double hi);
 /* An enclosure [*lo, *hi] of the exact real sum. NaN-free: undefined ends become infinite. */
 void twinn_iacc_result(const twinn_iacc *acc, double *lo, double *hi);
 
-/* Rounds down / up by at least one ulp (for results of a single rounded operation): x moves
- * by |x| DBL_EPSILON + DBL_MIN, more than an ulp of x (also of a subnormal x); a non-finite x
- * (infinity, NaN) steps with nextafter. Inline: the symbolic analyses call these in their
- * per-neuron loops (a call each was 5 % of an ACAS Xu pair's profile). */
+/* Rounds down / up by at least one ulp (for results of a single rounded operation), without
+ * a branch for finite x: d = |x| 2^-52 + DBL_MIN is at least ulp(x) (and exact or rounded up,
+ * never below either addend), x - ulp(x) is representable, and rounding is monotone, so
+ * fl(x - d) <= x - ulp(x), below every real that rounds to x. Infinities and NaN take the libm
+ * path (inf - inf would be NaN). Inline: the symbolic analyses call these in their per-neuron
+ * loops (a call each was 5 % of an ACAS Xu pair's profile). */
 static inline double twinn_round_down(double x) {
   if (!(fabs(x) <= DBL_MAX)) return nextafter(x, -INFINITY);
   return x - (fabs(x) * DBL_EPSILON + DBL_MIN);

@@ -98,10 +98,10 @@ struct twinn_sym {
 };
 
 /* The ReLU steps of the back-substitutions (symbolic.c's and symdiff.c's backsub_relu, with
- * their inlined row loops) get an AVX2 clone that
- * GCC picks at load time on CPUs that have it (target_clones, x86-64): the same operations in
- * 4-wide instead of 2-wide vectors, so the same results bit for bit (no FMA: "avx2" alone does
- * not enable it, and the error analyses count each product and sum as rounded once). */
+ * their inlined row loops) get an AVX2 clone that GCC picks at load time on CPUs that have it
+ * (target_clones, x86-64, glibc's ifunc): the same operations in the same order in 4-wide
+ * instead of 2-wide vectors, so the same results bit for bit (no FMA: "avx2" alone does not
+ * enable it). Not under ASan (the sanitizer builds keep one plain copy). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
     !defined(__SANITIZE_ADDRESS__)
 #define SYM_HOT __attribute__((target_clones("avx2", "default")))

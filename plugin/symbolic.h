@@ -62,8 +62,8 @@ void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps);
  * neurons active in both networks while that interval is narrow (no back-substitution there),
  * relaxing h_d = d exactly at them. Sound either way; off by default. Measured (session 13):
  * on the p1 boxes of acasxu_fp16_eps `twinn verify` needs the same regions at about 10 % less
- * time per region, but `twinn bound` on acasxu_1_2 fp16 p1 ends 5 s with a 200x wider upper
- * end (a few boxes stay loose), so only the verifier turns it on. */
+ * time per region, but `twinn bound` on acasxu_1_2 fp16 p1 ended 5 s with a 50x wider upper
+ * end (0.43 against 0.008; not explained), so only the verifier turns it on. */
 void twinn_sym_set_skip_active(twinn_sym *s, int on);
 
 /* Optimised lower bound of  c . N(x)  (n_out entries) for network `which` (TWINN_SYM_F, or
