@@ -22,6 +22,7 @@
 #include "interval.h"
 #include "queue.h"
 #include "space.h"
+#include "splitscore.h"
 #include "symbolic.h"
 #include "twinn.h"
 
@@ -56,6 +57,14 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
 #define DEFER_ATTACK 0.05
 #define ATTACK_BURST 0.03
 
+/* Weight of the relaxation gains (splitscore.h) against the symbolic sensitivities in a
+ * constraint's split scores. Regions to unsat over the 45 p1 boxes of acasxu_fp16_eps, one
+ * thread: 64 185 without the gains; 47 463 / 45 293 / 46 197 / 48 947 / 50 959 / 52 479 at
+ * weights 0.003 / 0.01 / 0.03 / 0.1 / 0.3 / 1 (pair slack from the width of g - f; with the
+ * largest |g - f|, kept: 45 515 at 0.01). The gains sum every unstable neuron's slack, far more
+ * than a bound's actual slack, so a small weight balances the two. */
+#define SPLIT_RELAX_WEIGHT 0.01
+
 /* Rounds of optimised ReLU lower slopes (twinn_sym_set_alpha_steps) for single networks. */
 #define SYM_ALPHA_STEPS 1
 
@@ -67,8 +76,9 @@ typedef struct {
 /* A symbolic workspace (symbolic.h) for network f, or for the pair (f, g). */
 typedef struct {
   twinn_sym *s;
-  size_t f, g; /* g == SIZE_MAX: one network */
-  int ok;      /* the last analysis succeeded: its bounds may be used */
+  twinn_splitscore *ss; /* relaxation split scores of pairs on few inputs, else NULL */
+  size_t f, g;          /* g == SIZE_MAX: one network */
+  int ok;               /* the last analysis succeeded: its bounds may be used */
 } symw;
 
 /* State shared by the workers; everything below `mu` is guarded by it. */
@@ -127,6 +137,10 @@ typedef struct {
   unsigned char *dim_seen;   /* n_free: exact_inputs' listed dimensions (zero between calls) */
   size_t *dim_list;          /* n_free: exact_inputs' dimensions of one constraint */
   double *witness;           /* n_scalars */
+  double *ss_cf, *ss_cg;     /* relax_scores' coefficient rows: n_lins x the widest output */
+  double *ss_gain;           /* n_lins x the widest input */
+  double *ss_width;          /* the widest input */
+  size_t *ss_rows;           /* n_lins */
   twinn_region **local;      /* depth-first stack when the queue is over its memory cap */
   size_t n_local, cap_local;
   size_t opt_rounds;       /* twinn_sym_bound_opt rounds per undecided constraint (0: none) */
@@ -900,6 +914,54 @@ static void bound_all(engine *E, const double *lo, const double *hi, const doubl
   }
 }
 
+/* Adds the relaxation gains (splitscore.h) of each undecided constraint to its split scores
+ * (E->lin_score), for the pairs that have a twinn_splitscore (few inputs; single networks there
+ * branch by trial_split). One pass per workspace, all constraints as rows. */
+static void relax_scores(engine *E, const double *lo, const double *hi) {
+  const twinn_prop *prop = E->prop;
+  size_t j, i, r, t, n = E->sp->n_free;
+  for (j = 0; j < E->n_syms; j++) {
+    const symw *w = &E->syms[j];
+    const twinn_net *nf = E->pb->nets[w->f];
+    const twinn_var *in = twinn_prop_net_var(prop, w->f, TWINN_VAR_INPUT);
+    size_t no = nf->n_out, nr = 0;
+    if (!w->ok || !w->ss) continue;
+    for (r = 0; r < nf->n_in; r++) {
+      size_t d = E->sp->dim_of[in->offset + r];
+      E->ss_width[r] = d == SIZE_MAX ? 0.0 : hi[d] - lo[d];
+    }
+    if (!twinn_splitscore_prepare(w->ss, w->s, E->ss_width)) continue;
+    for (i = 0; i < prop->n_lins; i++) {
+      const twinn_lin *l = &prop->lins[i];
+      double m, *cf = E->ss_cf + nr * no, *cg = E->ss_cg + nr * no;
+      int reads = 0;
+      if (!E->score_set[i] || l->nonlinear ||
+          leaf_value(l, E->leaf_lo[i], E->leaf_hi[i], &m) != V_UNKNOWN)
+        continue;
+      memset(cf, 0, no * sizeof *cf);
+      memset(cg, 0, no * sizeof *cg);
+      for (t = 0; t < l->n_terms; t++) { /* c_f + c_g on f's outputs, c_g on g's (splitscore.h) */
+        size_t elem = 0;
+        const twinn_var *v = twinn_prop_var_of(prop, prop->term_var[l->first + t], &elem);
+        double c = prop->term_coef[l->first + t];
+        if (v->role != TWINN_VAR_OUTPUT || (v->net != w->f && v->net != w->g)) continue;
+        cf[elem] += c;
+        if (v->net == w->g) cg[elem] += c;
+        reads = 1;
+      }
+      if (reads) E->ss_rows[nr++] = i;
+    }
+    if (nr == 0 || !twinn_splitscore_gains(w->ss, nr, E->ss_cf, E->ss_cg, E->ss_gain)) continue;
+    for (i = 0; i < nr; i++)
+      for (r = 0; r < nf->n_in; r++) {
+        size_t d = E->sp->dim_of[in->offset + r];
+        double gn = E->ss_gain[i * nf->n_in + r];
+        if (d != SIZE_MAX && isfinite(gn))
+          E->lin_score[E->ss_rows[i] * n + d] += SPLIT_RELAX_WEIGHT * gn;
+      }
+  }
+}
+
 /* Processes one region: proves it (no kids), finds a witness in it (*sat = 1), or splits it
  * (*n_kids > 0). Everything here depends only on the region, never on timing or threads. */
 static twinn_status process(engine *E, const twinn_region *r, twinn_region **kids, size_t *n_kids,
@@ -992,6 +1054,7 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
     /* Each undecided constraint's sensitivities, rescaled to sum to its gap to a proof (-margin):
      * a constraint far from proved weighs more than one about to be (fewer branches on ACAS Xu
      * than the plain sum; see vnncomp/BENCHMARKS.md). */
+    relax_scores(E, lo, hi);
     memset(E->score, 0, n * sizeof *E->score);
     for (i = 0; i < E->prop->n_lins; i++) {
       double m, tot = 0.0;
@@ -1236,6 +1299,10 @@ static twinn_status find_syms(engine *E) {
       twinn_sym_set_alpha_steps(E->syms[E->n_syms].s, SYM_ALPHA_STEPS);
     else
       twinn_sym_set_skip_active(E->syms[E->n_syms].s, 1);
+    if (g != SIZE_MAX && E->sp->n_free <= TRIAL_DIMS) {
+      E->syms[E->n_syms].ss = twinn_splitscore_new(E->pb->nets[f], ng);
+      if (!E->syms[E->n_syms].ss) return TWINN_ERR_NOMEM;
+    }
     E->syms[E->n_syms].f = f;
     E->syms[E->n_syms].g = g;
     E->sym_of[f] = E->n_syms;
@@ -1326,7 +1393,7 @@ static int reads_hidden(const twinn_prop *prop) {
 static twinn_status engine_init(engine *E, shared *S) {
   const twinn_problem *pb = S->pb;
   const twinn_space *sp = S->sp;
-  size_t i, n = pb->n_nets, max_in = 1;
+  size_t i, n = pb->n_nets, max_in = 1, max_out = 1;
   E->S = S;
   E->opt_rounds = S->opt->opt_rounds < 0    ? 0
                   : S->opt->opt_rounds == 0 ? TWINN_OPT_ROUNDS
@@ -1373,6 +1440,7 @@ static twinn_status engine_init(engine *E, shared *S) {
     E->co[i] = twinn_calloc(pb->nets[i]->n_out + 1, sizeof **E->co);
     if (!E->co[i]) return TWINN_ERR_NOMEM;
     if (pb->nets[i]->n_in > max_in) max_in = pb->nets[i]->n_in;
+    if (pb->nets[i]->n_out > max_out) max_out = pb->nets[i]->n_out;
   }
   E->in_lo = twinn_mallocarray(max_in, sizeof *E->in_lo);
   E->in_hi = twinn_mallocarray(max_in, sizeof *E->in_hi);
@@ -1384,6 +1452,16 @@ static twinn_status engine_init(engine *E, shared *S) {
   for (i = 0; i < n; i++) E->bounded[i] = (unsigned char)net_read(E->prop, i);
   for (i = 0; i < E->n_pairs; i++) E->bounded[E->pairs[i].f] = E->bounded[E->pairs[i].g] = 1;
   if (find_syms(E) != TWINN_OK) return TWINN_ERR_NOMEM;
+  for (i = 0; i < E->n_syms; i++)
+    if (E->syms[i].ss && !E->ss_rows) {
+      E->ss_cf = twinn_mallocarray(E->prop->n_lins * max_out + 1, sizeof *E->ss_cf);
+      E->ss_cg = twinn_mallocarray(E->prop->n_lins * max_out + 1, sizeof *E->ss_cg);
+      E->ss_gain = twinn_mallocarray(E->prop->n_lins * max_in + 1, sizeof *E->ss_gain);
+      E->ss_width = twinn_mallocarray(max_in, sizeof *E->ss_width);
+      E->ss_rows = twinn_mallocarray(E->prop->n_lins + 1, sizeof *E->ss_rows);
+      if (!E->ss_cf || !E->ss_cg || !E->ss_gain || !E->ss_width || !E->ss_rows)
+        return TWINN_ERR_NOMEM;
+    }
   E->cheap_gate = E->n_pairs > 0 && !reads_hidden(E->prop);
   for (i = 0; i < n; i++)
     if (E->bounded[i] && E->sym_of[i] == SIZE_MAX) E->cheap_gate = 0;
@@ -1397,7 +1475,10 @@ static void engine_release(engine *E) {
   for (i = 0; E->co && i < E->pb->n_nets; i++) twinn_free(E->co[i]);
   for (i = 0; E->pairs && i < E->n_pairs; i++) twinn_ibounds_release(&E->pairs[i].d);
   for (i = 0; i < E->n_local; i++) twinn_region_free(E->local[i]);
-  for (i = 0; E->syms && i < E->n_syms; i++) twinn_sym_free(E->syms[i].s);
+  for (i = 0; E->syms && i < E->n_syms; i++) {
+    twinn_sym_free(E->syms[i].s);
+    twinn_splitscore_free(E->syms[i].ss);
+  }
   twinn_free(E->syms);
   twinn_free(E->sym_of);
   twinn_free(E->score);
@@ -1428,6 +1509,11 @@ static void engine_release(engine *E) {
   twinn_free(E->dim_coef);
   twinn_free(E->dim_seen);
   twinn_free(E->dim_list);
+  twinn_free(E->ss_cf);
+  twinn_free(E->ss_cg);
+  twinn_free(E->ss_gain);
+  twinn_free(E->ss_width);
+  twinn_free(E->ss_rows);
   twinn_free(E->in_lo);
   twinn_free(E->in_hi);
   twinn_free(E->pairs);
