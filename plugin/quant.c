@@ -25,6 +25,7 @@
 #include "exact.h"
 #include "interval.h"
 #include "pattern.h"
+#include "splitscore.h"
 #include "symbolic.h"
 
 void twinn_quant_options_init(twinn_quant_options *opt) {
@@ -100,6 +101,9 @@ typedef struct {
   twinn_ibounds bf, bg;
   double *cf, *cg, *yf, *yg; /* n_out */
   double *x, *grad, *coef;   /* n_in */
+  twinn_splitscore *ss;      /* relaxation split scores (few inputs), else NULL */
+  double *bcf, *bcg;         /* box_upper's worst form for ss (n_out each) */
+  double *wid, *gain;        /* n_in: the box's widths and the form's relaxation gains */
   double *px, *pq;           /* n_in: the pattern search's point and scratch */
   double *fwd;               /* every point of one forward pass (largest network) */
   double *v1, *v2;           /* max width */
@@ -128,6 +132,11 @@ static size_t fwd_size(const twinn_net *n) {
 
 static void ws_release(qws *w) {
   twinn_sym_free(w->sym);
+  twinn_splitscore_free(w->ss);
+  twinn_free(w->bcf);
+  twinn_free(w->bcg);
+  twinn_free(w->wid);
+  twinn_free(w->gain);
   twinn_exact_free(w->ex);
   twinn_exact_free(w->ex_f);
   twinn_exact_free(w->ex_g);
@@ -223,6 +232,11 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
     w->ex = twinn_exact_new(f, g);
     w->ex_f = twinn_exact_new(f, NULL);
     w->ex_g = twinn_exact_new(g, NULL);
+    w->ss = twinn_splitscore_new(f, g);
+    w->bcf = twinn_calloc(w->n_out, sizeof(double));
+    w->bcg = twinn_calloc(w->n_out, sizeof(double));
+    w->wid = twinn_calloc(w->n_in, sizeof(double));
+    w->gain = twinn_calloc(w->n_in, sizeof(double));
   }
   w->cf = twinn_calloc(w->n_out, sizeof(double));
   w->cg = twinn_calloc(w->n_out, sizeof(double));
@@ -240,7 +254,8 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   w->dis_pt = twinn_calloc(w->n_in, sizeof(double));
   if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef || !w->px ||
       !w->pq || !w->fwd || !w->v1 || !w->v2 || !w->best_pt || !w->dis_pt ||
-      (w->n_in <= QUANT_EXACT_DIMS && (!w->ex || !w->ex_f || !w->ex_g)) ||
+      (w->n_in <= QUANT_EXACT_DIMS &&
+       (!w->ex || !w->ex_f || !w->ex_g || !w->ss || !w->bcf || !w->bcg || !w->wid || !w->gain)) ||
       twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
     ws_release(w);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
@@ -542,8 +557,20 @@ static twinn_status polish(qws *w, const objective *o, const double *lo, const d
 
 /* ---- proved bounds ------------------------------------------------------------------- */
 
-/* Upper bound of o over [lo, hi] and the dimension to bisect (largest share of the bound's
- * slack per twinn_sym_input_coef; the widest relative side when the coefficients are all 0). */
+/* The sensitivities of the form just bounded (w->cf, w->cg) into w->coef, and the form as
+ * twinn_splitscore_gains takes it (c_f + c_g on f, c_g on g) into w->bcf, w->bcg. */
+static void keep_form(qws *w) {
+  memcpy(w->coef, twinn_sym_input_coef(w->sym), w->n_in * sizeof(double));
+  if (!w->ss) return;
+  for (size_t e = 0; e < w->n_out; e++) {
+    w->bcf[e] = w->cf[e] + w->cg[e];
+    w->bcg[e] = w->cg[e];
+  }
+}
+
+/* Upper bound of o over [lo, hi] and the dimension to bisect: the largest share of the worst
+ * form's slack per twinn_sym_input_coef plus its relaxation gains (splitscore.h, few inputs);
+ * the widest relative side when these are all 0. */
 static twinn_status box_upper(qws *w, const objective *o, const double *lo, const double *hi,
                               double *u, size_t *dim, twinn_error *err) {
   size_t j, t, best_t = 0;
@@ -569,7 +596,7 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
         if (!have || h > best) {
           best = h;
           have = 1;
-          memcpy(w->coef, twinn_sym_input_coef(w->sym), w->n_in * sizeof(double));
+          keep_form(w);
         }
       }
       continue;
@@ -597,11 +624,17 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
     if (!have || h > best) {
       best = h;
       have = 1;
-      memcpy(w->coef, twinn_sym_input_coef(w->sym), w->n_in * sizeof(double));
+      keep_form(w);
     }
   }
   if (isnan(best)) best = INFINITY;
   *u = best;
+  if (w->ss)
+    for (t = 0; t < w->n_in; t++) w->wid[t] = hi[t] - lo[t];
+  if (have && w->ss && twinn_splitscore_prepare(w->ss, w->sym, w->wid) &&
+      twinn_splitscore_gains(w->ss, 1, w->bcf, w->bcg, w->gain))
+    for (t = 0; t < w->n_in; t++)
+      if (isfinite(w->gain[t])) w->coef[t] += TWINN_SPLITSCORE_WEIGHT * w->gain[t];
   for (t = 0; t < w->n_in; t++)
     if (w->coef[t] > bc && hi[t] > lo[t]) {
       bc = w->coef[t];

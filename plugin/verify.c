@@ -57,14 +57,6 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
 #define DEFER_ATTACK 0.05
 #define ATTACK_BURST 0.03
 
-/* Weight of the relaxation gains (splitscore.h) against the symbolic sensitivities in a
- * constraint's split scores. Regions to unsat over the 45 p1 boxes of acasxu_fp16_eps, one
- * thread: 64 185 without the gains; 47 463 / 45 293 / 46 197 / 48 947 / 50 959 / 52 479 at
- * weights 0.003 / 0.01 / 0.03 / 0.1 / 0.3 / 1 (pair slack from the width of g - f; with the
- * largest |g - f|, kept: 45 515 at 0.01). The gains sum every unstable neuron's slack, far more
- * than a bound's actual slack, so a small weight balances the two. */
-#define SPLIT_RELAX_WEIGHT 0.01
-
 /* Rounds of optimised ReLU lower slopes (twinn_sym_set_alpha_steps) for single networks. */
 #define SYM_ALPHA_STEPS 1
 
@@ -957,7 +949,7 @@ static void relax_scores(engine *E, const double *lo, const double *hi) {
         size_t d = E->sp->dim_of[in->offset + r];
         double gn = E->ss_gain[i * nf->n_in + r];
         if (d != SIZE_MAX && isfinite(gn))
-          E->lin_score[E->ss_rows[i] * n + d] += SPLIT_RELAX_WEIGHT * gn;
+          E->lin_score[E->ss_rows[i] * n + d] += TWINN_SPLITSCORE_WEIGHT * gn;
       }
   }
 }
