@@ -629,12 +629,13 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   }
   if (isnan(best)) best = INFINITY;
   *u = best;
-  if (w->ss)
+  if (have && w->ss) {
     for (t = 0; t < w->n_in; t++) w->wid[t] = hi[t] - lo[t];
-  if (have && w->ss && twinn_splitscore_prepare(w->ss, w->sym, w->wid) &&
-      twinn_splitscore_gains(w->ss, 1, w->bcf, w->bcg, w->gain))
-    for (t = 0; t < w->n_in; t++)
-      if (isfinite(w->gain[t])) w->coef[t] += TWINN_SPLITSCORE_WEIGHT * w->gain[t];
+    if (twinn_splitscore_prepare(w->ss, w->sym, w->wid) &&
+        twinn_splitscore_gains(w->ss, 1, w->bcf, w->bcg, w->gain))
+      for (t = 0; t < w->n_in; t++)
+        if (isfinite(w->gain[t])) w->coef[t] += TWINN_SPLITSCORE_WEIGHT * w->gain[t];
+  }
   for (t = 0; t < w->n_in; t++)
     if (w->coef[t] > bc && hi[t] > lo[t]) {
       bc = w->coef[t];

@@ -1449,16 +1449,15 @@ static twinn_status engine_init(engine *E, shared *S) {
   for (i = 0; i < n; i++) E->bounded[i] = (unsigned char)net_read(E->prop, i);
   for (i = 0; i < E->n_pairs; i++) E->bounded[E->pairs[i].f] = E->bounded[E->pairs[i].g] = 1;
   if (find_syms(E) != TWINN_OK) return TWINN_ERR_NOMEM;
-  for (i = 0; i < E->n_syms; i++)
-    if (E->syms[i].ss && !E->ss_rows) {
-      E->ss_cf = twinn_mallocarray(E->prop->n_lins * max_out + 1, sizeof *E->ss_cf);
-      E->ss_cg = twinn_mallocarray(E->prop->n_lins * max_out + 1, sizeof *E->ss_cg);
-      E->ss_gain = twinn_mallocarray(E->prop->n_lins * max_in + 1, sizeof *E->ss_gain);
-      E->ss_width = twinn_mallocarray(max_in, sizeof *E->ss_width);
-      E->ss_rows = twinn_mallocarray(E->prop->n_lins + 1, sizeof *E->ss_rows);
-      if (!E->ss_cf || !E->ss_cg || !E->ss_gain || !E->ss_width || !E->ss_rows)
-        return TWINN_ERR_NOMEM;
-    }
+  if (E->have_ss) {
+    E->ss_cf = twinn_mallocarray(E->prop->n_lins * max_out + 1, sizeof *E->ss_cf);
+    E->ss_cg = twinn_mallocarray(E->prop->n_lins * max_out + 1, sizeof *E->ss_cg);
+    E->ss_gain = twinn_mallocarray(E->prop->n_lins * max_in + 1, sizeof *E->ss_gain);
+    E->ss_width = twinn_mallocarray(max_in, sizeof *E->ss_width);
+    E->ss_rows = twinn_mallocarray(E->prop->n_lins + 1, sizeof *E->ss_rows);
+    if (!E->ss_cf || !E->ss_cg || !E->ss_gain || !E->ss_width || !E->ss_rows)
+      return TWINN_ERR_NOMEM;
+  }
   E->cheap_gate = E->n_pairs > 0 && !reads_hidden(E->prop);
   for (i = 0; i < n; i++)
     if (E->bounded[i] && E->sym_of[i] == SIZE_MAX) E->cheap_gate = 0;
