@@ -139,6 +139,41 @@ static void test_diff_bounds_random(void **state) {
   }
 }
 
+/* Every output takes the points the other outputs attained (share_points in quant.c): no
+ * reported point gives any output more than that output's lower end. Short runs on twins far
+ * apart, so that the outputs' own searches stay weak. */
+static void test_diff_points_shared(void **state) {
+  int trial;
+  (void)state;
+  for (trial = 0; trial < 12; trial++) {
+    twinn_net *f = random_net(NULL, N_IN, 16, N_OUT, 0), *g = random_net(f, N_IN, 16, N_OUT, 0.5);
+    double lo[N_IN], hi[N_IN], yf[N_OUT], yg[N_OUT];
+    twinn_quant_options opt;
+    twinn_quant_diff r;
+    twinn_error err;
+    size_t i, j;
+    for (i = 0; i < N_IN; i++) {
+      lo[i] = -1 - urand();
+      hi[i] = 1 + urand();
+    }
+    twinn_quant_options_init(&opt);
+    opt.timeout = 0.02;
+    opt.threads = 1;
+    opt.seed = (unsigned long)trial;
+    twinn_error_clear(&err);
+    assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &r, &err), TWINN_OK);
+    for (i = 0; i < N_OUT; i++) {
+      assert_int_equal(twinn_net_eval(f, r.out[i].point, yf), TWINN_OK);
+      assert_int_equal(twinn_net_eval(g, r.out[i].point, yg), TWINN_OK);
+      for (j = 0; j < N_OUT; j++)
+        assert_true(fabs(yg[j] - yf[j]) <= r.out[j].lower + 1e-9 * (1 + r.out[j].lower));
+    }
+    twinn_quant_diff_release(&r);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+}
+
 static void test_diff_identical_closes(void **state) {
   /* g == f: the difference is 0 everywhere and the interval must close at [0, ~0]. */
   twinn_net *f = random_net(NULL, N_IN, 6, N_OUT, 0), *g = random_net(f, N_IN, 6, N_OUT, 0);
@@ -775,12 +810,19 @@ static void test_threads_alloc_failure(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_diff_bounds_random),     cmocka_unit_test(test_diff_identical_closes),
-      cmocka_unit_test(test_margin_bounds_random),   cmocka_unit_test(test_bad_region),
-      cmocka_unit_test(test_json_validator_rejects), cmocka_unit_test(test_json_writer),
-      cmocka_unit_test(test_reports_well_formed),    cmocka_unit_test(test_union_diff),
-      cmocka_unit_test(test_union_margin),           cmocka_unit_test(test_threads_deterministic),
-      cmocka_unit_test(test_threads_progress),       cmocka_unit_test(test_threads_alloc_failure),
+      cmocka_unit_test(test_diff_bounds_random),
+      cmocka_unit_test(test_diff_points_shared),
+      cmocka_unit_test(test_diff_identical_closes),
+      cmocka_unit_test(test_margin_bounds_random),
+      cmocka_unit_test(test_bad_region),
+      cmocka_unit_test(test_json_validator_rejects),
+      cmocka_unit_test(test_json_writer),
+      cmocka_unit_test(test_reports_well_formed),
+      cmocka_unit_test(test_union_diff),
+      cmocka_unit_test(test_union_margin),
+      cmocka_unit_test(test_threads_deterministic),
+      cmocka_unit_test(test_threads_progress),
+      cmocka_unit_test(test_threads_alloc_failure),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
