@@ -922,11 +922,6 @@ static void relax_scores(engine *E, const double *lo, const double *hi) {
     const twinn_var *in = twinn_prop_net_var(prop, w->f, TWINN_VAR_INPUT);
     size_t no = nf->n_out, nr = 0;
     if (!w->ok || !w->ss) continue;
-    for (r = 0; r < nf->n_in; r++) {
-      size_t d = E->sp->dim_of[in->offset + r];
-      E->ss_width[r] = d == SIZE_MAX ? 0.0 : hi[d] - lo[d];
-    }
-    if (!twinn_splitscore_prepare(w->ss, w->s, E->ss_width)) continue;
     for (i = 0; i < prop->n_lins; i++) {
       const twinn_lin *l = &prop->lins[i];
       double m, *cf = E->ss_cf + nr * no, *cg = E->ss_cg + nr * no;
@@ -947,7 +942,14 @@ static void relax_scores(engine *E, const double *lo, const double *hi) {
       }
       if (reads) E->ss_rows[nr++] = i;
     }
-    if (nr == 0 || !twinn_splitscore_gains(w->ss, nr, E->ss_cf, E->ss_cg, E->ss_gain)) continue;
+    if (nr == 0) continue; /* the forward pass only for workspaces with undecided rows */
+    for (r = 0; r < nf->n_in; r++) {
+      size_t d = E->sp->dim_of[in->offset + r];
+      E->ss_width[r] = d == SIZE_MAX ? 0.0 : hi[d] - lo[d];
+    }
+    if (!twinn_splitscore_prepare(w->ss, w->s, E->ss_width) ||
+        !twinn_splitscore_gains(w->ss, nr, E->ss_cf, E->ss_cg, E->ss_gain))
+      continue;
     for (i = 0; i < nr; i++)
       for (r = 0; r < nf->n_in; r++) {
         size_t d = E->sp->dim_of[in->offset + r];
