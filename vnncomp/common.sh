@@ -4,8 +4,12 @@
 # [('f', 'a.onnx'), ('g', 'b.onnx')] (single or double quotes, any spacing), parsed with bash
 # regexes only: no Python. Returns 1 with a message on stderr when the literal is malformed.
 
-TWINN_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TWINN_BIN="${TWINN_BIN:-$TWINN_REPO/build/twinn}"
+# The default binary, found without starting a process (run_instance.sh sources this file once
+# per instance, and every process counts in the competition's time of an instance).
+TWINN_VNNCOMP_DIR="${BASH_SOURCE[0]%/*}"
+[[ "$TWINN_VNNCOMP_DIR" == "${BASH_SOURCE[0]}" ]] && TWINN_VNNCOMP_DIR=.
+[[ "$TWINN_VNNCOMP_DIR" == /* ]] || TWINN_VNNCOMP_DIR="$PWD/$TWINN_VNNCOMP_DIR"
+TWINN_BIN="${TWINN_BIN:-$TWINN_VNNCOMP_DIR/../build/twinn}"
 
 twinn_onnx_args() {
   local spec="$1" rest pair_re name path
