@@ -9,7 +9,8 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SECS="${1:-25}"
-BUILD="${TWINN_FUZZ_BUILD:-build-fuzz}" # relative to the repository
+BUILD="${TWINN_FUZZ_BUILD:-build-fuzz}" # relative to the repository, or absolute
+[[ "$BUILD" == /* ]] || BUILD="$REPO/$BUILD"
 
 shopt -s nullglob
 targets=("$REPO"/tests/fuzz/fuzz_*.c)
@@ -25,12 +26,12 @@ fi
 
 names=()
 for src in "${targets[@]}"; do names+=("$(basename "$src" .c)"); done
-cmake -S "$REPO" -B "$REPO/$BUILD" -DCMAKE_C_COMPILER="$CLANG" -DCMAKE_BUILD_TYPE=Debug \
+cmake -S "$REPO" -B "$BUILD" -DCMAKE_C_COMPILER="$CLANG" -DCMAKE_BUILD_TYPE=Debug \
   -DTWINN_FUZZ=ON -DTWINN_TESTS=OFF \
   -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 for name in "${names[@]}"; do
-  cmake --build "$REPO/$BUILD" -j "$(nproc)" --target "$name"
+  cmake --build "$BUILD" -j "$(nproc)" --target "$name"
 done
 
 work="$(mktemp -d)"
@@ -45,7 +46,7 @@ for name in "${names[@]}"; do
   dict=()
   if [[ -f "$REPO/tests/fuzz/$short.dict" ]]; then dict=("-dict=$REPO/tests/fuzz/$short.dict"); fi
   echo "fuzz: $name for $SECS s"
-  (cd "$work" && "$REPO/$BUILD/$name" "${dict[@]}" -max_total_time="$SECS" \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$REPO/$BUILD/$name-" "$corpus")
+  (cd "$work" && "$BUILD/$name" "${dict[@]}" -max_total_time="$SECS" \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$BUILD/$name-" "$corpus")
 done
 echo "fuzz: all targets ran without a crash"
