@@ -568,13 +568,11 @@ static void keep_form(qws *w) {
   }
 }
 
-/* Upper bound of o over [lo, hi] and the dimension to bisect: the largest share of the worst
- * form's slack per twinn_sym_input_coef plus its relaxation gains (splitscore.h, few inputs);
- * the widest relative side when these are all 0. */
+/* Upper bound of o over [lo, hi]; keeps the worst form (keep_form) for box_dim. */
 static twinn_status box_upper(qws *w, const objective *o, const double *lo, const double *hi,
-                              double *u, size_t *dim, twinn_error *err) {
-  size_t j, t, best_t = 0;
-  double l, h, best = -INFINITY, bc = -1;
+                              double *u, twinn_error *err) {
+  size_t j;
+  double l, h, best = -INFINITY;
   int have = 0;
   twinn_status st;
   w->branches++;
@@ -629,7 +627,17 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   }
   if (isnan(best)) best = INFINITY;
   *u = best;
-  if (have && w->ss) {
+  return TWINN_OK;
+}
+
+/* After box_upper of [lo, hi] (its analysis still in w->sym), the dimension to bisect: the
+ * largest share of the worst form's slack per twinn_sym_input_coef plus its relaxation gains
+ * (splitscore.h, few inputs); the widest relative side when these are all 0. Only for boxes
+ * that are queued to be halved: the gains cost a pass over the networks. */
+static size_t box_dim(qws *w, const double *lo, const double *hi) {
+  size_t t, best_t = 0;
+  double bc = -1;
+  if (w->ss) {
     for (t = 0; t < w->n_in; t++) w->wid[t] = hi[t] - lo[t];
     if (twinn_splitscore_prepare(w->ss, w->sym, w->wid) &&
         twinn_splitscore_gains(w->ss, 1, w->bcf, w->bcg, w->gain))
@@ -652,8 +660,7 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
       }
     }
   }
-  *dim = best_t;
-  return TWINN_OK;
+  return best_t;
 }
 
 /* ReLUs of f and g that the last analysis left undecided (pre-activation bounds across 0). */
@@ -802,7 +809,7 @@ static twinn_status child(qws *w, const objective *o, qheap *h, double *box, twi
   twinn_status st;
   for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
-  if ((st = box_upper(w, o, lo, hi, &b.u, &b.dim, err)) != TWINN_OK) goto fail;
+  if ((st = box_upper(w, o, lo, hi, &b.u, err)) != TWINN_OK) goto fail;
   b.exact = 0;
   b.und = w->ex ? undecided(w) : SIZE_MAX;
   if ((st = try_exact(w, o, lo, hi, &b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS, err)) != TWINN_OK)
@@ -811,6 +818,9 @@ static twinn_status child(qws *w, const objective *o, qheap *h, double *box, twi
     twinn_free(box);
     return TWINN_OK;
   }
+  /* An exact box is never halved (maximise stops when one is on top). try_exact and ascend
+   * leave w->sym and the kept form alone. */
+  b.dim = b.exact ? 0 : box_dim(w, lo, hi);
   if (!b.exact && (st = ascend(w, o, lo, hi, w->x, 6)) != TWINN_OK) goto fail;
   b.box = box;
   if (heap_push(h, b) != TWINN_OK)
@@ -861,12 +871,13 @@ static twinn_status maximise(qws *w, const objective *o, int sign_stop, twinn_qu
   memcpy(box + n, w->root_hi, n * sizeof(double));
   {
     qbox b;
-    if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, &b.dim, err)) != TWINN_OK) goto fail;
+    if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, err)) != TWINN_OK) goto fail;
     b.exact = 0;
     b.und = w->ex ? undecided(w) : SIZE_MAX;
     if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS,
                         err)) != TWINN_OK)
       goto fail;
+    b.dim = b.exact ? 0 : box_dim(w, w->root_lo, w->root_hi);
     b.box = box;
     box = NULL;
     if (b.u > w->best_lo) {
