@@ -137,7 +137,8 @@ static void sample_box(const double *lo, const double *hi, size_t n, double *x) 
 
 /* Checks n_samples points of the box against every bound of s (f, and g and g - f if given),
  * and five random bound_lin forms (one without f's terms, one without g's). Points failing a split
- * predicate are skipped. */
+ * predicate are skipped: neuron split_neuron of ReLU layer split_layer of network split_net
+ * (0: f, 1: g, 2: both, g's in the opposite phase) in phase split_phase (0: no split). */
 static void check_samples(twinn_sym *s, const twinn_net *f, const twinn_net *g, const double *lo,
                           const double *hi, int n_samples, tally *t, int split_net,
                           size_t split_layer, size_t split_neuron, int split_phase) {
@@ -160,6 +161,11 @@ static void check_samples(twinn_sym *s, const twinn_net *f, const twinn_net *g, 
     if (g) eval_points(g, x, vg, off);
     if (split_phase) {
       long double z = (split_net ? vg : vf)[off[split_layer] + split_neuron];
+      if (split_net == 2) { /* f's neuron in split_phase: as g's in the opposite phase */
+        long double zf = vf[off[split_layer] + split_neuron];
+        if ((split_phase > 0 && zf < 0) || (split_phase < 0 && zf > 0)) continue;
+        z = -z;
+      }
       if ((split_phase > 0 && z < 0) || (split_phase < 0 && z > 0)) continue;
     }
     for (size_t p = 0; p <= f->n_layers; p++) {
@@ -390,6 +396,60 @@ static void test_splits(void **state) {
   printf("splits: %d split, %d infeasible, %lu checks, %lu violations\n", n_split, n_infeasible,
          t.checked, t.violations);
   assert_int_equal(t.violations, 0);
+}
+
+/* A pair's first-layer neuron split in opposite phases in f and g (the sliver where the twins
+ * disagree): sound by sampling, and narrow. The active side's ReLU is bounded by constants there
+ * (see settle_point); with the identity, concretised over the whole box, the bounds of g - f at
+ * the outputs mostly came out wider than without any split (this test fails so). */
+static void test_mixed_splits(void **state) {
+  (void)state;
+  tally t = {0, 0, 0.0};
+  int n_cases = 0, n_narrower = 0;
+  double s0 = 0.0, s1 = 0.0; /* float16 twins: summed output widths of g - f, unsplit / split */
+  for (int c = 0; c < 40; c++) {
+    size_t n_in = irand(2, 5);
+    twinn_net *f = rand_net(n_in, irand(2, 3), irand(6, 12), 2, 1);
+    int mode = c % 2 ? 2 : 0; /* noise (wide slivers, many samples in them) or float16 */
+    twinn_net *g = twin_of(f, mode);
+    twinn_sym *s = twinn_sym_new(f, g);
+    assert_non_null(s);
+    double lo[8], hi[8], w0 = 0.0, w1 = 0.0;
+    random_box(n_in, lo, hi);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    size_t out = f->n_layers, j, n1 = f->layers[1].n_in;
+    for (j = 0; j < n1; j++) { /* a first-layer neuron unstable in both */
+      if (twinn_sym_point_lo(s, 0, 1)[j] < 0.0 && twinn_sym_point_hi(s, 0, 1)[j] > 0.0 &&
+          twinn_sym_point_lo(s, 1, 1)[j] < 0.0 && twinn_sym_point_hi(s, 1, 1)[j] > 0.0)
+        break;
+    }
+    if (j < n1) {
+      int phase = urand() < 0.5 ? 1 : -1;
+      w0 = sum_width(twinn_sym_point_lo(s, 2, out), twinn_sym_point_hi(s, 2, out), 2);
+      assert_int_equal(twinn_sym_set_split(s, 0, 1, j, phase, NULL), TWINN_OK);
+      assert_int_equal(twinn_sym_set_split(s, 1, 1, j, -phase, NULL), TWINN_OK);
+      assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+      if (!twinn_sym_infeasible(s)) {
+        w1 = sum_width(twinn_sym_point_lo(s, 2, out), twinn_sym_point_hi(s, 2, out), 2);
+        check_samples(s, f, g, lo, hi, 4000, &t, 2, 1, j, phase);
+        n_cases++;
+        n_narrower += w1 <= w0;
+        if (mode == 0) s0 += w0, s1 += w1;
+      }
+    }
+    twinn_sym_free(s);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  printf("mixed splits: %d cases, %d narrower than unsplit, float16 widths %g -> %g, %lu checks, "
+         "%lu violations\n",
+         n_cases, n_narrower, s0, s1, t.checked, t.violations);
+  assert_int_equal(t.violations, 0);
+  assert_true(n_cases >= 20);
+  assert_true(t.checked >= 1000);
+  /* With the identity: 7 of 34 narrower, float16 widths 0.0164 -> 0.0269. */
+  assert_true(3 * n_narrower >= 2 * n_cases);
+  assert_true(s1 <= s0);
 }
 
 /* Optimised lower slopes: bounds of random forms are sound by sampling (splits included), never
@@ -771,11 +831,17 @@ static void test_acasxu_fp16(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kernels),       cmocka_unit_test(test_kernels_f32),
-      cmocka_unit_test(test_opt_wide),      cmocka_unit_test(test_samples_single_and_pair),
-      cmocka_unit_test(test_affine_tight),  cmocka_unit_test(test_splits),
-      cmocka_unit_test(test_dead_and_wide), cmocka_unit_test(test_alpha),
-      cmocka_unit_test(test_opt),           cmocka_unit_test(test_errors_and_faults),
+      cmocka_unit_test(test_kernels),
+      cmocka_unit_test(test_kernels_f32),
+      cmocka_unit_test(test_opt_wide),
+      cmocka_unit_test(test_samples_single_and_pair),
+      cmocka_unit_test(test_affine_tight),
+      cmocka_unit_test(test_splits),
+      cmocka_unit_test(test_mixed_splits),
+      cmocka_unit_test(test_dead_and_wide),
+      cmocka_unit_test(test_alpha),
+      cmocka_unit_test(test_opt),
+      cmocka_unit_test(test_errors_and_faults),
       cmocka_unit_test(test_acasxu_fp16),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
