@@ -660,21 +660,24 @@ static int unstable(const symw *w, int which, size_t k, size_t i, double *l, dou
   return *l < 0 && *u > 0 && isfinite(*l) && isfinite(*u);
 }
 
-/* The neuron splits to branch on (up to 2, their count returned; 0 if no neuron is unstable):
- * the unstable ReLU neuron whose relaxation loosens the bounds most by a BaBSR-like estimate,
- * the triangle's height -l u / (u - l) times the |coefficient| the optimised bounds of the
- * region gave it (twinn_sym_opt_scores), or without those, times the L1 norm of its outgoing
- * weights; for a twin
- * pair also the same neuron of the other network when unstable, because the twins' neurons
- * mostly share their phase and the difference bounds only tighten when both are fixed.
+/* The neuron split to branch on (1 returned, or 0 if no neuron is unstable; out has room for
+ * 2): the unstable ReLU neuron whose relaxation loosens the bounds most by a BaBSR-like
+ * estimate, the triangle's height -l u / (u - l) times the |coefficient| the optimised bounds of
+ * the region gave it (twinn_sym_opt_scores), or without those, times the L1 norm of its
+ * outgoing weights.
  * Without optimised scores, a pair's neurons go by layer first (the earliest ReLU layer with
  * an unstable neuron, then the estimate), and before any single network's: a split neuron of
  * an early layer makes everything after it linear in the input where the phase holds, which
  * is what the difference bound needs. On mnist_256x4 fp16 img0 (784 inputs, 33 unstable
- * first-layer neurons), fixing the 8 first-layer pairs of best estimate in the phases of the
- * box centre brings the L-inf bound of g - f from 0.086 to 0.007; splitting by the estimate
- * alone across layers picks deep neurons, and the instance times out (60 s) where layer first
- * proves it (23 s, 3 285 regions). */
+ * first-layer neurons), fixing the 8 first-layer neurons of best estimate in the phases of the
+ * box centre brings the L-inf bound of g - f from 0.086 to 0.007-0.0075 (f's alone or with
+ * g's twin neuron); splitting by the estimate alone across layers picks deep neurons, and the
+ * instance times out (60 s) where layer first proves it.
+ * Only one network's neuron is split, not its twin in the other too (as until session 16):
+ * the split's bounds pin the twin to a sliver range through g = f + d (tighten_pair: [ld, u]
+ * or [l, ud], d about 1e-3 wide on MNIST fp16), where its relaxation is nearly exact, so two
+ * children do what four did, and the two with the twins in opposite phases were no easier
+ * than their parent. img0: 3 285 regions in 23 s with both, 187 in 2.0 s with one. */
 static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
   size_t j, k, i, o;
   double best = 0.0, l, u;
@@ -722,13 +725,6 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
         }
       }
     }
-  }
-  /* The optimised bounds are of one network each: the other's twin neuron need not follow. */
-  if (found && !by_opt && E->syms[out[0].sym].g != SIZE_MAX &&
-      unstable(&E->syms[out[0].sym], 1 - out[0].which, out[0].layer, out[0].neuron, &l, &u)) {
-    out[1] = out[0];
-    out[1].which = (int8_t)(1 - out[0].which);
-    found = 2;
   }
   return found;
 }
