@@ -221,7 +221,8 @@ static void prop_mixed(uint64_t *s, sbuf *b, size_t n_in, size_t m) {
 
 typedef struct {
   unsigned long cases, agree, both_decided, contradictions;
-  unsigned long count[2][4]; /* [engine][verdict] */
+  unsigned long neuron_decided; /* the default engine with neuron splits decided */
+  unsigned long count[2][4];    /* [engine][verdict] */
   double seconds[2], slowest[2];
 } tally;
 
@@ -247,9 +248,9 @@ static twinn_verdict run_case(const char *text, const twinn_net *f, const twinn_
   twinn_prop *prop = NULL;
   twinn_problem pb;
   twinn_options opt;
-  twinn_result r0, r1;
+  twinn_result r0, r1, r2;
   twinn_error err;
-  twinn_verdict v0, v1;
+  twinn_verdict v0, v1, v2;
   nets[0] = f;
   nets[1] = g;
   twinn_error_clear(&err);
@@ -265,6 +266,11 @@ static twinn_verdict run_case(const char *text, const twinn_net *f, const twinn_
   opt.threads = 1;
   opt.seed = 7;
   assert_int_equal(twinn_verify(&pb, &opt, &r0, &err), TWINN_OK);
+  /* The same engine branching on neurons first (pairs: one network's neuron at a time, layer
+   * first, so the twins' phases can come to differ): no contradiction with MILP either. */
+  opt.neuron_split = 1;
+  assert_int_equal(twinn_verify(&pb, &opt, &r2, &err), TWINN_OK);
+  opt.neuron_split = 0;
   opt.timeout = 5.0;
   assert_int_equal(twinn_milp_verify(&pb, &opt, &r1, &err), TWINN_OK);
   v0 = r0.verdict;
@@ -275,10 +281,22 @@ static twinn_verdict run_case(const char *text, const twinn_net *f, const twinn_
     print_message("CONTRADICTION in %s: default %s, milp %s\n%s\n", label, twinn_verdict_name(v0),
                   twinn_verdict_name(v1), text);
   }
+  v2 = r2.verdict;
+  if ((v2 == TWINN_VERDICT_SAT && v1 == TWINN_VERDICT_UNSAT) ||
+      (v2 == TWINN_VERDICT_UNSAT && v1 == TWINN_VERDICT_SAT)) {
+    t->contradictions++;
+    print_message("CONTRADICTION in %s: neuron splits %s, milp %s\n%s\n", label,
+                  twinn_verdict_name(v2), twinn_verdict_name(v1), text);
+  }
   if (v0 == TWINN_VERDICT_SAT) {
     assert_non_null(r0.witness);
     check_witness(&pb, r0.witness, "default engine");
   }
+  if (v2 == TWINN_VERDICT_SAT) {
+    assert_non_null(r2.witness);
+    check_witness(&pb, r2.witness, "neuron splits");
+  }
+  t->neuron_decided += v2 == TWINN_VERDICT_SAT || v2 == TWINN_VERDICT_UNSAT;
   if (v1 == TWINN_VERDICT_SAT) {
     assert_non_null(r1.witness);
     check_witness(&pb, r1.witness, "milp");
@@ -299,6 +317,7 @@ static twinn_verdict run_case(const char *text, const twinn_net *f, const twinn_
   }
   twinn_result_release(&r0);
   twinn_result_release(&r1);
+  twinn_result_release(&r2);
   twinn_problem_release(&pb);
   twinn_prop_free(prop);
   if (def_out) *def_out = v0;
@@ -354,14 +373,15 @@ static void test_random_pairs(void **state) {
   print_message("oracle: seed %lu, %lu cases, both decided %lu, agreements %lu, contradictions "
                 "%lu | default: sat %lu unsat %lu unknown %lu timed-out %lu | milp: sat %lu "
                 "unsat %lu unknown %lu timed-out %lu | seconds: default %.1f (max %.2f), milp %.1f "
-                "(max %.2f)\n",
+                "(max %.2f) | neuron splits decided %lu\n",
                 seed, t.cases, t.both_decided, t.agree, t.contradictions,
                 t.count[0][TWINN_VERDICT_SAT], t.count[0][TWINN_VERDICT_UNSAT],
                 t.count[0][TWINN_VERDICT_UNKNOWN], t.count[0][TWINN_VERDICT_TIMEOUT],
                 t.count[1][TWINN_VERDICT_SAT], t.count[1][TWINN_VERDICT_UNSAT],
                 t.count[1][TWINN_VERDICT_UNKNOWN], t.count[1][TWINN_VERDICT_TIMEOUT], t.seconds[0],
-                t.slowest[0], t.seconds[1], t.slowest[1]);
+                t.slowest[0], t.seconds[1], t.slowest[1], t.neuron_decided);
   assert_int_equal(t.contradictions, 0);
+  assert_true(t.neuron_decided >= t.cases / 2);
   /* The oracle must actually decide: an encoding that always said unknown would pass the
    * contradiction check vacuously. */
   assert_true(t.count[1][TWINN_VERDICT_SAT] + t.count[1][TWINN_VERDICT_UNSAT] >= t.cases * 3 / 4);
