@@ -56,7 +56,8 @@ typedef struct {
   int threads;        /* worker threads; <= 0 = all cores */
   int verbose;        /* 0 quiet, 1 phase summaries (through the log callback) */
   int neuron_split;   /* 1: branch on unstable ReLU neurons before inputs; 0 (default):
-                         inputs first, neurons only once a box can no longer be halved */
+                         the same for inputs of over 64 dimensions, else inputs first and
+                         neurons only once a box can no longer be halved */
   int no_decompose;   /* 1: never split a property over several networks into single-network
                          sub-problems first (twinn_verify tries that by default) */
   int opt_rounds;     /* rounds of optimised ReLU slopes and split multipliers (alpha/beta-CROWN)

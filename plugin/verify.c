@@ -673,6 +673,9 @@ static int unstable(const symw *w, int which, size_t k, size_t i, double *l, dou
  * box centre brings the L-inf bound of g - f from 0.086 to 0.007-0.0075 (f's alone or with
  * g's twin neuron); splitting by the estimate alone across layers picks deep neurons, and the
  * instance times out (60 s) where layer first proves it.
+ * Single networks keep the estimate alone: layer first for them too took the int8 top-1
+ * problems of mnist_256x4 img0 / img5 from 8.5 / 27.8 s to 1.0 / 1.8 s, but mnist_256x2 img3
+ * from 4.6 s to a timeout (120 s) and img5 from 0.45 to 1.5 s.
  * Only one network's neuron is split, not its twin in the other too (as until session 16):
  * the split's bounds pin the twin to a sliver range through g = f + d (tighten_pair: [ld, u]
  * or [l, ud], d about 1e-3 wide on MNIST fp16), where its relaxation is nearly exact, so two
