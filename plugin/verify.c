@@ -47,6 +47,8 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
 
 /* Input spaces of more dimensions branch on neurons first (see twinn_verify). */
 #define NEURON_DIMS 64
+/* ReLU layers whose best neuron lookahead_neuron tries. */
+#define LOOK_LAYERS 2
 
 /* The initial counterexample search on the whole case boxes: a few restarts before the branch
  * and bound, the rest in bursts (deferred_attack), the first of ATTACK_BURST seconds once the
@@ -124,17 +126,19 @@ typedef struct {
   uint64_t rng;
   double *center, *grad;
   double *half_lo, *half_hi; /* n_free: a half box tried by trial_split */
-  double *span;              /* n_free: width of the hull of the case boxes (> 0 if splittable) */
-  double *dim_coef;          /* n_free: exact_inputs' merged coefficients (zero between calls) */
-  unsigned char *dim_seen;   /* n_free: exact_inputs' listed dimensions (zero between calls) */
-  size_t *dim_list;          /* n_free: exact_inputs' dimensions of one constraint */
-  double *witness;           /* n_scalars */
-  double *ss_cf, *ss_cg;     /* relax_scores' coefficient rows: n_lins x the widest output */
-  double *ss_gain;           /* n_lins x the widest input */
-  double *ss_width;          /* the widest input */
-  size_t *ss_rows;           /* n_lins */
-  int have_ss;               /* some workspace has a twinn_splitscore */
-  twinn_region **local;      /* depth-first stack when the queue is over its memory cap */
+  twinn_nsplit *look;        /* look_cap: a region's splits and one more (lookahead_neuron) */
+  size_t look_cap;
+  double *span;            /* n_free: width of the hull of the case boxes (> 0 if splittable) */
+  double *dim_coef;        /* n_free: exact_inputs' merged coefficients (zero between calls) */
+  unsigned char *dim_seen; /* n_free: exact_inputs' listed dimensions (zero between calls) */
+  size_t *dim_list;        /* n_free: exact_inputs' dimensions of one constraint */
+  double *witness;         /* n_scalars */
+  double *ss_cf, *ss_cg;   /* relax_scores' coefficient rows: n_lins x the widest output */
+  double *ss_gain;         /* n_lins x the widest input */
+  double *ss_width;        /* the widest input */
+  size_t *ss_rows;         /* n_lins */
+  int have_ss;             /* some workspace has a twinn_splitscore */
+  twinn_region **local;    /* depth-first stack when the queue is over its memory cap */
   size_t n_local, cap_local;
   size_t opt_rounds;       /* twinn_sym_bound_opt rounds per undecided constraint (0: none) */
   size_t *dup;             /* per lin: the first lin with the same terms, constant and comparison */
@@ -581,13 +585,14 @@ static size_t pick_split(engine *E, const double *lo, const double *hi) {
   return best != SIZE_MAX ? best : wide;
 }
 
-/* The root margin of the box [lo, hi] with r's neuron splits, analysed as process() does;
+/* The root margin of the box [lo, hi] with the neuron splits sp, analysed as process() does;
  * INFINITY if proved (the formula is false over it, or the splits are infeasible). */
-static double box_margin(engine *E, const double *lo, const double *hi, const twinn_region *r) {
+static double box_margin(engine *E, const double *lo, const double *hi, const twinn_nsplit *sp,
+                         size_t n_sp) {
   size_t i;
   double m;
   analyse_cheap(E, lo, hi);
-  if (analyse_sym(E, lo, hi, r->splits, r->n_splits)) return INFINITY;
+  if (analyse_sym(E, lo, hi, sp, n_sp)) return INFINITY;
   for (i = 0; i < E->prop->n_lins; i++)
     if (!E->prop->lins[i].nonlinear)
       bound_leaf(E, lo, hi, &E->prop->lins[i], NULL, &E->leaf_lo[i], &E->leaf_hi[i]);
@@ -631,10 +636,10 @@ static size_t trial_split(engine *E, const twinn_region *r, double margin, doubl
     memcpy(E->half_lo, r->lo, n * sizeof *E->half_lo);
     memcpy(E->half_hi, r->hi, n * sizeof *E->half_hi);
     E->half_hi[i] = mid;
-    m0 = fmax(margin, box_margin(E, E->half_lo, E->half_hi, r));
+    m0 = fmax(margin, box_margin(E, E->half_lo, E->half_hi, r->splits, r->n_splits));
     E->half_hi[i] = r->hi[i];
     E->half_lo[i] = mid;
-    m1 = fmax(margin, box_margin(E, E->half_lo, E->half_hi, r));
+    m1 = fmax(margin, box_margin(E, E->half_lo, E->half_hi, r->splits, r->n_splits));
     gain = isfinite(margin) ? (m0 - margin) + (m1 - margin) : 0.0;
     w = (r->hi[i] - r->lo[i]) / E->span[i];
     c = cmp_tol(gain, b_gain, tol);
@@ -681,15 +686,33 @@ static int unstable(const symw *w, int which, size_t k, size_t i, double *l, dou
  * or [l, ud], d about 1e-3 wide on MNIST fp16), where its relaxation is nearly exact, so two
  * children do what four did, and the two with the twins in opposite phases were no easier
  * than their parent. img0: 3 285 regions in 23 s with both, 187 in 2.0 s with one. */
+/* The branching estimate of unstable neuron i (bounds [l, u]) of ReLU layer k of net without
+ * optimised scores: the triangle's height times the L1 norm of its outgoing weights. */
+static double neuron_estimate(const twinn_net *net, size_t k, size_t i, double l, double u) {
+  const twinn_layer *next = k + 1 < net->n_layers ? &net->layers[k + 1] : NULL;
+  double wn = 0.0;
+  if (next && next->kind == TWINN_LAYER_AFFINE)
+    for (size_t o = 0; o < next->n_out; o++) wn += fabs(next->w[o * next->n_in + i]);
+  else
+    wn = 1.0;
+  return -l * u / (u - l) * wn;
+}
+
+/* Whether the last analyses left optimised branching scores (twinn_sym_opt_scores) for some
+ * network: they then rank every neuron. */
+static int any_opt_scores(const engine *E) {
+  for (size_t j = 0; j < E->n_syms; j++)
+    for (int i = 0; i < (E->syms[j].g == SIZE_MAX ? 1 : 2); i++)
+      if (E->syms[j].ok && twinn_sym_opt_scores(E->syms[j].s, i, 0) != NULL) return 1;
+  return 0;
+}
+
 static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
-  size_t j, k, i, o;
+  size_t j, k, i;
   double best = 0.0, l, u;
   size_t found = 0, b_layer = SIZE_MAX;
-  int by_opt = 0; /* scores of the optimised bounds exist: they rank every neuron */
-  int b_pair = 0; /* the best so far is a pair's (ranked by layer first) */
-  for (j = 0; j < E->n_syms; j++)
-    for (i = 0; i < (E->syms[j].g == SIZE_MAX ? 1u : 2u); i++)
-      by_opt |= E->syms[j].ok && twinn_sym_opt_scores(E->syms[j].s, (int)i, 0) != NULL;
+  int by_opt = any_opt_scores(E); /* scores of the optimised bounds exist: they rank all */
+  int b_pair = 0;                 /* the best so far is a pair's (ranked by layer first) */
   for (j = 0; j < E->n_syms; j++) {
     const symw *w = &E->syms[j];
     int which, n_which = w->g == SIZE_MAX ? 1 : 2;
@@ -697,19 +720,12 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
     for (which = 0; which < n_which; which++) {
       const twinn_net *net = E->pb->nets[which == 0 ? w->f : w->g];
       for (k = 0; k < net->n_layers; k++) {
-        const twinn_layer *next = k + 1 < net->n_layers ? &net->layers[k + 1] : NULL;
         const double *os = by_opt ? twinn_sym_opt_scores(w->s, which, k) : NULL;
         if (net->layers[k].kind != TWINN_LAYER_RELU) continue;
         for (i = 0; i < net->layers[k].n_out; i++) {
-          double sc, wn = 0.0;
+          double sc;
           if (!unstable(w, which, k, i, &l, &u)) continue;
-          if (by_opt)
-            wn = 1.0;
-          else if (next && next->kind == TWINN_LAYER_AFFINE)
-            for (o = 0; o < next->n_out; o++) wn += fabs(next->w[o * next->n_in + i]);
-          else
-            wn = 1.0;
-          sc = by_opt ? (os ? os[i] : 0.0) : -l * u / (u - l) * wn;
+          sc = by_opt ? (os ? os[i] : 0.0) : neuron_estimate(net, k, i, l, u);
           int is_pair = !by_opt && w->g != SIZE_MAX;
           if (is_pair != b_pair || (is_pair && k != b_layer)) {
             if (is_pair < b_pair || (is_pair && k > b_layer)) continue;
@@ -730,6 +746,69 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
     }
   }
   return found;
+}
+
+/* The neuron split of region r (box [lo, hi]) for a twin pair without optimised scores, by
+ * lookahead: the best-estimate unstable neuron (of f or g) of each of the first LOOK_LAYERS
+ * ReLU layers of the first pair that have one are tried, both children analysed as process()
+ * analyses a region, and the one whose worse child has the larger margin (then the larger
+ * sum) is split. 0 if there is no candidate (or no memory): the caller falls back to
+ * pick_neuron. Leaves some child's analyses in E (the caller only makes children).
+ * Why: pick_neuron's layer-first rule fixes first-layer neurons, which mnist_256x4 fp16 img0
+ * needs (2 s), but img5 also needs layer-3 neurons in between, which no static rank found:
+ * ranking layers 1 and 3 together by the estimate left img5 at a worst margin of -0.0008 at
+ * 120 s and made img0 time out. With the lookahead img5 is proved in 83 s (3 431 regions;
+ * with the top two candidates of each layer 89 s), img0 takes 8.5 s (283 regions). */
+static size_t lookahead_neuron(engine *E, const twinn_region *r, const double *lo, const double *hi,
+                               twinn_nsplit *out) {
+  twinn_nsplit cand[LOOK_LAYERS];
+  size_t nc = 0, j, k, i;
+  double l, u;
+  for (j = 0; j < E->n_syms && !nc; j++) {
+    const symw *w = &E->syms[j];
+    if (!w->ok || w->g == SIZE_MAX) continue;
+    const twinn_net *net = E->pb->nets[w->f];
+    for (k = 0; k < net->n_layers && nc < LOOK_LAYERS; k++) {
+      double best = 0.0;
+      if (net->layers[k].kind != TWINN_LAYER_RELU) continue;
+      for (int which = 0; which < 2; which++)
+        for (i = 0; i < net->layers[k].n_out; i++) {
+          if (!unstable(w, which, k, i, &l, &u)) continue;
+          double sc = neuron_estimate(net, k, i, l, u);
+          if (sc > best) {
+            best = sc;
+            cand[nc] = (twinn_nsplit){(uint32_t)j, (uint32_t)k, (uint32_t)i, (int8_t)which, 0};
+          }
+        }
+      nc += best > 0.0;
+    }
+  }
+  if (nc == 0) return 0;
+  if (E->look_cap < r->n_splits + 1) {
+    twinn_nsplit *p = twinn_realloc(E->look, r->n_splits + 1, sizeof *p);
+    if (!p) return 0;
+    E->look = p;
+    E->look_cap = r->n_splits + 1;
+  }
+  memcpy(E->look, r->splits, r->n_splits * sizeof *E->look);
+  double b_worse = -INFINITY, b_sum = -INFINITY;
+  for (size_t c = 0; c < nc; c++) {
+    double m[2];
+    for (int h = 0; h < 2; h++) {
+      E->look[r->n_splits] = cand[c];
+      E->look[r->n_splits].phase = (int8_t)(h ? -1 : 1);
+      m[h] = box_margin(E, lo, hi, E->look, r->n_splits + 1);
+    }
+    /* A proved child counts as margin 0 in the sum (margins of unproved ones are < 0). */
+    double worse = fmin(m[0], m[1]);
+    double sum = (isfinite(m[0]) ? m[0] : 0.0) + (isfinite(m[1]) ? m[1] : 0.0);
+    if (c == 0 || worse > b_worse || (worse == b_worse && sum > b_sum)) {
+      b_worse = worse;
+      b_sum = sum;
+      out[0] = cand[c];
+    }
+  }
+  return 1;
 }
 
 static void note_undecided(engine *E, const char *why) {
@@ -1059,7 +1138,8 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
       return st;
     }
   }
-  if (S->neuron_mode) by_neuron = pick_neuron(E, ns);
+  if (S->neuron_mode && !any_opt_scores(E)) by_neuron = lookahead_neuron(E, r, lo, hi, ns);
+  if (S->neuron_mode && !by_neuron) by_neuron = pick_neuron(E, ns);
   if (!by_neuron && n <= TRIAL_DIMS && E->n_pairs == 0 && !E->have_ss) {
     d = trial_split(E, r, margin, km);
     if (d != SIZE_MAX) kmp = km;
@@ -1518,6 +1598,7 @@ static void engine_release(engine *E) {
   twinn_free(E->grad);
   twinn_free(E->half_lo);
   twinn_free(E->half_hi);
+  twinn_free(E->look);
   twinn_free(E->span);
   twinn_free(E->dim_coef);
   twinn_free(E->dim_seen);
