@@ -670,6 +670,7 @@ static int unstable(const symw *w, int which, size_t k, size_t i, double *l, dou
  * estimate, the triangle's height -l u / (u - l) times the |coefficient| the optimised bounds of
  * the region gave it (twinn_sym_opt_scores), or without those, times the L1 norm of its
  * outgoing weights.
+ * Twin pairs without optimised scores choose by lookahead_neuron; this is its fallback.
  * Without optimised scores, a pair's neurons go by layer first (the earliest ReLU layer with
  * an unstable neuron, then the estimate), and before any single network's: a split neuron of
  * an early layer makes everything after it linear in the input where the phase holds, which
