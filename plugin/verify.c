@@ -665,6 +665,27 @@ static int unstable(const symw *w, int which, size_t k, size_t i, double *l, dou
   return *l < 0 && *u > 0 && isfinite(*l) && isfinite(*u);
 }
 
+/* The branching estimate of unstable neuron i (bounds [l, u]) of ReLU layer k of net without
+ * optimised scores: the triangle's height times the L1 norm of its outgoing weights. */
+static double neuron_estimate(const twinn_net *net, size_t k, size_t i, double l, double u) {
+  const twinn_layer *next = k + 1 < net->n_layers ? &net->layers[k + 1] : NULL;
+  double wn = 0.0;
+  if (next && next->kind == TWINN_LAYER_AFFINE)
+    for (size_t o = 0; o < next->n_out; o++) wn += fabs(next->w[o * next->n_in + i]);
+  else
+    wn = 1.0;
+  return -l * u / (u - l) * wn;
+}
+
+/* Whether the last analyses left optimised branching scores (twinn_sym_opt_scores) for some
+ * network: they then rank every neuron. */
+static int any_opt_scores(const engine *E) {
+  for (size_t j = 0; j < E->n_syms; j++)
+    for (int i = 0; i < (E->syms[j].g == SIZE_MAX ? 1 : 2); i++)
+      if (E->syms[j].ok && twinn_sym_opt_scores(E->syms[j].s, i, 0) != NULL) return 1;
+  return 0;
+}
+
 /* The neuron split to branch on (1 returned, or 0 if no neuron is unstable; out has room for
  * 2): the unstable ReLU neuron whose relaxation loosens the bounds most by a BaBSR-like
  * estimate, the triangle's height -l u / (u - l) times the |coefficient| the optimised bounds of
@@ -687,27 +708,6 @@ static int unstable(const symw *w, int which, size_t k, size_t i, double *l, dou
  * or [l, ud], d about 1e-3 wide on MNIST fp16), where its relaxation is nearly exact, so two
  * children do what four did, and the two with the twins in opposite phases were no easier
  * than their parent. img0: 3 285 regions in 23 s with both, 187 in 2.0 s with one. */
-/* The branching estimate of unstable neuron i (bounds [l, u]) of ReLU layer k of net without
- * optimised scores: the triangle's height times the L1 norm of its outgoing weights. */
-static double neuron_estimate(const twinn_net *net, size_t k, size_t i, double l, double u) {
-  const twinn_layer *next = k + 1 < net->n_layers ? &net->layers[k + 1] : NULL;
-  double wn = 0.0;
-  if (next && next->kind == TWINN_LAYER_AFFINE)
-    for (size_t o = 0; o < next->n_out; o++) wn += fabs(next->w[o * next->n_in + i]);
-  else
-    wn = 1.0;
-  return -l * u / (u - l) * wn;
-}
-
-/* Whether the last analyses left optimised branching scores (twinn_sym_opt_scores) for some
- * network: they then rank every neuron. */
-static int any_opt_scores(const engine *E) {
-  for (size_t j = 0; j < E->n_syms; j++)
-    for (int i = 0; i < (E->syms[j].g == SIZE_MAX ? 1 : 2); i++)
-      if (E->syms[j].ok && twinn_sym_opt_scores(E->syms[j].s, i, 0) != NULL) return 1;
-  return 0;
-}
-
 static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
   size_t j, k, i;
   double best = 0.0, l, u;
@@ -759,7 +759,8 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
  * needs (2 s), but img5 also needs layer-3 neurons in between, which no static rank found:
  * ranking layers 1 and 3 together by the estimate left img5 at a worst margin of -0.0008 at
  * 120 s and made img0 time out. With the lookahead img5 is proved in 83 s (3 431 regions;
- * with the top two candidates of each layer 89 s), img0 takes 8.5 s (283 regions). */
+ * with the top two candidates of each layer 89 s), img0 takes 8.5 s (283 regions, up to five
+ * analyses each instead of one). */
 static size_t lookahead_neuron(engine *E, const twinn_region *r, const double *lo, const double *hi,
                                twinn_nsplit *out) {
   twinn_nsplit cand[LOOK_LAYERS];
@@ -775,7 +776,7 @@ static size_t lookahead_neuron(engine *E, const twinn_region *r, const double *l
       for (int which = 0; which < 2; which++)
         for (i = 0; i < net->layers[k].n_out; i++) {
           if (!unstable(w, which, k, i, &l, &u)) continue;
-          double sc = neuron_estimate(net, k, i, l, u);
+          double sc = neuron_estimate(E->pb->nets[which ? w->g : w->f], k, i, l, u);
           if (sc > best) {
             best = sc;
             cand[nc] = (twinn_nsplit){(uint32_t)j, (uint32_t)k, (uint32_t)i, (int8_t)which, 0};
