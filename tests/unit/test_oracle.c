@@ -240,6 +240,23 @@ static void check_witness(const twinn_problem *pb, const double *w, const char *
   free(x);
 }
 
+/* A run of the default engine (r, named `engine`) against MILP's verdict vm: a contradiction
+ * (sat against unsat) is counted and printed, a sat witness must replay. */
+static void against_milp(const twinn_problem *pb, const twinn_result *r, twinn_verdict vm,
+                         const char *engine, const char *label, const char *text, tally *t) {
+  twinn_verdict v = r->verdict;
+  if ((v == TWINN_VERDICT_SAT && vm == TWINN_VERDICT_UNSAT) ||
+      (v == TWINN_VERDICT_UNSAT && vm == TWINN_VERDICT_SAT)) {
+    t->contradictions++;
+    print_message("CONTRADICTION in %s: %s %s, milp %s\n%s\n", label, engine, twinn_verdict_name(v),
+                  twinn_verdict_name(vm), text);
+  }
+  if (v == TWINN_VERDICT_SAT) {
+    assert_non_null(r->witness);
+    check_witness(pb, r->witness, engine);
+  }
+}
+
 /* Parses text, binds f and g, runs both engines, checks, tallies. Returns the MILP verdict. */
 static twinn_verdict run_case(const char *text, const twinn_net *f, const twinn_net *g, tally *t,
                               const char *label, twinn_verdict *def_out) {
@@ -266,8 +283,8 @@ static twinn_verdict run_case(const char *text, const twinn_net *f, const twinn_
   opt.threads = 1;
   opt.seed = 7;
   assert_int_equal(twinn_verify(&pb, &opt, &r0, &err), TWINN_OK);
-  /* The same engine branching on neurons first (pairs: one network's neuron at a time, layer
-   * first, so the twins' phases can come to differ): no contradiction with MILP either. */
+  /* The same engine branching on neurons first (pairs: one network's neuron at a time, chosen
+   * by lookahead, so the twins' phases can come to differ): no contradiction with MILP either. */
   opt.neuron_split = 1;
   assert_int_equal(twinn_verify(&pb, &opt, &r2, &err), TWINN_OK);
   opt.neuron_split = 0;
@@ -275,27 +292,9 @@ static twinn_verdict run_case(const char *text, const twinn_net *f, const twinn_
   assert_int_equal(twinn_milp_verify(&pb, &opt, &r1, &err), TWINN_OK);
   v0 = r0.verdict;
   v1 = r1.verdict;
-  if ((v0 == TWINN_VERDICT_SAT && v1 == TWINN_VERDICT_UNSAT) ||
-      (v0 == TWINN_VERDICT_UNSAT && v1 == TWINN_VERDICT_SAT)) {
-    t->contradictions++;
-    print_message("CONTRADICTION in %s: default %s, milp %s\n%s\n", label, twinn_verdict_name(v0),
-                  twinn_verdict_name(v1), text);
-  }
   v2 = r2.verdict;
-  if ((v2 == TWINN_VERDICT_SAT && v1 == TWINN_VERDICT_UNSAT) ||
-      (v2 == TWINN_VERDICT_UNSAT && v1 == TWINN_VERDICT_SAT)) {
-    t->contradictions++;
-    print_message("CONTRADICTION in %s: neuron splits %s, milp %s\n%s\n", label,
-                  twinn_verdict_name(v2), twinn_verdict_name(v1), text);
-  }
-  if (v0 == TWINN_VERDICT_SAT) {
-    assert_non_null(r0.witness);
-    check_witness(&pb, r0.witness, "default engine");
-  }
-  if (v2 == TWINN_VERDICT_SAT) {
-    assert_non_null(r2.witness);
-    check_witness(&pb, r2.witness, "neuron splits");
-  }
+  against_milp(&pb, &r0, v1, "default", label, text, t);
+  against_milp(&pb, &r2, v1, "neuron splits", label, text, t);
   t->neuron_decided += v2 == TWINN_VERDICT_SAT || v2 == TWINN_VERDICT_UNSAT;
   if (v1 == TWINN_VERDICT_SAT) {
     assert_non_null(r1.witness);
