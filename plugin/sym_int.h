@@ -95,6 +95,17 @@ struct twinn_sym {
   /* Prior bounds per network (twinn_sym_set_prior), intersected at every point; NULL if none. */
   double *plo[2], *phi[2];
   int infeasible, overflow, analysed;
+  /* Half-spaces s_k (w_k . x + b_k) >= 0 of the splits of neurons right after the first affine
+   * layer (symhalf.c), listed at each analysis: hs_w points into the networks' weights; nhs
+   * of them (at most 2 * width of point 1). hs_beta and hsx (3 n_in) are scratch. */
+  size_t nhs;
+  const double **hs_w;
+  double *hs_b, *hs_s, *hs_beta, *hsx;
+  /* hs_defer: the back-substitutions concretise over the box alone (their caller refines the
+   * rows it chooses with twinn_sym_refine_row); fin: the last back-substitution's rows on the
+   * input (2r of them, in s->a / s->ad, valid until the next one). */
+  int hs_defer;
+  const double *fin;
 };
 
 /* The ReLU steps of the back-substitutions (symbolic.c's and symdiff.c's backsub_relu, with
@@ -155,8 +166,22 @@ double twinn_sym_gamma(size_t k);
  * in_coef (n_in) gets |coefficient| * box width of the first row's input form unless NULL. */
 void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, double *hi,
                        double *in_coef);
-/* Concretises row `row` (coefficients on the input) over the box; upper (up=1) or lower. */
+/* Concretises row `row` (coefficients on the input) over the box and the half-spaces of the
+ * analysis' first-layer splits; upper (up=1) or lower. */
 double twinn_sym_concretise(const twinn_sym *s, const double *row, double c, double e, int up);
+/* The same over the box alone. */
+double twinn_sym_concretise_box(const twinn_sym *s, const double *row, double c, double e, int up);
+/* Concretises the 2r rows on the input (upper rows first; constants and errors in s->cst /
+ * s->er) into hi / lo, over the box and the half-spaces unless hs_defer; records them as fin. */
+void twinn_sym_concretise_rows(twinn_sym *s, const double *rows, size_t r, double *lo, double *hi);
+/* Tightens *lo / *hi, the box bounds of rows r + i / i of fin, with the half-spaces. */
+void twinn_sym_refine_row(twinn_sym *s, size_t i, size_t r, double *lo, double *hi);
+/* symhalf.c: lists the half-spaces of the current splits (at the start of an analysis). */
+void twinn_symhalf_collect(twinn_sym *s);
+/* A bound at least as tight as `plain` (the box bound of the same row) over the box and the
+ * half-spaces. */
+double twinn_symhalf_concretise(const twinn_sym *s, const double *row, double c, double e, int up,
+                                double plain);
 
 /* am[] for affine layer k (needs the magnitudes of point k). */
 void twinn_sym_abs_products(twinn_sym *s, size_t k);

@@ -133,6 +133,11 @@ void twinn_sym_free(twinn_sym *s) {
   twinn_free(s->vtx);
   twinn_free(s->tmp);
   twinn_free(s->row);
+  twinn_free(s->hs_w);
+  twinn_free(s->hs_b);
+  twinn_free(s->hs_s);
+  twinn_free(s->hs_beta);
+  twinn_free(s->hsx);
   twinn_free(s->off);
   twinn_free(s);
 }
@@ -304,6 +309,13 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
   s->tmp = twinn_mallocarray(2 * mw, sizeof(double));
   s->row = twinn_mallocarray(10 * mw, sizeof(double));
   if (!s->cst || !s->er || !s->coef || !s->coefb || !s->vtx || !s->tmp || !s->row) goto fail;
+  size_t nh = s->n_points > 2 ? 2 * width_at(s, 1) : 1;
+  s->hs_w = twinn_mallocarray(nh, sizeof *s->hs_w);
+  s->hs_b = twinn_mallocarray(nh, sizeof(double));
+  s->hs_s = twinn_mallocarray(nh, sizeof(double));
+  s->hs_beta = twinn_mallocarray(nh, sizeof(double));
+  s->hsx = twinn_mallocarray(3 * (f->n_in ? f->n_in : 1), sizeof(double));
+  if (!s->hs_w || !s->hs_b || !s->hs_s || !s->hs_beta || !s->hsx) goto fail;
   return s;
 fail:
   twinn_sym_free(s);
@@ -344,6 +356,11 @@ void twinn_sym_relu_relax(double l, double u, double *rs, double *rt, double *ra
 }
 
 double twinn_sym_concretise(const twinn_sym *s, const double *row, double c, double e, int up) {
+  double r = twinn_sym_concretise_box(s, row, c, e, up);
+  return s->nhs && isfinite(r) ? twinn_symhalf_concretise(s, row, c, e, up, r) : r;
+}
+
+double twinn_sym_concretise_box(const twinn_sym *s, const double *row, double c, double e, int up) {
   size_t n = s->net[0]->n_in;
   const double *blo = s->lo[0], *bhi = s->hi[0];
   const double *ph = up ? bhi : blo, *pl = up ? blo : bhi; /* taken by a > 0 / a < 0 */
@@ -431,6 +448,27 @@ SYM_HOT static void backsub_relu(twinn_sym *s, int w, size_t p, size_t r, const 
   }
 }
 
+void twinn_sym_concretise_rows(twinn_sym *s, const double *rows, size_t r, double *lo, double *hi) {
+  size_t n = s->net[0]->n_in;
+  for (size_t i = 0; i < r; i++) {
+    const double *ru = rows + i * n, *rl = rows + (r + i) * n;
+    hi[i] = twinn_sym_concretise_box(s, ru, s->cst[i], s->er[i], 1);
+    lo[i] = twinn_sym_concretise_box(s, rl, s->cst[r + i], s->er[r + i], 0);
+    if (!s->nhs || s->hs_defer || !isfinite(lo[i]) || !isfinite(hi[i])) continue;
+    hi[i] = twinn_symhalf_concretise(s, ru, s->cst[i], s->er[i], 1, hi[i]);
+    lo[i] = twinn_symhalf_concretise(s, rl, s->cst[r + i], s->er[r + i], 0, lo[i]);
+  }
+  s->fin = rows;
+}
+
+void twinn_sym_refine_row(twinn_sym *s, size_t i, size_t r, double *lo, double *hi) {
+  size_t n = s->net[0]->n_in;
+  if (!s->nhs) return;
+  if (isfinite(*hi)) *hi = twinn_symhalf_concretise(s, s->fin + i * n, s->cst[i], s->er[i], 1, *hi);
+  if (isfinite(*lo))
+    *lo = twinn_symhalf_concretise(s, s->fin + (r + i) * n, s->cst[r + i], s->er[r + i], 0, *lo);
+}
+
 void twinn_sym_record_vertex(const twinn_sym *s, const double *rows, size_t r, double *v) {
   size_t n = s->net[0]->n_in;
   const double *lo = s->lo[0], *hi = s->hi[0], *up = rows, *dn = rows + r * n;
@@ -472,10 +510,7 @@ void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, doub
     nxt = t;
   }
   size_t n_in = net->n_in;
-  for (size_t i = 0; i < r; i++) {
-    hi[i] = twinn_sym_concretise(s, cur + i * n_in, s->cst[i], s->er[i], 1);
-    lo[i] = twinn_sym_concretise(s, cur + (r + i) * n_in, s->cst[r + i], s->er[r + i], 0);
-  }
+  twinn_sym_concretise_rows(s, cur, r, lo, hi);
   if (in_coef) {
     for (size_t i = 0; i < n_in; i++) in_coef[i] = fabs(cur[i]) * (s->hi[0][i] - s->lo[0][i]);
     twinn_sym_record_vertex(s, cur, r, s->vtx + (size_t)w * 2 * n_in);
@@ -549,11 +584,20 @@ static void affine_backsub(twinn_sym *s, int w, size_t k) {
       s->cst[i] = s->cst[r + i] = ly->b[j];
       s->er[i] = s->er[r + i] = 0.0;
     }
+    s->hs_defer = 1;
     twinn_sym_backsub(s, w, k, r, s->blk, s->blk + SYM_BLOCK, NULL);
+    s->hs_defer = 0;
     for (size_t i = 0; i < r; i++) {
       size_t j = s->sel[j0 + i];
       lo[j] = fmax(lo[j], s->blk[i]);
       hi[j] = fmin(hi[j], s->blk[SYM_BLOCK + i]);
+      /* Split half-spaces (symhalf.c) only where the neuron is still unstable before a ReLU
+       * or at the output: elsewhere its relaxation is exact whatever the bounds. */
+      if (s->nhs && (!s->pack[k] || (lo[j] < 0.0 && hi[j] > 0.0))) {
+        twinn_sym_refine_row(s, i, r, &s->blk[i], &s->blk[SYM_BLOCK + i]);
+        lo[j] = fmax(lo[j], s->blk[i]);
+        hi[j] = fmin(hi[j], s->blk[SYM_BLOCK + i]);
+      }
     }
   }
 }
@@ -688,6 +732,7 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
   if (s->net[1])
     for (size_t i = 0; i < n_in; i++) s->lo[2][i] = s->hi[2][i] = 0.0;
   s->analysed = 1;
+  twinn_symhalf_collect(s);
   for (int w = 0; w < n_nets; w++) s->osc_set[w] = 0; /* branching scores: none yet */
   size_t k = 0;
   if (settle_point(s, 0))

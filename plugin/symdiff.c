@@ -170,10 +170,7 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
   }
   /* d = 0 at the input: the d-coefficients drop out exactly. */
   size_t n_in = f->n_in;
-  for (size_t i = 0; i < r; i++) {
-    hi[i] = twinn_sym_concretise(s, cf + i * n_in, s->cst[i], s->er[i], 1);
-    lo[i] = twinn_sym_concretise(s, cf + (r + i) * n_in, s->cst[r + i], s->er[r + i], 0);
-  }
+  twinn_sym_concretise_rows(s, cf, r, lo, hi);
   if (in_coef) {
     for (size_t i = 0; i < n_in; i++) in_coef[i] = fabs(cf[i]) * (s->hi[0][i] - s->lo[0][i]);
     twinn_sym_record_vertex(s, cf, r, s->vtx + 4 * n_in);
@@ -236,11 +233,20 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
         s->er[row] = 2.0 * twinn_sym_gamma(0) * inexact;
       }
     }
+    s->hs_defer = 1;
     twinn_symdiff_backsub(s, k, r, s->blk, s->blk + SYM_BLOCK, NULL);
+    s->hs_defer = 0;
     for (size_t i = 0; i < r; i++) {
       size_t j = s->sel[j0 + i];
       lo[j] = fmax(lo[j], s->blk[i]);
       hi[j] = fmin(hi[j], s->blk[SYM_BLOCK + i]);
+      /* Split half-spaces (symhalf.c) where h_d's relaxation depends on d's bounds (a network
+       * unstable there) or at the output. */
+      if (s->nhs && (!s->pack[k] || (pf[j] < 0.0 && hf[j] > 0.0) || (pg[j] < 0.0 && hg[j] > 0.0))) {
+        twinn_sym_refine_row(s, i, r, &s->blk[i], &s->blk[SYM_BLOCK + i]);
+        lo[j] = fmax(lo[j], s->blk[i]);
+        hi[j] = fmin(hi[j], s->blk[SYM_BLOCK + i]);
+      }
     }
   }
 }

@@ -241,6 +241,9 @@ static double certify(twinn_sym *s, int w, size_t p, const double *c, const doub
   double l, h;
   memcpy(s->ra0[w], s->ra[w], total * sizeof(double));
   memcpy(s->beta[w], be, total * sizeof(double));
+  /* The multipliers of first-layer splits are the half-spaces' (symhalf.c), which the
+   * concretisation chooses for the final row itself (one folded in here could only grow). */
+  if (s->nhs) memset(s->beta[w] + s->off[1], 0, width_at(s, 1) * sizeof(double));
   s->beta_w = w;
   for (size_t k = 0; k < p; k++) {
     if (!is_relu(s, k)) continue;
@@ -262,6 +265,16 @@ static double certify(twinn_sym *s, int w, size_t p, const double *c, const doub
   s->beta_w = -1;
   for (size_t k = 0; k < p; k++)
     if (is_relu(s, k) && twinn_sym_relax_live(s, w, k)) twinn_sym_pack_layer(s, k, 1u << w);
+  if (s->nhs) {
+    /* The parameters were chosen for the box alone; with half-spaces the analysis' own
+     * relaxations may bound better, so the better of the two (both sound) is returned. */
+    double l2, h2;
+    memcpy(s->a[0], c, n_out * sizeof(double));
+    memcpy(s->a[0] + n_out, c, n_out * sizeof(double));
+    s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
+    twinn_sym_backsub(s, w, p, 1, &l2, &h2, NULL);
+    l = fmax(l, l2);
+  }
   return l;
 }
 

@@ -135,13 +135,29 @@ static void sample_box(const double *lo, const double *hi, size_t n, double *x) 
     x[i] = corner ? (urand() < 0.5 ? lo[i] : hi[i]) : lo[i] + urand() * (hi[i] - lo[i]);
 }
 
+/* A neuron split that sampled points must meet: the pre-activation of neuron `neuron` of ReLU
+ * layer `layer` of network `net` (0: f, 1: g) has the sign of `phase`. */
+typedef struct {
+  int net;
+  size_t layer, neuron;
+  int phase;
+} split_req;
+
+static int meets(const long double *vf, const long double *vg, const size_t *off,
+                 const split_req *req, size_t n_req) {
+  for (size_t k = 0; k < n_req; k++) {
+    long double z = (req[k].net ? vg : vf)[off[req[k].layer] + req[k].neuron];
+    if ((req[k].phase > 0 && z < 0) || (req[k].phase < 0 && z > 0)) return 0;
+  }
+  return 1;
+}
+
 /* Checks n_samples points of the box against every bound of s (f, and g and g - f if given),
- * and five random bound_lin forms (one without f's terms, one without g's). Points failing a split
- * predicate are skipped: neuron split_neuron of ReLU layer split_layer of network split_net
- * (0: f, 1: g, 2: both, g's in the opposite phase) in phase split_phase (0: no split). */
+ * and five random bound_lin forms (one without f's terms, one without g's). Points failing one
+ * of the n_req splits req are skipped. */
 static void check_samples(twinn_sym *s, const twinn_net *f, const twinn_net *g, const double *lo,
-                          const double *hi, int n_samples, tally *t, int split_net,
-                          size_t split_layer, size_t split_neuron, int split_phase) {
+                          const double *hi, int n_samples, tally *t, const split_req *req,
+                          size_t n_req) {
   static long double vf[MAXV], vg[MAXV];
   size_t off[64];
   double x[16], cf[5][64], cg[5][64], blo[5], bhi[5];
@@ -159,15 +175,7 @@ static void check_samples(twinn_sym *s, const twinn_net *f, const twinn_net *g, 
     sample_box(lo, hi, f->n_in, x);
     eval_points(f, x, vf, off);
     if (g) eval_points(g, x, vg, off);
-    if (split_phase) {
-      long double z = (split_net ? vg : vf)[off[split_layer] + split_neuron];
-      if (split_net == 2) { /* f's neuron in split_phase: as g's in the opposite phase */
-        long double zf = vf[off[split_layer] + split_neuron];
-        if ((split_phase > 0 && zf < 0) || (split_phase < 0 && zf > 0)) continue;
-        z = -z;
-      }
-      if ((split_phase > 0 && z < 0) || (split_phase < 0 && z > 0)) continue;
-    }
+    if (!meets(vf, vg, off, req, n_req)) continue;
     for (size_t p = 0; p <= f->n_layers; p++) {
       size_t w = twinn_net_width_at(f, p);
       const double *l0 = twinn_sym_point_lo(s, TWINN_SYM_F, p),
@@ -221,7 +229,7 @@ static void test_samples_single_and_pair(void **state) {
     random_box(n_in, lo, hi);
     assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
     assert_false(twinn_sym_infeasible(s));
-    check_samples(s, f, g, lo, hi, 250, &t, 0, 0, 0, 0);
+    check_samples(s, f, g, lo, hi, 250, &t, NULL, 0);
     /* Tightness against plain interval propagation (measured). */
     twinn_ibounds ib;
     assert_int_equal(twinn_ibounds_init(&ib, f), TWINN_OK);
@@ -238,7 +246,7 @@ static void test_samples_single_and_pair(void **state) {
       /* The verifier's setting: d keeps its interval bound at neurons active in both. */
       twinn_sym_set_skip_active(s, 1);
       assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
-      check_samples(s, f, g, lo, hi, 250, &t, 0, 0, 0, 0);
+      check_samples(s, f, g, lo, hi, 250, &t, NULL, 0);
     } else {
       assert_null(twinn_sym_out_lo(s, 2));
     }
@@ -289,7 +297,7 @@ static void test_dead_and_wide(void **state) {
           n_tiny += (size_t)((l != 0.0 && fabs(l) < 1e-300) + (h != 0.0 && fabs(h) < 1e-300));
           n_zero_ends += (size_t)((l == 0.0) + (h == 0.0));
         }
-    check_samples(s, f, g, lo, hi, width > 100 ? 60 : 200, &t, 0, 0, 0, 0);
+    check_samples(s, f, g, lo, hi, width > 100 ? 60 : 200, &t, NULL, 0);
     twinn_sym_free(s);
     twinn_net_free(f);
     twinn_net_free(g);
@@ -384,7 +392,8 @@ static void test_splits(void **state) {
       n_infeasible++;
     } else {
       assert_false(twinn_sym_infeasible(s));
-      check_samples(s, f, g, lo, hi, 300, &t, which, layer, j, phase);
+      split_req rq = {which, layer, j, phase};
+      check_samples(s, f, g, lo, hi, 300, &t, &rq, 1);
       n_split++;
     }
     twinn_sym_clear_splits(s);
@@ -431,7 +440,8 @@ static void test_mixed_splits(void **state) {
       assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
       if (!twinn_sym_infeasible(s)) {
         w1 = sum_width(twinn_sym_point_lo(s, 2, out), twinn_sym_point_hi(s, 2, out), 2);
-        check_samples(s, f, g, lo, hi, 4000, &t, 2, 1, j, phase);
+        split_req rq[2] = {{0, 1, j, phase}, {1, 1, j, -phase}};
+        check_samples(s, f, g, lo, hi, 4000, &t, rq, 2);
         n_cases++;
         n_narrower += w1 <= w0;
         if (mode == 0) s0 += w0, s1 += w1;
@@ -450,6 +460,80 @@ static void test_mixed_splits(void **state) {
   /* With the identity: 7 of 34 narrower, float16 widths 0.0164 -> 0.0269. */
   assert_true(3 * n_narrower >= 2 * n_cases);
   assert_true(s1 <= s0);
+}
+
+/* Several first-layer splits at once, of f and of g (symhalf.c: every bound is concretised over
+ * the box intersected with their half-spaces): sound at every sampled point that meets all of
+ * them; an empty intersection is claimed only when no sampled point meets them; and other
+ * first-layer neurons' bounds get tighter than unsplit (over the box alone they cannot: each
+ * is concretised from its own weights). */
+static void test_halfspaces(void **state) {
+  (void)state;
+  static long double vf[MAXV], vg[MAXV];
+  size_t off[64];
+  tally t = {0, 0, 0.0};
+  int n_cases = 0, n_infeasible = 0, n_tighter = 0;
+  for (int c = 0; c < 60; c++) {
+    size_t n_in = irand(2, 6);
+    twinn_net *f = rand_net(n_in, irand(1, 3), irand(6, 14), 2, 1);
+    twinn_net *g = c % 3 == 2 ? NULL : twin_of(f, c % 3 ? 2 : 0);
+    twinn_sym *s = twinn_sym_new(f, g);
+    assert_non_null(s);
+    double lo[8], hi[8], l0[2][16], h0[2][16];
+    random_box(n_in, lo, hi);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    size_t n1 = f->layers[1].n_in, nq = irand(1, 4), nr = 0;
+    int nets = g ? 2 : 1;
+    for (int w = 0; w < nets; w++) {
+      memcpy(l0[w], twinn_sym_point_lo(s, w, 1), n1 * sizeof(double));
+      memcpy(h0[w], twinn_sym_point_hi(s, w, 1), n1 * sizeof(double));
+    }
+    split_req rq[4];
+    for (size_t q = 0; q < nq; q++) { /* unstable first-layer neurons, random phases */
+      int w = (int)irand(0, (size_t)nets - 1);
+      size_t j = irand(0, n1 - 1);
+      if (!(l0[w][j] < 0.0 && h0[w][j] > 0.0)) continue;
+      rq[nr] = (split_req){w, 1, j, urand() < 0.5 ? 1 : -1};
+      assert_int_equal(twinn_sym_set_split(s, w, 1, j, rq[nr].phase, NULL), TWINN_OK);
+      nr++;
+    }
+    if (nr == 0) goto next;
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    if (twinn_sym_infeasible(s)) {
+      n_infeasible++;
+      for (int it = 0; it < 3000; it++) {
+        double x[8];
+        sample_box(lo, hi, n_in, x);
+        eval_points(f, x, vf, off);
+        if (g) eval_points(g, x, vg, off);
+        check_in(&t, meets(vf, vg, off, rq, nr) ? 1.0L : 0.0L, 0.0, 0.0);
+      }
+      goto next;
+    }
+    n_cases++;
+    check_samples(s, f, g, lo, hi, 3000, &t, rq, nr);
+    int tighter = 0;
+    for (int w = 0; w < nets; w++)
+      for (size_t j = 0; j < n1; j++) {
+        int split = 0;
+        for (size_t k = 0; k < nr; k++) split |= rq[k].net == w && rq[k].neuron == j;
+        if (split) continue;
+        double l1 = twinn_sym_point_lo(s, w, 1)[j], h1 = twinn_sym_point_hi(s, w, 1)[j];
+        tighter |= l1 > l0[w][j] + 1e-9 || h1 < h0[w][j] - 1e-9;
+      }
+    n_tighter += tighter;
+  next:
+    twinn_sym_free(s);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  printf("half-spaces: %d cases, %d infeasible, %d with other first-layer bounds tighter; %lu "
+         "checks, %lu violations\n",
+         n_cases, n_infeasible, n_tighter, t.checked, t.violations);
+  assert_int_equal(t.violations, 0);
+  assert_true(n_cases >= 20);
+  assert_true(t.checked >= 10000);
+  assert_true(2 * n_tighter >= n_cases);
 }
 
 /* Optimised lower slopes: bounds of random forms are sound by sampling (splits included), never
@@ -494,7 +578,8 @@ static void test_alpha(void **state) {
       assert_true(l2 == l0 && h2 == h0);
     }
     twinn_sym_set_alpha_steps(s, 3); /* check_samples' own forms, with the option on */
-    check_samples(s, f, g, lo, hi, 300, &t, 0, 1, sj, phase);
+    split_req rq = {0, 1, sj, phase};
+    check_samples(s, f, g, lo, hi, 300, &t, &rq, phase != 0);
   next:
     twinn_sym_free(s);
     twinn_net_free(f);
@@ -526,7 +611,7 @@ static void test_opt(void **state) {
     int which = g && c % 2 ? TWINN_SYM_G : TWINN_SYM_F;
     const twinn_net *net = which ? g : f;
     double lo[8], hi[8], cf[8];
-    size_t sl[2], sn[2];
+    size_t sl[2] = {0, 0}, sn[2] = {0, 0};
     int sp[2] = {0, 0};
     random_box(n_in, lo, hi);
     assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
@@ -599,8 +684,8 @@ static void test_opt(void **state) {
                        b0[total + o + j] - b0[o + j];
           }
         n_tighter += tighter;
-        if (!sp[1]) /* check_samples filters by one split */
-          check_samples(s, f, g, lo, hi, 200, &tt, which, sl[0], sn[0], sp[0]);
+        split_req rq[2] = {{which, sl[0], sn[0], sp[0]}, {which, sl[1], sn[1], sp[1]}};
+        check_samples(s, f, g, lo, hi, 200, &tt, rq, 2);
       }
       twinn_free(b0);
     }
@@ -798,7 +883,7 @@ static void test_acasxu_fp16(void **state) {
          "(separate bounds give %.3g); bound_lin y0 diff [%.3g, %.3g]\n",
          ms, dmax, sepmax, bl, bh);
   tally t = {0, 0, 0.0};
-  check_samples(s, f, g, lo, hi, 2000, &t, 0, 0, 0, 0);
+  check_samples(s, f, g, lo, hi, 2000, &t, NULL, 0);
   assert_int_equal(t.violations, 0);
   /* Without splitting, all 50 neurons of the deep layers are unstable on this box; the
    * difference analysis must still beat subtracting separate bounds by far. */
@@ -812,17 +897,17 @@ static void test_acasxu_fp16(void **state) {
   double smax = 0.0;
   for (size_t j = 0; j < f->n_out; j++) smax = fmax(smax, fmax(fabs(ld[j]), fabs(ud[j])));
   printf("acasxu: on a 1/32 x 1/32 slice of inputs 1, 2: max |g-f| bound %.3g\n", smax);
-  check_samples(s, f, g, lo, hi, 500, &t, 0, 0, 0, 0);
+  check_samples(s, f, g, lo, hi, 500, &t, NULL, 0);
   assert_int_equal(t.violations, 0);
   assert_true(smax < 0.05);
   /* The verifier's setting (skipped back-substitutions of d, h_d = d exactly there): still
    * sound on the slice and on the whole box. */
   twinn_sym_set_skip_active(s, 1);
   assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
-  check_samples(s, f, g, lo, hi, 500, &t, 0, 0, 0, 0);
+  check_samples(s, f, g, lo, hi, 500, &t, NULL, 0);
   double box_lo[5] = {0.6, -0.5, -0.5, 0.45, -0.5}, box_hi[5] = {0.679857769, 0.5, 0.5, 0.5, -0.45};
   assert_int_equal(twinn_sym_analyse(s, box_lo, box_hi, NULL), TWINN_OK);
-  check_samples(s, f, g, box_lo, box_hi, 1000, &t, 0, 0, 0, 0);
+  check_samples(s, f, g, box_lo, box_hi, 1000, &t, NULL, 0);
   assert_int_equal(t.violations, 0);
   twinn_sym_free(s);
   twinn_net_free(f);
@@ -831,17 +916,12 @@ static void test_acasxu_fp16(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kernels),
-      cmocka_unit_test(test_kernels_f32),
-      cmocka_unit_test(test_opt_wide),
-      cmocka_unit_test(test_samples_single_and_pair),
-      cmocka_unit_test(test_affine_tight),
-      cmocka_unit_test(test_splits),
-      cmocka_unit_test(test_mixed_splits),
-      cmocka_unit_test(test_dead_and_wide),
-      cmocka_unit_test(test_alpha),
-      cmocka_unit_test(test_opt),
-      cmocka_unit_test(test_errors_and_faults),
+      cmocka_unit_test(test_kernels),       cmocka_unit_test(test_kernels_f32),
+      cmocka_unit_test(test_opt_wide),      cmocka_unit_test(test_samples_single_and_pair),
+      cmocka_unit_test(test_affine_tight),  cmocka_unit_test(test_splits),
+      cmocka_unit_test(test_mixed_splits),  cmocka_unit_test(test_halfspaces),
+      cmocka_unit_test(test_dead_and_wide), cmocka_unit_test(test_alpha),
+      cmocka_unit_test(test_opt),           cmocka_unit_test(test_errors_and_faults),
       cmocka_unit_test(test_acasxu_fp16),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,172 @@
+/* symhalf.c: concretisation over the box intersected with the half-spaces of first-layer
+ * neuron splits.
+ *
+ * A neuron of the ReLU right after the first affine layer has the pre-activation
+ * z_k = w_k . x + b_k, affine in the input, so its split s_k z_k >= 0 (s_k = +1 active, -1
+ * inactive) is a half-space of the input space. A row bounding some quantity from below by
+ * a . x + c on the box then bounds it on the box intersected with every such half-space by
+ *   a . x + c - sum_k beta_k s_k (w_k . x + b_k)      for any beta_k >= 0
+ * (the subtracted terms are >= 0 there), and its minimum over the box is a lower bound for
+ * every beta: the Lagrangian relaxation of min a . x over the polytope. Upper rows mirror it
+ * (+ beta_k s_k (w_k . x + b_k)). The multipliers are chosen heuristically, in plain float,
+ * by coordinate ascent: for one multiplier the minimum over the box is concave and piecewise
+ * linear in it, and its maximiser is a weighted median of the breakpoints where a coordinate of
+ * the row changes sign (found by selection, O(n) expected). Only the certification is
+ * sound: the new row is formed in float with an explicit error term and concretised like any
+ * row (twinn_sym_concretise_box); the tighter of it and the plain bound is returned.
+ * For the pair the same applies to the difference rows (they are concretised on the input
+ * like the others), so a split of f's or g's first-layer neuron tightens every bound behind
+ * it. Without such splits nothing here runs. */
+#include <math.h>
+#include <string.h>
+
+#include "sym_int.h"
+
+/* Passes of coordinate ascent over the multipliers. */
+#define HS_PASSES 1
+#define HS_DENORM 4.9406564584124654e-324 /* 2^-1074: a product's absolute loss to underflow */
+
+void twinn_symhalf_collect(twinn_sym *s) {
+  s->nhs = 0;
+  if (s->n_layers < 2 || s->net[0]->layers[0].kind != TWINN_LAYER_AFFINE ||
+      s->net[0]->layers[1].kind != TWINN_LAYER_RELU)
+    return;
+  size_t o = s->off[1], n = s->off[2] - s->off[1], n_in = s->net[0]->n_in;
+  for (int w = 0; w < (s->net[1] ? 2 : 1); w++) {
+    const twinn_layer *ly = &s->net[w]->layers[0];
+    for (size_t j = 0; j < n; j++) {
+      signed char sg = s->split[w][o + j];
+      if (!sg) continue;
+      s->hs_w[s->nhs] = ly->w + j * n_in;
+      s->hs_b[s->nhs] = ly->b[j];
+      s->hs_s[s->nhs] = (double)sg;
+      s->nhs++;
+    }
+  }
+}
+
+/* The smallest t[i] at which the weights wt of the entries with t <= t[i] sum to at least need
+ * (> 0); the largest t if they never do. Reorders t and wt (m > 0 entries). */
+SYM_HOT static double weighted_select(double *t, double *wt, size_t m, double need) {
+  size_t lo = 0, hi = m;
+  double tmax = 0.0;
+  for (size_t i = 0; i < m; i++) tmax = fmax(tmax, t[i]);
+  while (lo < hi) {
+    double piv = t[lo + (hi - lo) / 2];
+    /* Three-way partition of [lo, hi): [lo, a) < piv, [a, b) == piv, [b, hi) > piv. */
+    size_t a = lo, i = lo, b = hi;
+    while (i < b) {
+      if (t[i] < piv) {
+        double tt = t[i], ww = wt[i];
+        t[i] = t[a], wt[i] = wt[a];
+        t[a] = tt, wt[a] = ww;
+        a++, i++;
+      } else if (t[i] > piv) {
+        b--;
+        double tt = t[i], ww = wt[i];
+        t[i] = t[b], wt[i] = wt[b];
+        t[b] = tt, wt[b] = ww;
+      } else {
+        i++;
+      }
+    }
+    double wl = 0.0, we = 0.0;
+    for (size_t k = lo; k < a; k++) wl += wt[k];
+    if (wl >= need) {
+      hi = a;
+      continue;
+    }
+    need -= wl;
+    for (size_t k = a; k < b; k++) we += wt[k];
+    if (we >= need) return piv;
+    need -= we;
+    lo = b;
+  }
+  return tmax;
+}
+
+/* The multiplier in [0, inf) maximising  min over the box of (q' - beta u) . x - beta sb  for
+ * q' = q + old u, u = sg w (constraint k: s_k = sg, sb = s_k b_k); q is the current row (lower
+ * form) with constraint k's old multiplier subtracted. The minimum's slope at beta = 0+ is
+ * -sb - u . x0 (x0 the box vertex minimising q', ties by u): 0 is optimal when it is <= 0;
+ * else the slope falls by |u_i| (hi_i - lo_i) where q'_i - beta u_i changes sign, at
+ * beta = q'_i / u_i, and the maximiser is where it reaches 0. */
+SYM_HOT static double best_beta(const twinn_sym *s, const double *q, const double *w, double sg,
+                                double sb, double old) {
+  size_t n = s->net[0]->n_in, m = 0;
+  const double *lo = s->lo[0], *hi = s->hi[0];
+  double *t = s->hsx + n, *wt = s->hsx + 2 * n;
+  double d = -sb;
+  for (size_t i = 0; i < n; i++) { /* written so that it vectorises (selects, no branches) */
+    double u = sg * w[i], qi = q[i] + old * u, l = lo[i], h = hi[i];
+    int at_lo = (qi > 0.0) | ((qi == 0.0) & (u > 0.0));
+    d -= u * (at_lo ? l : h);
+  }
+  if (!(d > 0.0)) return 0.0;
+  for (size_t i = 0; i < n; i++) { /* branch-free compaction of the sign changes */
+    double u = sg * w[i], qi = q[i] + old * u;
+    t[m] = qi / u;
+    wt[m] = fabs(u) * (hi[i] - lo[i]);
+    m += (size_t)(((u > 0.0) & (qi >= 0.0)) | ((u < 0.0) & (qi <= 0.0)));
+  }
+  if (m == 0) return 0.0;
+  double b = weighted_select(t, wt, m, d);
+  return isfinite(b) && b > 0.0 ? b : 0.0;
+}
+
+SYM_HOT double twinn_symhalf_concretise(const twinn_sym *s, const double *row, double c, double e,
+                                        int up, double plain) {
+  size_t n = s->net[0]->n_in, nk = s->nhs;
+  const double *lo = s->lo[0], *hi = s->hi[0];
+  double sig = up ? -1.0 : 1.0, *q = s->hsx, *beta = s->hs_beta;
+  for (size_t i = 0; i < n; i++) q[i] = sig * row[i];
+  for (size_t k = 0; k < nk; k++) beta[k] = 0.0;
+  int any = 0;
+  for (int pass = 0; pass < HS_PASSES; pass++) {
+    int moved = 0;
+    for (size_t k = 0; k < nk; k++) {
+      const double *w = s->hs_w[k];
+      double sg = s->hs_s[k], old = beta[k];
+      double nb = best_beta(s, q, w, sg, sg * s->hs_b[k], old);
+      if (nb != old) {
+        double f = (old - nb) * sg;
+        for (size_t i = 0; i < n; i++) q[i] += f * w[i];
+        beta[k] = nb;
+        moved = 1;
+      }
+    }
+    any |= moved;
+    if (!moved) break;
+  }
+  if (!any) return plain; /* the minimising vertex lies in every half-space */
+  /* Certification: row' = row - sig sum_k beta_k s_k w_k and c' likewise, in float. Each entry
+   * is K products and K subtractions from row_i: within gamma_{2K+2} of |row_i| +
+   * sum_k beta_k |w_ki| (plus K underflow losses), and x_i is bounded by M_i on the box, so
+   * the form moves by at most the sum of those times M_i; doubled to cover its evaluation. */
+  double *r2 = s->hsx + n, *sa = s->hsx + 2 * n;
+  double cc = c, ca = fabs(c), bs = 0.0;
+  for (size_t i = 0; i < n; i++) r2[i] = row[i], sa[i] = fabs(row[i]);
+  for (size_t k = 0; k < nk; k++) {
+    double bk = beta[k];
+    if (bk == 0.0) continue;
+    double f = sig * s->hs_s[k] * bk;
+    const double *w = s->hs_w[k];
+    for (size_t i = 0; i < n; i++) {
+      r2[i] -= f * w[i];
+      sa[i] += bk * fabs(w[i]);
+    }
+    cc -= f * s->hs_b[k];
+    ca += bk * fabs(s->hs_b[k]);
+    bs += 1.0;
+  }
+  double g = twinn_sym_gamma(2 * nk + 2), em = 0.0, mm = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double mi = fmax(fabs(lo[i]), fabs(hi[i]));
+    em += sa[i] * mi;
+    mm += mi;
+  }
+  double e2 = e + 2.0 * (g * (em + ca) + bs * HS_DENORM * (mm + 1.0));
+  double r = twinn_sym_concretise_box(s, r2, cc, e2, up);
+  if (isnan(r)) return plain;
+  return up ? fmin(plain, r) : fmax(plain, r);
+}
