@@ -753,8 +753,10 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
  * lookahead: the best-estimate unstable neuron (of f or g) of each of the first LOOK_LAYERS
  * ReLU layers of the first pair that have one are tried, both children analysed as process()
  * analyses a region, and the one whose worse child has the larger margin (then the larger
- * sum) is split. 0 if there is no candidate (or no memory): the caller falls back to
- * pick_neuron. Leaves some child's analyses in E (the caller only makes children).
+ * sum) is split; its children's margins go to km[0] (phase +1) and km[1] (-1), INFINITY for
+ * a proved child, which make_kids then leaves out. 0 if there is no candidate (or no
+ * memory): the caller falls back to pick_neuron. Leaves some child's analyses in E (the
+ * caller only makes children).
  * Why: pick_neuron's layer-first rule fixes first-layer neurons, which mnist_256x4 fp16 img0
  * needs (2 s), but img5 also needs layer-3 neurons in between, which no static rank found:
  * ranking layers 1 and 3 together by the estimate left img5 at a worst margin of -0.0008 at
@@ -762,7 +764,7 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
  * with the top two candidates of each layer 89 s), img0 takes 8.5 s (283 regions, up to five
  * analyses each instead of one). */
 static size_t lookahead_neuron(engine *E, const twinn_region *r, const double *lo, const double *hi,
-                               twinn_nsplit *out) {
+                               twinn_nsplit *out, double *km) {
   twinn_nsplit cand[LOOK_LAYERS];
   size_t nc = 0, j, k, i;
   double l, u;
@@ -808,6 +810,7 @@ static size_t lookahead_neuron(engine *E, const twinn_region *r, const double *l
       b_worse = worse;
       b_sum = sum;
       out[0] = cand[c];
+      km[0] = m[0], km[1] = m[1];
     }
   }
   return 1;
@@ -829,15 +832,16 @@ static size_t first_nonlinear_line(const twinn_prop *prop) {
 
 /* The children of r: 2^n_ns copies with the n_ns splits ns in every phase combination, or
  * (n_ns = 0) two halves of dimension d. km (may be NULL): the halves' own margins from
- * trial_split, INFINITY for a proved half, which is left out; else each child gets the
- * parent's margin. Returns the number of children (in kids); (size_t)-1 on out of memory. */
+ * trial_split (n_ns = 0) or of the two children lookahead_neuron analysed (n_ns = 1),
+ * INFINITY for a proved one, which is left out; else each child gets the parent's margin. Returns
+ * the number of children (in kids); (size_t)-1 on out of memory. */
 static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nsplit *ns, size_t n_ns,
                         size_t d, double margin, const double *km, twinn_region **kids) {
   size_t n_lins = E->prop->n_lins;
   size_t n = r->n_free, b, t, n_made = 0, n_kids = n_ns ? (size_t)1 << n_ns : 2;
   for (b = 0; b < n_kids; b++) {
     twinn_region *k;
-    if (km && !n_ns && km[b] == INFINITY) continue;
+    if (km && km[b] == INFINITY) continue;
     k = twinn_region_new_lins(n, r->n_splits + n_ns, n_lins);
     if (!k) {
       while (n_made-- > 0) twinn_region_free(kids[n_made]);
@@ -851,7 +855,7 @@ static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nspl
       memcpy(k->lin_lo, E->keep_lo, n_lins * sizeof *k->lin_lo);
       memcpy(k->lin_hi, E->keep_hi, n_lins * sizeof *k->lin_hi);
     }
-    k->margin = km && !n_ns ? km[b] : margin;
+    k->margin = km ? km[b] : margin;
     k->attacked = n_ns > 0;
     k->id = mix64(r->id * 4 + b + 1);
     for (t = 0; t < n_ns; t++) {
@@ -1140,7 +1144,10 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
       return st;
     }
   }
-  if (S->neuron_mode && !any_opt_scores(E)) by_neuron = lookahead_neuron(E, r, lo, hi, ns);
+  if (S->neuron_mode && !any_opt_scores(E)) {
+    by_neuron = lookahead_neuron(E, r, lo, hi, ns, km);
+    if (by_neuron) kmp = km;
+  }
   if (S->neuron_mode && !by_neuron) by_neuron = pick_neuron(E, ns);
   if (!by_neuron && n <= TRIAL_DIMS && E->n_pairs == 0 && !E->have_ss) {
     d = trial_split(E, r, margin, km);
