@@ -47,8 +47,12 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
 
 /* Input spaces of more dimensions branch on neurons first (see twinn_verify). */
 #define NEURON_DIMS 64
-/* ReLU layers whose best neuron lookahead_neuron tries. */
-#define LOOK_LAYERS 2
+/* ReLU layers whose best neuron lookahead_neuron tries. 2 before first-layer splits became
+ * half-spaces (symhalf.c); since then the first layer alone is far better: mnist_256x4 fp16
+ * img3 from a timeout (worst margin -0.010 at 120 s) to 54 s, img5 12.5 -> 4.3 s, img0 4.1 ->
+ * 1.9 s. With one layer the "lookahead" only analyses the chosen neuron's children, whose
+ * margins make_kids reuses. */
+#define LOOK_LAYERS 1
 
 /* The initial counterexample search on the whole case boxes: a few restarts before the branch
  * and bound, the rest in bursts (deferred_attack), the first of ATTACK_BURST seconds once the
@@ -762,7 +766,8 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
  * ranking layers 1 and 3 together by the estimate left img5 at a worst margin of -0.0008 at
  * 120 s and made img0 time out. With the lookahead img5 is proved in 83 s (3 431 regions;
  * with the top two candidates of each layer 89 s), img0 takes 8.5 s (283 regions, up to five
- * analyses each instead of one). */
+ * analyses each instead of one). Session 17: with the half-spaces of first-layer splits, one
+ * layer is better (see LOOK_LAYERS). */
 static size_t lookahead_neuron(engine *E, const twinn_region *r, const double *lo, const double *hi,
                                twinn_nsplit *out, double *km) {
   twinn_nsplit cand[LOOK_LAYERS];
