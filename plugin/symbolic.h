@@ -26,7 +26,9 @@ void twinn_sym_free(twinn_sym *s); /* NULL is a no-op */
  * the analysis to inputs where the pre-activation of neuron `neuron` of ReLU layer `layer`
  * (an index into net->layers) of network `which` (TWINN_SYM_F / TWINN_SYM_G) is >= 0
  * (phase +1) or <= 0 (phase -1); phase 0 removes the constraint. Bounds then hold for the box
- * intersected with all constraints. TWINN_ERR_USAGE on a bad index. */
+ * intersected with all constraints. Splits of neurons right after the first affine layer are
+ * half-spaces of the input, and every bound is concretised over the box intersected with them
+ * (symhalf.c). TWINN_ERR_USAGE on a bad index. */
 twinn_status twinn_sym_set_split(twinn_sym *s, int which, size_t layer, size_t neuron, int phase,
                                  twinn_error *err);
 void twinn_sym_clear_splits(twinn_sym *s);
