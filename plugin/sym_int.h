@@ -166,10 +166,8 @@ double twinn_sym_gamma(size_t k);
  * in_coef (n_in) gets |coefficient| * box width of the first row's input form unless NULL. */
 void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, double *hi,
                        double *in_coef);
-/* Concretises row `row` (coefficients on the input) over the box and the half-spaces of the
- * analysis' first-layer splits; upper (up=1) or lower. */
-double twinn_sym_concretise(const twinn_sym *s, const double *row, double c, double e, int up);
-/* The same over the box alone. */
+/* Concretises row `row` (coefficients on the input) over the box alone; upper (up=1) or lower.
+ * twinn_sym_concretise_rows adds the half-spaces of first-layer splits. */
 double twinn_sym_concretise_box(const twinn_sym *s, const double *row, double c, double e, int up);
 /* Concretises the 2r rows on the input (upper rows first; constants and errors in s->cst /
  * s->er) into hi / lo, over the box and the half-spaces unless hs_defer; records them as fin. */

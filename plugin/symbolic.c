@@ -355,11 +355,6 @@ void twinn_sym_relu_relax(double l, double u, double *rs, double *rt, double *ra
   }
 }
 
-double twinn_sym_concretise(const twinn_sym *s, const double *row, double c, double e, int up) {
-  double r = twinn_sym_concretise_box(s, row, c, e, up);
-  return s->nhs && isfinite(r) ? twinn_symhalf_concretise(s, row, c, e, up, r) : r;
-}
-
 double twinn_sym_concretise_box(const twinn_sym *s, const double *row, double c, double e, int up) {
   size_t n = s->net[0]->n_in;
   const double *blo = s->lo[0], *bhi = s->hi[0];
