@@ -445,15 +445,14 @@ SYM_HOT static void backsub_relu(twinn_sym *s, int w, size_t p, size_t r, const 
 
 void twinn_sym_concretise_rows(twinn_sym *s, const double *rows, size_t r, double *lo, double *hi) {
   size_t n = s->net[0]->n_in;
+  s->fin = rows;
   for (size_t i = 0; i < r; i++) {
     const double *ru = rows + i * n, *rl = rows + (r + i) * n;
     hi[i] = twinn_sym_concretise_box(s, ru, s->cst[i], s->er[i], 1);
     lo[i] = twinn_sym_concretise_box(s, rl, s->cst[r + i], s->er[r + i], 0);
-    if (!s->nhs || s->hs_defer || !isfinite(lo[i]) || !isfinite(hi[i])) continue;
-    hi[i] = twinn_symhalf_concretise(s, ru, s->cst[i], s->er[i], 1, hi[i]);
-    lo[i] = twinn_symhalf_concretise(s, rl, s->cst[r + i], s->er[r + i], 0, lo[i]);
+    if (!s->hs_defer && isfinite(lo[i]) && isfinite(hi[i]))
+      twinn_sym_refine_row(s, i, r, &lo[i], &hi[i]);
   }
-  s->fin = rows;
 }
 
 void twinn_sym_refine_row(twinn_sym *s, size_t i, size_t r, double *lo, double *hi) {

@@ -47,12 +47,6 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
 
 /* Input spaces of more dimensions branch on neurons first (see twinn_verify). */
 #define NEURON_DIMS 64
-/* ReLU layers whose best neuron lookahead_neuron tries. 2 before first-layer splits became
- * half-spaces (symhalf.c); since then the first layer alone is far better: mnist_256x4 fp16
- * img3 from a timeout (worst margin -0.010 at 120 s) to 54 s, img5 12.5 -> 4.3 s, img0 4.1 ->
- * 1.9 s. With one layer the "lookahead" only analyses the chosen neuron's children, whose
- * margins make_kids reuses. */
-#define LOOK_LAYERS 1
 
 /* The initial counterexample search on the whole case boxes: a few restarts before the branch
  * and bound, the rest in bursts (deferred_attack), the first of ATTACK_BURST seconds once the
@@ -130,7 +124,7 @@ typedef struct {
   uint64_t rng;
   double *center, *grad;
   double *half_lo, *half_hi; /* n_free: a half box tried by trial_split */
-  twinn_nsplit *look;        /* look_cap: a region's splits and one more (lookahead_neuron) */
+  twinn_nsplit *look;        /* look_cap: a region's splits and one more (child_margins) */
   size_t look_cap;
   double *span;            /* n_free: width of the hull of the case boxes (> 0 if splittable) */
   double *dim_coef;        /* n_free: exact_inputs' merged coefficients (zero between calls) */
@@ -695,7 +689,8 @@ static int any_opt_scores(const engine *E) {
  * estimate, the triangle's height -l u / (u - l) times the |coefficient| the optimised bounds of
  * the region gave it (twinn_sym_opt_scores), or without those, times the L1 norm of its
  * outgoing weights.
- * Twin pairs without optimised scores choose by lookahead_neuron; this is its fallback.
+ * Twin pairs without optimised scores also get their split's children analysed at once
+ * (child_margins).
  * Without optimised scores, a pair's neurons go by layer first (the earliest ReLU layer with
  * an unstable neuron, then the estimate), and before any single network's: a split neuron of
  * an early layer makes everything after it linear in the input where the phase holds, which
@@ -753,46 +748,19 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
   return found;
 }
 
-/* The neuron split of region r (box [lo, hi]) for a twin pair without optimised scores, by
- * lookahead: the best-estimate unstable neuron (of f or g) of each of the first LOOK_LAYERS
- * ReLU layers of the first pair that have one are tried, both children analysed as process()
- * analyses a region, and the one whose worse child has the larger margin (then the larger
- * sum) is split; its children's margins go to km[0] (phase +1) and km[1] (-1), INFINITY for
- * a proved child, which make_kids then leaves out. 0 if there is no candidate (or no
- * memory): the caller falls back to pick_neuron. Leaves some child's analyses in E (the
- * caller only makes children).
- * Why: pick_neuron's layer-first rule fixes first-layer neurons, which mnist_256x4 fp16 img0
- * needs (2 s), but img5 also needs layer-3 neurons in between, which no static rank found:
- * ranking layers 1 and 3 together by the estimate left img5 at a worst margin of -0.0008 at
- * 120 s and made img0 time out. With the lookahead img5 is proved in 83 s (3 431 regions;
- * with the top two candidates of each layer 89 s), img0 takes 8.5 s (283 regions, up to five
- * analyses each instead of one). Session 17: with the half-spaces of first-layer splits, one
- * layer is better (see LOOK_LAYERS). */
-static size_t lookahead_neuron(engine *E, const twinn_region *r, const double *lo, const double *hi,
-                               twinn_nsplit *out, double *km) {
-  twinn_nsplit cand[LOOK_LAYERS];
-  size_t nc = 0, j, k, i;
-  double l, u;
-  for (j = 0; j < E->n_syms && !nc; j++) {
-    const symw *w = &E->syms[j];
-    if (!w->ok || w->g == SIZE_MAX) continue;
-    const twinn_net *net = E->pb->nets[w->f];
-    for (k = 0; k < net->n_layers && nc < LOOK_LAYERS; k++) {
-      double best = 0.0;
-      if (net->layers[k].kind != TWINN_LAYER_RELU) continue;
-      for (int which = 0; which < 2; which++)
-        for (i = 0; i < net->layers[k].n_out; i++) {
-          if (!unstable(w, which, k, i, &l, &u)) continue;
-          double sc = neuron_estimate(E->pb->nets[which ? w->g : w->f], k, i, l, u);
-          if (sc > best) {
-            best = sc;
-            cand[nc] = (twinn_nsplit){(uint32_t)j, (uint32_t)k, (uint32_t)i, (int8_t)which, 0};
-          }
-        }
-      nc += best > 0.0;
-    }
-  }
-  if (nc == 0) return 0;
+/* The margins of the two children of region r (box [lo, hi]) that the neuron split ns[0] makes,
+ * analysed as process() analyses a region, into km[0] (phase +1) and km[1] (-1), INFINITY for
+ * a proved child, which make_kids then leaves out instead of analysing it again. 0 if there is
+ * no memory for the split list. Leaves the second child's analyses in E (the caller only
+ * makes children). Used for twin pairs without optimised scores, whose split is pick_neuron's
+ * layer-first choice. History: session 16 chose among the best-estimate neurons of the first
+ * two ReLU layers with unstable neurons by analysing both children of each (the one whose
+ * worse child was closer to a proof won; img5 of mnist_256x4 fp16 needed layer-3 neurons in
+ * between). Once first-layer splits became half-spaces (symhalf.c) the first layer alone was
+ * far better: img3 from a timeout (worst margin -0.010 at 120 s) to 54 s, img5 12.5 -> 4.3 s,
+ * img0 4.1 -> 1.9 s; that choice is pick_neuron's, and only the children's margins remain. */
+static int child_margins(engine *E, const twinn_region *r, const double *lo, const double *hi,
+                         const twinn_nsplit *ns, double *km) {
   if (E->look_cap < r->n_splits + 1) {
     twinn_nsplit *p = twinn_realloc(E->look, r->n_splits + 1, sizeof *p);
     if (!p) return 0;
@@ -800,23 +768,10 @@ static size_t lookahead_neuron(engine *E, const twinn_region *r, const double *l
     E->look_cap = r->n_splits + 1;
   }
   memcpy(E->look, r->splits, r->n_splits * sizeof *E->look);
-  double b_worse = -INFINITY, b_sum = -INFINITY;
-  for (size_t c = 0; c < nc; c++) {
-    double m[2];
-    for (int h = 0; h < 2; h++) {
-      E->look[r->n_splits] = cand[c];
-      E->look[r->n_splits].phase = (int8_t)(h ? -1 : 1);
-      m[h] = box_margin(E, lo, hi, E->look, r->n_splits + 1);
-    }
-    /* A proved child counts as margin 0 in the sum (margins of unproved ones are < 0). */
-    double worse = fmin(m[0], m[1]);
-    double sum = (isfinite(m[0]) ? m[0] : 0.0) + (isfinite(m[1]) ? m[1] : 0.0);
-    if (c == 0 || worse > b_worse || (worse == b_worse && sum > b_sum)) {
-      b_worse = worse;
-      b_sum = sum;
-      out[0] = cand[c];
-      km[0] = m[0], km[1] = m[1];
-    }
+  for (int h = 0; h < 2; h++) {
+    E->look[r->n_splits] = ns[0];
+    E->look[r->n_splits].phase = (int8_t)(h ? -1 : 1);
+    km[h] = box_margin(E, lo, hi, E->look, r->n_splits + 1);
   }
   return 1;
 }
@@ -837,7 +792,7 @@ static size_t first_nonlinear_line(const twinn_prop *prop) {
 
 /* The children of r: 2^n_ns copies with the n_ns splits ns in every phase combination, or
  * (n_ns = 0) two halves of dimension d. km (may be NULL): the halves' own margins from
- * trial_split (n_ns = 0) or of the two children lookahead_neuron analysed (n_ns = 1),
+ * trial_split (n_ns = 0) or of the two children child_margins analysed (n_ns = 1),
  * INFINITY for a proved one, which is left out; else each child gets the parent's margin. Returns
  * the number of children (in kids); (size_t)-1 on out of memory. */
 static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nsplit *ns, size_t n_ns,
@@ -1149,11 +1104,12 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
       return st;
     }
   }
-  if (S->neuron_mode && !any_opt_scores(E)) {
-    by_neuron = lookahead_neuron(E, r, lo, hi, ns, km);
-    if (by_neuron) kmp = km;
+  if (S->neuron_mode) {
+    by_neuron = pick_neuron(E, ns);
+    if (by_neuron && !any_opt_scores(E) && E->syms[ns[0].sym].g != SIZE_MAX &&
+        child_margins(E, r, lo, hi, ns, km))
+      kmp = km;
   }
-  if (S->neuron_mode && !by_neuron) by_neuron = pick_neuron(E, ns);
   if (!by_neuron && n <= TRIAL_DIMS && E->n_pairs == 0 && !E->have_ss) {
     d = trial_split(E, r, margin, km);
     if (d != SIZE_MAX) kmp = km;

@@ -284,7 +284,8 @@ static twinn_verdict run_case(const char *text, const twinn_net *f, const twinn_
   opt.seed = 7;
   assert_int_equal(twinn_verify(&pb, &opt, &r0, &err), TWINN_OK);
   /* The same engine branching on neurons first (pairs: one network's neuron at a time, chosen
-   * by lookahead, so the twins' phases can come to differ): no contradiction with MILP either. */
+   * layer first, children analysed at once, so the twins' phases can come to differ): no
+   * contradiction with MILP either. */
   opt.neuron_split = 1;
   assert_int_equal(twinn_verify(&pb, &opt, &r2, &err), TWINN_OK);
   opt.neuron_split = 0;
