@@ -57,6 +57,10 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
 #define DEFER_ATTACK 0.05
 #define ATTACK_BURST 0.03
 
+/* Networks of at least this many ReLU layers rank their neurons layer first even with
+ * optimised scores (pick_neuron). */
+#define LAYER_FIRST_DEPTH 3
+
 /* Rounds of optimised ReLU lower slopes (twinn_sym_set_alpha_steps) for single networks. */
 #define SYM_ALPHA_STEPS 1
 
@@ -699,26 +703,38 @@ static int any_opt_scores(const engine *E) {
  * box centre brings the L-inf bound of g - f from 0.086 to 0.007-0.0075 (f's alone or with
  * g's twin neuron); splitting by the estimate alone across layers picks deep neurons, and the
  * instance times out (60 s) where layer first proves it.
- * Single networks keep the estimate alone: layer first for them too took the int8 top-1
- * problems of mnist_256x4 img0 / img5 from 8.5 / 27.8 s to 1.0 / 1.8 s, but mnist_256x2 img3
- * from 4.6 s to a timeout (120 s) and img5 from 0.45 to 1.5 s.
+ * With optimised scores (single networks), networks of LAYER_FIRST_DEPTH or more ReLU layers
+ * also go layer first, then by score; shallower ones by score alone. Since first-layer splits
+ * are half-spaces (symhalf.c), layer first took the int8 top-1 problems of mnist_256x4 (4 ReLU
+ * layers) img0 / img5 from 9.2 / 25.9 s to 0.8 / 1.0 s and img3 from a timeout (120 s) to
+ * 82 s, but on mnist_256x2 (2 layers) img3 from 5.3 s to a timeout: there the second layer is
+ * the last, its neurons act on the output directly. Chosen between the best-scored and the
+ * best first-layer neuron by the worse child's margin of each (plain analyses, two per
+ * candidate) instead: mnist_256x2 img3 took 98 s on one thread.
  * Only one network's neuron is split, not its twin in the other too (as until session 16):
  * the split's bounds pin the twin to a sliver range through g = f + d (tighten_pair: [ld, u]
  * or [l, ud], d about 1e-3 wide on MNIST fp16), where its relaxation is nearly exact, so two
  * children do what four did, and the two with the twins in opposite phases were no easier
  * than their parent. img0: 3 285 regions in 23 s with both, 187 in 2.0 s with one. */
+static size_t relu_layers(const twinn_net *net) {
+  size_t k, n = 0;
+  for (k = 0; k < net->n_layers; k++) n += net->layers[k].kind == TWINN_LAYER_RELU;
+  return n;
+}
+
 static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
   size_t j, k, i;
   double best = 0.0, l, u;
   size_t found = 0, b_layer = SIZE_MAX;
   int by_opt = any_opt_scores(E); /* scores of the optimised bounds exist: they rank all */
-  int b_pair = 0;                 /* the best so far is a pair's (ranked by layer first) */
+  int b_lf = 0;                   /* the best so far is ranked by layer first */
   for (j = 0; j < E->n_syms; j++) {
     const symw *w = &E->syms[j];
     int which, n_which = w->g == SIZE_MAX ? 1 : 2;
     if (!w->ok) continue;
     for (which = 0; which < n_which; which++) {
       const twinn_net *net = E->pb->nets[which == 0 ? w->f : w->g];
+      int lf = (!by_opt && w->g != SIZE_MAX) || relu_layers(net) >= LAYER_FIRST_DEPTH;
       for (k = 0; k < net->n_layers; k++) {
         const double *os = by_opt ? twinn_sym_opt_scores(w->s, which, k) : NULL;
         if (net->layers[k].kind != TWINN_LAYER_RELU) continue;
@@ -726,15 +742,14 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
           double sc;
           if (!unstable(w, which, k, i, &l, &u)) continue;
           sc = by_opt ? (os ? os[i] : 0.0) : neuron_estimate(net, k, i, l, u);
-          int is_pair = !by_opt && w->g != SIZE_MAX;
-          if (is_pair != b_pair || (is_pair && k != b_layer)) {
-            if (is_pair < b_pair || (is_pair && k > b_layer)) continue;
-            best = 0.0; /* a pair's neuron, or one of an earlier layer: ranks first */
+          if (lf != b_lf || (lf && k != b_layer)) {
+            if (lf < b_lf || (lf && k > b_layer)) continue;
+            best = 0.0; /* ranked layer first, or of an earlier layer: ranks first */
           }
           if (sc > best) {
             best = sc;
             found = 1;
-            b_pair = is_pair;
+            b_lf = lf;
             b_layer = k;
             out[0].sym = (uint32_t)j;
             out[0].which = (int8_t)which;
