@@ -26,10 +26,8 @@ struct twinn_attack {
 };
 
 double twinn_rand_unit(uint64_t *state) {
-  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
+  uint64_t z = twinn_mix64(*state);
+  *state += 0x9E3779B97F4A7C15ull;
   return (double)(z >> 11) * 0x1.0p-53;
 }
 

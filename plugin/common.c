@@ -104,6 +104,13 @@ char *twinn_strdup(const char *s) {
 
 void twinn_free(void *p) { free(p); }
 
+uint64_t twinn_mix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 void twinn_alloc_set_fail(unsigned long k) {
   alloc_fail_at = k;
   alloc_count = 0;

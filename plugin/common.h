@@ -52,6 +52,10 @@ void *twinn_realloc(void *p, size_t n, size_t size);
 char *twinn_strdup(const char *s);
 void twinn_free(void *p);
 
+/* The splitmix64 step: z plus the golden-ratio increment, then its finalizer (a bijective
+ * hash of 64-bit values; also the random generator's output, twinn_rand_unit). */
+uint64_t twinn_mix64(uint64_t z);
+
 /* Fault injection for tests: the k-th allocation from now on fails (k >= 1); 0 disables.
  * twinn_alloc_count returns allocations performed since the last call to set_fail. */
 void twinn_alloc_set_fail(unsigned long k);

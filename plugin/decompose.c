@@ -234,3 +234,112 @@ done:
   twinn_free(lin_map);
   return result;
 }
+
+/* Whether disjuncts d and e have the same constraints (by dup) in the same order. */
+static int same_disjunct(const size_t *lins, const size_t *first, const size_t *dup, size_t d,
+                         size_t e) {
+  size_t n = first[d + 1] - first[d];
+  if (first[e + 1] - first[e] != n) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (dup[lins[first[d] + i]] != dup[lins[first[e] + i]]) return 0;
+  return 1;
+}
+
+size_t twinn_split_disjuncts(const twinn_prop *prop, twinn_subprop **out) {
+  size_t n_d, n_region = 0, n_subs = 0, result = 0, cap = 16;
+  size_t *lins = NULL, *first = NULL, *region = NULL, *dup = NULL, *lin_map = NULL;
+  size_t *tab = NULL, *rep = NULL, *count = NULL;
+  twinn_subprop *subs = NULL;
+  *out = NULL;
+  if (prop->n_nodes == 0 || prop->root >= prop->n_nodes) return 0;
+  lins = twinn_mallocarray(prop->n_nodes + 1, sizeof *lins);
+  first = twinn_mallocarray(prop->n_nodes + 2, sizeof *first);
+  region = twinn_mallocarray(prop->n_nodes + 1, sizeof *region);
+  rep = twinn_mallocarray(prop->n_nodes + 1, sizeof *rep);
+  count = twinn_calloc(prop->n_nodes + 1, sizeof *count);
+  dup = twinn_mallocarray(prop->n_lins + 1, sizeof *dup);
+  lin_map = twinn_mallocarray(prop->n_lins + 1, sizeof *lin_map);
+  if (!lins || !first || !region || !rep || !count || !dup || !lin_map) goto nomem;
+  n_d = disjuncts(prop, lins, first, region, &n_region);
+  if (n_d < 2) goto done;
+  if (twinn_prop_lin_dups(prop, dup) != TWINN_OK) goto nomem;
+  /* rep[d]: the first disjunct equal to d, through a hash table of the dup sequences. */
+  while (cap < 2 * n_d) cap *= 2;
+  tab = twinn_mallocarray(cap, sizeof *tab);
+  if (!tab) goto nomem;
+  for (size_t i = 0; i < cap; i++) tab[i] = SIZE_MAX;
+  for (size_t d = 0; d < n_d; d++) {
+    uint64_t h = twinn_mix64(first[d + 1] - first[d]);
+    size_t slot;
+    for (size_t i = first[d]; i < first[d + 1]; i++) h = twinn_mix64(h ^ dup[lins[i]]);
+    rep[d] = d;
+    for (slot = (size_t)h & (cap - 1); tab[slot] != SIZE_MAX; slot = (slot + 1) & (cap - 1))
+      if (same_disjunct(lins, first, dup, tab[slot], d)) {
+        rep[d] = tab[slot];
+        break;
+      }
+    if (rep[d] == d) {
+      tab[slot] = d;
+      n_subs++;
+    }
+    count[rep[d]]++;
+  }
+  if (n_subs < 2) {
+    n_subs = 0;
+    goto done;
+  }
+  subs = twinn_calloc(n_subs, sizeof *subs);
+  if (!subs) goto nomem;
+  n_subs = 0;
+  for (size_t d = 0; d < n_d; d++) {
+    if (rep[d] != d) continue;
+    twinn_subprop *sp = &subs[n_subs++];
+    twinn_prop *p = &sp->prop;
+    size_t len = first[d + 1] - first[d], root, slot, dn;
+    builder b = {p, prop, lin_map, 0, 0};
+    *p = *prop; /* declarations and terms are borrowed */
+    sp->net = SIZE_MAX;
+    sp->n_disjuncts = count[d];
+    /* The root, copies of the region subtrees, an AND of the disjunct's constraints if more
+     * than one, and those constraints. */
+    b.cap_nodes = prop->n_nodes + len + 2;
+    b.cap_kids = prop->n_kids + n_region + len + 1;
+    p->lins = twinn_mallocarray(prop->n_lins + 1, sizeof *p->lins);
+    p->nodes = twinn_mallocarray(b.cap_nodes, sizeof *p->nodes);
+    p->kids = twinn_mallocarray(b.cap_kids, sizeof *p->kids);
+    if (!p->lins || !p->nodes || !p->kids) goto nomem;
+    p->n_lins = p->n_nodes = p->n_kids = 0;
+    for (size_t i = 0; i < prop->n_lins; i++) lin_map[i] = SIZE_MAX;
+    root = new_node(&b, TWINN_BOOL_AND, n_region + 1);
+    for (size_t i = 0; i < n_region; i++)
+      p->kids[p->nodes[root].first_kid + i] = copy_tree(&b, region[i]);
+    if (len == 1) {
+      dn = copy_lin(&b, lins[first[d]]);
+    } else {
+      dn = new_node(&b, TWINN_BOOL_AND, len);
+      slot = p->nodes[dn].first_kid;
+      for (size_t i = first[d]; i < first[d + 1]; i++) p->kids[slot++] = copy_lin(&b, lins[i]);
+    }
+    p->kids[p->nodes[root].first_kid + n_region] = dn;
+    p->root = root;
+    p->n_nonlinear = 0;
+    for (size_t i = 0; i < p->n_lins; i++) p->n_nonlinear += p->lins[i].nonlinear != 0;
+  }
+  *out = subs;
+  subs = NULL;
+  result = n_subs;
+  goto done;
+nomem:
+  result = (size_t)-1;
+done:
+  twinn_subprops_free(subs, n_subs);
+  twinn_free(lins);
+  twinn_free(first);
+  twinn_free(region);
+  twinn_free(rep);
+  twinn_free(count);
+  twinn_free(dup);
+  twinn_free(lin_map);
+  twinn_free(tab);
+  return result;
+}

@@ -5,6 +5,7 @@
 #include "prop.h"
 
 #include <math.h>
+#include <string.h>
 
 void twinn_prop_free(twinn_prop *prop) {
   size_t i;
@@ -109,4 +110,43 @@ static int node_holds(const twinn_prop *prop, size_t node, const double *x) {
 int twinn_prop_holds(const twinn_prop *prop, const double *x) {
   if (!prop || prop->n_nodes == 0 || prop->root >= prop->n_nodes) return 0;
   return node_holds(prop, prop->root, x);
+}
+
+twinn_status twinn_prop_lin_dups(const twinn_prop *prop, size_t *dup) {
+  size_t n = prop->n_lins, cap = 16, i, t;
+  size_t *tab;
+  while (cap < 2 * n) cap *= 2;
+  tab = twinn_mallocarray(cap, sizeof *tab);
+  if (!tab) return TWINN_ERR_NOMEM;
+  for (i = 0; i < cap; i++) tab[i] = SIZE_MAX;
+  for (i = 0; i < n; i++) {
+    const twinn_lin *l = &prop->lins[i];
+    uint64_t h = twinn_mix64((uint64_t)l->n_terms * 4 + (uint64_t)l->cmp), cb0;
+    size_t slot;
+    memcpy(&cb0, &l->c0, sizeof cb0);
+    h = twinn_mix64(h ^ cb0);
+    for (t = 0; t < l->n_terms; t++) {
+      double c = prop->term_coef[l->first + t];
+      uint64_t cb;
+      memcpy(&cb, &c, sizeof cb);
+      h = twinn_mix64(h ^ (uint64_t)prop->term_var[l->first + t]);
+      h = twinn_mix64(h ^ cb);
+    }
+    dup[i] = i;
+    if (l->nonlinear) continue;
+    for (slot = (size_t)h & (cap - 1); tab[slot] != SIZE_MAX; slot = (slot + 1) & (cap - 1)) {
+      const twinn_lin *o = &prop->lins[tab[slot]];
+      if (o->n_terms != l->n_terms || o->cmp != l->cmp || !(o->c0 == l->c0) ||
+          memcmp(&prop->term_var[o->first], &prop->term_var[l->first],
+                 l->n_terms * sizeof *prop->term_var) ||
+          memcmp(&prop->term_coef[o->first], &prop->term_coef[l->first],
+                 l->n_terms * sizeof *prop->term_coef))
+        continue;
+      dup[i] = tab[slot];
+      break;
+    }
+    if (dup[i] == i) tab[slot] = i;
+  }
+  twinn_free(tab);
+  return TWINN_OK;
 }

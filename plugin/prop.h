@@ -111,5 +111,11 @@ double twinn_prop_lin_eval(const twinn_prop *prop, const twinn_lin *l, const dou
 /* 1 if the tree holds at x, evaluated exactly as written (strict comparisons strict). A
  * nonlinear constraint evaluates as false (twinn cannot check it). */
 int twinn_prop_holds(const twinn_prop *prop, const double *x);
+/* dup[i] (n_lins entries): the first constraint with lins[i]'s terms (same variables and
+ * coefficients in the same order), constant and comparison, found through a hash table; i
+ * itself for a nonlinear one. A property of top-1 agreement repeats each constraint of f's
+ * argmax in every disjunct (1 000 lins, 190 distinct, on MNIST). TWINN_ERR_NOMEM if the table
+ * cannot be allocated. */
+twinn_status twinn_prop_lin_dups(const twinn_prop *prop, size_t *dup);
 
 #endif

@@ -58,8 +58,8 @@ typedef struct {
   int neuron_split;   /* 1: branch on unstable ReLU neurons before inputs; 0 (default):
                          the same for inputs of over 64 dimensions, else inputs first and
                          neurons only once a box can no longer be halved */
-  int no_decompose;   /* 1: never split a property over several networks into single-network
-                         sub-problems first (twinn_verify tries that by default) */
+  int no_decompose;   /* 1: never split a property into sub-problems first (single-network
+                         ones, or one per disjunct; twinn_verify tries both by default) */
   int opt_rounds;     /* rounds of optimised ReLU slopes and split multipliers (alpha/beta-CROWN)
                          per undecided single-network constraint of a region: 0 = the default
                          (TWINN_OPT_ROUNDS), < 0 = none */

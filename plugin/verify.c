@@ -61,6 +61,15 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
  * optimised scores (pick_neuron). */
 #define LAYER_FIRST_DEPTH 3
 
+/* Sub-runs (verify_run's `sub`, bits): SUB_NET, a single-network sub-property of the
+ * decomposition (decompose.h): no pairs, only the networks its constraints read get symbolic
+ * workspaces, no further decomposition; SUB_DISJ, one disjunct of twinn_split_disjuncts: no
+ * further split or decomposition. Properties of more than SPLIT_MAX distinct disjuncts are not
+ * split (each sub-run repeats the root's analysis). */
+#define SUB_NET 1
+#define SUB_DISJ 2
+#define SPLIT_MAX 64
+
 /* Rounds of optimised ReLU lower slopes (twinn_sym_set_alpha_steps) for single networks. */
 #define SYM_ALPHA_STEPS 1
 
@@ -84,8 +93,7 @@ typedef struct {
   const twinn_options *opt;
   double t0, deadline;
   int neuron_mode; /* split on neurons first (opt->neuron_split) */
-  int sub;         /* a sub-property of a decomposition (decompose.h): no pairs, and only the
-                      networks its constraints read get symbolic workspaces */
+  int sub; /* what kind of sub-property this run decides (SUB_NET, SUB_DISJ; 0: the problem) */
   pthread_mutex_t mu;
   pthread_cond_t cv;
   twinn_queue q;
@@ -555,13 +563,6 @@ static int node_value(const engine *E, size_t node, int nl, double *margin) {
 
 /* ---- splitting ---- */
 
-static uint64_t mix64(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 static int splittable(double lo, double hi) {
   double mid = lo + (hi - lo) / 2;
   return mid > lo && mid < hi;
@@ -832,7 +833,7 @@ static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nspl
     }
     k->margin = km ? km[b] : margin;
     k->attacked = n_ns > 0;
-    k->id = mix64(r->id * 4 + b + 1);
+    k->id = twinn_mix64(r->id * 4 + b + 1);
     for (t = 0; t < n_ns; t++) {
       k->splits[r->n_splits + t] = ns[t];
       k->splits[r->n_splits + t].phase = (int8_t)((b >> t) & 1 ? -1 : 1);
@@ -1091,7 +1092,7 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
   v = node_value(E, E->prop->root, V_UNKNOWN, &margin);
   if (v == V_FALSE) return TWINN_OK;
   for (i = 0; i < n; i++) E->center[i] = lo[i] + (hi[i] - lo[i]) / 2;
-  E->rng = mix64((uint64_t)S->opt->seed ^ r->id);
+  E->rng = twinn_mix64((uint64_t)S->opt->seed ^ r->id);
   if (v == V_TRUE) { /* every point of the region is a counterexample: replay the centre */
     st = twinn_attack_check(E->atk, lo, hi, E->center, E->witness, &found);
     if (st != TWINN_OK || found) {
@@ -1320,7 +1321,7 @@ static twinn_status find_pairs(engine *E) {
   size_t i, j, r, n = E->pb->n_nets;
   E->pairs = twinn_calloc(n * n + 1, sizeof *E->pairs);
   if (!E->pairs) return TWINN_ERR_NOMEM;
-  if (E->S->sub) return TWINN_OK; /* no constraint reads two networks */
+  if (E->S->sub & SUB_NET) return TWINN_OK; /* no constraint reads two networks */
   for (i = 0; i < n; i++)
     for (j = i + 1; j < n; j++) {
       const twinn_var *a = twinn_prop_net_var(E->prop, i, TWINN_VAR_INPUT);
@@ -1404,56 +1405,18 @@ static int weights_finite(const twinn_net *net) {
   return 1;
 }
 
-/* E->dup: each lin's first copy (same terms in the same order, constant and comparison), found
- * through a hash table; a property of top-1 agreement repeats each constraint of f's argmax
- * in every disjunct (1 000 lins, 190 distinct, on MNIST). */
+/* E->dup (twinn_prop_lin_dups) and the optimisation stage's per-constraint arrays. */
 static twinn_status find_dups(engine *E) {
-  const twinn_prop *prop = E->prop;
-  size_t n = prop->n_lins, cap = 16, i, t;
-  size_t *tab;
-  while (cap < 2 * n) cap *= 2;
+  size_t n = E->prop->n_lins;
   E->dup = twinn_mallocarray(n + 1, sizeof *E->dup);
   E->opt_done = twinn_calloc(n + 1, 1);
   E->opt_list = twinn_mallocarray(n + 1, sizeof *E->opt_list);
   E->opt_idx = twinn_mallocarray(n + 1, sizeof *E->opt_idx);
   E->opt_lo = twinn_mallocarray(n + 1, sizeof *E->opt_lo);
   E->opt_off = twinn_mallocarray(n + 1, sizeof *E->opt_off);
-  tab = twinn_mallocarray(cap, sizeof *tab);
-  if (!E->dup || !E->opt_done || !E->opt_list || !E->opt_idx || !E->opt_lo || !E->opt_off || !tab) {
-    twinn_free(tab);
+  if (!E->dup || !E->opt_done || !E->opt_list || !E->opt_idx || !E->opt_lo || !E->opt_off)
     return TWINN_ERR_NOMEM;
-  }
-  for (i = 0; i < cap; i++) tab[i] = SIZE_MAX;
-  for (i = 0; i < n; i++) {
-    const twinn_lin *l = &prop->lins[i];
-    uint64_t h = mix64((uint64_t)l->n_terms * 4 + (uint64_t)l->cmp), cb0;
-    size_t slot;
-    memcpy(&cb0, &l->c0, sizeof cb0);
-    h = mix64(h ^ cb0);
-    for (t = 0; t < l->n_terms; t++) {
-      double c = prop->term_coef[l->first + t];
-      uint64_t cb;
-      memcpy(&cb, &c, sizeof cb);
-      h = mix64(h ^ (uint64_t)prop->term_var[l->first + t]);
-      h = mix64(h ^ cb);
-    }
-    E->dup[i] = i;
-    if (l->nonlinear) continue;
-    for (slot = (size_t)h & (cap - 1); tab[slot] != SIZE_MAX; slot = (slot + 1) & (cap - 1)) {
-      const twinn_lin *o = &prop->lins[tab[slot]];
-      if (o->n_terms != l->n_terms || o->cmp != l->cmp || !(o->c0 == l->c0) ||
-          memcmp(&prop->term_var[o->first], &prop->term_var[l->first],
-                 l->n_terms * sizeof *prop->term_var) ||
-          memcmp(&prop->term_coef[o->first], &prop->term_coef[l->first],
-                 l->n_terms * sizeof *prop->term_coef))
-        continue;
-      E->dup[i] = tab[slot];
-      break;
-    }
-    if (E->dup[i] == i) tab[slot] = i;
-  }
-  twinn_free(tab);
-  return TWINN_OK;
+  return twinn_prop_lin_dups(E->prop, E->dup);
 }
 
 /* Whether some constraint reads a hidden value (only the cheap bounds bound those). */
@@ -1642,6 +1605,82 @@ static int thread_count(const twinn_options *opt) {
 static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt_in,
                                twinn_result *res, twinn_error *err, int sub);
 
+/* Verifies sub-properties subs[0..n) of the problem in turn, each as a problem of its own
+ * (verify_run with sub flags `flags`) with the time left but `keep` seconds. Sets *decided when
+ * every one is unsat (the problem is then unsat) and *sat when one's witness replays as a
+ * witness of the whole formula (then in S->witness). Otherwise the loop stopped at a sub-run
+ * neither unsat nor replayed (or for want of time); its verdict, reason and open regions go to
+ * *stop (may be NULL). */
+static twinn_status run_subs(engine *E, const twinn_subprop *subs, size_t n, int flags, double keep,
+                             int *decided, int *sat, twinn_result *stop) {
+  shared *S = E->S;
+  const twinn_space *sp = E->sp;
+  size_t i, d, nf = sp->n_free;
+  twinn_status st = TWINN_OK;
+  double *p = E->center;
+  *decided = *sat = 0;
+  if (stop) {
+    memset(stop, 0, sizeof *stop);
+    stop->verdict = TWINN_VERDICT_TIMEOUT;
+    snprintf(stop->reason, sizeof stop->reason, "no time left for the sub-problems");
+  }
+  for (i = 0; i < n && !*sat; i++) {
+    twinn_problem spb = *E->pb;
+    twinn_options o = *S->opt;
+    twinn_result r;
+    twinn_error err;
+    int ok = 0;
+    spb.prop = &subs[i].prop;
+    if (S->deadline > 0) {
+      o.timeout = S->deadline - twinn_clock_now() - keep;
+      if (o.timeout <= 0.0) break;
+    }
+    twinn_error_clear(&err);
+    st = verify_run(&spb, &o, &r, &err, flags);
+    S->branches += r.branches;
+    if (st != TWINN_OK) break;
+    if (r.verdict == TWINN_VERDICT_SAT && r.witness) {
+      size_t c;
+      for (d = 0; d < nf; d++) p[d] = r.witness[sp->rep[d]];
+      for (c = 0; c < sp->n_cases && !ok; c++) {
+        int inside = 1;
+        for (d = 0; d < nf; d++) inside &= p[d] >= sp->lo[c * nf + d] && p[d] <= sp->hi[c * nf + d];
+        if (inside)
+          st = twinn_attack_check(E->atk, sp->lo + c * nf, sp->hi + c * nf, p, S->witness, &ok);
+      }
+      *sat = ok;
+    }
+    int unsat = r.verdict == TWINN_VERDICT_UNSAT;
+    if (stop && !unsat && !ok) {
+      stop->verdict = r.verdict;
+      snprintf(stop->reason, sizeof stop->reason, "sub-problem %zu of %zu: %.180s", i + 1, n,
+               r.reason);
+      stop->open = r.open;
+    }
+    twinn_result_release(&r);
+    if (st != TWINN_OK || !unsat) break;
+    if (i + 1 == n) *decided = 1;
+  }
+  return st;
+}
+
+/* Whether the problem is worth splitting by its disjuncts (twinn_split_disjuncts) before the
+ * search: when its branching follows each constraint's optimised scores (pick_neuron), that is
+ * no twin pair is analysed, the optimisation runs, and every network the constraints read has
+ * fewer than LAYER_FIRST_DEPTH ReLU layers. Neurons near the output then matter to one
+ * disjunct and not to the others, and in one joint tree their splits multiply: mnist_256x2
+ * int8 top-1 img1 went from a timeout (120 s) to 20 s split. Where neurons go layer first, the
+ * early splits serve every disjunct and one tree makes them once: split, mnist_256x4 int8 img3
+ * went from 85 s to a timeout (each of the 9 constraints on f alone needs about 1 000 regions,
+ * 7-12 s), and the float16 pairs of mnist_256x4 from 1.9 to 25 s (img0) and 54 s to a timeout
+ * (img3). */
+static int split_pays(const engine *E) {
+  if (E->n_pairs > 0 || !E->opt_rounds) return 0;
+  for (size_t i = 0; i < E->pb->n_nets; i++)
+    if (net_read(E->prop, i) && relu_layers(E->pb->nets[i]) >= LAYER_FIRST_DEPTH) return 0;
+  return 1;
+}
+
 /* The decomposition (decompose.h), tried once before the search of a problem over several
  * networks: each sub-property is verified in turn as a problem of its own with the time left
  * (keeping a tenth of the limit for the search as a whole). Sets *decided when every one is
@@ -1655,7 +1694,7 @@ static twinn_status decompose_first(engine *E, int *decided, int *sat, char *why
   const twinn_prop *prop = E->prop;
   size_t i, d, n, nf = sp->n_free;
   twinn_subprop *subs = NULL;
-  twinn_status st = TWINN_OK;
+  twinn_status st;
   double *x = E->witness, *p = E->center;
   *decided = *sat = 0;
   for (d = 0; d < nf; d++) p[d] = sp->lo[d] + (sp->hi[d] - sp->lo[d]) / 2;
@@ -1671,37 +1710,7 @@ static twinn_status decompose_first(engine *E, int *decided, int *sat, char *why
   }
   n = twinn_decompose(prop, x, &subs);
   if (n == (size_t)-1) return TWINN_ERR_NOMEM;
-  for (i = 0; i < n && !*sat; i++) {
-    twinn_problem spb = *E->pb;
-    twinn_options o = *S->opt;
-    twinn_result r;
-    twinn_error err;
-    int ok = 0;
-    spb.prop = &subs[i].prop;
-    if (S->deadline > 0) {
-      o.timeout = S->deadline - twinn_clock_now() - 0.1 * S->opt->timeout;
-      if (o.timeout <= 0.0) break;
-    }
-    twinn_error_clear(&err);
-    st = verify_run(&spb, &o, &r, &err, 1);
-    S->branches += r.branches;
-    if (st != TWINN_OK) break;
-    if (r.verdict == TWINN_VERDICT_SAT && r.witness) {
-      size_t c;
-      for (d = 0; d < nf; d++) p[d] = r.witness[sp->rep[d]];
-      for (c = 0; c < sp->n_cases && !ok; c++) {
-        int inside = 1;
-        for (d = 0; d < nf; d++) inside &= p[d] >= sp->lo[c * nf + d] && p[d] <= sp->hi[c * nf + d];
-        if (inside)
-          st = twinn_attack_check(E->atk, sp->lo + c * nf, sp->hi + c * nf, p, S->witness, &ok);
-      }
-      *sat = ok;
-    }
-    int unsat = r.verdict == TWINN_VERDICT_UNSAT;
-    twinn_result_release(&r);
-    if (st != TWINN_OK || !unsat) break;
-    if (i + 1 == n) *decided = 1;
-  }
+  st = run_subs(E, subs, n, SUB_NET, 0.1 * S->opt->timeout, decided, sat, NULL);
   if (*decided) {
     size_t used = (size_t)snprintf(why, n_why, "proved network by network:");
     for (i = 0; i < n && used < n_why; i++)
@@ -1799,13 +1808,36 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
       goto done;
     }
   }
+  if (!sat && !(sub & SUB_DISJ) && !opt->no_decompose && S.neuron_mode && split_pays(&E[0])) {
+    int decided = 0;
+    twinn_subprop *subs = NULL;
+    twinn_result stop;
+    size_t n = twinn_split_disjuncts(pb->prop, &subs);
+    if (n == (size_t)-1) goto nomem;
+    if (n > 0 && n <= SPLIT_MAX)
+      st = run_subs(&E[0], subs, n, sub | SUB_DISJ, 0.0, &decided, &sat, &stop);
+    twinn_subprops_free(subs, n);
+    if (st != TWINN_OK) goto fail;
+    if (n > 0 && n <= SPLIT_MAX && !sat &&
+        (decided || stop.verdict == TWINN_VERDICT_TIMEOUT ||
+         stop.verdict == TWINN_VERDICT_UNKNOWN)) {
+      char why[sizeof res->reason];
+      res->branches = S.branches;
+      res->open = decided ? 0 : stop.open;
+      if (decided)
+        snprintf(why, sizeof why, "proved disjunct by disjunct: %zu distinct disjuncts never hold",
+                 n);
+      finish(res, decided ? TWINN_VERDICT_UNSAT : stop.verdict, decided ? why : stop.reason, S.t0);
+      goto done;
+    }
+  }
   if (!sat && S.neuron_mode && sp.n_cases == 1 && E[0].opt_rounds &&
       (st = tighten_root(E, n_threads, sp.lo, sp.hi)) != TWINN_OK)
     goto fail;
   S.attack_len = fmax(0.0, attack_end - twinn_clock_now()); /* what the early part left */
   S.attack_pending = 1;
   S.attack_burst = ATTACK_BURST;
-  S.attack_rng = mix64((uint64_t)opt->seed ^ 0x5EEDull);
+  S.attack_rng = twinn_mix64((uint64_t)opt->seed ^ 0x5EEDull);
   S.attack_at = twinn_clock_now() + DEFER_ATTACK;
   for (c = 0; c < sp.n_cases && !sat; c++) {
     twinn_region *r = twinn_region_new(nf, 0);
@@ -1813,7 +1845,7 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
     memcpy(r->lo, sp.lo + c * nf, nf * sizeof *r->lo);
     memcpy(r->hi, sp.hi + c * nf, nf * sizeof *r->hi);
     r->margin = -INFINITY;
-    r->id = mix64((uint64_t)c);
+    r->id = twinn_mix64((uint64_t)c);
     if ((st = twinn_queue_push(&S.q, r)) != TWINN_OK) goto fail;
   }
   if (sat) S.stop = STOP_SAT;

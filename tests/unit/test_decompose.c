@@ -3,7 +3,9 @@
  * every sub-property unsat proves the original unsat); it is checked on many random points,
  * with the inputs inside the box and random outputs. Also: the network each disjunct goes to,
  * and the shapes that are declined (mixed constraints, a disjunct with nothing violated). The
- * verdicts of the decomposed search are compared with exact ones by test_oracle. */
+ * split by disjuncts (twinn_split_disjuncts) must be an equivalence: the formula holds at a
+ * point exactly when some sub-property does. The verdicts of the decomposed search are
+ * compared with exact ones by test_oracle. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -206,12 +208,90 @@ static void test_declined(void **state) {
   twinn_prop_free(q);
 }
 
+/* The split by disjuncts: on random points the formula holds exactly where some sub-property
+ * does. Returns how many points held. */
+static size_t check_equivalence(const twinn_prop *p, const twinn_subprop *subs, size_t n,
+                                uint64_t seed, size_t points) {
+  double *x = calloc(p->n_scalars, sizeof *x);
+  size_t held = 0;
+  twinn_test_rng_state = seed;
+  assert_non_null(x);
+  for (size_t t = 0; t < points; t++) {
+    random_point(p, x);
+    int whole = twinn_prop_holds(p, x), any = 0;
+    for (size_t i = 0; i < n; i++) any |= twinn_prop_holds(&subs[i].prop, x);
+    if (whole != any) fail_msg("point %zu: formula %d, some disjunct %d", t, whole, any);
+    held += (size_t)whole;
+  }
+  free(x);
+  return held;
+}
+
+static void test_split(void **state) {
+  (void)state;
+  char tail[8192];
+  top1_text(tail, sizeof tail, 4);
+  twinn_prop *p = pair_query(2, 4, tail);
+  twinn_subprop *subs = NULL, *per = NULL;
+  /* 12 distinct disjuncts, each the input asserts and its own conjunction. */
+  size_t n = twinn_split_disjuncts(p, &subs);
+  assert_int_equal(n, 12);
+  for (size_t i = 0; i < n; i++) {
+    const twinn_prop *q = &subs[i].prop;
+    assert_int_equal(subs[i].n_disjuncts, 1);
+    assert_int_equal(q->nodes[q->root].n_kids, p->nodes[p->root].n_kids);
+    assert_int_equal(q->n_lins, p->nodes[p->root].n_kids - 1 + 4);
+  }
+  assert_true(check_equivalence(p, subs, n, 31, 200000) > 1000);
+  twinn_subprops_free(subs, n);
+  /* The network sub-property of f from the decomposition: 9 disjuncts, 3 distinct constraints
+   * (some class beats f's class 2), so 3 sub-properties standing for 3 copies each. */
+  static const double yf[4] = {0.0, 0.1, 3.0, 0.3}, yg[4] = {0.0, 0.2, 2.5, 0.6};
+  double *x = point(p, yf, yg);
+  size_t nd = twinn_decompose(p, x, &per);
+  assert_int_equal(nd, 2);
+  n = twinn_split_disjuncts(&per[0].prop, &subs);
+  assert_int_equal(n, 3);
+  for (size_t i = 0; i < n; i++) assert_int_equal(subs[i].n_disjuncts, 3);
+  assert_true(check_equivalence(&per[0].prop, subs, n, 37, 200000) > 1000);
+  twinn_subprops_free(subs, n);
+  twinn_subprops_free(per, nd);
+  free(x);
+  twinn_prop_free(p);
+  /* Copies written out twice (same terms, constant and comparison) count once; a mixed
+   * disjunct and a pair constraint are split like any other. */
+  p = pair_query(1, 2,
+                 "(assert (or (>= Y_f[1] Y_f[0]) (and (<= Y_g[0] 0.5) (>= Y_f[1] -0.25))"
+                 " (>= Y_f[1] Y_f[0]) (> Y_g[0] (+ Y_f[0] 0.05))))\n");
+  n = twinn_split_disjuncts(p, &subs);
+  assert_int_equal(n, 3);
+  assert_int_equal(subs[0].n_disjuncts, 2);
+  assert_int_equal(subs[1].n_disjuncts, 1);
+  assert_int_equal(subs[2].n_disjuncts, 1);
+  assert_true(check_equivalence(p, subs, n, 41, 200000) > 1000);
+  twinn_subprops_free(subs, n);
+  twinn_prop_free(p);
+  /* Declined: one constraint, a conjunction, a disjunct nesting an or, and an or whose
+   * disjuncts are all the same. */
+  static const char *const declined[] = {
+      "(assert (>= Y_f[0] 0))\n",
+      "(assert (>= Y_f[0] 0))\n(assert (<= Y_g[1] 1))\n",
+      "(assert (or (>= Y_f[0] 0) (and (>= Y_f[1] 0) (or (>= Y_g[0] 1) (>= Y_g[1] 1)))))\n",
+      "(assert (or (>= Y_f[0] 0) (>= Y_f[0] 0)))\n",
+  };
+  for (size_t i = 0; i < sizeof declined / sizeof *declined; i++) {
+    p = pair_query(1, 2, declined[i]);
+    assert_int_equal(twinn_split_disjuncts(p, &subs), 0);
+    assert_null(subs);
+    twinn_prop_free(p);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_top1),
-      cmocka_unit_test(test_mixed),
-      cmocka_unit_test(test_box_union),
-      cmocka_unit_test(test_declined),
+      cmocka_unit_test(test_top1),      cmocka_unit_test(test_mixed),
+      cmocka_unit_test(test_box_union), cmocka_unit_test(test_declined),
+      cmocka_unit_test(test_split),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -448,6 +448,84 @@ static void test_neuron_split(void **state) {
   assert_true(n_unsat >= 2);
 }
 
+/* A robustness query on the single network f (n_in inputs, n_out outputs) over the box: some
+ * output j != c reaches output c, each disjunct once and the first one twice more (copies
+ * count once in the split). */
+static void robust_query(char *buf, size_t n, size_t n_in, size_t n_out, const double *lo,
+                         const double *hi, size_t c) {
+  size_t i, used = (size_t)snprintf(buf, n,
+                                    "(vnnlib-version <2.0>)\n(declare-network f (declare-input X "
+                                    "real [%zu]) (declare-output Y real [%zu]))\n",
+                                    n_in, n_out);
+  for (i = 0; i < n_in; i++)
+    used += (size_t)snprintf(buf + used, n - used,
+                             "(assert (>= X[%zu] %.17g))\n"
+                             "(assert (<= X[%zu] %.17g))\n",
+                             i, lo[i], i, hi[i]);
+  used += (size_t)snprintf(buf + used, n - used, "(assert (or");
+  for (i = 0; i < n_out; i++)
+    if (i != c) used += (size_t)snprintf(buf + used, n - used, " (>= Y[%zu] Y[%zu])", i, c);
+  snprintf(buf + used, n - used, " (>= Y[%zu] Y[%zu]) (>= Y[%zu] Y[%zu])))\n", (size_t)(c ? 0 : 1),
+           c, (size_t)(c ? 0 : 1), c);
+}
+
+/* The split by disjuncts (twinn_split_disjuncts; single shallow networks branching on
+ * neurons): verdicts agree with the joint search (opt.no_decompose) where both decide,
+ * witnesses replay (verify2), a violation found by sampling gives sat, and the proofs come
+ * from the split (its reason). */
+static void test_split_disjuncts(void **state) {
+  size_t trial, i, n_unsat = 0, n_sat = 0;
+  char buf[16384];
+  (void)state;
+  twinn_test_rng_state = 123;
+  for (trial = 0; trial < 8; trial++) {
+    size_t widths[3] = {8, 6, 4}, c = 0;
+    double lo[20], hi[20], mid[20], y[4], w = trial % 2 ? 0.02 : 0.3;
+    twinn_net *f;
+    twinn_prop *prop;
+    twinn_options opt;
+    twinn_result r1, r2;
+    int violated = 0;
+    f = twinn_test_random_net(20, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+    for (i = 0; i < 20; i++) {
+      lo[i] = -0.5 + twinn_test_urand();
+      hi[i] = lo[i] + w;
+      mid[i] = lo[i] + w / 2;
+    }
+    assert_int_equal(twinn_net_eval(f, mid, y), TWINN_OK);
+    for (i = 1; i < 4; i++)
+      if (y[i] > y[c]) c = i;
+    for (size_t s = 0; s < 4000 && !violated; s++) { /* sampled: does some j reach c? */
+      double x[20];
+      for (i = 0; i < 20; i++) x[i] = lo[i] + w * twinn_test_urand();
+      assert_int_equal(twinn_net_eval(f, x, y), TWINN_OK);
+      for (i = 0; i < 4; i++) violated |= i != c && y[i] >= y[c];
+    }
+    robust_query(buf, sizeof buf, 20, 4, lo, hi, c);
+    prop = twinn_test_parse(buf);
+    twinn_options_init(&opt);
+    opt.timeout = 3;
+    opt.neuron_split = 1;
+    opt.threads = 1;
+    verify2(prop, f, NULL, &opt, &r1);
+    opt.no_decompose = 1;
+    verify2(prop, f, NULL, &opt, &r2);
+    if (violated) assert_int_equal(r1.verdict, TWINN_VERDICT_SAT);
+    if (decided(&r1) && decided(&r2)) assert_int_equal(r1.verdict, r2.verdict);
+    if (r1.verdict == TWINN_VERDICT_UNSAT) {
+      assert_non_null(strstr(r1.reason, "proved disjunct by disjunct: 3 distinct"));
+      n_unsat++;
+    }
+    n_sat += r1.verdict == TWINN_VERDICT_SAT;
+    twinn_result_release(&r1);
+    twinn_result_release(&r2);
+    twinn_prop_free(prop);
+    twinn_net_free(f);
+  }
+  assert_true(n_unsat >= 2);
+  assert_true(n_sat >= 2);
+}
+
 /* Every allocation failure is reported as TWINN_ERR_NOMEM (never as a verdict, above all never
  * as unsat), and the runs that do get through agree with the undisturbed verdict. */
 static void test_nomem(void **state) {
@@ -507,7 +585,7 @@ int main(void) {
       cmocka_unit_test(test_disjunctive_boxes), cmocka_unit_test(test_timeout),
       cmocka_unit_test(test_deterministic),     cmocka_unit_test(test_nomem),
       cmocka_unit_test(test_threads_agree),     cmocka_unit_test(test_neuron_split),
-      cmocka_unit_test(test_single_threshold),
+      cmocka_unit_test(test_single_threshold),  cmocka_unit_test(test_split_disjuncts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
