@@ -91,6 +91,39 @@ static size_t copy_tree(builder *b, size_t node) {
   return id;
 }
 
+/* Starts sub-property p as a copy of src's declarations and terms (borrowed) with room for
+ * src's nodes and kids plus extra_nodes / extra_kids: the root AND with the n_region region
+ * subtrees copied as its first kids and one slot left after them, returned in *root. 0 on
+ * out of memory (what was allocated is freed with the sub-property). */
+static int start_sub(builder *b, twinn_prop *p, const twinn_prop *src, size_t *lin_map,
+                     size_t extra_nodes, size_t extra_kids, const size_t *region, size_t n_region,
+                     size_t *root) {
+  *p = *src;
+  b->p = p;
+  b->src = src;
+  b->lin_map = lin_map;
+  b->cap_nodes = src->n_nodes + extra_nodes;
+  b->cap_kids = src->n_kids + n_region + extra_kids;
+  p->lins = twinn_mallocarray(src->n_lins + 1, sizeof *p->lins);
+  p->nodes = twinn_mallocarray(b->cap_nodes, sizeof *p->nodes);
+  p->kids = twinn_mallocarray(b->cap_kids, sizeof *p->kids);
+  if (!p->lins || !p->nodes || !p->kids) return 0;
+  p->n_lins = p->n_nodes = p->n_kids = 0;
+  for (size_t i = 0; i < src->n_lins; i++) lin_map[i] = SIZE_MAX;
+  *root = new_node(b, TWINN_BOOL_AND, n_region + 1);
+  for (size_t i = 0; i < n_region; i++)
+    p->kids[p->nodes[*root].first_kid + i] = copy_tree(b, region[i]);
+  return 1;
+}
+
+/* Ends sub-property p: `last` as the root's last kid, the nonlinear count. */
+static void end_sub(twinn_prop *p, size_t root, size_t n_region, size_t last) {
+  p->kids[p->nodes[root].first_kid + n_region] = last;
+  p->root = root;
+  p->n_nonlinear = 0;
+  for (size_t i = 0; i < p->n_lins; i++) p->n_nonlinear += p->lins[i].nonlinear != 0;
+}
+
 void twinn_subprops_free(twinn_subprop *subs, size_t n) {
   if (!subs) return;
   for (size_t i = 0; i < n; i++) {
@@ -191,31 +224,17 @@ size_t twinn_decompose(const twinn_prop *prop, const double *x, twinn_subprop **
     if (!count[w]) continue;
     twinn_subprop *sp = &subs[n_subs++];
     twinn_prop *p = &sp->prop;
-    builder b = {p, prop, lin_map, 0, 0};
+    builder b;
     size_t root, orn, slot;
-    *p = *prop; /* declarations and terms are borrowed */
     sp->net = w;
     sp->n_disjuncts = count[w];
     /* The root, copies of the region subtrees, the or and one constraint per disjunct. */
-    b.cap_nodes = prop->n_nodes + n_d + 2;
-    b.cap_kids = prop->n_kids + n_region + n_d + 1;
-    p->lins = twinn_mallocarray(prop->n_lins + 1, sizeof *p->lins);
-    p->nodes = twinn_mallocarray(b.cap_nodes, sizeof *p->nodes);
-    p->kids = twinn_mallocarray(b.cap_kids, sizeof *p->kids);
-    if (!p->lins || !p->nodes || !p->kids) goto nomem;
-    p->n_lins = p->n_nodes = p->n_kids = 0;
-    for (size_t i = 0; i < prop->n_lins; i++) lin_map[i] = SIZE_MAX;
-    root = new_node(&b, TWINN_BOOL_AND, n_region + 1);
-    for (size_t i = 0; i < n_region; i++)
-      p->kids[p->nodes[root].first_kid + i] = copy_tree(&b, region[i]);
+    if (!start_sub(&b, p, prop, lin_map, n_d + 2, n_d + 1, region, n_region, &root)) goto nomem;
     orn = new_node(&b, TWINN_BOOL_OR, count[w]);
-    p->kids[p->nodes[root].first_kid + n_region] = orn;
     slot = p->nodes[orn].first_kid;
     for (size_t d = 0; d < n_d; d++)
       if (choice[d] == w) p->kids[slot++] = copy_lin(&b, atom[d]);
-    p->root = root;
-    p->n_nonlinear = 0; /* only linear constraints are chosen or kept as input asserts */
-    for (size_t i = 0; i < p->n_lins; i++) p->n_nonlinear += p->lins[i].nonlinear != 0;
+    end_sub(p, root, n_region, orn);
   }
   *out = subs;
   subs = NULL;
@@ -296,23 +315,12 @@ size_t twinn_split_disjuncts(const twinn_prop *prop, twinn_subprop **out) {
     twinn_subprop *sp = &subs[n_subs++];
     twinn_prop *p = &sp->prop;
     size_t len = first[d + 1] - first[d], root, slot, dn;
-    builder b = {p, prop, lin_map, 0, 0};
-    *p = *prop; /* declarations and terms are borrowed */
+    builder b;
     sp->net = SIZE_MAX;
     sp->n_disjuncts = count[d];
     /* The root, copies of the region subtrees, an AND of the disjunct's constraints if more
      * than one, and those constraints. */
-    b.cap_nodes = prop->n_nodes + len + 2;
-    b.cap_kids = prop->n_kids + n_region + len + 1;
-    p->lins = twinn_mallocarray(prop->n_lins + 1, sizeof *p->lins);
-    p->nodes = twinn_mallocarray(b.cap_nodes, sizeof *p->nodes);
-    p->kids = twinn_mallocarray(b.cap_kids, sizeof *p->kids);
-    if (!p->lins || !p->nodes || !p->kids) goto nomem;
-    p->n_lins = p->n_nodes = p->n_kids = 0;
-    for (size_t i = 0; i < prop->n_lins; i++) lin_map[i] = SIZE_MAX;
-    root = new_node(&b, TWINN_BOOL_AND, n_region + 1);
-    for (size_t i = 0; i < n_region; i++)
-      p->kids[p->nodes[root].first_kid + i] = copy_tree(&b, region[i]);
+    if (!start_sub(&b, p, prop, lin_map, len + 2, len + 1, region, n_region, &root)) goto nomem;
     if (len == 1) {
       dn = copy_lin(&b, lins[first[d]]);
     } else {
@@ -320,10 +328,7 @@ size_t twinn_split_disjuncts(const twinn_prop *prop, twinn_subprop **out) {
       slot = p->nodes[dn].first_kid;
       for (size_t i = first[d]; i < first[d + 1]; i++) p->kids[slot++] = copy_lin(&b, lins[i]);
     }
-    p->kids[p->nodes[root].first_kid + n_region] = dn;
-    p->root = root;
-    p->n_nonlinear = 0;
-    for (size_t i = 0; i < p->n_lins; i++) p->n_nonlinear += p->lins[i].nonlinear != 0;
+    end_sub(p, root, n_region, dn);
   }
   *out = subs;
   subs = NULL;

@@ -1867,7 +1867,11 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
         twinn_subprops_free(subs, n);
         goto nomem;
       }
-      st = run_subs(&E[0], subs, n, sub | SUB_DISJ, 0.0, priors, &decided, &sat, &stop);
+      int any = 0;
+      for (size_t k = 0; k < 2 * pb->n_nets; k++) any |= priors[k] != NULL;
+      /* None (several case boxes, or the optimisation failed): each sub-run tightens its own. */
+      st =
+          run_subs(&E[0], subs, n, sub | SUB_DISJ, 0.0, any ? priors : NULL, &decided, &sat, &stop);
       twinn_free(priors);
     }
     twinn_subprops_free(subs, n);

@@ -71,23 +71,30 @@ static void random_point(const twinn_prop *p, double *x) {
   for (size_t e = 0; e < xf->n; e++) x[xg->offset + e] = x[xf->offset + e];
 }
 
-/* Wherever the original holds, some sub-property holds. Returns how many points held. */
-static size_t check_implication(const twinn_prop *p, const twinn_subprop *subs, size_t n,
-                                uint64_t seed, size_t points) {
+/* Wherever the original holds, some sub-property holds; with `both`, also the converse (the
+ * split by disjuncts is an equivalence). Returns how many points the original held at. */
+static size_t check_points(const twinn_prop *p, const twinn_subprop *subs, size_t n, uint64_t seed,
+                           size_t points, int both) {
   double *x = calloc(p->n_scalars, sizeof *x);
   size_t held = 0;
   twinn_test_rng_state = seed;
   assert_non_null(x);
   for (size_t t = 0; t < points; t++) {
     random_point(p, x);
-    if (!twinn_prop_holds(p, x)) continue;
-    held++;
-    int any = 0;
+    int whole = twinn_prop_holds(p, x), any = 0;
+    if (!whole && !both) continue;
     for (size_t i = 0; i < n; i++) any |= twinn_prop_holds(&subs[i].prop, x);
-    if (!any) fail_msg("point %zu satisfies the property but no sub-property", t);
+    if (whole && !any) fail_msg("point %zu satisfies the property but no sub-property", t);
+    if (!whole && any) fail_msg("point %zu satisfies a sub-property but not the property", t);
+    held += (size_t)whole;
   }
   free(x);
   return held;
+}
+
+static size_t check_implication(const twinn_prop *p, const twinn_subprop *subs, size_t n,
+                                uint64_t seed, size_t points) {
+  return check_points(p, subs, n, seed, points, 0);
 }
 
 /* A zero point of p's scalars (inputs 0: inside the [0, 1] box) with the outputs of f and g set
@@ -208,23 +215,9 @@ static void test_declined(void **state) {
   twinn_prop_free(q);
 }
 
-/* The split by disjuncts: on random points the formula holds exactly where some sub-property
- * does. Returns how many points held. */
 static size_t check_equivalence(const twinn_prop *p, const twinn_subprop *subs, size_t n,
                                 uint64_t seed, size_t points) {
-  double *x = calloc(p->n_scalars, sizeof *x);
-  size_t held = 0;
-  twinn_test_rng_state = seed;
-  assert_non_null(x);
-  for (size_t t = 0; t < points; t++) {
-    random_point(p, x);
-    int whole = twinn_prop_holds(p, x), any = 0;
-    for (size_t i = 0; i < n; i++) any |= twinn_prop_holds(&subs[i].prop, x);
-    if (whole != any) fail_msg("point %zu: formula %d, some disjunct %d", t, whole, any);
-    held += (size_t)whole;
-  }
-  free(x);
-  return held;
+  return check_points(p, subs, n, seed, points, 1);
 }
 
 static void test_split(void **state) {
