@@ -1590,26 +1590,34 @@ static twinn_status tighten_root(engine *E, int n_threads, const double *lo, con
   return TWINN_OK;
 }
 
-/* The root's intermediate bounds for the sub-runs of a split by disjuncts: per network of the
- * problem, its prior lower bounds at [2 i] and upper at [2 i + 1] (twinn_sym_prior of the
- * first workspace holding it; NULL where none, or for all when the problem has several case
- * boxes, as tighten_root then does not run). Every disjunct's region lies inside the
+/* The root's intermediate bounds for the sub-runs of a split by disjuncts, into *out: per
+ * network of the problem, its prior lower bounds at [2 i] and upper at [2 i + 1]
+ * (twinn_sym_prior of the first workspace holding it, NULL where none). *out is NULL when
+ * there are none at all (several case boxes, as tighten_root then does not run, or a failed
+ * optimisation): each sub-run then tightens its own. Every disjunct's region lies inside the
  * problem's box, where they hold, and they do not depend on the formula: computed once
  * instead of once per disjunct (62 % of mnist_256x2 int8 img0's time went to 18 such
- * repeats). NULL on out of memory; free with twinn_free. */
-static const double **root_priors(const engine *E, size_t n_cases) {
+ * repeats). Free *out with twinn_free. */
+static twinn_status root_priors(const engine *E, const double ***out) {
   size_t n = E->pb->n_nets;
+  int any = 0;
   const double **p = twinn_calloc(2 * n + 1, sizeof *p);
-  if (!p || n_cases != 1) return p;
-  for (size_t j = 0; j < E->n_syms; j++)
+  *out = NULL;
+  if (!p) return TWINN_ERR_NOMEM;
+  for (size_t j = 0; j < E->n_syms && E->sp->n_cases == 1; j++)
     for (int w = 0; w < (E->syms[j].g == SIZE_MAX ? 1 : 2); w++) {
       size_t net = w ? E->syms[j].g : E->syms[j].f;
       if (p[2 * net]) continue;
       p[2 * net] = twinn_sym_prior(E->syms[j].s, w, 0);
       p[2 * net + 1] = twinn_sym_prior(E->syms[j].s, w, 1);
       if (!p[2 * net] || !p[2 * net + 1]) p[2 * net] = p[2 * net + 1] = NULL;
+      any |= p[2 * net] != NULL;
     }
-  return p;
+  if (any)
+    *out = p;
+  else
+    twinn_free(p);
+  return TWINN_OK;
 }
 
 /* A sub-run's root bounds from its parent (root_priors) instead of tighten_root: set as priors
@@ -1721,6 +1729,31 @@ static int split_pays(const engine *E) {
   for (size_t i = 0; i < E->pb->n_nets; i++)
     if (net_read(E->prop, i) && relu_layers(E->pb->nets[i]) >= LAYER_FIRST_DEPTH) return 0;
   return 1;
+}
+
+/* The split by disjuncts (twinn_split_disjuncts), tried once before the search where
+ * split_pays: each distinct disjunct verified in turn (run_subs, SUB_DISJ added to sub) with
+ * the root bounds of E's analysis (root_priors) and all the time left. *ran = 0 when the
+ * formula has another shape or more than SPLIT_MAX distinct disjuncts; else *decided, *sat
+ * and *stop as run_subs sets them, with stop->reason saying what proved it when decided. */
+static twinn_status split_first(engine *E, int sub, int *ran, int *decided, int *sat,
+                                twinn_result *stop) {
+  twinn_subprop *subs = NULL;
+  const double **priors = NULL;
+  twinn_status st = TWINN_OK;
+  size_t n = twinn_split_disjuncts(E->prop, &subs);
+  *ran = 0;
+  if (n == (size_t)-1) return TWINN_ERR_NOMEM;
+  if (n > 0 && n <= SPLIT_MAX && (st = root_priors(E, &priors)) == TWINN_OK) {
+    *ran = 1;
+    st = run_subs(E, subs, n, sub | SUB_DISJ, 0.0, priors, decided, sat, stop);
+    if (*decided)
+      snprintf(stop->reason, sizeof stop->reason,
+               "proved disjunct by disjunct: %zu distinct disjuncts never hold", n);
+  }
+  twinn_free(priors);
+  twinn_subprops_free(subs, n);
+  return st;
 }
 
 /* The decomposition (decompose.h), tried once before the search of a problem over several
@@ -1858,36 +1891,16 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
     if (st != TWINN_OK) goto fail;
   }
   if (!sat && !(sub & SUB_DISJ) && !opt->no_decompose && S.neuron_mode && split_pays(&E[0])) {
-    int decided = 0;
-    twinn_subprop *subs = NULL;
+    int ran, decided;
     twinn_result stop;
-    size_t n = twinn_split_disjuncts(pb->prop, &subs);
-    if (n == (size_t)-1) goto nomem;
-    if (n > 0 && n <= SPLIT_MAX) {
-      const double **priors = root_priors(&E[0], sp.n_cases);
-      if (!priors) {
-        twinn_subprops_free(subs, n);
-        goto nomem;
-      }
-      int any = 0;
-      for (size_t k = 0; k < 2 * pb->n_nets; k++) any |= priors[k] != NULL;
-      /* None (several case boxes, or the optimisation failed): each sub-run tightens its own. */
-      st =
-          run_subs(&E[0], subs, n, sub | SUB_DISJ, 0.0, any ? priors : NULL, &decided, &sat, &stop);
-      twinn_free(priors);
-    }
-    twinn_subprops_free(subs, n);
-    if (st != TWINN_OK) goto fail;
-    if (n > 0 && n <= SPLIT_MAX && !sat &&
+    if ((st = split_first(&E[0], sub, &ran, &decided, &sat, &stop)) != TWINN_OK) goto fail;
+    /* A disjunct's sat that did not replay on the whole formula leaves the joint search. */
+    if (ran && !sat &&
         (decided || stop.verdict == TWINN_VERDICT_TIMEOUT ||
          stop.verdict == TWINN_VERDICT_UNKNOWN)) {
-      char why[sizeof res->reason];
       res->branches = S.branches;
       res->open = decided ? 0 : stop.open;
-      if (decided)
-        snprintf(why, sizeof why, "proved disjunct by disjunct: %zu distinct disjuncts never hold",
-                 n);
-      finish(res, decided ? TWINN_VERDICT_UNSAT : stop.verdict, decided ? why : stop.reason, S.t0);
+      finish(res, decided ? TWINN_VERDICT_UNSAT : stop.verdict, stop.reason, S.t0);
       goto done;
     }
   }
