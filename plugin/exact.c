@@ -224,13 +224,23 @@ static void pop_cons(twinn_exact *x) {
 
 enum { LP_FEAS = 0, LP_EMPTY = 1 };
 
-/* Runs the simplex on the current objective; 1 on an optimum, 0 on infeasibility, -1 else. */
+/* One LP's limits: its columns are the inputs (at most 16), its rows one per ReLU phase of a
+ * path; such LPs take tens of iterations. */
+#define EX_LP_ITERATIONS 2000
+#define EX_LP_MS 500
+
+/* Runs the simplex on the current objective; 1 on an optimum, 0 on infeasibility, -1 else.
+ * Limited in iterations and time: on acasxu_1_4 fp16 (box of property 3) one of these LPs (5
+ * columns) kept GLPK's simplex busy for minutes, past the call's deadline. A limit reached
+ * gives -1, which the callers treat as no LP answer (a sound, looser bound). */
 static int simplex(twinn_exact *x) {
   glp_smcp sp;
   int rc, st;
   glp_init_smcp(&sp);
   sp.msg_lev = GLP_MSG_OFF;
   sp.presolve = GLP_OFF;
+  sp.it_lim = EX_LP_ITERATIONS;
+  sp.tm_lim = EX_LP_MS;
   x->lps++;
   rc = glp_simplex(x->lp, &sp);
   if (rc == GLP_EBADB || rc == GLP_ESING || rc == GLP_ECOND) {

@@ -7,7 +7,12 @@
  * concurrently on worker threads, each worker with its own workspace (qws); what they share
  * (qshared) is read-only during the run except under its mutex or through atomics. An
  * objective's result depends only on (seed, objective), never on scheduling, except through the
- * deadline. Never prints. */
+ * deadline: its search (qjob) may be suspended and resumed on another worker without a trace
+ * (its whole state is in the qjob), and a worker with nothing better to do helps a running one
+ * with the halves of the boxes it halves, in rounds of QUANT_ROUND boxes whatever the number of
+ * workers; a half's bounding depends only on the half and the best value attained when its
+ * round began (run_round). Which objective runs when is chosen by pick: for |g_i - f_i| the
+ * ones that can still hold the L-inf maximum, the largest upper end first. Never prints. */
 #include "quant.h"
 
 #include <math.h>
@@ -55,6 +60,61 @@ typedef struct {
   double *box;
 } qbox;
 
+typedef struct {
+  qbox *a;
+  size_t n, cap;
+} qheap;
+
+/* Boxes halved per round of an objective's search (run_round), for any number of workers. */
+#define QUANT_ROUND 4
+
+/* A half of a box halved in a round, and what its bounding gave (run_task). */
+typedef struct {
+  /* In: */
+  double *box;  /* owned by the task until done (then in b, or freed) */
+  double floor; /* the best attained value when the round began */
+  int dis0;     /* a top-1 disagreement had already been seen */
+  int big;      /* child()'s big */
+  /* Out: */
+  twinn_status st;
+  twinn_error err;
+  qbox b;
+  int keep; /* b is to be queued */
+  double best_lo, best_val;
+  double *best_pt; /* n_in: valid when best_lo > floor */
+  int disagree;    /* newly seen (only when !dis0) */
+  size_t dis_f, dis_g;
+  double *dis_pt; /* n_in */
+} qtask;
+
+/* One objective's search. It runs on one worker at a time (its owner), whose rounds' tasks a
+ * helper may share; between runs (suspended: it yielded its worker, or its share of the time
+ * ran out) its state waits here, and the search goes on from it as if it had never stopped. */
+typedef struct {
+  /* Under S->mu: */
+  int helper;                            /* a worker is attached as this objective's helper */
+  int running;                           /* a worker runs the search */
+  int finished;                          /* its result is written: the helper leaves */
+  size_t owner;                          /* the id of the worker running it */
+  double upper;                          /* its upper end when last published (L-inf mode) */
+  size_t n_tasks, next_task, tasks_done; /* the current round */
+  /* A task is written by the owner before its round, by the worker that takes it during it. */
+  qtask t[2 * QUANT_ROUND];
+  /* The search between runs: only the worker running it touches these. */
+  qheap h;
+  int suspended;
+  double best_lo, best_val;
+  double *best_pt; /* n_in */
+  int disagree;
+  size_t dis_f, dis_g;
+  double *dis_pt; /* n_in */
+  uint64_t rng;
+  unsigned long branches, polished_at, n_polish;
+  double polished, seconds;
+  /* The owner's scratch (n_in each): its best point and disagreement point during a round. */
+  double *save_pt, *save_dis;
+} qjob;
+
 /* What the workers share. Fixed before the workers start, except the fields marked. */
 typedef struct {
   const twinn_net *f, *g;
@@ -74,10 +134,18 @@ typedef struct {
   size_t *dis_f, *dis_g;
   double *dis_pt;         /* n_obj x n_in */
   atomic_ulong branches;  /* boxes bounded, all objectives (progress only) */
+  atomic_ulong helped;    /* of these, by a helper */
   atomic_int all_started; /* every objective has been taken: running ones may use all the time */
   atomic_int stop;        /* a worker failed: the others stop at once */
   pthread_mutex_t mu;     /* guards the fields below and serialises the progress callback */
-  size_t next;            /* the next objective to take */
+  pthread_cond_t cv;      /* broadcast when a job starts, posts, finishes or a task is done */
+  qjob *jobs;             /* n_obj */
+  size_t next_prep;       /* the next objective whose root phase is to run */
+  size_t n_prepared;      /* root phases done */
+  int linf;               /* L-inf mode (every objective is some |g_i - f_i|): see pick */
+  double lam;             /* L-inf mode: the largest value attained by any objective */
+  size_t running;         /* objectives running on a worker */
+  size_t next;            /* share mode: the next objective to take */
   size_t n_workers;       /* workers running (fewer than n_slots if a thread failed to start) */
   size_t n_slots;         /* workspaces */
   double *busy_until;     /* n_slots: deadline of each worker's current objective (0 idle) */
@@ -177,6 +245,8 @@ static void ws_release(qws *w) {
 /* Inputs of more dimensions get the root's optimised intermediate bounds (ws_init). */
 #define QUANT_TIGHTEN_DIMS 64
 #define QUANT_TIGHTEN_ROUNDS 10
+/* L-inf mode: an objective looks at the others every this many boxes (should_yield). */
+#define QUANT_SLICE 64
 
 /* Checks the box and fills what every worker shares (objectives are set by the caller). */
 static twinn_status shared_init(qshared *S, const twinn_net *f, const twinn_net *g,
@@ -202,8 +272,10 @@ static twinn_status shared_init(qshared *S, const twinn_net *f, const twinn_net 
   S->t0 = twinn_clock_now();
   S->deadline = opt->timeout > 0 ? S->t0 + opt->timeout : 0;
   atomic_init(&S->branches, 0);
+  atomic_init(&S->helped, 0);
   atomic_init(&S->all_started, 0);
   atomic_init(&S->stop, 0);
+  S->lam = -INFINITY;
   return TWINN_OK;
 }
 
@@ -281,6 +353,12 @@ static int must_stop(const qws *w) {
   if (w->deadline <= 0) return 0;
   d = atomic_load_explicit(&S->all_started, memory_order_relaxed) ? S->deadline : w->deadline;
   return twinn_clock_now() >= d;
+}
+
+/* Whether the whole call must end: a worker failed, or its deadline passed. */
+static int call_over(const qshared *S) {
+  if (atomic_load_explicit(&S->stop, memory_order_relaxed)) return 1;
+  return S->deadline > 0 && twinn_clock_now() >= S->deadline;
 }
 
 /* At most one snapshot per 0.25 s over all workers, one at a time (under the mutex); a worker
@@ -745,11 +823,6 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
 
 /* ---- branch and bound -------------------------------------------------------------------- */
 
-typedef struct {
-  qbox *a;
-  size_t n, cap;
-} qheap;
-
 static void heap_release(qheap *h) {
   size_t i;
   for (i = 0; i < h->n; i++) twinn_free(h->a[i].box);
@@ -799,32 +872,42 @@ static int gap_closed(const twinn_quant_options *opt, double lower, double upper
   return d <= opt->abs_gap || d <= opt->gap * fabs(upper);
 }
 
-/* Bounds one child box: attains points at its centre (and ascends from there when the box
- * may beat the best value), then queues it if its proved bound can. */
-static twinn_status child(qws *w, const objective *o, qheap *h, double *box, twinn_error *err) {
+/* Bounds one child box into *b: attains points at its centre (and ascends from there when the
+ * box may beat the best value), and sets *keep when its proved bound can beat the best value
+ * (b->box = box; else box is freed, also on failure). big: a half of the box holding the upper
+ * end, which gets the larger exact search (QUANT_EXACT_TOP_*). What it computes depends only on
+ * the box, big, w->best_lo and w->disagree on entry (a helper's copy of a task gives the same). */
+static twinn_status child(qws *w, const objective *o, double *box, int big, qbox *b, int *keep,
+                          twinn_error *err) {
   const double *lo = box, *hi = box + w->n_in;
-  qbox b;
   double val;
   size_t t;
   twinn_status st;
+  *keep = 0;
   for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
-  if ((st = box_upper(w, o, lo, hi, &b.u, err)) != TWINN_OK) goto fail;
-  b.exact = 0;
-  b.und = w->ex ? undecided(w) : SIZE_MAX;
-  if ((st = try_exact(w, o, lo, hi, &b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS, err)) != TWINN_OK)
+  if ((st = box_upper(w, o, lo, hi, &b->u, err)) != TWINN_OK) goto fail;
+  b->exact = 0;
+  b->und = w->ex ? undecided(w) : SIZE_MAX;
+  if (big) {
+    if ((st = try_exact(w, o, lo, hi, b, QUANT_EXACT_TOP_UNSTABLE, QUANT_EXACT_TOP_LPS, err)) !=
+        TWINN_OK)
+      goto fail;
+    if (!b->exact) b->und = SIZE_MAX; /* tried: halved as usual when it is on top */
+  } else if ((st = try_exact(w, o, lo, hi, b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS, err)) !=
+             TWINN_OK) {
     goto fail;
-  if (!(b.u > w->best_lo)) { /* cannot beat a value already attained: drop it */
+  }
+  if (!(b->u > w->best_lo)) { /* cannot beat a value already attained: drop it */
     twinn_free(box);
     return TWINN_OK;
   }
   /* An exact box is never halved (maximise stops when one is on top). try_exact and ascend
    * leave w->sym and the kept form alone. */
-  b.dim = b.exact ? 0 : box_dim(w, lo, hi);
-  if (!b.exact && (st = ascend(w, o, lo, hi, w->x, 6)) != TWINN_OK) goto fail;
-  b.box = box;
-  if (heap_push(h, b) != TWINN_OK)
-    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
+  b->dim = b->exact ? 0 : box_dim(w, lo, hi);
+  if (!b->exact && (st = ascend(w, o, lo, hi, w->x, 6)) != TWINN_OK) goto fail;
+  b->box = box;
+  *keep = 1;
   return TWINN_OK;
 fail:
   twinn_free(box);
@@ -832,135 +915,345 @@ fail:
   return st;
 }
 
-/* Maximises o over the root box until the gap closes, must_stop or the queue is full.
- * sign_stop: also stop once the sign of the maximum is known. */
-static twinn_status maximise(qws *w, const objective *o, int sign_stop, twinn_quant_bound *out,
-                             twinn_error *err) {
-  qheap h = {NULL, 0, 0};
-  size_t n = w->n_in, t, max_open = w->S->max_open;
+/* Task T of a round (S->mu not held; any worker): its child bounded from the round's state
+ * (the best value attained and whether a top-1 disagreement was seen when the round began),
+ * the results left in T. */
+static void run_task(qws *w, qtask *T, const objective *o) {
+  w->best_lo = T->floor;
+  w->best_val = NAN;
+  w->disagree = T->dis0;
+  twinn_error_clear(&w->err);
+  T->st = child(w, o, T->box, T->big, &T->b, &T->keep, &w->err);
+  T->box = NULL;
+  T->err = w->err;
+  T->best_lo = w->best_lo;
+  T->best_val = w->best_val;
+  if (w->best_lo > T->floor) memcpy(T->best_pt, w->best_pt, w->n_in * sizeof(double));
+  T->disagree = w->disagree && !T->dis0;
+  if (T->disagree) {
+    T->dis_f = w->dis_f;
+    T->dis_g = w->dis_g;
+    memcpy(T->dis_pt, w->dis_pt, w->n_in * sizeof(double));
+  }
+}
+
+/* Takes the next task of J's round and runs it (S->mu held on entry and on return; released
+ * while the task runs). 0 if none is left to take. */
+static int take_task(qws *w, qjob *J) {
+  qshared *S = w->S;
+  qtask *T;
+  if (J->next_task >= J->n_tasks) return 0;
+  T = &J->t[J->next_task++];
+  if (w->id != J->owner) atomic_fetch_add_explicit(&S->helped, 1, memory_order_relaxed);
+  pthread_mutex_unlock(&S->mu);
+  run_task(w, T, &S->obj[J - S->jobs]);
+  pthread_mutex_lock(&S->mu);
+  if (++J->tasks_done == J->n_tasks) pthread_cond_broadcast(&S->cv);
+  return 1;
+}
+
+/* One round of objective J (its owner): the boxes popped (QUANT_ROUND at most) were halved into
+ * the nt tasks J->t, which the owner and the helper (if any) bound alike, each from the
+ * same state: the best value attained when the round began (and whether a top-1 disagreement
+ * had been seen). Then the results are merged in task order (a strictly better value replaces
+ * the best; the first disagreement stays) and the kept halves queued in that order: the search
+ * is the same whoever bounds which half, and for any number of workers. The state the tasks
+ * start from is w->best_*, w->disagree, restored before the merge. */
+static twinn_status run_round(qws *w, qjob *J, qheap *h, size_t nt, twinn_error *err) {
+  qshared *S = w->S;
+  size_t n = w->n_in, i;
+  double floor = w->best_lo, val0 = w->best_val;
+  int dis0 = w->disagree;
+  size_t df0 = w->dis_f, dg0 = w->dis_g;
   unsigned long b0 = w->branches;
-  double t_start = twinn_clock_now(), upper, polished;
-  unsigned long polished_at, n_polish = 0;
+  twinn_status st = TWINN_OK;
+  memcpy(J->save_pt, w->best_pt, n * sizeof(double));
+  memcpy(J->save_dis, w->dis_pt, n * sizeof(double));
+  for (i = 0; i < nt; i++) {
+    J->t[i].floor = floor;
+    J->t[i].dis0 = dis0;
+  }
+  pthread_mutex_lock(&S->mu);
+  J->n_tasks = nt;
+  J->next_task = 0;
+  J->tasks_done = 0;
+  pthread_cond_broadcast(&S->cv); /* the helper may take tasks */
+  while (take_task(w, J)) continue;
+  while (J->tasks_done < J->n_tasks) pthread_cond_wait(&S->cv, &S->mu);
+  J->n_tasks = J->next_task = J->tasks_done = 0;
+  pthread_mutex_unlock(&S->mu);
+  w->best_lo = floor;
+  w->best_val = val0;
+  memcpy(w->best_pt, J->save_pt, n * sizeof(double));
+  w->disagree = dis0;
+  w->dis_f = df0;
+  w->dis_g = dg0;
+  memcpy(w->dis_pt, J->save_dis, n * sizeof(double));
+  w->branches = b0; /* every task bounded one box, whoever ran it */
+  for (i = 0; i < nt; i++) {
+    qtask *T = &J->t[i];
+    if (T->st != TWINN_OK) {
+      if (st == TWINN_OK) {
+        st = T->st;
+        if (err) *err = T->err;
+      }
+      continue;
+    }
+    w->branches++;
+    if (T->best_lo > w->best_lo) {
+      w->best_lo = T->best_lo;
+      w->best_val = T->best_val;
+      memcpy(w->best_pt, T->best_pt, n * sizeof(double));
+    }
+    if (!w->disagree && T->disagree) {
+      w->disagree = 1;
+      w->dis_f = T->dis_f;
+      w->dis_g = T->dis_g;
+      memcpy(w->dis_pt, T->dis_pt, n * sizeof(double));
+    }
+    if (!T->keep) continue;
+    T->keep = 0;
+    if (st != TWINN_OK) {
+      twinn_free(T->b.box);
+    } else if (heap_push(h, T->b) != TWINN_OK) {
+      st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
+    }
+  }
+  return st;
+}
+
+/* Objective k's search state into worker w (the caller runs it now). */
+static void job_load(qws *w, size_t k) {
+  qshared *S = w->S;
+  qjob *J = &S->jobs[k];
+  w->best_lo = J->best_lo;
+  w->best_val = J->best_val;
+  memcpy(w->best_pt, J->best_pt, w->n_in * sizeof(double));
+  w->disagree = J->disagree;
+  w->dis_f = J->dis_f;
+  w->dis_g = J->dis_g;
+  memcpy(w->dis_pt, J->dis_pt, w->n_in * sizeof(double));
+  w->rng = J->rng;
+  w->target = S->names[k];
+}
+
+/* ... and back, with the boxes the run bounded (w->branches - b0) and its seconds. */
+static void job_save(qws *w, size_t k, unsigned long b0, double t_start) {
+  qjob *J = &w->S->jobs[k];
+  J->best_lo = w->best_lo;
+  J->best_val = w->best_val;
+  memcpy(J->best_pt, w->best_pt, w->n_in * sizeof(double));
+  J->disagree = w->disagree;
+  J->dis_f = w->dis_f;
+  J->dis_g = w->dis_g;
+  memcpy(J->dis_pt, w->dis_pt, w->n_in * sizeof(double));
+  J->rng = w->rng;
+  J->branches += w->branches - b0;
+  J->seconds += twinn_clock_now() - t_start;
+}
+
+/* The root phase of objective k (a function of (seed, k) only, but for the deadline):
+ * attained values from the centre, ascents from it and from random points and a pattern
+ * search, then the root box bounded and queued. */
+static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
+  qjob *J = &w->S->jobs[k];
+  const objective *o = &w->S->obj[k];
+  size_t n = w->n_in, t;
+  unsigned long b0 = w->branches;
+  double t_start = twinn_clock_now();
   unsigned r;
   twinn_status st;
   double *box = NULL;
-  memset(out, 0, sizeof *out);
-  if (!(out->point = twinn_mallocarray(n, sizeof(double))))
-    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  w->best_lo = -INFINITY;
-  w->best_val = NAN;
-  /* Attained values first: the centre, then ascents from it and from random points. */
+  qbox b;
+  J->best_lo = -INFINITY;
+  J->best_val = NAN;
+  J->rng =
+      ((uint64_t)w->opt->seed * 0x9E3779B97F4A7C15ull + 1) ^ ((uint64_t)k * 0xD1B54A32D192ED03ull);
+  job_load(w, k);
   for (r = 0; r < 5; r++) {
     if (r > 0 && must_stop(w)) break;
     for (t = 0; t < n; t++)
       w->x[t] = r == 0 ? w->root_lo[t] + (w->root_hi[t] - w->root_lo[t]) / 2
                        : w->root_lo[t] + (w->root_hi[t] - w->root_lo[t]) * twinn_rand_unit(&w->rng);
-    if ((st = ascend(w, o, w->root_lo, w->root_hi, w->x, 20)) != TWINN_OK) {
-      twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
-      goto fail;
-    }
+    if ((st = ascend(w, o, w->root_lo, w->root_hi, w->x, 20)) != TWINN_OK)
+      return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
   }
-  if ((st = polish(w, o, NULL, NULL)) != TWINN_OK) {
-    twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
-    goto fail;
-  }
-  polished = w->best_lo;
-  polished_at = w->branches;
-  if (!(box = twinn_mallocarray(2 * n, sizeof(double)))) goto nomem;
+  if ((st = polish(w, o, NULL, NULL)) != TWINN_OK)
+    return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
+  J->polished = w->best_lo;
+  if (!(box = twinn_mallocarray(2 * n, sizeof(double))))
+    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
   memcpy(box, w->root_lo, n * sizeof(double));
   memcpy(box + n, w->root_hi, n * sizeof(double));
-  {
-    qbox b;
-    if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, err)) != TWINN_OK) goto fail;
-    b.exact = 0;
-    b.und = w->ex ? undecided(w) : SIZE_MAX;
-    if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS,
-                        err)) != TWINN_OK)
-      goto fail;
-    b.dim = b.exact ? 0 : box_dim(w, w->root_lo, w->root_hi);
-    b.box = box;
-    box = NULL;
-    if (b.u > w->best_lo) {
-      if (heap_push(&h, b) != TWINN_OK) goto nomem;
-    } else {
-      twinn_free(b.box);
-    }
+  if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, err)) != TWINN_OK) goto fail;
+  b.exact = 0;
+  b.und = w->ex ? undecided(w) : SIZE_MAX;
+  if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS,
+                      err)) != TWINN_OK)
+    goto fail;
+  b.dim = b.exact ? 0 : box_dim(w, w->root_lo, w->root_hi);
+  b.box = box;
+  box = NULL;
+  if (b.u > w->best_lo) {
+    if (heap_push(&J->h, b) != TWINN_OK)
+      return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
+  } else {
+    twinn_free(b.box);
   }
+  job_save(w, k, b0, t_start);
+  J->polished_at = J->branches;
+  return TWINN_OK;
+fail:
+  twinn_free(box);
+  return st;
+}
+
+/* The upper end of objective k now (its queue and best attained value). */
+static double job_upper(const qjob *J) {
+  return J->h.n ? fmax(J->best_lo, J->h.a[0].u) : J->best_lo;
+}
+
+/* L-inf mode (S->mu held): objective J's upper end and attained value made known. */
+static void publish(qshared *S, qjob *J, double upper, double best) {
+  J->upper = upper;
+  if (best > S->lam) S->lam = best;
+}
+
+/* L-inf mode: J's relevance. An objective whose upper end is at most S->lam can no longer
+ * hold the L-inf maximum; the L-inf interval closes only when the objective with the largest
+ * upper end is refined. */
+static int relevant(const qshared *S, const qjob *J) { return J->upper > S->lam; }
+
+/* L-inf mode: publishes J's state, and whether its worker should leave it (suspended) for
+ * another objective: a waiting relevant one with a larger upper end, or, once J is not
+ * relevant itself, any relevant one that needs a worker (waiting, or running alone). */
+static int should_yield(qws *w, qjob *J, double upper) {
+  qshared *S = w->S;
+  int yield = 0;
+  pthread_mutex_lock(&S->mu);
+  publish(S, J, upper, w->best_lo);
+  for (size_t k = 0; k < S->n_obj && !yield; k++) {
+    const qjob *K = &S->jobs[k];
+    if (K == J || K->finished || !relevant(S, K)) continue;
+    if (!K->running)
+      yield = K->upper > upper || !relevant(S, J);
+    else
+      yield = !K->helper && !relevant(S, J);
+  }
+  pthread_mutex_unlock(&S->mu);
+  return yield;
+}
+
+/* Refines objective k (prepared) until the gap closes, the queue is full, the sign of the
+ * maximum is known (k < S->n_sign_stop), must_stop, or (L-inf mode) should_yield says another
+ * objective needs the worker more. In the last two cases, unless the call's time is over, it
+ * is only suspended (J->suspended) and may run again. */
+static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
+  qshared *S = w->S;
+  qjob *J = &S->jobs[k];
+  const objective *o = &S->obj[k];
+  qheap *h = &J->h;
+  size_t n = w->n_in, t, max_open = S->max_open;
+  unsigned long b0 = w->branches, checked = w->branches;
+  double t_start = twinn_clock_now(), upper;
+  int sign_stop = k < S->n_sign_stop;
+  twinn_status st = TWINN_OK;
+  job_load(w, k);
+  J->suspended = 0;
   for (;;) {
-    qbox top;
-    double *left, *right, mid;
-    upper = h.n ? fmax(w->best_lo, h.a[0].u) : w->best_lo;
+    size_t nt;
+    upper = h->n ? fmax(w->best_lo, h->a[0].u) : w->best_lo;
     report_progress(w, w->best_lo, upper);
-    if (!h.n || gap_closed(w->opt, w->best_lo, upper)) {
-      out->closed = 1;
+    if (!h->n || gap_closed(w->opt, w->best_lo, upper)) break;
+    if (sign_stop && (upper < 0 || w->best_lo > 0)) break;
+    if (h->a[0].exact) break; /* the largest bound is an exact maximum: nothing to refine */
+    if (S->linf && w->branches - checked >= QUANT_SLICE) {
+      checked = w->branches;
+      if (should_yield(w, J, upper)) {
+        J->suspended = 1;
+        break;
+      }
+    }
+    if (h->n + 4 * QUANT_ROUND > max_open) break;
+    if (must_stop(w)) { /* its share of the time: suspended if the call's time is not over */
+      J->suspended = !call_over(S);
       break;
     }
-    if (sign_stop && (upper < 0 || w->best_lo > 0)) break;
-    if (h.a[0].exact) break; /* the largest bound is an exact maximum: nothing to refine */
-    if (must_stop(w) || h.n + 2 > max_open) break;
     /* Every QUANT_POLISH_EVERY boxes a pattern search: from the best point if it is new since
      * the last one, else from a random point of the box holding the upper end or (every other
      * time) of the root box. */
-    if (w->branches - polished_at >= QUANT_POLISH_EVERY) {
-      int from_best = w->best_lo > polished;
-      const double *plo = h.a[0].box, *phi = h.a[0].box + n;
-      if (!from_best && (n_polish++ & 1)) plo = w->root_lo, phi = w->root_hi;
-      polished = w->best_lo;
-      polished_at = w->branches;
+    if (J->branches + (w->branches - b0) - J->polished_at >= QUANT_POLISH_EVERY) {
+      int from_best = w->best_lo > J->polished;
+      const double *plo = h->a[0].box, *phi = h->a[0].box + n;
+      if (!from_best && (J->n_polish++ & 1)) plo = w->root_lo, phi = w->root_hi;
+      J->polished = w->best_lo;
+      J->polished_at = J->branches + (w->branches - b0);
       if ((st = polish(w, o, from_best ? NULL : plo, phi)) != TWINN_OK) {
         twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
-        goto fail;
+        break;
       }
       continue;
     }
-    top = heap_pop(&h);
-    if (!(top.u > w->best_lo)) { /* the best value rose since it was queued */
-      twinn_free(top.box);
-      continue;
-    }
-    /* The box that holds the upper end: worth a larger exact search than any child. */
-    if (top.und > QUANT_EXACT_UNSTABLE && top.und <= QUANT_EXACT_TOP_UNSTABLE) {
-      if ((st = try_exact(w, o, top.box, top.box + n, &top, QUANT_EXACT_TOP_UNSTABLE,
-                          QUANT_EXACT_TOP_LPS, err)) != TWINN_OK) {
+    /* A round: the box on top and the next ones, QUANT_ROUND at most (not an exact one, whose
+     * bound halving cannot lower; not one that cannot beat the best value). The halves of a
+     * box with few undecided ReLUs get the larger exact search. */
+    nt = 0;
+    while (nt < 2 * QUANT_ROUND && h->n && !(nt > 0 && h->a[0].exact)) {
+      qbox top = heap_pop(h);
+      double *right, mid;
+      int big = top.und > QUANT_EXACT_UNSTABLE && top.und <= QUANT_EXACT_TOP_UNSTABLE;
+      if (!(top.u > w->best_lo)) { /* the best value rose since it was queued */
         twinn_free(top.box);
-        goto fail;
+        continue;
       }
-      top.und = SIZE_MAX; /* tried once; back in the queue, exact or to be halved */
-      if (heap_push(&h, top) != TWINN_OK) goto nomem;
-      continue;
+      if (!(right = twinn_mallocarray(2 * n, sizeof(double)))) {
+        twinn_free(top.box);
+        st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
+        break;
+      }
+      t = top.dim;
+      mid = top.box[t] + (top.box[n + t] - top.box[t]) / 2;
+      memcpy(right, top.box, 2 * n * sizeof(double));
+      top.box[n + t] = mid;
+      right[t] = mid;
+      J->t[nt].box = top.box;
+      J->t[nt++].big = big;
+      J->t[nt].box = right;
+      J->t[nt++].big = big;
     }
-    t = top.dim;
-    mid = top.box[t] + (top.box[n + t] - top.box[t]) / 2;
-    left = top.box;
-    if (!(right = twinn_mallocarray(2 * n, sizeof(double)))) {
-      twinn_free(top.box);
-      goto nomem;
+    if (st != TWINN_OK) {
+      for (t = 0; t < nt; t++) twinn_free(J->t[t].box);
+      break;
     }
-    memcpy(right, left, 2 * n * sizeof(double));
-    left[n + t] = mid;
-    right[t] = mid;
-    if ((st = child(w, o, &h, left, err)) != TWINN_OK) {
-      twinn_free(right);
-      goto fail;
-    }
-    if ((st = child(w, o, &h, right, err)) != TWINN_OK) goto fail;
+    if (nt && (st = run_round(w, J, h, nt, err)) != TWINN_OK) break;
   }
-  out->lower = w->best_lo;
-  out->value = w->best_val;
-  out->upper = upper;
-  memcpy(out->point, w->best_pt, n * sizeof(double));
-  out->branches = w->branches - b0;
-  out->seconds = twinn_clock_now() - t_start;
-  heap_release(&h);
-  return TWINN_OK;
-nomem:
-  st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
-fail:
-  twinn_free(box);
-  heap_release(&h);
-  twinn_free(out->point);
-  out->point = NULL;
+  job_save(w, k, b0, t_start);
   return st;
+}
+
+/* Objective k's result into S->out[k] (and its top-1 disagreement into S->dis*), from its
+ * search state; closed when its gap closed (or nothing is left to refine). */
+static twinn_status job_result(qshared *S, size_t k, twinn_error *err) {
+  qjob *J = &S->jobs[k];
+  twinn_quant_bound *out = S->out[k];
+  double upper = job_upper(J);
+  memset(out, 0, sizeof *out);
+  if (!(out->point = twinn_mallocarray(S->n_in, sizeof(double))))
+    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  out->lower = J->best_lo;
+  out->value = J->best_val;
+  out->upper = upper;
+  out->closed = !J->h.n || gap_closed(S->opt, J->best_lo, upper);
+  memcpy(out->point, J->best_pt, S->n_in * sizeof(double));
+  out->branches = J->branches;
+  out->seconds = J->seconds;
+  if (J->disagree) {
+    S->dis[k] = 1;
+    S->dis_f[k] = J->dis_f;
+    S->dis_g[k] = J->dis_g;
+    memcpy(S->dis_pt + k * S->n_in, J->dis_pt, S->n_in * sizeof(double));
+  }
+  return TWINN_OK;
 }
 
 /* The deadline of the objective worker `id` takes now (S->mu held; S->next already counts it).
@@ -987,54 +1280,140 @@ static double objective_deadline(const qshared *S, size_t id) {
   return now + left / r;
 }
 
+/* Refines objective k on worker w (S->mu held on entry and on return): in share mode first
+ * with its share of the time (objective_deadline), after a suspension (resume) and in L-inf
+ * mode with the call's. */
+static void run_job(qws *w, size_t k, int resume) {
+  qshared *S = w->S;
+  qjob *J = &S->jobs[k];
+  twinn_status st;
+  if (resume || S->linf) {
+    w->deadline = S->deadline;
+  } else {
+    w->deadline = objective_deadline(S, w->id);
+    if (S->next == S->n_obj) atomic_store(&S->all_started, 1);
+  }
+  S->busy_until[w->id] = w->deadline;
+  J->running = 1;
+  J->owner = w->id;
+  S->running++;
+  pthread_cond_broadcast(&S->cv); /* a waiting worker may help it */
+  pthread_mutex_unlock(&S->mu);
+  twinn_error_clear(&w->err);
+  st = job_search(w, k, &w->err);
+  if (st == TWINN_OK && !J->suspended) st = job_result(S, k, &w->err);
+  pthread_mutex_lock(&S->mu);
+  if (S->linf) publish(S, J, job_upper(J), J->best_lo);
+  J->running = 0;
+  J->finished = !J->suspended;
+  S->running--;
+  pthread_cond_broadcast(&S->cv);
+  S->busy_until[w->id] = 0;
+  if (st != TWINN_OK && !atomic_load(&S->stop)) {
+    S->st = st;
+    S->err = w->err;
+    atomic_store(&S->stop, 1);
+  }
+}
+
+/* Helps objective J while its owner runs it (S->mu held on entry and on return): takes tasks
+ * of its rounds (run_round). A failure goes back to the owner in the task. */
+static void help_job(qws *w, qjob *J) {
+  qshared *S = w->S;
+  J->helper = 1;
+  while (J->running && !atomic_load(&S->stop))
+    if (!take_task(w, J)) pthread_cond_wait(&S->cv, &S->mu);
+  J->helper = 0;
+}
+
+/* The objective to run or help next (S->mu held), or SIZE_MAX; *help: help it. L-inf mode,
+ * by upper ends: a waiting relevant objective (the largest first), else a running relevant one
+ * without a helper, else a waiting one that is no longer relevant (its own interval still
+ * counts), else any running one without a helper. Share mode: the next objective in index
+ * order, else a running one without a helper, else a suspended one. */
+static size_t pick(const qshared *S, int *help) {
+  size_t k, best = SIZE_MAX;
+  int pass;
+  *help = 0;
+  if (!S->linf) {
+    if (S->next < S->n_obj) return S->next;
+    for (k = 0; k < S->n_obj; k++)
+      if (S->jobs[k].running && !S->jobs[k].helper) {
+        *help = 1;
+        return k;
+      }
+    for (k = 0; k < S->n_obj; k++)
+      if (!S->jobs[k].running && !S->jobs[k].finished && S->jobs[k].suspended) return k;
+    return SIZE_MAX;
+  }
+  for (pass = 0; pass < 4 && best == SIZE_MAX; pass++) {
+    int run = pass == 1 || pass == 3; /* help a running one */
+    for (k = 0; k < S->n_obj; k++) {
+      const qjob *J = &S->jobs[k];
+      if (J->finished || (pass < 2 && !relevant(S, J)) || (pass == 2 && relevant(S, J))) continue;
+      if (run ? !(J->running && !J->helper) : J->running) continue;
+      if (best == SIZE_MAX || J->upper > S->jobs[best].upper) best = k;
+    }
+    *help = run;
+  }
+  return best;
+}
+
+/* Every objective's root phase first (any worker), then what pick says, while any runs. */
 static void *worker_main(void *arg) {
   qws *w = arg;
   qshared *S = w->S;
+  pthread_mutex_lock(&S->mu);
   for (;;) {
     size_t k;
-    twinn_status st;
-    pthread_mutex_lock(&S->mu);
-    if (atomic_load(&S->stop) || S->next == S->n_obj) {
+    int help;
+    if (atomic_load(&S->stop)) break;
+    if (S->next_prep < S->n_obj) {
+      twinn_status st;
+      k = S->next_prep++;
+      w->deadline = S->deadline;
       pthread_mutex_unlock(&S->mu);
-      break;
+      twinn_error_clear(&w->err);
+      st = job_prepare(w, k, &w->err);
+      pthread_mutex_lock(&S->mu);
+      if (st != TWINN_OK && !atomic_load(&S->stop)) {
+        S->st = st;
+        S->err = w->err;
+        atomic_store(&S->stop, 1);
+      }
+      if (S->linf) publish(S, &S->jobs[k], job_upper(&S->jobs[k]), S->jobs[k].best_lo);
+      S->n_prepared++;
+      pthread_cond_broadcast(&S->cv);
+      continue;
     }
-    k = S->next++;
-    w->deadline = objective_deadline(S, w->id);
-    S->busy_until[w->id] = w->deadline;
-    if (S->next == S->n_obj) atomic_store(&S->all_started, 1);
-    pthread_mutex_unlock(&S->mu);
-    /* Everything the objective's search depends on starts afresh from (seed, k). */
-    w->rng = ((uint64_t)w->opt->seed * 0x9E3779B97F4A7C15ull + 1) ^
-             ((uint64_t)k * 0xD1B54A32D192ED03ull);
-    w->disagree = 0;
-    w->target = S->names[k];
-    st = maximise(w, &S->obj[k], k < S->n_sign_stop, S->out[k], &w->err);
-    if (st == TWINN_OK && w->disagree) { /* slot k is this worker's alone */
-      S->dis[k] = 1;
-      S->dis_f[k] = w->dis_f;
-      S->dis_g[k] = w->dis_g;
-      memcpy(S->dis_pt + k * S->n_in, w->dis_pt, S->n_in * sizeof(double));
+    if (S->n_prepared < S->n_obj) {
+      pthread_cond_wait(&S->cv, &S->mu);
+      continue;
     }
-    pthread_mutex_lock(&S->mu);
-    S->busy_until[w->id] = 0;
-    if (st != TWINN_OK && !atomic_load(&S->stop)) {
-      S->st = st;
-      S->err = w->err;
-      atomic_store(&S->stop, 1);
+    if ((k = pick(S, &help)) != SIZE_MAX) {
+      if (help)
+        help_job(w, &S->jobs[k]);
+      else if (!S->linf && k == S->next)
+        run_job(w, S->next++, 0);
+      else
+        run_job(w, k, 1);
+      continue;
     }
-    pthread_mutex_unlock(&S->mu);
-    if (st != TWINN_OK) break;
+    if (!S->running) break;
+    pthread_cond_wait(&S->cv, &S->mu);
   }
+  pthread_cond_broadcast(&S->cv); /* a stop must wake the waiting workers */
+  pthread_mutex_unlock(&S->mu);
   return NULL;
 }
 
-/* The workers for n_obj objectives: opt->threads (<= 0: the online cores), at most n_obj,
- * at least 1. */
+/* The workers for n_obj objectives: opt->threads (<= 0: the online cores), at most 2 n_obj
+ * (an objective and its helper), at least 1. */
 static size_t worker_count(const twinn_quant_options *opt, size_t n_obj) {
   long n = opt->threads;
   if (n <= 0) n = sysconf(_SC_NPROCESSORS_ONLN);
   if (n > 256) n = 256;
-  if (n > 0 && (size_t)n > n_obj) n = (long)n_obj;
+  if (n > 0 && (size_t)n > 2 * n_obj) n = (long)(2 * n_obj);
   return n < 1 ? 1 : (size_t)n;
 }
 
@@ -1074,17 +1453,34 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
   int mu_ok = 0, blas_prev = 0;
   twinn_status st = TWINN_OK;
   S->n_workers = S->n_slots = nw;
-  /* The queue memory budget is for the whole call: each running objective gets its share. */
+  /* The queue memory budget is for the whole call: each objective's queue (suspended ones keep
+   * theirs) gets its share. */
   S->max_open = S->opt->max_open;
   if (S->max_open == 0)
-    S->max_open = (size_t)256 * 1024 * 1024 / (2 * S->n_in * sizeof(double) + 64) / nw;
+    S->max_open = (size_t)256 * 1024 * 1024 / (2 * S->n_in * sizeof(double) + 64) / (S->n_obj + 1);
   S->busy_until = twinn_calloc(nw, sizeof(double));
   S->dis = twinn_calloc(S->n_obj, sizeof(int));
   S->dis_f = twinn_calloc(S->n_obj, sizeof(size_t));
   S->dis_g = twinn_calloc(S->n_obj, sizeof(size_t));
   S->dis_pt = twinn_calloc(S->n_obj * S->n_in + 1, sizeof(double));
+  S->jobs = twinn_calloc(S->n_obj, sizeof *S->jobs);
+  for (t = 0; S->jobs && t < S->n_obj; t++) { /* arrays of n_in: 4, and 2 per task */
+    qjob *J = &S->jobs[t];
+    double *a = twinn_calloc((4 + 4 * QUANT_ROUND) * S->n_in + 1, sizeof(double));
+    size_t i;
+    if (!a) break;
+    J->best_pt = a;
+    J->dis_pt = a + S->n_in;
+    J->save_pt = a + 2 * S->n_in;
+    J->save_dis = a + 3 * S->n_in;
+    for (i = 0; i < 2 * QUANT_ROUND; i++) {
+      J->t[i].best_pt = a + (4 + 2 * i) * S->n_in;
+      J->t[i].dis_pt = a + (5 + 2 * i) * S->n_in;
+    }
+  }
   W = twinn_calloc(nw, sizeof *W);
-  if (!S->busy_until || !S->dis || !S->dis_f || !S->dis_g || !S->dis_pt || !W) {
+  if (!S->busy_until || !S->dis || !S->dis_f || !S->dis_g || !S->dis_pt || !S->jobs || !W ||
+      (S->n_obj && !S->jobs[S->n_obj - 1].best_pt)) {
     st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
     goto done;
   }
@@ -1095,6 +1491,11 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
     }
   if (pthread_mutex_init(&S->mu, NULL) != 0) {
     st = twinn_error_set(err, TWINN_ERR_INTERNAL, NULL, 0, 0, "cannot create a mutex");
+    goto done;
+  }
+  if (pthread_cond_init(&S->cv, NULL) != 0) {
+    pthread_mutex_destroy(&S->mu);
+    st = twinn_error_set(err, TWINN_ERR_INTERNAL, NULL, 0, 0, "cannot create a condition");
     goto done;
   }
   mu_ok = 1;
@@ -1113,20 +1514,31 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
   for (t = 1; t < nw; t++)
     if (W[t].started) pthread_join(W[t].thread, NULL);
   openblas_set_num_threads(blas_prev);
+  /* Objectives still suspended when the time ran out: their results as they stand. */
+  for (t = 0; !atomic_load(&S->stop) && t < S->n_obj; t++)
+    if (!S->jobs[t].finished && (st = job_result(S, t, err)) != TWINN_OK) break;
   if (atomic_load(&S->stop)) {
     st = S->st;
     if (err) *err = S->err;
-  } else {
+  } else if (st == TWINN_OK) {
     share_points(&W[0], S);
   }
 done:
-  if (mu_ok) pthread_mutex_destroy(&S->mu);
+  if (mu_ok) {
+    pthread_cond_destroy(&S->cv);
+    pthread_mutex_destroy(&S->mu);
+  }
   for (t = 0; W && t < nw; t++) ws_release(&W[t]);
   twinn_free(W);
   return st;
 }
 
 static void shared_release(qshared *S) {
+  for (size_t k = 0; S->jobs && k < S->n_obj; k++) {
+    twinn_free(S->jobs[k].best_pt);
+    heap_release(&S->jobs[k].h);
+  }
+  twinn_free(S->jobs);
   twinn_free(S->busy_until);
   twinn_free(S->dis);
   twinn_free(S->dis_f);
@@ -1165,6 +1577,7 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
     name_ptrs[i] = names[i];
   }
   S.n_obj = S.n_out;
+  S.linf = 1;
   S.obj = objs;
   S.out = outs;
   S.names = name_ptrs;
@@ -1179,6 +1592,7 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
     res->linf_upper = fmax(res->linf_upper, res->out[i].upper);
     res->branches += res->out[i].branches;
   }
+  res->helped = atomic_load(&S.helped);
   res->seconds = twinn_clock_now() - S.t0;
   goto done;
 fail:
@@ -1237,6 +1651,7 @@ twinn_status twinn_quant_margin_bounds(const twinn_net *f, const twinn_net *g, c
       res->timed_out = 1;
     res->branches += outs[k]->branches;
   }
+  res->helped = atomic_load(&S.helped);
   /* The disagreement of the first objective that met one: independent of scheduling. */
   for (k = 0; k < 4 && !S.dis[k]; k++) continue;
   if (k < 4) {

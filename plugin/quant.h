@@ -61,6 +61,7 @@ typedef struct {
   double linf_lower, linf_upper;
   size_t linf_arg; /* the output whose lower is linf_lower */
   unsigned long branches;
+  unsigned long helped; /* of branches: boxes bounded by a helping worker (varies by run) */
   double seconds;
   int timed_out; /* the deadline stopped some refinement */
 } twinn_quant_diff;
@@ -93,6 +94,7 @@ typedef struct {
   double *witness;             /* TOP1_DISAGREE: n_in entries, owned; else NULL */
   size_t witness_f, witness_g; /* the classes f and g decide at the witness */
   unsigned long branches;
+  unsigned long helped; /* of branches: boxes bounded by a helping worker (varies by run) */
   double seconds;
   int timed_out;
 } twinn_quant_margin;

@@ -95,6 +95,7 @@ twinn_status twinn_quant_union_diff_bounds(const twinn_net *f, const twinn_net *
       goto fail;
     for (i = 0; i < res->n_out; i++) merge_bound(&res->out[i], &out_box[i], &part.out[i], k);
     res->branches += part.branches;
+    res->helped += part.helped;
     twinn_quant_diff_release(&part);
   }
   /* Recomputed from the combined intervals with quant's own rules. */
@@ -161,6 +162,7 @@ twinn_status twinn_quant_union_margin_bounds(const twinn_net *f, const twinn_net
       boxes->witness = k;
     }
     res->branches += part.branches;
+    res->helped += part.helped;
     twinn_quant_margin_release(&part);
   }
   res->top1 = res->witness ? TWINN_TOP1_DISAGREE

@@ -713,6 +713,48 @@ static void test_threads_deterministic(void **state) {
   }
 }
 
+/* Long searches with workers to spare: one output (a second worker can only help the first,
+ * bounding the right half of each box it halves), and four outputs with a tight gap (objectives
+ * are suspended and resumed as their upper ends change). The results are those of one worker,
+ * and with one output the helper did bound boxes. */
+static void test_threads_shared_search(void **state) {
+  int trial;
+  (void)state;
+  for (trial = 0; trial < 4; trial++) {
+    enum { NI = 4 };
+    size_t n_out = trial < 2 ? 1 : 4, i;
+    twinn_net *f = random_net(NULL, NI, 24, n_out, 0), *g = random_net(f, NI, 24, n_out, 0.05);
+    double lo[NI], hi[NI];
+    twinn_quant_options opt;
+    twinn_quant_diff d1, d2;
+    for (i = 0; i < NI; i++) {
+      lo[i] = 2 * urand() - 1;
+      hi[i] = lo[i] + 0.5 + 0.5 * urand();
+    }
+    twinn_quant_options_init(&opt);
+    opt.timeout = 60; /* generous: never reached */
+    opt.gap = 1e-4;
+    opt.seed = (unsigned long)trial + 3;
+    opt.threads = 1;
+    assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &d1, NULL), TWINN_OK);
+    opt.threads = 2;
+    assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &d2, NULL), TWINN_OK);
+    assert_false(d1.timed_out);
+    assert_false(d2.timed_out);
+    assert_true(d1.branches > 200); /* long enough for halves to be handed over */
+    assert_int_equal(d1.helped, 0);
+    if (n_out == 1) assert_true(d2.helped > 0);
+    assert_true(d2.helped < d2.branches);
+    for (i = 0; i < n_out; i++) assert_same_bound(&d1.out[i], &d2.out[i], NI);
+    assert_true(d1.linf_lower == d2.linf_lower && d1.linf_upper == d2.linf_upper);
+    assert_int_equal(d1.branches, d2.branches);
+    twinn_quant_diff_release(&d1);
+    twinn_quant_diff_release(&d2);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+}
+
 /* Progress from several workers: the callback never runs twice at once, and calls stay at
  * most ~4 per second. Records violations (cmocka asserts are for the main thread only). */
 typedef struct {
@@ -736,8 +778,9 @@ static void probe_progress(void *ctx, const twinn_quant_progress *p) {
 }
 
 static void test_threads_progress(void **state) {
-  twinn_net *f = random_net(NULL, N_IN, 16, N_OUT, 0), *g = random_net(f, N_IN, 16, N_OUT, 0.1);
-  double lo[N_IN] = {-1, -1, -1}, hi[N_IN] = {1, 1, 1};
+  /* Six inputs and 32 neurons a layer: the exact searches cannot end it before the deadline. */
+  twinn_net *f = random_net(NULL, 6, 32, N_OUT, 0), *g = random_net(f, 6, 32, N_OUT, 0.1);
+  double lo[6] = {-1, -1, -1, -1, -1, -1}, hi[6] = {1, 1, 1, 1, 1, 1};
   twinn_quant_options opt;
   twinn_quant_diff r;
   progress_probe pr;
@@ -820,6 +863,7 @@ int main(void) {
       cmocka_unit_test(test_union_diff),
       cmocka_unit_test(test_union_margin),
       cmocka_unit_test(test_threads_deterministic),
+      cmocka_unit_test(test_threads_shared_search),
       cmocka_unit_test(test_threads_progress),
       cmocka_unit_test(test_threads_alloc_failure),
       /* Last: it draws from the shared generator, and the tests above (test_threads_progress's
