@@ -39,7 +39,7 @@ static const char usage_bound[] =
     "  --timeout S           stop refining after S seconds, all boxes together (the\n"
     "                        intervals stay valid)\n"
     "  --seed N              seed of the point search (default 1)\n"
-    "  --threads N           worker threads, each refining one interval at a time\n"
+    "  --threads N           worker threads, on the outputs that may hold the L-inf max first\n"
     "                        (default 0: all cores); the intervals do not depend on N\n"
     "                        unless --timeout stops the refinement\n"
     "  --margin              bound the decision margin change m_g - m_f instead, with\n"

@@ -27,16 +27,18 @@ typedef struct {
   void (*progress)(void *ctx, const twinn_quant_progress *p); /* may be NULL; calls are
                       serialised (never concurrent) and come from any worker thread */
   void *progress_ctx;
-  /* Worker threads (<= 0 = all cores, the default; never more than there are targets). Targets
-   * are independent: each worker takes the next one and refines it alone, with its own
-   * generator seeded from (seed, target). So with the same seed, when no deadline and no queue
-   * limit stops a target, every interval and point is the same for any thread count. The time
-   * left is shared out as targets start: a target gets the time left divided by the number of
-   * targets its worker is expected to run back to back (the targets not yet started times the
-   * worker's share of the free worker time, rounded up; one worker: the targets left), so a
-   * target that closes early leaves its time to later ones; once every target has started, the
-   * running ones may use all the time left. With several workers OpenBLAS is set to one thread
-   * for the call (each worker already keeps a core busy). */
+  /* Worker threads (<= 0 = all cores, the default; never more than two per target). Each
+   * target's search has its own state and generator seeded from (seed, target); it may stop and
+   * go on later on any worker without a trace, and a worker with no target to take helps a
+   * running one by bounding halves of its rounds (a round halves its top QUANT_ROUND boxes; each
+   * half is bounded from the state the round began with). So with the same seed, when no
+   * deadline and no queue limit stops a target, every interval and point is the same for any
+   * thread count. Which target runs: twinn_quant_diff_bounds favours the L-inf interval (the
+   * largest upper end first; a target whose upper end is at most the largest value attained by
+   * any target waits until no other needs a worker); twinn_quant_margin_bounds shares the time
+   * out as targets start (the time left divided by the number of targets the worker is expected
+   * to run back to back; a target whose share ends is resumed if time is left). With several
+   * workers OpenBLAS is set to one thread for the call (each worker already keeps a core busy). */
   int threads;
 } twinn_quant_options;
 
