@@ -68,6 +68,24 @@ typedef struct {
 /* Boxes halved per round of an objective's search (run_round), for any number of workers. */
 #define QUANT_ROUND 4
 
+/* The best attained point of an objective's search, and the first top-1 disagreement it saw. */
+typedef struct {
+  double best_lo, best_val;
+  double *best_pt; /* n_in */
+  int disagree;
+  size_t dis_f, dis_g;
+  double *dis_pt; /* n_in */
+} qbest;
+
+static void best_copy(qbest *dst, const qbest *src, size_t n) {
+  double *bp = dst->best_pt, *dp = dst->dis_pt;
+  *dst = *src;
+  dst->best_pt = bp;
+  dst->dis_pt = dp;
+  memcpy(bp, src->best_pt, n * sizeof(double));
+  memcpy(dp, src->dis_pt, n * sizeof(double));
+}
+
 /* A half of a box halved in a round, and what its bounding gave (run_task). */
 typedef struct {
   /* In: */
@@ -79,12 +97,8 @@ typedef struct {
   twinn_status st;
   twinn_error err;
   qbox b;
-  int keep; /* b is to be queued */
-  double best_lo, best_val;
-  double *best_pt; /* n_in: valid when best_lo > floor */
-  int disagree;    /* newly seen (only when !dis0) */
-  size_t dis_f, dis_g;
-  double *dis_pt; /* n_in */
+  int keep;  /* b is to be queued */
+  qbest out; /* the state after its bounding (from floor and dis0) */
 } qtask;
 
 /* One objective's search. It runs on one worker at a time (its owner), whose rounds' tasks a
@@ -103,16 +117,11 @@ typedef struct {
   /* The search between runs: only the worker running it touches these. */
   qheap h;
   int suspended;
-  double best_lo, best_val;
-  double *best_pt; /* n_in */
-  int disagree;
-  size_t dis_f, dis_g;
-  double *dis_pt; /* n_in */
+  qbest best;
   uint64_t rng;
   unsigned long branches, polished_at, n_polish;
   double polished, seconds;
-  /* The owner's scratch (n_in each): its best point and disagreement point during a round. */
-  double *save_pt, *save_dis;
+  qbest save; /* the owner's state while its round's tasks run */
 } qjob;
 
 /* What the workers share. Fixed before the workers start, except the fields marked. */
@@ -180,13 +189,7 @@ typedef struct {
   double last_progress;   /* when this worker last tried to report */
   unsigned long branches; /* boxes bounded by this worker */
   const char *target;
-  /* Best attained point of the current objective. */
-  double best_lo, best_val;
-  double *best_pt;
-  /* Top-1 disagreement seen at some point evaluated for the current objective. */
-  int disagree;
-  double *dis_pt;
-  size_t dis_f, dis_g;
+  qbest cur; /* of the objective (or task) it runs now */
   twinn_error err;
   pthread_t thread;
   int started;
@@ -222,8 +225,8 @@ static void ws_release(qws *w) {
   twinn_free(w->fwd);
   twinn_free(w->v1);
   twinn_free(w->v2);
-  twinn_free(w->best_pt);
-  twinn_free(w->dis_pt);
+  twinn_free(w->cur.best_pt);
+  twinn_free(w->cur.dis_pt);
 }
 
 /* Inputs of at most QUANT_EXACT_DIMS dimensions: a box whose analysis leaves at most
@@ -322,10 +325,10 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   w->fwd = twinn_calloc(fs, sizeof(double));
   w->v1 = twinn_calloc(mw, sizeof(double));
   w->v2 = twinn_calloc(mw, sizeof(double));
-  w->best_pt = twinn_calloc(w->n_in, sizeof(double));
-  w->dis_pt = twinn_calloc(w->n_in, sizeof(double));
+  w->cur.best_pt = twinn_calloc(w->n_in, sizeof(double));
+  w->cur.dis_pt = twinn_calloc(w->n_in, sizeof(double));
   if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef || !w->px ||
-      !w->pq || !w->fwd || !w->v1 || !w->v2 || !w->best_pt || !w->dis_pt ||
+      !w->pq || !w->fwd || !w->v1 || !w->v2 || !w->cur.best_pt || !w->cur.dis_pt ||
       (w->n_in <= QUANT_EXACT_DIMS &&
        (!w->ex || !w->ex_f || !w->ex_g || !w->ss || !w->bcf || !w->bcg || !w->wid || !w->gain)) ||
       twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
@@ -460,11 +463,11 @@ static double certified_value(qws *w, const objective *o, const double *x) {
   }
   cf_cls = certain_class(w, flo, fhi);
   cg_cls = certain_class(w, glo, ghi);
-  if (!w->disagree && cf_cls != SIZE_MAX && cg_cls != SIZE_MAX && cf_cls != cg_cls) {
-    w->disagree = 1;
-    w->dis_f = cf_cls;
-    w->dis_g = cg_cls;
-    memcpy(w->dis_pt, x, w->n_in * sizeof(double));
+  if (!w->cur.disagree && cf_cls != SIZE_MAX && cg_cls != SIZE_MAX && cf_cls != cg_cls) {
+    w->cur.disagree = 1;
+    w->cur.dis_f = cf_cls;
+    w->cur.dis_g = cg_cls;
+    memcpy(w->cur.dis_pt, x, w->n_in * sizeof(double));
   }
   margin_enclosure(w, flo, fhi, &mflo, &mfhi);
   margin_enclosure(w, glo, ghi, &mglo, &mghi);
@@ -481,14 +484,14 @@ static twinn_status try_point(qws *w, const objective *o, const double *x, doubl
   if ((st = twinn_net_eval(w->f, x, w->yf)) != TWINN_OK) return st;
   if ((st = twinn_net_eval(w->g, x, w->yg)) != TWINN_OK) return st;
   *val = double_value(w, o);
-  if (*val <= w->best_lo &&
-      (o->kind == OBJ_ABS || w->disagree || decide(w, w->yf) == decide(w, w->yg)))
+  if (*val <= w->cur.best_lo &&
+      (o->kind == OBJ_ABS || w->cur.disagree || decide(w, w->yf) == decide(w, w->yg)))
     return TWINN_OK;
   cert = certified_value(w, o, x);
-  if (cert > w->best_lo) {
-    w->best_lo = cert;
-    w->best_val = *val;
-    memcpy(w->best_pt, x, w->n_in * sizeof(double));
+  if (cert > w->cur.best_lo) {
+    w->cur.best_lo = cert;
+    w->cur.best_val = *val;
+    memcpy(w->cur.best_pt, x, w->n_in * sizeof(double));
   }
   return TWINN_OK;
 }
@@ -620,11 +623,11 @@ static twinn_status polish(qws *w, const objective *o, const double *lo, const d
   twinn_status st;
   if (w->n_in > QUANT_POLISH_DIMS) return TWINN_OK;
   if (!lo) {
-    if (!(w->best_lo > -INFINITY) || isnan(w->best_val)) return TWINN_OK;
+    if (!(w->cur.best_lo > -INFINITY) || isnan(w->cur.best_val)) return TWINN_OK;
     lo = w->root_lo;
     hi = w->root_hi;
-    memcpy(w->px, w->best_pt, w->n_in * sizeof(double));
-    v = -w->best_val;
+    memcpy(w->px, w->cur.best_pt, w->n_in * sizeof(double));
+    v = -w->cur.best_val;
   } else {
     for (size_t t = 0; t < w->n_in; t++)
       w->px[t] = lo[t] + (hi[t] - lo[t]) * twinn_rand_unit(&w->rng);
@@ -799,14 +802,15 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
   size_t t, n_forms;
   twinn_status st;
   /* m_g - m_f: the maxima of its forms only bound it, and bisection must go on anyway. */
-  if (!w->ex || o->kind == OBJ_MDIFF || !(b->u > w->best_lo) || b->und > max_und) return TWINN_OK;
+  if (!w->ex || o->kind == OBJ_MDIFF || !(b->u > w->cur.best_lo) || b->und > max_und)
+    return TWINN_OK;
   if (o->kind == OBJ_MNEG) ex = o->which ? w->ex_g : w->ex_f; /* one network: fewer phases */
   n_forms = objective_form(w, o, 0);
   for (t = 0; t < n_forms; t++) {
     const double *c1 = w->cf, *c2 = w->cg;
     objective_form(w, o, t);
     if (o->kind == OBJ_MNEG) c1 = o->which ? w->cg : w->cf, c2 = NULL;
-    st = twinn_exact_max(ex, c1, c2, lo, hi, w->best_lo, max_lps, &r, err);
+    st = twinn_exact_max(ex, c1, c2, lo, hi, w->cur.best_lo, max_lps, &r, err);
     if (st != TWINN_OK) return st;
     if (!r.complete) return TWINN_OK;
     if (r.point) {
@@ -876,7 +880,8 @@ static int gap_closed(const twinn_quant_options *opt, double lower, double upper
  * box may beat the best value), and sets *keep when its proved bound can beat the best value
  * (b->box = box; else box is freed, also on failure). big: a half of the box holding the upper
  * end, which gets the larger exact search (QUANT_EXACT_TOP_*). What it computes depends only on
- * the box, big, w->best_lo and w->disagree on entry (a helper's copy of a task gives the same). */
+ * the box, big, w->cur.best_lo and w->cur.disagree on entry (a helper's copy of a task gives the
+ * same). */
 static twinn_status child(qws *w, const objective *o, double *box, int big, qbox *b, int *keep,
                           twinn_error *err) {
   const double *lo = box, *hi = box + w->n_in;
@@ -898,7 +903,7 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, qbox
              TWINN_OK) {
     goto fail;
   }
-  if (!(b->u > w->best_lo)) { /* cannot beat a value already attained: drop it */
+  if (!(b->u > w->cur.best_lo)) { /* cannot beat a value already attained: drop it */
     twinn_free(box);
     return TWINN_OK;
   }
@@ -919,22 +924,14 @@ fail:
  * (the best value attained and whether a top-1 disagreement was seen when the round began),
  * the results left in T. */
 static void run_task(qws *w, qtask *T, const objective *o) {
-  w->best_lo = T->floor;
-  w->best_val = NAN;
-  w->disagree = T->dis0;
+  w->cur.best_lo = T->floor;
+  w->cur.best_val = NAN;
+  w->cur.disagree = T->dis0;
   twinn_error_clear(&w->err);
   T->st = child(w, o, T->box, T->big, &T->b, &T->keep, &w->err);
   T->box = NULL;
   T->err = w->err;
-  T->best_lo = w->best_lo;
-  T->best_val = w->best_val;
-  if (w->best_lo > T->floor) memcpy(T->best_pt, w->best_pt, w->n_in * sizeof(double));
-  T->disagree = w->disagree && !T->dis0;
-  if (T->disagree) {
-    T->dis_f = w->dis_f;
-    T->dis_g = w->dis_g;
-    memcpy(T->dis_pt, w->dis_pt, w->n_in * sizeof(double));
-  }
+  best_copy(&T->out, &w->cur, w->n_in);
 }
 
 /* Takes the next task of J's round and runs it (S->mu held on entry and on return; released
@@ -958,20 +955,16 @@ static int take_task(qws *w, qjob *J) {
  * had been seen). Then the results are merged in task order (a strictly better value replaces
  * the best; the first disagreement stays) and the kept halves queued in that order: the search
  * is the same whoever bounds which half, and for any number of workers. The state the tasks
- * start from is w->best_*, w->disagree, restored before the merge. */
+ * start from is w->best_*, w->cur.disagree, restored before the merge. */
 static twinn_status run_round(qws *w, qjob *J, qheap *h, size_t nt, twinn_error *err) {
   qshared *S = w->S;
   size_t n = w->n_in, i;
-  double floor = w->best_lo, val0 = w->best_val;
-  int dis0 = w->disagree;
-  size_t df0 = w->dis_f, dg0 = w->dis_g;
   unsigned long b0 = w->branches;
   twinn_status st = TWINN_OK;
-  memcpy(J->save_pt, w->best_pt, n * sizeof(double));
-  memcpy(J->save_dis, w->dis_pt, n * sizeof(double));
+  best_copy(&J->save, &w->cur, n);
   for (i = 0; i < nt; i++) {
-    J->t[i].floor = floor;
-    J->t[i].dis0 = dis0;
+    J->t[i].floor = J->save.best_lo;
+    J->t[i].dis0 = J->save.disagree;
   }
   pthread_mutex_lock(&S->mu);
   J->n_tasks = nt;
@@ -982,13 +975,7 @@ static twinn_status run_round(qws *w, qjob *J, qheap *h, size_t nt, twinn_error 
   while (J->tasks_done < J->n_tasks) pthread_cond_wait(&S->cv, &S->mu);
   J->n_tasks = J->next_task = J->tasks_done = 0;
   pthread_mutex_unlock(&S->mu);
-  w->best_lo = floor;
-  w->best_val = val0;
-  memcpy(w->best_pt, J->save_pt, n * sizeof(double));
-  w->disagree = dis0;
-  w->dis_f = df0;
-  w->dis_g = dg0;
-  memcpy(w->dis_pt, J->save_dis, n * sizeof(double));
+  best_copy(&w->cur, &J->save, n);
   w->branches = b0; /* every task bounded one box, whoever ran it */
   for (i = 0; i < nt; i++) {
     qtask *T = &J->t[i];
@@ -1000,16 +987,16 @@ static twinn_status run_round(qws *w, qjob *J, qheap *h, size_t nt, twinn_error 
       continue;
     }
     w->branches++;
-    if (T->best_lo > w->best_lo) {
-      w->best_lo = T->best_lo;
-      w->best_val = T->best_val;
-      memcpy(w->best_pt, T->best_pt, n * sizeof(double));
+    if (T->out.best_lo > w->cur.best_lo) {
+      w->cur.best_lo = T->out.best_lo;
+      w->cur.best_val = T->out.best_val;
+      memcpy(w->cur.best_pt, T->out.best_pt, n * sizeof(double));
     }
-    if (!w->disagree && T->disagree) {
-      w->disagree = 1;
-      w->dis_f = T->dis_f;
-      w->dis_g = T->dis_g;
-      memcpy(w->dis_pt, T->dis_pt, n * sizeof(double));
+    if (!w->cur.disagree && T->out.disagree) {
+      w->cur.disagree = 1;
+      w->cur.dis_f = T->out.dis_f;
+      w->cur.dis_g = T->out.dis_g;
+      memcpy(w->cur.dis_pt, T->out.dis_pt, n * sizeof(double));
     }
     if (!T->keep) continue;
     T->keep = 0;
@@ -1024,29 +1011,16 @@ static twinn_status run_round(qws *w, qjob *J, qheap *h, size_t nt, twinn_error 
 
 /* Objective k's search state into worker w (the caller runs it now). */
 static void job_load(qws *w, size_t k) {
-  qshared *S = w->S;
-  qjob *J = &S->jobs[k];
-  w->best_lo = J->best_lo;
-  w->best_val = J->best_val;
-  memcpy(w->best_pt, J->best_pt, w->n_in * sizeof(double));
-  w->disagree = J->disagree;
-  w->dis_f = J->dis_f;
-  w->dis_g = J->dis_g;
-  memcpy(w->dis_pt, J->dis_pt, w->n_in * sizeof(double));
+  qjob *J = &w->S->jobs[k];
+  best_copy(&w->cur, &J->best, w->n_in);
   w->rng = J->rng;
-  w->target = S->names[k];
+  w->target = w->S->names[k];
 }
 
 /* ... and back, with the boxes the run bounded (w->branches - b0) and its seconds. */
 static void job_save(qws *w, size_t k, unsigned long b0, double t_start) {
   qjob *J = &w->S->jobs[k];
-  J->best_lo = w->best_lo;
-  J->best_val = w->best_val;
-  memcpy(J->best_pt, w->best_pt, w->n_in * sizeof(double));
-  J->disagree = w->disagree;
-  J->dis_f = w->dis_f;
-  J->dis_g = w->dis_g;
-  memcpy(J->dis_pt, w->dis_pt, w->n_in * sizeof(double));
+  best_copy(&J->best, &w->cur, w->n_in);
   J->rng = w->rng;
   J->branches += w->branches - b0;
   J->seconds += twinn_clock_now() - t_start;
@@ -1065,8 +1039,8 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   twinn_status st;
   double *box = NULL;
   qbox b;
-  J->best_lo = -INFINITY;
-  J->best_val = NAN;
+  J->best.best_lo = -INFINITY;
+  J->best.best_val = NAN;
   J->rng =
       ((uint64_t)w->opt->seed * 0x9E3779B97F4A7C15ull + 1) ^ ((uint64_t)k * 0xD1B54A32D192ED03ull);
   job_load(w, k);
@@ -1080,7 +1054,7 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   }
   if ((st = polish(w, o, NULL, NULL)) != TWINN_OK)
     return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
-  J->polished = w->best_lo;
+  J->polished = w->cur.best_lo;
   if (!(box = twinn_mallocarray(2 * n, sizeof(double))))
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
   memcpy(box, w->root_lo, n * sizeof(double));
@@ -1094,7 +1068,7 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   b.dim = b.exact ? 0 : box_dim(w, w->root_lo, w->root_hi);
   b.box = box;
   box = NULL;
-  if (b.u > w->best_lo) {
+  if (b.u > w->cur.best_lo) {
     if (heap_push(&J->h, b) != TWINN_OK)
       return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
   } else {
@@ -1108,10 +1082,13 @@ fail:
   return st;
 }
 
-/* The upper end of objective k now (its queue and best attained value). */
-static double job_upper(const qjob *J) {
-  return J->h.n ? fmax(J->best_lo, J->h.a[0].u) : J->best_lo;
+/* The upper end of a search: its best attained value, or its largest queued bound. */
+static double queue_upper(const qheap *h, double best) {
+  return h->n ? fmax(best, h->a[0].u) : best;
 }
+
+/* The upper end of objective k between runs. */
+static double job_upper(const qjob *J) { return queue_upper(&J->h, J->best.best_lo); }
 
 /* L-inf mode (S->mu held): objective J's upper end and attained value made known. */
 static void publish(qshared *S, qjob *J, double upper, double best) {
@@ -1131,7 +1108,7 @@ static int should_yield(qws *w, qjob *J, double upper) {
   qshared *S = w->S;
   int yield = 0;
   pthread_mutex_lock(&S->mu);
-  publish(S, J, upper, w->best_lo);
+  publish(S, J, upper, w->cur.best_lo);
   for (size_t k = 0; k < S->n_obj && !yield; k++) {
     const qjob *K = &S->jobs[k];
     if (K == J || K->finished || !relevant(S, K)) continue;
@@ -1162,10 +1139,10 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
   J->suspended = 0;
   for (;;) {
     size_t nt;
-    upper = h->n ? fmax(w->best_lo, h->a[0].u) : w->best_lo;
-    report_progress(w, w->best_lo, upper);
-    if (!h->n || gap_closed(w->opt, w->best_lo, upper)) break;
-    if (sign_stop && (upper < 0 || w->best_lo > 0)) break;
+    upper = queue_upper(h, w->cur.best_lo);
+    report_progress(w, w->cur.best_lo, upper);
+    if (!h->n || gap_closed(w->opt, w->cur.best_lo, upper)) break;
+    if (sign_stop && (upper < 0 || w->cur.best_lo > 0)) break;
     if (h->a[0].exact) break; /* the largest bound is an exact maximum: nothing to refine */
     if (S->linf && w->branches - checked >= QUANT_SLICE) {
       checked = w->branches;
@@ -1183,10 +1160,10 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
      * the last one, else from a random point of the box holding the upper end or (every other
      * time) of the root box. */
     if (J->branches + (w->branches - b0) - J->polished_at >= QUANT_POLISH_EVERY) {
-      int from_best = w->best_lo > J->polished;
+      int from_best = w->cur.best_lo > J->polished;
       const double *plo = h->a[0].box, *phi = h->a[0].box + n;
       if (!from_best && (J->n_polish++ & 1)) plo = w->root_lo, phi = w->root_hi;
-      J->polished = w->best_lo;
+      J->polished = w->cur.best_lo;
       J->polished_at = J->branches + (w->branches - b0);
       if ((st = polish(w, o, from_best ? NULL : plo, phi)) != TWINN_OK) {
         twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
@@ -1202,7 +1179,7 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       qbox top = heap_pop(h);
       double *right, mid;
       int big = top.und > QUANT_EXACT_UNSTABLE && top.und <= QUANT_EXACT_TOP_UNSTABLE;
-      if (!(top.u > w->best_lo)) { /* the best value rose since it was queued */
+      if (!(top.u > w->cur.best_lo)) { /* the best value rose since it was queued */
         twinn_free(top.box);
         continue;
       }
@@ -1240,18 +1217,18 @@ static twinn_status job_result(qshared *S, size_t k, twinn_error *err) {
   memset(out, 0, sizeof *out);
   if (!(out->point = twinn_mallocarray(S->n_in, sizeof(double))))
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  out->lower = J->best_lo;
-  out->value = J->best_val;
+  out->lower = J->best.best_lo;
+  out->value = J->best.best_val;
   out->upper = upper;
-  out->closed = !J->h.n || gap_closed(S->opt, J->best_lo, upper);
-  memcpy(out->point, J->best_pt, S->n_in * sizeof(double));
+  out->closed = !J->h.n || gap_closed(S->opt, J->best.best_lo, upper);
+  memcpy(out->point, J->best.best_pt, S->n_in * sizeof(double));
   out->branches = J->branches;
   out->seconds = J->seconds;
-  if (J->disagree) {
+  if (J->best.disagree) {
     S->dis[k] = 1;
-    S->dis_f[k] = J->dis_f;
-    S->dis_g[k] = J->dis_g;
-    memcpy(S->dis_pt + k * S->n_in, J->dis_pt, S->n_in * sizeof(double));
+    S->dis_f[k] = J->best.dis_f;
+    S->dis_g[k] = J->best.dis_g;
+    memcpy(S->dis_pt + k * S->n_in, J->best.dis_pt, S->n_in * sizeof(double));
   }
   return TWINN_OK;
 }
@@ -1303,7 +1280,7 @@ static void run_job(qws *w, size_t k, int resume) {
   st = job_search(w, k, &w->err);
   if (st == TWINN_OK && !J->suspended) st = job_result(S, k, &w->err);
   pthread_mutex_lock(&S->mu);
-  if (S->linf) publish(S, J, job_upper(J), J->best_lo);
+  if (S->linf) publish(S, J, job_upper(J), J->best.best_lo);
   J->running = 0;
   J->finished = !J->suspended;
   S->running--;
@@ -1381,7 +1358,7 @@ static void *worker_main(void *arg) {
         S->err = w->err;
         atomic_store(&S->stop, 1);
       }
-      if (S->linf) publish(S, &S->jobs[k], job_upper(&S->jobs[k]), S->jobs[k].best_lo);
+      if (S->linf) publish(S, &S->jobs[k], job_upper(&S->jobs[k]), S->jobs[k].best.best_lo);
       S->n_prepared++;
       pthread_cond_broadcast(&S->cv);
       continue;
@@ -1469,18 +1446,18 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
     double *a = twinn_calloc((4 + 4 * QUANT_ROUND) * S->n_in + 1, sizeof(double));
     size_t i;
     if (!a) break;
-    J->best_pt = a;
-    J->dis_pt = a + S->n_in;
-    J->save_pt = a + 2 * S->n_in;
-    J->save_dis = a + 3 * S->n_in;
+    J->best.best_pt = a;
+    J->best.dis_pt = a + S->n_in;
+    J->save.best_pt = a + 2 * S->n_in;
+    J->save.dis_pt = a + 3 * S->n_in;
     for (i = 0; i < 2 * QUANT_ROUND; i++) {
-      J->t[i].best_pt = a + (4 + 2 * i) * S->n_in;
-      J->t[i].dis_pt = a + (5 + 2 * i) * S->n_in;
+      J->t[i].out.best_pt = a + (4 + 2 * i) * S->n_in;
+      J->t[i].out.dis_pt = a + (5 + 2 * i) * S->n_in;
     }
   }
   W = twinn_calloc(nw, sizeof *W);
   if (!S->busy_until || !S->dis || !S->dis_f || !S->dis_g || !S->dis_pt || !S->jobs || !W ||
-      (S->n_obj && !S->jobs[S->n_obj - 1].best_pt)) {
+      (S->n_obj && !S->jobs[S->n_obj - 1].best.best_pt)) {
     st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
     goto done;
   }
@@ -1535,7 +1512,7 @@ done:
 
 static void shared_release(qshared *S) {
   for (size_t k = 0; S->jobs && k < S->n_obj; k++) {
-    twinn_free(S->jobs[k].best_pt);
+    twinn_free(S->jobs[k].best.best_pt);
     heap_release(&S->jobs[k].h);
   }
   twinn_free(S->jobs);
