@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "quant.h"
+#include "exact.h"
 #include "clock.h"
 #include "quant_union.h"
 #include "report.h"
@@ -714,11 +715,12 @@ static void test_threads_deterministic(void **state) {
 }
 
 /* Long searches with workers to spare: one output (a second worker can only help the first,
- * bounding the right half of each box it halves), and four outputs with a tight gap (objectives
- * are suspended and resumed as their upper ends change). The results are those of one worker,
- * and with one output the helper did bound boxes. */
+ * taking halves of its rounds), and four outputs with a tight gap (objectives are suspended and
+ * resumed as their upper ends change). The results are those of one worker, with one output the
+ * helper did bound boxes, and every interval contains the exact maximum where the exact search
+ * over the whole box completes (at least twice). */
 static void test_threads_shared_search(void **state) {
-  int trial;
+  int trial, exact_checked = 0;
   (void)state;
   for (trial = 0; trial < 4; trial++) {
     enum { NI = 4 };
@@ -748,11 +750,38 @@ static void test_threads_shared_search(void **state) {
     for (i = 0; i < n_out; i++) assert_same_bound(&d1.out[i], &d2.out[i], NI);
     assert_true(d1.linf_lower == d2.linf_lower && d1.linf_upper == d2.linf_upper);
     assert_int_equal(d1.branches, d2.branches);
+    /* Against the exact maximum of |g_i - f_i| over the whole box (exact.h: ReLU phases
+     * branched, an LP per leaf), where that search completes. */
+    {
+      twinn_exact *ex = twinn_exact_new(f, g);
+      int complete = 1;
+      assert_non_null(ex);
+      for (i = 0; i < n_out && complete; i++) { /* a trial's first search over budget ends it */
+        double cf[4] = {0}, cg[4] = {0}, hi_max = -INFINITY, val_max = -INFINITY;
+        int sgn;
+        for (sgn = -1; sgn <= 1 && complete; sgn += 2) {
+          twinn_exact_result r;
+          cg[i] = sgn;
+          cf[i] = -sgn;
+          assert_int_equal(twinn_exact_max(ex, cf, cg, lo, hi, -INFINITY, 40000, &r, NULL),
+                           TWINN_OK);
+          complete = complete && r.complete;
+          if (r.complete) hi_max = fmax(hi_max, r.upper);
+          if (r.point) val_max = fmax(val_max, r.value);
+        }
+        if (!complete) continue;
+        exact_checked++;
+        assert_true(d2.out[i].lower <= hi_max);         /* attained <= exact max */
+        assert_true(val_max <= d2.out[i].upper + 1e-9); /* proved >= exact max */
+      }
+      twinn_exact_free(ex);
+    }
     twinn_quant_diff_release(&d1);
     twinn_quant_diff_release(&d2);
     twinn_net_free(f);
     twinn_net_free(g);
   }
+  assert_true(exact_checked >= 2);
 }
 
 /* Progress from several workers: the callback never runs twice at once, and calls stay at
