@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_bound.h"
 #include "onnx_load.h"
 #include "quant.h"
 #include "quant_union.h"
@@ -30,6 +31,11 @@ static const char usage_bound[] =
     "are ignored) or --box. REGION may also give one disjunction of boxes (each disjunct\n"
     "only bounds of single inputs): every box is bounded with a share of the time left and\n"
     "the intervals are combined (max of the lowers, max of the uppers).\n"
+    "On inputs of over 64 dimensions bisection gets a fifth of --timeout and the\n"
+    "verifier (`twinn verify`'s neuron branching) the rest: it is asked whether every\n"
+    "|g_i - f_i| <= t on the region for thresholds t between the L-inf ends (a quarter of\n"
+    "the upper end, or the geometric midpoint once the ends are closer); a proof makes t\n"
+    "the upper end of every output, a counterexample is taken as an attained point.\n"
     "\n"
     "options:\n"
     "  --network NAME=PATH   the two networks, f first (names are only labels)\n"
@@ -180,15 +186,7 @@ static twinn_status parse_box(const char *s, size_t n, double *lo, double *hi, t
   return TWINN_OK;
 }
 
-/* The region as a list of boxes of f's inputs: box k at lo/hi + k * n_in, taken from disjunct
- * disjunct[k] of the query's disjunction (SIZE_MAX when there is none). */
-typedef struct {
-  size_t n_boxes;
-  double *lo, *hi;
-  size_t *disjunct;
-} region;
-
-static void region_release(region *r) {
+static void region_release(bound_region *r) {
   twinn_free(r->lo);
   twinn_free(r->hi);
   twinn_free(r->disjunct);
@@ -321,7 +319,7 @@ static twinn_status check_shape(const twinn_prop *p, size_t *top, size_t n_top, 
 /* Copies box (dimension bounds dl, dh) into r as box r->n_boxes if it is not empty; else 0. A
  * dimension of f's inputs must be finite. */
 static twinn_status add_box(const twinn_prop *p, const twinn_space *sp, const twinn_var *vf,
-                            const double *dl, const double *dh, size_t disjunct, region *r,
+                            const double *dl, const double *dh, size_t disjunct, bound_region *r,
                             int *added, twinn_error *err) {
   size_t i, n = vf->n, k = r->n_boxes;
   *added = 0;
@@ -350,7 +348,7 @@ static twinn_status add_box(const twinn_prop *p, const twinn_space *sp, const tw
 /* The region of f's inputs described by the query: f's input variable is network 0's; a second
  * network's input must be tied to it element by element. A disjunct that is empty once the
  * bounds outside the disjunction apply is skipped with a note on stderr. */
-static twinn_status region_from_query(const char *path, const twinn_net *f, region *r,
+static twinn_status region_from_query(const char *path, const twinn_net *f, bound_region *r,
                                       twinn_error *err) {
   twinn_prop *p = NULL;
   twinn_space sp;
@@ -474,7 +472,7 @@ static void print_point(const double *x, size_t n) {
 }
 
 /* The first line of the table: how many boxes and where they come from. */
-static void print_region(const region *r, const char *source) {
+static void print_region(const bound_region *r, const char *source) {
   size_t k, shown = r->n_boxes > 16 ? 16 : r->n_boxes;
   if (r->n_boxes == 1) {
     printf("region: 1 box (%s)\n", source);
@@ -486,7 +484,8 @@ static void print_region(const region *r, const char *source) {
 }
 
 /* With several boxes a `box` column says which box holds each attained point. */
-static void print_diff(const twinn_quant_diff *r, const region *reg, const size_t *out_box) {
+static void print_diff(const twinn_quant_diff *r, const bound_region *reg, const size_t *out_box,
+                       const twinn_report_threshold *tries, size_t n_tries) {
   size_t i;
   int many = reg->n_boxes > 1;
   printf("%-8s %-24s %-24s %-10s %s\n", "output", "lower (attained)", "upper (proved)", "gap",
@@ -505,10 +504,18 @@ static void print_diff(const twinn_quant_diff *r, const region *reg, const size_
   if (many) printf(" in box %zu", out_box[r->linf_arg]);
   printf(", x = ");
   print_point(r->out[r->linf_arg].point, r->n_in);
-  printf("\n%lu branch-and-bound boxes in %.2f s\n", r->branches, r->seconds);
+  printf("\n%lu branch-and-bound boxes", r->branches);
+  if (n_tries) {
+    printf("; the verifier (neuron branching) on max_i |g_i - f_i| <= t:");
+    for (size_t k = 0; k < n_tries; k++)
+      printf("%s t = %.6g %s (%.1f s, %lu branches)", k ? "," : "", tries[k].threshold,
+             tries[k].verdict, tries[k].seconds, tries[k].branches);
+    printf(";");
+  }
+  printf(" %.2f s in all\n", r->seconds);
 }
 
-static void print_margin(const twinn_quant_margin *r, const region *reg,
+static void print_margin(const twinn_quant_margin *r, const bound_region *reg,
                          const twinn_quant_margin_boxes *mb) {
   static const char *const top1[] = {"unknown", "agree (proved)", "disagree (witness)"};
   int many = reg->n_boxes > 1;
@@ -576,7 +583,7 @@ static twinn_status write_plot(const char *path, int margin, const twinn_quant_d
 }
 
 /* The region of --box: one box. */
-static twinn_status region_from_box(const char *s, size_t n, region *r, twinn_error *err) {
+static twinn_status region_from_box(const char *s, size_t n, bound_region *r, twinn_error *err) {
   twinn_status st;
   memset(r, 0, sizeof *r);
   r->lo = twinn_mallocarray(n, sizeof *r->lo);
@@ -595,92 +602,18 @@ static twinn_status region_from_box(const char *s, size_t n, region *r, twinn_er
   return TWINN_OK;
 }
 
-/* ---- top-1 agreement by the verifier's branch and bound ---- */
-
-/* The query "f or g does not decide class c somewhere in the region" (decisions as
- * twinn_quant_decide: ties go to the smallest index), in VNN-LIB 2.0. NULL on out of memory. */
-static char *top1_query(const region *r, size_t n_in, size_t n_out, size_t c, int argmin) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *q = open_memstream(&text, &len);
-  if (!q) return NULL;
-  fprintf(q,
-          "(vnnlib-version <2.0>)\n(declare-network f (declare-input X_f real [%zu]) "
-          "(declare-output Y_f real [%zu]))\n(declare-network g (isomorphic-to f) "
-          "(declare-input X_g real [%zu]) (declare-output Y_g real [%zu]))\n",
-          n_in, n_out, n_in, n_out);
-  for (size_t i = 0; i < n_in; i++) fprintf(q, "(assert (== X_g[%zu] X_f[%zu]))\n", i, i);
-  fputs("(assert (or", q);
-  for (size_t k = 0; k < r->n_boxes; k++) {
-    fputs("\n (and", q);
-    for (size_t i = 0; i < n_in; i++)
-      fprintf(q, " (>= X_f[%zu] %.17g) (<= X_f[%zu] %.17g)", i, r->lo[k * n_in + i], i,
-              r->hi[k * n_in + i]);
-    fputs(")", q);
-  }
-  fputs("))\n(assert (or", q);
-  /* Not deciding c: some i < c with v_i >= v_c, or i > c with v_i > v_c (v = y, or -y). */
-  for (int net = 0; net < 2; net++)
-    for (size_t i = 0; i < n_out; i++) {
-      if (i == c) continue;
-      const char *cmp = i < c ? (argmin ? "<=" : ">=") : (argmin ? "<" : ">");
-      fprintf(q, " (%s Y_%c[%zu] Y_%c[%zu])", cmp, net ? 'g' : 'f', i, net ? 'g' : 'f', c);
-    }
-  fputs("))\n", q);
-  int bad = ferror(q);
-  if (fclose(q) != 0 || bad) {
-    free(text);
-    return NULL;
-  }
-  return text;
-}
-
-/* Decides whether f and g both decide class c on the whole region with twinn_verify (whose
- * network-by-network decomposition makes this two robustness proofs, with neuron branching
- * on large inputs, which the margin bounds' input bisection lacks). Returns the verdict
- * (TWINN_VERDICT_UNKNOWN on any failure: the caller then keeps what the bounds said). */
-static twinn_verdict top1_search(const region *r, const twinn_net *f, const twinn_net *g, size_t c,
-                                 int argmin, const bound_args *a, double seconds) {
-  char *text = top1_query(r, f->n_in, f->n_out, c, argmin);
-  twinn_prop *prop = NULL;
-  twinn_problem pb;
-  twinn_options opt;
-  twinn_result res;
-  twinn_error err;
-  twinn_verdict v = TWINN_VERDICT_UNKNOWN;
-  const char *names[2] = {"f", "g"};
-  const twinn_net *nets[2] = {f, g};
-  memset(&pb, 0, sizeof pb);
-  memset(&res, 0, sizeof res);
-  twinn_error_clear(&err);
-  if (!text ||
-      twinn_vnnlib_parse_buffer(text, strlen(text), "top-1 query", &prop, &err) != TWINN_OK ||
-      twinn_problem_bind(&pb, prop, 2, names, nets, &err) != TWINN_OK)
-    goto done;
-  twinn_options_init(&opt);
-  opt.timeout = seconds;
-  opt.seed = a->seed;
-  opt.threads = (int)a->threads;
-  if (twinn_verify(&pb, &opt, &res, &err) == TWINN_OK) v = res.verdict;
-  twinn_result_release(&res);
-done:
-  twinn_problem_release(&pb);
-  twinn_prop_free(prop);
-  free(text);
-  return v;
-}
-
 int cli_run_bound(int argc, char **argv) {
   bound_args a;
   twinn_error err;
   twinn_net *f = NULL, *g = NULL;
   double *lo = NULL, *hi = NULL, *centre = NULL;
   size_t *out_box = NULL, point_box[5];
-  region reg;
+  bound_region reg;
   twinn_quant_options opt;
   twinn_quant_diff d;
   twinn_quant_margin m;
   twinn_quant_margin_boxes mb;
+  twinn_report_threshold tries[CLI_BOUND_MAX_TRIES];
   twinn_report_bound_ctx ctx;
   progress_state ps = {0, 0};
   int rc, have_d = 0, have_m = 0;
@@ -755,7 +688,7 @@ int cli_run_bound(int argc, char **argv) {
      * the margin bounds bisect inputs, which cannot prove agreement on MNIST-sized inputs. */
     {
       double t0 = cli_now(), budget = a.timeout > 0 ? 0.5 * a.timeout : 60.0;
-      top1_verdict = top1_search(&reg, f, g, a.cls, a.argmin, &a, budget);
+      top1_verdict = cli_bound_top1(&reg, f, g, a.cls, a.argmin, a.seed, (int)a.threads, budget);
       if (a.timeout > 0) opt.timeout = fmax(0.001, a.timeout - (cli_now() - t0));
     }
     st = twinn_quant_union_margin_bounds(f, g, reg.n_boxes, reg.lo, reg.hi, a.cls, a.argmin, &opt,
@@ -775,8 +708,20 @@ int cli_run_bound(int argc, char **argv) {
     point_box[4] = mb.witness;
     ctx.point_box = point_box;
   } else {
+    /* Many inputs: bisection gets a fifth of the time (its ascents find the attained lower
+     * ends early, its upper ends hardly move), the verifier's thresholds the rest. */
+    double t0 = cli_now();
+    int thresholds = n > CLI_BOUND_VERIFY_DIMS;
+    if (thresholds && a.timeout > 0) opt.timeout = 0.2 * a.timeout;
     st = twinn_quant_union_diff_bounds(f, g, reg.n_boxes, reg.lo, reg.hi, &opt, &d, out_box, &err);
     have_d = st == TWINN_OK;
+    opt.timeout = a.timeout;
+    if (have_d && thresholds) {
+      st = cli_bound_linf(&d, out_box, &reg, f, g, &opt, t0, a.timeout > 0 ? t0 + a.timeout : 0,
+                          tries, &ctx.n_thresholds, &err);
+      ctx.thresholds = tries;
+      d.seconds = cli_now() - t0;
+    }
     ctx.point_box = out_box;
   }
   if (ps.on_screen) fputs("\r\033[K", stderr);
@@ -789,7 +734,7 @@ int cli_run_bound(int argc, char **argv) {
     if (a.margin)
       print_margin(&m, &reg, &mb);
     else
-      print_diff(&d, &reg, out_box);
+      print_diff(&d, &reg, out_box, ctx.thresholds, ctx.n_thresholds);
   }
   if (st != TWINN_OK) goto fail;
   if (a.plot && (st = write_plot(a.plot, a.margin, &d, &m, &err)) != TWINN_OK) goto fail;

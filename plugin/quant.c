@@ -1673,3 +1673,31 @@ size_t twinn_quant_decide(const twinn_net *net, const double *x, int argmin) {
   twinn_free(y);
   return best;
 }
+
+twinn_status twinn_quant_diff_at(const twinn_net *f, const twinn_net *g, const double *x,
+                                 double *lower, double *value, twinn_error *err) {
+  twinn_ibounds bf, bg;
+  size_t L = f->n_layers, n = f->n_out, i;
+  double *yf = twinn_mallocarray(n ? 2 * n : 1, sizeof *yf), *yg = yf + n;
+  twinn_status st = TWINN_ERR_NOMEM;
+  memset(&bf, 0, sizeof bf);
+  memset(&bg, 0, sizeof bg);
+  if (!yf || twinn_ibounds_init(&bf, f) != TWINN_OK || twinn_ibounds_init(&bg, g) != TWINN_OK ||
+      twinn_net_eval(f, x, yf) != TWINN_OK || twinn_net_eval(g, x, yg) != TWINN_OK)
+    goto done;
+  twinn_interval_propagate(f, x, x, &bf);
+  twinn_interval_propagate(g, x, x, &bg);
+  for (i = 0; i < n; i++) { /* as certified_value: |d| >= max(dlo, -dhi, 0) */
+    double dlo = twinn_round_down(bg.lo[bg.off[L] + i] - bf.hi[bf.off[L] + i]);
+    double dhi = twinn_round_up(bg.hi[bg.off[L] + i] - bf.lo[bf.off[L] + i]);
+    lower[i] = fmax(0.0, fmax(dlo, -dhi));
+    if (value) value[i] = fabs(yg[i] - yf[i]);
+  }
+  st = TWINN_OK;
+done:
+  twinn_ibounds_release(&bf);
+  twinn_ibounds_release(&bg);
+  twinn_free(yf);
+  if (st != TWINN_OK) twinn_error_set(err, st, NULL, 0, 0, "out of memory");
+  return st;
+}

@@ -112,6 +112,13 @@ twinn_status twinn_quant_margin_bounds(const twinn_net *f, const twinn_net *g, c
                                        twinn_error *err);
 void twinn_quant_margin_release(twinn_quant_margin *res);
 
+/* At the point x (f->n_in entries) of an isomorphic pair: lower[i] is a certified lower bound
+ * of the exact |g_i(x) - f_i(x)| (outward-rounded enclosures of f(x) and g(x)), value[i] (may be
+ * NULL) the same in double (twinn_net_eval); n_out entries each. Lets a caller that found x by
+ * other means (a verifier's witness) use it as an attained point. TWINN_ERR_NOMEM. */
+twinn_status twinn_quant_diff_at(const twinn_net *f, const twinn_net *g, const double *x,
+                                 double *lower, double *value, twinn_error *err);
+
 /* The class network `net` decides at x (argmax, or argmin when argmin != 0); SIZE_MAX on
  * out of memory. Ties go to the smallest index. */
 size_t twinn_quant_decide(const twinn_net *net, const double *x, int argmin);

@@ -309,6 +309,17 @@ twinn_status twinn_report_write_diff(FILE *out, const twinn_report_bound_ctx *ct
   twinn_json_number(&j, "upper", res->linf_upper);
   twinn_json_uint(&j, "output", res->linf_arg);
   twinn_json_end_object(&j);
+  twinn_json_begin_array(&j, "verifier");
+  for (i = 0; i < ctx->n_thresholds; i++) {
+    const twinn_report_threshold *t = &ctx->thresholds[i];
+    twinn_json_begin_object(&j, NULL);
+    twinn_json_number(&j, "threshold", t->threshold);
+    twinn_json_string(&j, "verdict", t->verdict);
+    twinn_json_number(&j, "seconds", t->seconds);
+    twinn_json_uint(&j, "branches", t->branches);
+    twinn_json_end_object(&j);
+  }
+  twinn_json_end_array(&j);
   twinn_json_bool(&j, "complete", !res->timed_out);
   twinn_json_uint(&j, "branches", res->branches);
   twinn_json_number(&j, "seconds", res->seconds);

@@ -63,6 +63,16 @@ typedef struct {
 
 twinn_status twinn_report_write_verify(FILE *out, const twinn_report_verify *r, twinn_error *err);
 
+/* One question put to the verifier by `twinn bound` (difference mode, many inputs): is
+ * max_i |g_i - f_i| <= threshold on the region? verdict: "unsat" (proved), "sat" (refuted),
+ * "unknown" or "timed-out". */
+typedef struct {
+  double threshold;
+  const char *verdict;
+  double seconds;
+  unsigned long branches;
+} twinn_report_threshold;
+
 /* Context of a `twinn bound` run, written with its result. */
 typedef struct {
   const char *f_path, *g_path;
@@ -78,6 +88,9 @@ typedef struct {
   const double *box_lo, *box_hi;
   const size_t *box_disjunct;
   const size_t *point_box;
+  /* Difference mode: the verifier's thresholds, in the order tried (n_thresholds may be 0). */
+  size_t n_thresholds;
+  const twinn_report_threshold *thresholds;
 } twinn_report_bound_ctx;
 
 twinn_status twinn_report_write_diff(FILE *out, const twinn_report_bound_ctx *ctx,

@@ -95,6 +95,33 @@ static void assert_in_box(const double *x, const double *lo, const double *hi, s
 #define N_OUT 4
 #define N_SAMPLES 20000
 
+/* twinn_quant_diff_at: at random points, each certified lower end is at most the double value
+ * of |g_i - f_i| (up to that value's own rounding) and within 1e-9 of it (not a loose 0). */
+static void test_diff_at(void **state) {
+  twinn_net *f = random_net(NULL, N_IN, 8, N_OUT, 0), *g = random_net(f, N_IN, 8, N_OUT, 0.01);
+  double lo[N_IN] = {-1, -1, -1}, hi[N_IN] = {1, 1, 1}, x[N_IN], low[N_OUT], val[N_OUT];
+  double yf[N_OUT], yg[N_OUT];
+  size_t s, i, positive = 0;
+  (void)state;
+  for (s = 0; s < 500; s++) {
+    sample_point(lo, hi, N_IN, s, x);
+    assert_int_equal(twinn_quant_diff_at(f, g, x, low, val, NULL), TWINN_OK);
+    assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
+    assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
+    for (i = 0; i < N_OUT; i++) {
+      double v = fabs(yg[i] - yf[i]), slack = 1e-12 * (1 + fabs(yf[i]) + fabs(yg[i]));
+      assert_true(val[i] == v);
+      assert_true(low[i] >= 0);
+      assert_true(low[i] <= v + slack);
+      assert_true(low[i] >= v - 1e-9);
+      positive += low[i] > 0;
+    }
+  }
+  assert_true(positive > 1000); /* the twins differ almost everywhere */
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
 static void test_diff_bounds_random(void **state) {
   int trial;
   (void)state;
@@ -431,8 +458,9 @@ static void test_reports_well_formed(void **state) {
   twinn_quant_options opt;
   twinn_quant_diff d;
   twinn_quant_margin m;
+  const twinn_report_threshold thr = {1e-3, "unsat", 0.5, 10};
   twinn_report_bound_ctx ctx = {
-      "f \"quoted\".onnx", "g.onnx", "--box", lo, hi, &opt, 0, NULL, NULL, NULL, NULL};
+      "f \"quoted\".onnx", "g.onnx", "--box", lo, hi, &opt, 0, NULL, NULL, NULL, NULL, 1, &thr};
   twinn_report_verify rv;
   const char *names[2] = {"f", NULL}, *paths[2] = {"a.onnx", "b\\c.onnx"};
   const char *labels[3] = {"a<b", "c&d", "L-inf"};
@@ -451,6 +479,7 @@ static void test_reports_well_formed(void **state) {
   fclose(out);
   assert_true(json_valid(buf));
   assert_non_null(strstr(buf, "\"schema\": \"" TWINN_BOUND_SCHEMA "\""));
+  assert_non_null(strstr(buf, "\"verdict\": \"unsat\""));
   free(buf);
 
   out = open_memstream(&buf, &len);
@@ -882,6 +911,7 @@ static void test_threads_alloc_failure(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_diff_at),
       cmocka_unit_test(test_diff_bounds_random),
       cmocka_unit_test(test_diff_identical_closes),
       cmocka_unit_test(test_margin_bounds_random),

@@ -1,0 +1,45 @@
+/* cli_bound.h: what the files of `twinn bound` share (cli_bound.c parses, bounds by input
+ * bisection and prints; cli_bound_verify.c asks the verifier). Not part of the engine library. */
+#ifndef TWINN_CLI_BOUND_H
+#define TWINN_CLI_BOUND_H
+
+#include "net.h"
+#include "quant.h"
+#include "report.h"
+#include "twinn.h"
+
+/* The region as a list of boxes of f's inputs: box k at lo/hi + k * n_in, taken from disjunct
+ * disjunct[k] of the query's disjunction (SIZE_MAX when there is none). */
+typedef struct {
+  size_t n_boxes;
+  double *lo, *hi;
+  size_t *disjunct;
+} bound_region;
+
+/* Whether f and g both decide class c (argmax, or argmin) on the whole region, by twinn_verify
+ * within `seconds` (network by network, neuron branching on large inputs, which the margin
+ * bounds' input bisection lacks). TWINN_VERDICT_UNSAT: they do; SAT: somewhere one does not;
+ * UNKNOWN on any failure (the caller then keeps what the bounds said). */
+twinn_verdict cli_bound_top1(const bound_region *r, const twinn_net *f, const twinn_net *g,
+                             size_t c, int argmin, unsigned long seed, int threads, double seconds);
+
+/* Inputs of more dimensions than this get the L-inf thresholds below after the bisection. */
+#define CLI_BOUND_VERIFY_DIMS 64
+/* At most this many thresholds are tried. */
+#define CLI_BOUND_MAX_TRIES 16
+
+/* Narrows d's L-inf interval (d from twinn_quant_union_diff_bounds over r, out_box its boxes)
+ * by asking twinn_verify whether some |g_i - f_i| exceeds a threshold t on the region, for t
+ * between the interval's ends (geometric midpoints), until the interval reaches opt's gap,
+ * `deadline` (cli_now() clock; 0: none) passes or CLI_BOUND_MAX_TRIES are used. `unsat` proves
+ * every |g_i - f_i| <= t: each output's upper end and the L-inf upper end drop to t. `sat`
+ * gives a point of the region; its certified values (twinn_quant_diff_at) raise the lower ends
+ * they beat (the point and out_box follow). Anything else only moves the next threshold up.
+ * Each try is recorded in tries[*n_tries] (the caller's, CLI_BOUND_MAX_TRIES entries). opt's
+ * progress callback (if any) shows the current try. TWINN_ERR_NOMEM. */
+twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_region *r,
+                            const twinn_net *f, const twinn_net *g, const twinn_quant_options *opt,
+                            double start, double deadline, twinn_report_threshold *tries,
+                            size_t *n_tries, twinn_error *err);
+
+#endif

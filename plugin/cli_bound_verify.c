@@ -1,0 +1,283 @@
+/* cli_bound_verify.c: the parts of `twinn bound` that ask the verifier (twinn_verify) instead of
+ * bisecting inputs: top-1 agreement for --margin, and thresholds on the L-inf difference for
+ * inputs of many dimensions, where the verifier's neuron branching proves in seconds what
+ * bisection of hundreds of pixels never gets to. Each question is a VNN-LIB 2.0 query over the
+ * region's own boxes (printed with %.17g, which reads back to the same doubles), so a proof
+ * holds exactly on the region, parsed and bound like a user's query. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_bound.h"
+#include "vnnlib.h"
+
+/* Opens a memory stream on *text and writes the networks' declarations, X_g == X_f, the region
+ * as a disjunction of boxes and the start of the output disjunction "(assert (or". NULL on out
+ * of memory. */
+static FILE *query_open(char **text, size_t *len, const bound_region *r, size_t n_in,
+                        size_t n_out) {
+  FILE *q = open_memstream(text, len);
+  if (!q) return NULL;
+  fprintf(q,
+          "(vnnlib-version <2.0>)\n(declare-network f (declare-input X_f real [%zu]) "
+          "(declare-output Y_f real [%zu]))\n(declare-network g (isomorphic-to f) "
+          "(declare-input X_g real [%zu]) (declare-output Y_g real [%zu]))\n",
+          n_in, n_out, n_in, n_out);
+  for (size_t i = 0; i < n_in; i++) fprintf(q, "(assert (== X_g[%zu] X_f[%zu]))\n", i, i);
+  fputs("(assert (or", q);
+  for (size_t k = 0; k < r->n_boxes; k++) {
+    fputs("\n (and", q);
+    for (size_t i = 0; i < n_in; i++)
+      fprintf(q, " (>= X_f[%zu] %.17g) (<= X_f[%zu] %.17g)", i, r->lo[k * n_in + i], i,
+              r->hi[k * n_in + i]);
+    fputs(")", q);
+  }
+  fputs("))\n(assert (or", q);
+  return q;
+}
+
+/* Closes the memory stream q (open_memstream(text, ...)) and returns its text; NULL (freed) on
+ * a write error. */
+static char *query_done(FILE *q, char **text) {
+  int bad = ferror(q);
+  if (fclose(q) != 0 || bad) {
+    free(*text);
+    return NULL;
+  }
+  return *text;
+}
+
+/* The query "f or g does not decide class c somewhere in the region" (decisions as
+ * twinn_quant_decide: ties go to the smallest index). NULL on out of memory. */
+static char *top1_query(const bound_region *r, size_t n_in, size_t n_out, size_t c, int argmin) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *q = query_open(&text, &len, r, n_in, n_out);
+  if (!q) return NULL;
+  /* Not deciding c: some i < c with v_i >= v_c, or i > c with v_i > v_c (v = y, or -y). */
+  for (int net = 0; net < 2; net++)
+    for (size_t i = 0; i < n_out; i++) {
+      if (i == c) continue;
+      const char *cmp = i < c ? (argmin ? "<=" : ">=") : (argmin ? "<" : ">");
+      fprintf(q, " (%s Y_%c[%zu] Y_%c[%zu])", cmp, net ? 'g' : 'f', i, net ? 'g' : 'f', c);
+    }
+  fputs("))\n", q);
+  return query_done(q, &text);
+}
+
+/* The query "some |g_i - f_i| > t somewhere in the region". NULL on out of memory. */
+static char *linf_query(const bound_region *r, size_t n_in, size_t n_out, double t) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *q = query_open(&text, &len, r, n_in, n_out);
+  if (!q) return NULL;
+  for (size_t i = 0; i < n_out; i++)
+    fprintf(q, " (> Y_g[%zu] (+ Y_f[%zu] %.17g)) (< Y_g[%zu] (- Y_f[%zu] %.17g))", i, i, t, i, i,
+            t);
+  fputs("))\n", q);
+  return query_done(q, &text);
+}
+
+/* Runs twinn_verify on the query text for (f, g) within `seconds`. On sat, x (n_in entries,
+ * may be NULL) gets f's input of the witness and *have_x is set. *branches gets the regions
+ * analysed. TWINN_VERDICT_UNKNOWN on any failure. */
+static twinn_verdict run_query(const char *text, const twinn_net *f, const twinn_net *g,
+                               unsigned long seed, int threads, double seconds,
+                               void (*progress)(void *, const twinn_progress *), void *ctx,
+                               double *x, int *have_x, unsigned long *branches) {
+  twinn_prop *prop = NULL;
+  twinn_problem pb;
+  twinn_options opt;
+  twinn_result res;
+  twinn_error err;
+  twinn_verdict v = TWINN_VERDICT_UNKNOWN;
+  const char *names[2] = {"f", "g"};
+  const twinn_net *nets[2] = {f, g};
+  memset(&pb, 0, sizeof pb);
+  memset(&res, 0, sizeof res);
+  twinn_error_clear(&err);
+  if (have_x) *have_x = 0;
+  if (branches) *branches = 0;
+  if (!text ||
+      twinn_vnnlib_parse_buffer(text, strlen(text), "bound query", &prop, &err) != TWINN_OK ||
+      twinn_problem_bind(&pb, prop, 2, names, nets, &err) != TWINN_OK)
+    goto done;
+  twinn_options_init(&opt);
+  opt.timeout = seconds;
+  opt.seed = seed;
+  opt.threads = threads;
+  opt.progress = progress;
+  opt.progress_ctx = ctx;
+  if (twinn_verify(&pb, &opt, &res, &err) != TWINN_OK) goto done;
+  v = res.verdict;
+  if (branches) *branches = res.branches;
+  if (v == TWINN_VERDICT_SAT && x && res.witness)
+    for (size_t k = 0; k < prop->n_vars; k++)
+      if (prop->vars[k].role == TWINN_VAR_INPUT && prop->vars[k].net == 0 &&
+          prop->vars[k].n == f->n_in) {
+        memcpy(x, res.witness + prop->vars[k].offset, f->n_in * sizeof *x);
+        *have_x = 1;
+        break;
+      }
+done:
+  twinn_result_release(&res);
+  twinn_problem_release(&pb);
+  twinn_prop_free(prop);
+  return v;
+}
+
+twinn_verdict cli_bound_top1(const bound_region *r, const twinn_net *f, const twinn_net *g,
+                             size_t c, int argmin, unsigned long seed, int threads,
+                             double seconds) {
+  char *text = top1_query(r, f->n_in, f->n_out, c, argmin);
+  twinn_verdict v = run_query(text, f, g, seed, threads, seconds, NULL, NULL, NULL, NULL, NULL);
+  free(text);
+  return v;
+}
+
+/* ---- L-inf thresholds ---- */
+
+typedef struct {
+  const twinn_quant_options *opt;
+  double start, t, lower, upper;
+  char target[64];
+} linf_progress;
+
+/* The verifier's progress, shown as `twinn bound`'s (the current interval, the try). */
+static void on_verify_progress(void *ctx, const twinn_progress *p) {
+  linf_progress *lp = ctx;
+  twinn_quant_progress q;
+  q.elapsed = cli_now() - lp->start;
+  q.branches = p->branches;
+  q.target = lp->target;
+  q.lower = lp->lower;
+  q.upper = lp->upper;
+  lp->opt->progress(lp->opt->progress_ctx, &q);
+}
+
+/* The box of r holding x, SIZE_MAX if none. */
+static size_t box_of(const bound_region *r, size_t n, const double *x) {
+  for (size_t k = 0; k < r->n_boxes; k++) {
+    size_t i = 0;
+    while (i < n && x[i] >= r->lo[k * n + i] && x[i] <= r->hi[k * n + i]) i++;
+    if (i == n) return k;
+  }
+  return SIZE_MAX;
+}
+
+static int closed(const twinn_quant_options *opt, double lower, double upper) {
+  return upper - lower <= fmax(opt->abs_gap, opt->gap * fabs(upper));
+}
+
+/* Recomputes d's L-inf ends and every output's `closed` from the per-output intervals. */
+static void fold_linf(twinn_quant_diff *d, const twinn_quant_options *opt) {
+  d->linf_lower = 0.0;
+  d->linf_upper = 0.0;
+  d->linf_arg = 0;
+  for (size_t i = 0; i < d->n_out; i++) {
+    twinn_quant_bound *b = &d->out[i];
+    b->closed = closed(opt, b->lower, b->upper);
+    if (b->lower > d->linf_lower) d->linf_lower = b->lower, d->linf_arg = i;
+    d->linf_upper = fmax(d->linf_upper, b->upper);
+  }
+}
+
+/* Takes the verifier's witness x as an attained point wherever it beats a lower end. */
+static twinn_status take_point(twinn_quant_diff *d, size_t *out_box, const bound_region *r,
+                               const twinn_net *f, const twinn_net *g, const double *x,
+                               twinn_error *err) {
+  size_t n = f->n_in, k = box_of(r, n, x);
+  double *lower = twinn_mallocarray(2 * d->n_out, sizeof *lower), *value = lower + d->n_out;
+  twinn_status st;
+  if (!lower) return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  if (k == SIZE_MAX) { /* not in the region (the verifier re-checks, so never expected) */
+    twinn_free(lower);
+    return TWINN_OK;
+  }
+  if ((st = twinn_quant_diff_at(f, g, x, lower, value, err)) != TWINN_OK) {
+    twinn_free(lower);
+    return st;
+  }
+  for (size_t i = 0; i < d->n_out; i++) {
+    twinn_quant_bound *b = &d->out[i];
+    if (!(lower[i] > b->lower)) continue;
+    if (!b->point && !(b->point = twinn_mallocarray(n, sizeof *b->point))) {
+      twinn_free(lower);
+      return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    }
+    memcpy(b->point, x, n * sizeof *x);
+    b->lower = lower[i];
+    b->value = value[i];
+    out_box[i] = k;
+  }
+  twinn_free(lower);
+  return TWINN_OK;
+}
+
+/* The next threshold below u: a quarter of u while the attained end a is far below (the
+ * verifier's time grows about as 1 / t on the MNIST twins: 5, 15, 38 s for t = 3e-3, 1e-3,
+ * 5e-4 on mnist_256x4 fp16 img0), the geometric midpoint of (a, u) once it is closer than
+ * that; a is the larger of the attained lower end and the largest threshold neither proved
+ * nor refuted (a = 0: nothing attained). */
+static double next_threshold(double a, double u) {
+  double t = fmax(u / 4, a > 0 ? sqrt(a) * sqrt(u) : 0);
+  return t > a && t < u ? t : a + (u - a) / 2;
+}
+
+twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_region *r,
+                            const twinn_net *f, const twinn_net *g, const twinn_quant_options *opt,
+                            double start, double deadline, twinn_report_threshold *tries,
+                            size_t *n_tries, twinn_error *err) {
+  double *x = twinn_mallocarray(f->n_in, sizeof *x), stuck = 0.0;
+  linf_progress lp;
+  twinn_status st = TWINN_OK;
+  int proved = 0;
+  *n_tries = 0;
+  if (!x) return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  lp.opt = opt;
+  lp.start = start;
+  while (*n_tries < CLI_BOUND_MAX_TRIES && isfinite(d->linf_upper) && d->linf_upper > 0 &&
+         !closed(opt, d->linf_lower, d->linf_upper)) {
+    double left = deadline > 0 ? deadline - cli_now() : 0, t0 = cli_now();
+    double t = next_threshold(fmax(d->linf_lower, stuck), d->linf_upper);
+    twinn_report_threshold *tr = &tries[*n_tries];
+    char *text;
+    int have_x = 0;
+    twinn_verdict v;
+    if (deadline > 0 && left < 0.5) break;
+    if (!(t > fmax(d->linf_lower, stuck) && t < d->linf_upper)) break; /* no double between */
+    lp.t = t;
+    lp.lower = d->linf_lower;
+    lp.upper = d->linf_upper;
+    snprintf(lp.target, sizeof lp.target, "L-inf, verifier: <= %.3g?", t);
+    if (!(text = linf_query(r, f->n_in, f->n_out, t))) {
+      st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+      break;
+    }
+    /* After a proof, all the time left: the next threshold (a quarter lower) takes a few
+     * times as long, and halving its budget lost thresholds that would have been proved.
+     * Otherwise half of it, so that a first threshold too ambitious (mnist_256x4 fp16 img7:
+     * 0.13 not proved in 48 s) leaves time for a larger one. */
+    v = run_query(text, f, g, opt->seed, opt->threads, proved ? left : left / 2,
+                  opt->progress ? on_verify_progress : NULL, &lp, x, &have_x, &tr->branches);
+    free(text);
+    tr->threshold = t;
+    tr->verdict = twinn_verdict_name(v);
+    tr->seconds = cli_now() - t0;
+    ++*n_tries;
+    proved = v == TWINN_VERDICT_UNSAT;
+    if (proved) {
+      for (size_t i = 0; i < d->n_out; i++) d->out[i].upper = fmin(d->out[i].upper, t);
+    } else if (v == TWINN_VERDICT_SAT && have_x) {
+      if ((st = take_point(d, out_box, r, f, g, x, err)) != TWINN_OK) break;
+      stuck = fmax(stuck, t); /* refuted: the maximum is above t (even if rounding hid it) */
+    } else {
+      stuck = fmax(stuck, t);
+    }
+    fold_linf(d, opt);
+  }
+  twinn_free(x);
+  return st;
+}
