@@ -35,7 +35,9 @@ static const char usage_bound[] =
     "verifier (`twinn verify`'s neuron branching) the rest: it is asked whether every\n"
     "|g_i - f_i| <= t on the region for thresholds t between the L-inf ends (a quarter of\n"
     "the upper end, or the geometric midpoint once the ends are closer); a proof makes t\n"
-    "the upper end of every output, a counterexample is taken as an attained point.\n"
+    "the upper end of every output, a counterexample is taken as an attained point. With\n"
+    "time left, each open output is then asked about alone (|g_i - f_i| <= t), the\n"
+    "widest relative gap first, in passes that share out the time left.\n"
     "\n"
     "options:\n"
     "  --network NAME=PATH   the two networks, f first (names are only labels)\n"
@@ -505,14 +507,18 @@ static void print_diff(const twinn_quant_diff *r, const bound_region *reg, const
   printf(", x = ");
   print_point(r->out[r->linf_arg].point, r->n_in);
   printf("\n%lu branch-and-bound boxes", r->branches);
-  if (n_tries) {
-    printf("; the verifier (neuron branching) on max_i |g_i - f_i| <= t:");
-    for (size_t k = 0; k < n_tries; k++)
-      printf("%s t = %.6g %s (%.1f s, %lu branches)", k ? "," : "", tries[k].threshold,
-             tries[k].verdict, tries[k].seconds, tries[k].branches);
-    printf(";");
+  printf("; %.2f s in all\n", r->seconds);
+  /* The verifier's tries, one line per interval asked about. */
+  for (size_t k = 0; k < n_tries; k++) {
+    int first = k == 0 || tries[k].output != tries[k - 1].output;
+    int last = k + 1 == n_tries || tries[k + 1].output != tries[k].output;
+    if (first && tries[k].output == SIZE_MAX)
+      printf("the verifier (neuron branching) on max_i |g_i - f_i| <= t:");
+    else if (first)
+      printf("the verifier on |g_%zu - f_%zu| <= t:", tries[k].output, tries[k].output);
+    printf("%s t = %.6g %s (%.1f s, %lu branches)%s", first ? "" : ",", tries[k].threshold,
+           tries[k].verdict, tries[k].seconds, tries[k].branches, last ? "\n" : "");
   }
-  printf(" %.2f s in all\n", r->seconds);
 }
 
 static void print_margin(const twinn_quant_margin *r, const bound_region *reg,
@@ -613,7 +619,7 @@ int cli_run_bound(int argc, char **argv) {
   twinn_quant_diff d;
   twinn_quant_margin m;
   twinn_quant_margin_boxes mb;
-  twinn_report_threshold tries[CLI_BOUND_MAX_TRIES];
+  twinn_report_threshold *tries = NULL;
   twinn_report_bound_ctx ctx;
   progress_state ps = {0, 0};
   int rc, have_d = 0, have_m = 0;
@@ -718,7 +724,7 @@ int cli_run_bound(int argc, char **argv) {
     opt.timeout = a.timeout;
     if (have_d && thresholds) {
       st = cli_bound_linf(&d, out_box, &reg, f, g, &opt, t0, a.timeout > 0 ? t0 + a.timeout : 0,
-                          tries, &ctx.n_thresholds, &err);
+                          &tries, &ctx.n_thresholds, &err);
       ctx.thresholds = tries;
       d.seconds = cli_now() - t0;
     }
@@ -751,6 +757,7 @@ done:
   twinn_free(hi);
   twinn_free(centre);
   twinn_free(out_box);
+  twinn_free(tries);
   twinn_net_free(f);
   twinn_net_free(g);
   return rc;

@@ -25,21 +25,23 @@ twinn_verdict cli_bound_top1(const bound_region *r, const twinn_net *f, const tw
 
 /* Inputs of more dimensions than this get the L-inf thresholds below after the bisection. */
 #define CLI_BOUND_VERIFY_DIMS 64
-/* At most this many thresholds are tried. */
+/* At most this many thresholds are tried per interval (L-inf, or one output). */
 #define CLI_BOUND_MAX_TRIES 16
 
-/* Narrows d's L-inf interval (d from twinn_quant_union_diff_bounds over r, out_box its boxes)
- * by asking twinn_verify whether some |g_i - f_i| exceeds a threshold t on the region, for t
- * between the interval's ends (geometric midpoints), until the interval reaches opt's gap,
- * `deadline` (cli_now() clock; 0: none) passes or CLI_BOUND_MAX_TRIES are used. `unsat` proves
- * every |g_i - f_i| <= t: each output's upper end and the L-inf upper end drop to t. `sat`
- * gives a point of the region; its certified values (twinn_quant_diff_at) raise the lower ends
- * they beat (the point and out_box follow). Anything else only moves the next threshold up.
- * Each try is recorded in tries[*n_tries] (the caller's, CLI_BOUND_MAX_TRIES entries). opt's
- * progress callback (if any) shows the current try. TWINN_ERR_NOMEM. */
+/* Narrows d's intervals (d from twinn_quant_union_diff_bounds over r, out_box its boxes) by
+ * asking twinn_verify whether |g_i - f_i| exceeds a threshold t somewhere on the region, for t
+ * between an interval's ends (geometric midpoints): first for all outputs at once (the L-inf
+ * interval), then output by output, the widest relative gap first, each with a share of the
+ * time left; an interval stops at opt's gap, at `deadline` (cli_now() clock; 0: none) or after
+ * CLI_BOUND_MAX_TRIES. `unsat` proves |g_i - f_i| <= t for the outputs asked: their upper ends
+ * drop to t. `sat` gives a point of the region; its certified values (twinn_quant_diff_at)
+ * raise the lower ends they beat (the point and out_box follow). Anything else only moves the
+ * next threshold up. *tries gets every try in order (the caller frees it with twinn_free;
+ * NULL when none), *n_tries their count. opt's progress callback (if any) shows the current
+ * try. TWINN_ERR_NOMEM. */
 twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_region *r,
                             const twinn_net *f, const twinn_net *g, const twinn_quant_options *opt,
-                            double start, double deadline, twinn_report_threshold *tries,
+                            double start, double deadline, twinn_report_threshold **tries,
                             size_t *n_tries, twinn_error *err);
 
 #endif

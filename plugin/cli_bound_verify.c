@@ -67,13 +67,14 @@ static char *top1_query(const bound_region *r, size_t n_in, size_t n_out, size_t
   return query_done(q, &text);
 }
 
-/* The query "some |g_i - f_i| > t somewhere in the region". NULL on out of memory. */
-static char *linf_query(const bound_region *r, size_t n_in, size_t n_out, double t) {
+/* The query "some |g_i - f_i| > t somewhere in the region", i over all outputs (which ==
+ * SIZE_MAX) or i = which only. NULL on out of memory. */
+static char *linf_query(const bound_region *r, size_t n_in, size_t n_out, size_t which, double t) {
   char *text = NULL;
   size_t len = 0;
   FILE *q = query_open(&text, &len, r, n_in, n_out);
   if (!q) return NULL;
-  for (size_t i = 0; i < n_out; i++)
+  for (size_t i = which == SIZE_MAX ? 0 : which; i < (which == SIZE_MAX ? n_out : which + 1); i++)
     fprintf(q, " (> Y_g[%zu] (+ Y_f[%zu] %.17g)) (< Y_g[%zu] (- Y_f[%zu] %.17g))", i, i, t, i, i,
             t);
   fputs("))\n", q);
@@ -141,7 +142,7 @@ twinn_verdict cli_bound_top1(const bound_region *r, const twinn_net *f, const tw
 
 typedef struct {
   const twinn_quant_options *opt;
-  double start, t, lower, upper;
+  double start, lower, upper;
   char target[64];
 } linf_progress;
 
@@ -171,14 +172,17 @@ static int closed(const twinn_quant_options *opt, double lower, double upper) {
   return upper - lower <= fmax(opt->abs_gap, opt->gap * fabs(upper));
 }
 
-/* Recomputes d's L-inf ends and every output's `closed` from the per-output intervals. */
+/* Recomputes d's L-inf ends, every output's `closed` and d's timed_out (some output open)
+ * from the per-output intervals. */
 static void fold_linf(twinn_quant_diff *d, const twinn_quant_options *opt) {
   d->linf_lower = 0.0;
   d->linf_upper = 0.0;
   d->linf_arg = 0;
+  d->timed_out = 0;
   for (size_t i = 0; i < d->n_out; i++) {
     twinn_quant_bound *b = &d->out[i];
     b->closed = closed(opt, b->lower, b->upper);
+    d->timed_out |= !b->closed;
     if (b->lower > d->linf_lower) d->linf_lower = b->lower, d->linf_arg = i;
     d->linf_upper = fmax(d->linf_upper, b->upper);
   }
@@ -226,58 +230,142 @@ static double next_threshold(double a, double u) {
   return t > a && t < u ? t : a + (u - a) / 2;
 }
 
-twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_region *r,
-                            const twinn_net *f, const twinn_net *g, const twinn_quant_options *opt,
-                            double start, double deadline, twinn_report_threshold *tries,
-                            size_t *n_tries, twinn_error *err) {
-  double *x = twinn_mallocarray(f->n_in, sizeof *x), stuck = 0.0;
+/* What the threshold series share. */
+typedef struct {
+  twinn_quant_diff *d;
+  size_t *out_box;
+  const bound_region *r;
+  const twinn_net *f, *g;
+  const twinn_quant_options *opt;
   linf_progress lp;
-  twinn_status st = TWINN_OK;
+  double *x;
+  double *stuck; /* per output, then L-inf: the largest threshold refuted or undecided */
+  twinn_report_threshold *tries;
+  size_t n_tries, cap;
+  twinn_error *err;
+} series;
+
+/* Narrows the interval of output `which` (SIZE_MAX: the L-inf interval) by thresholds until it
+ * reaches opt's gap, `deadline` passes (0: none) or `max_tries` more are used. */
+static twinn_status narrow(series *s, size_t which, double deadline, size_t max_tries) {
+  twinn_quant_diff *d = s->d;
+  double *stuck = &s->stuck[which == SIZE_MAX ? d->n_out : which];
   int proved = 0;
-  *n_tries = 0;
-  if (!x) return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  lp.opt = opt;
-  lp.start = start;
-  while (*n_tries < CLI_BOUND_MAX_TRIES && isfinite(d->linf_upper) && d->linf_upper > 0 &&
-         !closed(opt, d->linf_lower, d->linf_upper)) {
+  size_t tried = 0;
+  for (;;) {
+    double lower = which == SIZE_MAX ? d->linf_lower : d->out[which].lower;
+    double upper = which == SIZE_MAX ? d->linf_upper : d->out[which].upper;
     double left = deadline > 0 ? deadline - cli_now() : 0, t0 = cli_now();
-    double t = next_threshold(fmax(d->linf_lower, stuck), d->linf_upper);
-    twinn_report_threshold *tr = &tries[*n_tries];
+    double t = next_threshold(fmax(lower, *stuck), upper);
+    twinn_report_threshold *tr;
     char *text;
     int have_x = 0;
     twinn_verdict v;
-    if (deadline > 0 && left < 0.5) break;
-    if (!(t > fmax(d->linf_lower, stuck) && t < d->linf_upper)) break; /* no double between */
-    lp.t = t;
-    lp.lower = d->linf_lower;
-    lp.upper = d->linf_upper;
-    snprintf(lp.target, sizeof lp.target, "L-inf, verifier: <= %.3g?", t);
-    if (!(text = linf_query(r, f->n_in, f->n_out, t))) {
-      st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (tried >= max_tries || !isfinite(upper) || !(upper > 0) || closed(s->opt, lower, upper) ||
+        (deadline > 0 && left < 0.5))
       break;
+    if (!(t > fmax(lower, *stuck) && t < upper)) break; /* no double between */
+    if (s->n_tries == s->cap) {
+      size_t cap = s->cap ? 2 * s->cap : 16;
+      twinn_report_threshold *grown = twinn_realloc(s->tries, cap, sizeof *grown);
+      if (!grown) return twinn_error_set(s->err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+      s->tries = grown;
+      s->cap = cap;
     }
+    s->lp.lower = lower;
+    s->lp.upper = upper;
+    if (which == SIZE_MAX)
+      snprintf(s->lp.target, sizeof s->lp.target, "L-inf, verifier: <= %.3g?", t);
+    else
+      snprintf(s->lp.target, sizeof s->lp.target, "output %zu, verifier: <= %.3g?", which, t);
+    if (!(text = linf_query(s->r, s->f->n_in, s->f->n_out, which, t)))
+      return twinn_error_set(s->err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    tr = &s->tries[s->n_tries++];
+    tried++;
     /* After a proof, all the time left: the next threshold (a quarter lower) takes a few
      * times as long, and halving its budget lost thresholds that would have been proved.
      * Otherwise half of it, so that a first threshold too ambitious (mnist_256x4 fp16 img7:
      * 0.13 not proved in 48 s) leaves time for a larger one. */
-    v = run_query(text, f, g, opt->seed, opt->threads, proved ? left : left / 2,
-                  opt->progress ? on_verify_progress : NULL, &lp, x, &have_x, &tr->branches);
+    v = run_query(text, s->f, s->g, s->opt->seed, s->opt->threads, proved ? left : left / 2,
+                  s->opt->progress ? on_verify_progress : NULL, &s->lp, s->x, &have_x,
+                  &tr->branches);
     free(text);
+    tr->output = which;
     tr->threshold = t;
     tr->verdict = twinn_verdict_name(v);
     tr->seconds = cli_now() - t0;
-    ++*n_tries;
     proved = v == TWINN_VERDICT_UNSAT;
     if (proved) {
-      for (size_t i = 0; i < d->n_out; i++) d->out[i].upper = fmin(d->out[i].upper, t);
-    } else if (v == TWINN_VERDICT_SAT && have_x) {
-      if ((st = take_point(d, out_box, r, f, g, x, err)) != TWINN_OK) break;
-      stuck = fmax(stuck, t); /* refuted: the maximum is above t (even if rounding hid it) */
+      for (size_t i = 0; i < d->n_out; i++)
+        if (which == SIZE_MAX || i == which) d->out[i].upper = fmin(d->out[i].upper, t);
     } else {
-      stuck = fmax(stuck, t);
+      twinn_status st;
+      if (v == TWINN_VERDICT_SAT && have_x &&
+          (st = take_point(d, s->out_box, s->r, s->f, s->g, s->x, s->err)) != TWINN_OK)
+        return st;
+      *stuck = fmax(*stuck, t); /* refuted or undecided: the next threshold lies above t */
     }
-    fold_linf(d, opt);
+    fold_linf(d, s->opt);
   }
-  twinn_free(x);
+  return TWINN_OK;
+}
+
+static double rel_gap(const twinn_quant_bound *b) {
+  return b->upper > 0 ? (b->upper - b->lower) / b->upper : 0;
+}
+
+twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_region *r,
+                            const twinn_net *f, const twinn_net *g, const twinn_quant_options *opt,
+                            double start, double deadline, twinn_report_threshold **tries,
+                            size_t *n_tries, twinn_error *err) {
+  series s;
+  twinn_status st = TWINN_OK;
+  memset(&s, 0, sizeof s);
+  s.d = d;
+  s.out_box = out_box;
+  s.r = r;
+  s.f = f;
+  s.g = g;
+  s.opt = opt;
+  s.lp.opt = opt;
+  s.lp.start = start;
+  s.err = err;
+  s.x = twinn_mallocarray(f->n_in, sizeof *s.x);
+  s.stuck = twinn_calloc(d->n_out + 1, sizeof *s.stuck);
+  if (!s.x || !s.stuck) {
+    twinn_free(s.x);
+    twinn_free(s.stuck);
+    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  }
+  st = narrow(&s, SIZE_MAX, deadline, CLI_BOUND_MAX_TRIES);
+  /* Then, with the time left, each open output alone, in passes: the widest relative gap
+   * first, each with a share of what is left (what an output does not use passes to the
+   * next); a pass that tries nothing ends it. Cheap once the L-inf interval is closed: the
+   * other outputs start from its proved end. */
+  for (size_t before = SIZE_MAX; st == TWINN_OK && s.n_tries != before;) {
+    size_t open = 0, *order;
+    before = s.n_tries;
+    if (!(order = twinn_mallocarray(d->n_out ? d->n_out : 1, sizeof *order))) {
+      st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+      break;
+    }
+    for (size_t i = 0; i < d->n_out; i++) { /* by decreasing relative gap (insertion) */
+      size_t k = open;
+      if (d->out[i].closed || !isfinite(d->out[i].upper)) continue;
+      for (; k > 0 && rel_gap(&d->out[order[k - 1]]) < rel_gap(&d->out[i]); k--)
+        order[k] = order[k - 1];
+      order[k] = i;
+      open++;
+    }
+    for (size_t k = 0; st == TWINN_OK && k < open; k++)
+      st = narrow(&s, order[k],
+                  deadline > 0 ? cli_now() + (deadline - cli_now()) / (double)(open - k) : 0,
+                  CLI_BOUND_MAX_TRIES);
+    twinn_free(order);
+  }
+  twinn_free(s.x);
+  twinn_free(s.stuck);
+  *tries = s.tries;
+  *n_tries = s.n_tries;
   return st;
 }

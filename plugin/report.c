@@ -6,6 +6,7 @@
 #include "report.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "twinn.h"
@@ -313,6 +314,10 @@ twinn_status twinn_report_write_diff(FILE *out, const twinn_report_bound_ctx *ct
   for (i = 0; i < ctx->n_thresholds; i++) {
     const twinn_report_threshold *t = &ctx->thresholds[i];
     twinn_json_begin_object(&j, NULL);
+    if (t->output == SIZE_MAX)
+      twinn_json_null(&j, "output");
+    else
+      twinn_json_uint(&j, "output", t->output);
     twinn_json_number(&j, "threshold", t->threshold);
     twinn_json_string(&j, "verdict", t->verdict);
     twinn_json_number(&j, "seconds", t->seconds);

@@ -64,9 +64,11 @@ typedef struct {
 twinn_status twinn_report_write_verify(FILE *out, const twinn_report_verify *r, twinn_error *err);
 
 /* One question put to the verifier by `twinn bound` (difference mode, many inputs): is
- * max_i |g_i - f_i| <= threshold on the region? verdict: "unsat" (proved), "sat" (refuted),
- * "unknown" or "timed-out". */
+ * max_i |g_i - f_i| <= threshold on the region (output SIZE_MAX), or |g_o - f_o| <= threshold
+ * for the one output o? verdict: "unsat" (proved), "sat" (refuted), "unknown" or
+ * "timed-out". */
 typedef struct {
+  size_t output;
   double threshold;
   const char *verdict;
   double seconds;

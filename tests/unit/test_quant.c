@@ -458,9 +458,10 @@ static void test_reports_well_formed(void **state) {
   twinn_quant_options opt;
   twinn_quant_diff d;
   twinn_quant_margin m;
-  const twinn_report_threshold thr = {1e-3, "unsat", 0.5, 10};
+  const twinn_report_threshold thr[2] = {{SIZE_MAX, 1e-3, "unsat", 0.5, 10},
+                                         {1, 0.25, "sat", 0.125, 3}};
   twinn_report_bound_ctx ctx = {
-      "f \"quoted\".onnx", "g.onnx", "--box", lo, hi, &opt, 0, NULL, NULL, NULL, NULL, 1, &thr};
+      "f \"quoted\".onnx", "g.onnx", "--box", lo, hi, &opt, 0, NULL, NULL, NULL, NULL, 2, thr};
   twinn_report_verify rv;
   const char *names[2] = {"f", NULL}, *paths[2] = {"a.onnx", "b\\c.onnx"};
   const char *labels[3] = {"a<b", "c&d", "L-inf"};
@@ -479,7 +480,16 @@ static void test_reports_well_formed(void **state) {
   fclose(out);
   assert_true(json_valid(buf));
   assert_non_null(strstr(buf, "\"schema\": \"" TWINN_BOUND_SCHEMA "\""));
-  assert_non_null(strstr(buf, "\"verdict\": \"unsat\""));
+  /* The tries in order: all outputs (null), then output 1. */
+  {
+    const char *all = strstr(buf, "\"output\": null,\n      \"threshold\": 0.001,\n"
+                                  "      \"verdict\": \"unsat\"");
+    const char *one = strstr(buf, "\"output\": 1,\n      \"threshold\": 0.25,\n"
+                                  "      \"verdict\": \"sat\"");
+    assert_non_null(all);
+    assert_non_null(one);
+    assert_true(all < one);
+  }
   free(buf);
 
   out = open_memstream(&buf, &len);
