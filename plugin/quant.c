@@ -446,6 +446,11 @@ static double double_value(const qws *w, const objective *o) {
 
 /* A certified lower bound of the exact objective at x, from interval enclosures of f(x) and
  * g(x) over the degenerate box {x}. Also records a certain top-1 disagreement at x. */
+/* Certified lower end of |g - f| from enclosures [glo, ghi] of g and [flo, fhi] of f. */
+static double abs_diff_lower(double glo, double ghi, double flo, double fhi) {
+  return fmax(0.0, fmax(twinn_round_down(glo - fhi), -twinn_round_up(ghi - flo)));
+}
+
 static double certified_value(qws *w, const objective *o, const double *x) {
   const double *flo, *fhi, *glo, *ghi;
   size_t L = w->f->n_layers, cf_cls, cg_cls;
@@ -456,11 +461,7 @@ static double certified_value(qws *w, const objective *o, const double *x) {
   fhi = w->bf.hi + w->bf.off[L];
   glo = w->bg.lo + w->bg.off[L];
   ghi = w->bg.hi + w->bg.off[L];
-  if (o->kind == OBJ_ABS) {
-    double dlo = twinn_round_down(glo[o->i] - fhi[o->i]);
-    double dhi = twinn_round_up(ghi[o->i] - flo[o->i]);
-    return fmax(0.0, fmax(dlo, -dhi));
-  }
+  if (o->kind == OBJ_ABS) return abs_diff_lower(glo[o->i], ghi[o->i], flo[o->i], fhi[o->i]);
   cf_cls = certain_class(w, flo, fhi);
   cg_cls = certain_class(w, glo, ghi);
   if (!w->cur.disagree && cf_cls != SIZE_MAX && cg_cls != SIZE_MAX && cf_cls != cg_cls) {
@@ -1687,10 +1688,9 @@ twinn_status twinn_quant_diff_at(const twinn_net *f, const twinn_net *g, const d
     goto done;
   twinn_interval_propagate(f, x, x, &bf);
   twinn_interval_propagate(g, x, x, &bg);
-  for (i = 0; i < n; i++) { /* as certified_value: |d| >= max(dlo, -dhi, 0) */
-    double dlo = twinn_round_down(bg.lo[bg.off[L] + i] - bf.hi[bf.off[L] + i]);
-    double dhi = twinn_round_up(bg.hi[bg.off[L] + i] - bf.lo[bf.off[L] + i]);
-    lower[i] = fmax(0.0, fmax(dlo, -dhi));
+  for (i = 0; i < n; i++) {
+    lower[i] = abs_diff_lower(bg.lo[bg.off[L] + i], bg.hi[bg.off[L] + i], bf.lo[bf.off[L] + i],
+                              bf.hi[bf.off[L] + i]);
     if (value) value[i] = fabs(yg[i] - yf[i]);
   }
   st = TWINN_OK;
