@@ -25,6 +25,8 @@ twinn_verdict cli_bound_top1(const bound_region *r, const twinn_net *f, const tw
 
 /* Inputs of more dimensions than this get the L-inf thresholds below after the bisection. */
 #define CLI_BOUND_VERIFY_DIMS 64
+/* Without --timeout, each question to the verifier gets this many seconds. */
+#define CLI_BOUND_QUESTION_SECONDS 60.0
 /* At most this many thresholds are tried per interval (L-inf, or one output). */
 #define CLI_BOUND_MAX_TRIES 16
 
@@ -32,13 +34,13 @@ twinn_verdict cli_bound_top1(const bound_region *r, const twinn_net *f, const tw
  * asking twinn_verify whether |g_i - f_i| exceeds a threshold t somewhere on the region, for t
  * between an interval's ends (geometric midpoints): first for all outputs at once (the L-inf
  * interval), then output by output, the widest relative gap first, each with a share of the
- * time left; an interval stops at opt's gap, at `deadline` (cli_now() clock; 0: none) or after
- * CLI_BOUND_MAX_TRIES. `unsat` proves |g_i - f_i| <= t for the outputs asked: their upper ends
- * drop to t. `sat` gives a point of the region; its certified values (twinn_quant_diff_at)
- * raise the lower ends they beat (the point and out_box follow). Anything else only moves the
- * next threshold up. *tries gets every try in order (the caller frees it with twinn_free;
- * NULL when none), *n_tries their count. opt's progress callback (if any) shows the current
- * try. TWINN_ERR_NOMEM. */
+ * time left. An interval stops at opt's gap, at `deadline` (cli_now() clock; 0: none, each
+ * question then gets CLI_BOUND_QUESTION_SECONDS) or after CLI_BOUND_MAX_TRIES. `unsat` proves
+ * |g_i - f_i| <= t for the outputs asked: their upper ends drop to t. `sat` gives a point of
+ * the region; its certified values (twinn_quant_diff_at) raise the lower ends they beat (the
+ * point and out_box follow). Anything else only moves the next threshold up. *tries gets every
+ * try in order (the caller frees it with twinn_free; NULL when none), *n_tries their count.
+ * opt's progress callback (if any) shows the current try. TWINN_ERR_NOMEM. */
 twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_region *r,
                             const twinn_net *f, const twinn_net *g, const twinn_quant_options *opt,
                             double start, double deadline, twinn_report_threshold **tries,

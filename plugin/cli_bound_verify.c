@@ -285,8 +285,10 @@ static twinn_status narrow(series *s, size_t which, double deadline, size_t max_
     /* After a proof, all the time left: the next threshold (a quarter lower) takes a few
      * times as long, and halving its budget lost thresholds that would have been proved.
      * Otherwise half of it, so that a first threshold too ambitious (mnist_256x4 fp16 img7:
-     * 0.13 not proved in 48 s) leaves time for a larger one. */
-    v = run_query(text, s->f, s->g, s->opt->seed, s->opt->threads, proved ? left : left / 2,
+     * 0.13 not proved in 48 s) leaves time for a larger one. Without a deadline, 60 s per
+     * question, so that one threshold the verifier cannot decide does not stop the rest. */
+    v = run_query(text, s->f, s->g, s->opt->seed, s->opt->threads,
+                  deadline > 0 ? (proved ? left : left / 2) : CLI_BOUND_QUESTION_SECONDS,
                   s->opt->progress ? on_verify_progress : NULL, &s->lp, s->x, &have_x,
                   &tr->branches);
     free(text);
