@@ -4,8 +4,8 @@
 # SET_DIR/instances.csv (output constraints are ignored: only the region counts) with
 # --timeout TIMEOUT (default 60), and prints one line per instance: the L-inf interval
 # [lower (attained), upper (proved)], its relative gap (upper - lower) / upper, whether every
-# output's gap closed (status closed / open), and the seconds. Then a summary: instances,
-# closed, median relative gap, total seconds. Rows with one network are skipped. Exit status 1
+# output's gap closed (status closed / open), how many outputs closed (k/n), and the seconds.
+# Then a summary: instances, closed, outputs closed, median relative gap, total seconds. Rows with one network are skipped. Exit status 1
 # if any run failed. This is the benchmark of issue 5's target (gap below 1e-3 relative).
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +18,8 @@ trap 'rm -rf "$work"' EXIT
 
 n=0
 closed=0
+outs_closed=0
+outs=0
 failed=0
 skipped=0
 gaps=()
@@ -52,8 +54,14 @@ while IFS= read -r line || [[ -n "$line" ]]; do
   else
     read -r lower upper status <<<"$linf"
     rel="$(awk -v l="$lower" -v u="$upper" 'BEGIN { printf "%.3g", (u > 0 ? (u - l) / u : 0) }')"
-    printf '%-48s %-14s %-14s %-9s %-7s %8s\n' "$name" "$lower" "$upper" "$rel" "$status" "$secs"
+    # The per-output rows: "I  LOWER  UPPER  GAP  STATUS [BOX]".
+    read -r k m < <(awk '$1 ~ /^[0-9]+$/ && ($5 == "open" || $5 == "closed") { n++; c += $5 == "closed" }
+                         END { print c + 0, n + 0 }' "$work/out")
+    printf '%-48s %-14s %-14s %-9s %-7s %-7s %8s\n' "$name" "$lower" "$upper" "$rel" "$status" \
+      "$k/$m" "$secs"
     [[ "$status" == closed ]] && closed=$((closed + 1))
+    outs_closed=$((outs_closed + k))
+    outs=$((outs + m))
     gaps+=("$rel")
     times+=("$secs")
   fi
@@ -64,6 +72,6 @@ median_gap="$(printf '%s\n' "${gaps[@]}" | sort -g |
   awk '{ t[NR] = $1 } END { if (NR == 0) { print "-"; exit }
          printf "%.3g", NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2 }')"
 total="$(printf '%s\n' "${times[@]}" | awk '{ s += $1 } END { printf "%.2f", s }')"
-echo "summary: $n instances  closed $closed  failed $failed  skipped (one network) $skipped" \
-  " median relative L-inf gap $median_gap  total $total s"
+echo "summary: $n instances  closed $closed  outputs closed $outs_closed/$outs  failed $failed" \
+  " skipped (one network) $skipped  median relative L-inf gap $median_gap  total $total s"
 [[ $failed -eq 0 ]]
