@@ -1,9 +1,9 @@
 /* cli_bound_verify.c: the parts of `twinn bound` that ask the verifier (twinn_verify) instead of
- * bisecting inputs: top-1 agreement for --margin, and thresholds on the L-inf difference for
- * inputs of many dimensions, where the verifier's neuron branching proves in seconds what
- * bisection of hundreds of pixels never gets to. Each question is a VNN-LIB 2.0 query over the
- * region's own boxes (printed with %.17g, which reads back to the same doubles), so a proof
- * holds exactly on the region, parsed and bound like a user's query. */
+ * bisecting inputs: top-1 agreement for --margin, and thresholds on the differences (all
+ * outputs at once, then each alone) for inputs of many dimensions, where the verifier's neuron
+ * branching proves in seconds what bisection of hundreds of pixels never gets to. Each question is
+ * a VNN-LIB 2.0 query over the region's own boxes (printed with %.17g, which reads back to the same
+ * doubles), so a proof holds exactly on the region, parsed and bound like a user's query. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,8 +354,8 @@ twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_re
   st = narrow(&s, SIZE_MAX, deadline, CLI_BOUND_MAX_TRIES);
   /* Then, with the time left, each open output alone, in passes: the widest relative gap
    * first, each with a share of what is left (what an output does not use passes to the
-   * next); a pass that tries nothing ends it. Cheap once the L-inf interval is closed: the
-   * other outputs start from its proved end. */
+   * next); a pass that tries nothing ends it. The outputs start from the L-inf interval's
+   * proved end (or bisection's, where no L-inf threshold was proved). */
   for (size_t before = SIZE_MAX; st == TWINN_OK && s.n_tries != before;) {
     size_t open = 0, *order;
     before = s.n_tries;
