@@ -36,9 +36,10 @@ static const char usage_bound[] =
     "whether every |g_i - f_i| <= t on the region for thresholds t between the L-inf ends\n"
     "(a quarter of the upper end, or the geometric midpoint once the ends are closer); a\n"
     "proof makes t the upper end of every output, a counterexample is taken as an\n"
-    "attained point. With time left, each open output is then asked about alone\n"
-    "(|g_i - f_i| <= t), the widest relative gap first, in passes that share out the\n"
-    "time left. Without --timeout each question gets 60 s.\n"
+    "attained point. Once the L-inf interval closes, or an L-inf question after a proof\n"
+    "goes undecided, each open output is asked about alone (|g_i - f_i| <= t), the\n"
+    "widest relative gap first, in passes that share out the time left. Without\n"
+    "--timeout each question gets 60 s.\n"
     "\n"
     "options:\n"
     "  --network NAME=PATH   the two networks, f first (names are only labels)\n"
@@ -507,8 +508,7 @@ static void print_diff(const twinn_quant_diff *r, const bound_region *reg, const
   if (many) printf(" in box %zu", out_box[r->linf_arg]);
   printf(", x = ");
   print_point(r->out[r->linf_arg].point, r->n_in);
-  printf("\n%lu branch-and-bound boxes", r->branches);
-  printf("; %.2f s in all\n", r->seconds);
+  printf("\n%lu branch-and-bound boxes; %.2f s in all\n", r->branches, r->seconds);
   /* The verifier's tries, one line per interval asked about. */
   for (size_t k = 0; k < n_tries; k++) {
     int first = k == 0 || tries[k].output != tries[k - 1].output;
