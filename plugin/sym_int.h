@@ -34,7 +34,8 @@ struct twinn_sym {
   /* Pair only, per ReLU input point entry: 1 where twinn_symdiff_affine left d's interval bound
    * (no back-substitution: both networks active, d narrow); h_d = d is used exactly there. */
   unsigned char *dskip;
-  int skip_active; /* twinn_sym_set_skip_active */
+  int skip_active;  /* twinn_sym_set_skip_active */
+  int stable_exact; /* twinn_sym_set_stable_exact */
   /* Pair only: dw[k] = fl(W_g - W_f), db[k] = fl(b_g - b_f) of each affine layer k (else NULL). */
   double **dw, **db;
   /* Error weights of each affine layer k (n_out entries, per analysis): back-substituting

@@ -838,6 +838,8 @@ void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps) { s->alpha_steps = st
 
 void twinn_sym_set_skip_active(twinn_sym *s, int on) { s->skip_active = on != 0; }
 
+void twinn_sym_set_stable_exact(twinn_sym *s, int on) { s->stable_exact = on != 0; }
+
 /* Values of f (and g) at every point for input x, in plain float: they only guide the choice
  * of slopes. */
 static void eval_points(twinn_sym *s, const double *x) {

@@ -68,6 +68,17 @@ void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps);
  * end (0.43 against 0.008; not explained), so only the verifier turns it on. */
 void twinn_sym_set_skip_active(twinn_sym *s, int on);
 
+/* Pair workspaces: whether h_d = relu(f + d) - relu(f) takes its exact form where both
+ * networks' neurons are stable (relu(z) is 0 or z in each, so h_d is a linear form in d and f),
+ * instead of the better by concrete range of that form and the chords of d alone. The two
+ * ranges tie there except for rounding (d's chord meets d at both ends of d's interval), so the
+ * choice by range was decided by the last bit; the chord scales d's symbolic form down and
+ * adds its interval back, which bounds better where that form is loose against the interval,
+ * and worse elsewhere. Sound either way; off by default. Measured (session 22, `twinn bound`
+ * on acasxu_1_2 fp16, one worker, 30 s): p3 box L-inf gap 24 % off, 0.35 % on; p1 box 5e-8
+ * off (closed), a stall at 2.4e-3 on (the input splits then go elsewhere). */
+void twinn_sym_set_stable_exact(twinn_sym *s, int on);
+
 /* Optimised lower bound of  c . N(x)  (n_out entries) for network `which` (TWINN_SYM_F, or
  * TWINN_SYM_G of a pair) over the box and the split constraints of the last analysis: `iters`
  * rounds of projected gradient ascent choose the lower ReLU slopes of unstable neurons

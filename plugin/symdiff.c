@@ -297,6 +297,8 @@ int twinn_symdiff_relu(twinn_sym *s, size_t k, int bounds) {
       double lgen = lin2_min(&gl, ld, ud, lf, uf), ldon = lin2_min(&dl, ld, ud, lf, uf);
       u = ugen <= udon ? gu : du;
       l = lgen >= ldon ? gl : dl;
+      /* Both stable: the generic form is h_d exactly (twinn_sym_set_stable_exact). */
+      if (s->stable_exact && (lf >= 0.0 || uf <= 0.0) && (lg >= 0.0 || ug <= 0.0)) u = gu, l = gl;
       if (bounds) {
         double hl = exact_diff_down(fmax(lg, 0.0), fmax(uf, 0.0));
         double hh = exact_diff_up(fmax(ug, 0.0), fmax(lf, 0.0));

@@ -247,6 +247,11 @@ static void test_samples_single_and_pair(void **state) {
       twinn_sym_set_skip_active(s, 1);
       assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
       check_samples(s, f, g, lo, hi, 250, &t, NULL, 0);
+      /* `twinn bound`'s second setting: h_d exact where both networks are stable. */
+      twinn_sym_set_skip_active(s, 0);
+      twinn_sym_set_stable_exact(s, 1);
+      assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+      check_samples(s, f, g, lo, hi, 250, &t, NULL, 0);
     } else {
       assert_null(twinn_sym_out_lo(s, 2));
     }
