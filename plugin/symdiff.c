@@ -264,9 +264,10 @@ int twinn_symdiff_relu(twinn_sym *s, size_t k, int bounds) {
      * Both active where d kept its interval bound (dskip): h_d = d exactly, since the forms'
      * choice by concrete range would pick the chord of max(d, 0) on that loose interval (13 000
      * more regions on the fp16 p1 boxes). Elsewhere both-active neurons are left to the
-     * forms, which choose between d and the chord: the chord bounds better after
-     * back-substitution where d's own linear bounds exceed its interval, and forcing d there
-     * cost `twinn bound` on acasxu_1_2 fp16 p1 a 50x wider upper end at 5 s. */
+     * forms, which choose between d and the chord: their maxima over the bounds tie but for
+     * rounding, so the last bit decides (session 22: about half the time each). Forcing d
+     * there (stable_exact) cost `twinn bound` on acasxu_1_2 fp16 p1 a 50x wider upper end at
+     * 5 s and made its p3 box close, which is why quant.c bounds a box both ways. */
     static const sym_lin2 zero = {0.0, 0.0, 0.0}, exact_d = {1.0, 0.0, 0.0};
     sym_lin2 u, l;
     double blo = 0.0, bhi = 0.0; /* h_d's bounds at point k + 1 (when bounds) */
