@@ -724,8 +724,9 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
  * where both networks are stable (twinn_sym_set_stable_exact), the second without; the bound is
  * the smaller, both being sound, and box_dim gets its form. Either alone loses somewhere:
  * acasxu_1_2 fp16, one worker, 30 s: p3 box L-inf gap 24 % without, 0.35 % with, 1.7 % both;
- * p1 box closed without, stalled at 2.4e-3 with (its input splits went elsewhere), closed with
- * both. The second analysis stays in w->sym (box_dim, undecided and try_exact read it). */
+ * p1 box at 10 s 9.5e-5 without, 2.5e-3 with (its input splits went elsewhere, leaving two
+ * inputs whole; on two workers both close by 20 s). The second analysis stays in w->sym (box_dim,
+ * undecided and try_exact read it). */
 static twinn_status box_upper(qws *w, const objective *o, const double *lo, const double *hi,
                               double *u, twinn_error *err) {
   double u1;

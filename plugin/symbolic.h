@@ -75,8 +75,8 @@ void twinn_sym_set_skip_active(twinn_sym *s, int on);
  * choice by range was decided by the last bit; the chord scales d's symbolic form down and
  * adds its interval back, which bounds better where that form is loose against the interval,
  * and worse elsewhere. Sound either way; off by default. Measured (session 22, `twinn bound`
- * on acasxu_1_2 fp16, one worker, 30 s): p3 box L-inf gap 24 % off, 0.35 % on; p1 box 5e-8
- * off (closed), a stall at 2.4e-3 on (the input splits then go elsewhere). */
+ * on acasxu_1_2 fp16, one worker): p3 box L-inf gap at 30 s 24 % off, 0.35 % on; p1 box
+ * upper end at 10 s 9.5e-5 off, 2.5e-3 on (the input splits then go elsewhere). */
 void twinn_sym_set_stable_exact(twinn_sym *s, int on);
 
 /* Optimised lower bound of  c . N(x)  (n_out entries) for network `which` (TWINN_SYM_F, or
