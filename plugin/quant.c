@@ -727,7 +727,8 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   twinn_status st;
   w->branches++;
   atomic_fetch_add_explicit(&w->S->branches, 1, memory_order_relaxed);
-  if (!w->ss || o->kind == OBJ_MNEG) return box_upper_once(w, o, lo, hi, u, err);
+  if (w->n_in > QUANT_EXACT_DIMS || o->kind == OBJ_MNEG)
+    return box_upper_once(w, o, lo, hi, u, err);
   twinn_sym_set_stable_exact(w->sym, 1);
   st = box_upper_once(w, o, lo, hi, &u1, err);
   twinn_sym_set_stable_exact(w->sym, 0);
