@@ -48,7 +48,8 @@ struct twinn_exact {
   size_t n_cons, cap_cons;
   double *y, *v, *obj, *pt, *best, *xmax;
   double *zero; /* n + 1 zeros: the objective of the emptiness certificate */
-  const double *lo, *hi, *c[2];
+  const double *lo, *hi, *c[2]; /* n_forms rows of n_out coefficients each (c[1] may be NULL) */
+  size_t n_forms;
   glp_prob *lp;
   int *idx;
   double *val;
@@ -385,37 +386,43 @@ enum { GO_ON = 0, STOP = 1 };
 
 static int walk(twinn_exact *x, size_t k);
 
+/* Every phase is fixed: the maximum of each form over the path's polytope, by LP. The forms
+ * share the path (its phase LPs), so bounding them together costs one LP each per leaf. */
 static int leaf(twinn_exact *x) {
-  size_t n = x->n, L = x->n_layers, i, t, n_out = x->net[0]->n_out;
-  double e = 0.0, a = 0.0, u, val;
+  size_t n = x->n, L = x->n_layers, i, t, n_out = x->net[0]->n_out, j;
+  double u, val;
   int w;
-  memset(x->obj, 0, (n + 1) * sizeof(double));
-  for (w = 0; w < x->n_nets; w++) {
-    if (!x->c[w]) continue;
-    for (i = 0; i < n_out; i++) {
-      const double *r = row_of(x, w, L, i);
-      double c = x->c[w][i], m = fabs(r[n]);
-      if (c == 0.0) continue;
-      for (t = 0; t <= n; t++) x->obj[t] += c * r[t];
-      for (t = 0; t < n; t++) m += fabs(r[t]) * x->xmax[t];
-      e += fabs(c) * x->err[w][x->eo[L] + i];
-      a += fabs(c) * m;
+  for (j = 0; j < x->n_forms; j++) {
+    double e = 0.0, a = 0.0;
+    memset(x->obj, 0, (n + 1) * sizeof(double));
+    for (w = 0; w < x->n_nets; w++) {
+      if (!x->c[w]) continue;
+      for (i = 0; i < n_out; i++) {
+        const double *r = row_of(x, w, L, i);
+        double c = x->c[w][j * n_out + i], m = fabs(r[n]);
+        if (c == 0.0) continue;
+        for (t = 0; t <= n; t++) x->obj[t] += c * r[t];
+        for (t = 0; t < n; t++) m += fabs(r[t]) * x->xmax[t];
+        e += fabs(c) * x->err[w][x->eo[L] + i];
+        a += fabs(c) * m;
+      }
     }
-  }
-  e = (e + gam(2 * n_out) * a + EX_ETA * (double)(2 * n_out * (n + 1))) * EX_INFLATE;
-  if (lp_max(x, x->obj, &u, &val) == LP_EMPTY) return GO_ON;
-  x->leaves++;
-  u = twinn_round_up(u + e);
-  if (isnan(u)) u = INFINITY; /* never let a leaf drop out of the maximum */
-  if (u <= x->floor) {
-    x->pruned = 1;
-  } else if (u > x->upper) {
-    x->upper = u;
-  }
-  if (!isnan(val) && (!x->have_best || val > x->best_val)) {
-    x->have_best = 1;
-    x->best_val = val;
-    memcpy(x->best, x->pt, n * sizeof(double));
+    e = (e + gam(2 * n_out) * a + EX_ETA * (double)(2 * n_out * (n + 1))) * EX_INFLATE;
+    /* Empty is a property of the path, whatever the form. */
+    if (lp_max(x, x->obj, &u, &val) == LP_EMPTY) return GO_ON;
+    if (j == 0) x->leaves++;
+    u = twinn_round_up(u + e);
+    if (isnan(u)) u = INFINITY; /* never let a leaf drop out of the maximum */
+    if (u <= x->floor) {
+      x->pruned = 1;
+    } else if (u > x->upper) {
+      x->upper = u;
+    }
+    if (!isnan(val) && (!x->have_best || val > x->best_val)) {
+      x->have_best = 1;
+      x->best_val = val;
+      memcpy(x->best, x->pt, n * sizeof(double));
+    }
   }
   return x->lps > x->max_lps ? STOP : GO_ON;
 }
@@ -518,6 +525,13 @@ static int walk(twinn_exact *x, size_t k) {
 twinn_status twinn_exact_max(twinn_exact *x, const double *c_f, const double *c_g, const double *lo,
                              const double *hi, double floor, unsigned long max_lps,
                              twinn_exact_result *res, twinn_error *err) {
+  return twinn_exact_max_many(x, 1, c_f, c_g, lo, hi, floor, max_lps, res, err);
+}
+
+twinn_status twinn_exact_max_many(twinn_exact *x, size_t n_forms, const double *c_f,
+                                  const double *c_g, const double *lo, const double *hi,
+                                  double floor, unsigned long max_lps, twinn_exact_result *res,
+                                  twinn_error *err) {
   size_t n = x->n, t, i;
   int own_env, w, r;
   twinn_status st;
@@ -528,6 +542,7 @@ twinn_status twinn_exact_max(twinn_exact *x, const double *c_f, const double *c_
   x->hi = hi;
   x->c[0] = c_f;
   x->c[1] = c_g;
+  x->n_forms = n_forms;
   x->floor = floor;
   x->upper = -INFINITY;
   x->have_best = x->pruned = x->fail = 0;

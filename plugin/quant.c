@@ -181,6 +181,7 @@ typedef struct {
   double *x, *grad, *coef;   /* n_in */
   twinn_splitscore *ss;      /* relaxation split scores (few inputs), else NULL */
   double *bcf, *bcg;         /* box_upper's worst form for ss (n_out each) */
+  double *xcf, *xcg;         /* try_exact's forms (2 n_out rows of n_out each) */
   double *wid, *gain;        /* n_in: the box's widths and the form's relaxation gains */
   double *px, *pq;           /* n_in: the pattern search's point and scratch */
   double *fwd;               /* every point of one forward pass (largest network) */
@@ -209,6 +210,8 @@ static void ws_release(qws *w) {
   twinn_free(w->bcg);
   twinn_free(w->wid);
   twinn_free(w->gain);
+  twinn_free(w->xcf);
+  twinn_free(w->xcg);
   twinn_exact_free(w->ex);
   twinn_exact_free(w->ex_f);
   twinn_exact_free(w->ex_g);
@@ -313,6 +316,8 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
     w->bcg = twinn_calloc(w->n_out, sizeof(double));
     w->wid = twinn_calloc(w->n_in, sizeof(double));
     w->gain = twinn_calloc(w->n_in, sizeof(double));
+    w->xcf = twinn_calloc(2 * w->n_out * w->n_out, sizeof(double));
+    w->xcg = twinn_calloc(2 * w->n_out * w->n_out, sizeof(double));
   }
   w->cf = twinn_calloc(w->n_out, sizeof(double));
   w->cg = twinn_calloc(w->n_out, sizeof(double));
@@ -331,7 +336,8 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef || !w->px ||
       !w->pq || !w->fwd || !w->v1 || !w->v2 || !w->cur.best_pt || !w->cur.dis_pt ||
       (w->n_in <= QUANT_EXACT_DIMS &&
-       (!w->ex || !w->ex_f || !w->ex_g || !w->ss || !w->bcf || !w->bcg || !w->wid || !w->gain)) ||
+       (!w->ex || !w->ex_f || !w->ex_g || !w->ss || !w->bcf || !w->bcg || !w->wid || !w->gain ||
+        !w->xcf || !w->xcg)) ||
       twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
     ws_release(w);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
@@ -825,29 +831,30 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
                               qbox *b, size_t max_und, unsigned long max_lps, twinn_error *err) {
   twinn_exact_result r;
   twinn_exact *ex = w->ex;
-  double u = -INFINITY, val;
-  size_t t, n_forms;
+  double val;
+  size_t t, m = w->n_out, n_forms;
   twinn_status st;
   /* m_g - m_f: the maxima of its forms only bound it, and bisection must go on anyway. */
   if (!w->ex || o->kind == OBJ_MDIFF || !(b->u > w->cur.best_lo) || b->und > max_und)
     return TWINN_OK;
   if (o->kind == OBJ_MNEG) ex = o->which ? w->ex_g : w->ex_f; /* one network: fewer phases */
+  /* All forms in one phase search (they share its phase LPs): a budget of max_lps per form. */
   n_forms = objective_form(w, o, 0);
   for (t = 0; t < n_forms; t++) {
-    const double *c1 = w->cf, *c2 = w->cg;
     objective_form(w, o, t);
-    if (o->kind == OBJ_MNEG) c1 = o->which ? w->cg : w->cf, c2 = NULL;
-    st = twinn_exact_max(ex, c1, c2, lo, hi, w->cur.best_lo, max_lps, &r, err);
-    if (st != TWINN_OK) return st;
-    if (!r.complete) return TWINN_OK;
-    if (r.point) {
-      memcpy(w->x, r.point, w->n_in * sizeof(double));
-      if ((st = try_point(w, o, w->x, &val)) != TWINN_OK)
-        return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
-    }
-    u = fmax(u, r.upper);
+    memcpy(w->xcf + t * m, o->kind == OBJ_MNEG && o->which ? w->cg : w->cf, m * sizeof(double));
+    memcpy(w->xcg + t * m, w->cg, m * sizeof(double));
   }
-  if (u < b->u) b->u = u;
+  st = twinn_exact_max_many(ex, n_forms, w->xcf, o->kind == OBJ_MNEG ? NULL : w->xcg, lo, hi,
+                            w->cur.best_lo, max_lps * n_forms, &r, err);
+  if (st != TWINN_OK) return st;
+  if (!r.complete) return TWINN_OK;
+  if (r.point) {
+    memcpy(w->x, r.point, w->n_in * sizeof(double));
+    if ((st = try_point(w, o, w->x, &val)) != TWINN_OK)
+      return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
+  }
+  if (r.upper < b->u) b->u = r.upper;
   b->exact = 1;
   return TWINN_OK;
 }

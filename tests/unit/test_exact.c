@@ -131,11 +131,86 @@ static void test_floor_and_budget(void **state) {
   twinn_net_free(f);
 }
 
+/* Every form of |g_i - f_i| for all outputs (6 forms) in one search: the proved end dominates
+ * every sample of the largest form, the point attains it to rounding, it agrees with the
+ * largest of the six separate searches, and the shared phase LPs make it cheaper than they. */
+static void test_many_forms(void **state) {
+  size_t widths[3] = {10, 10, 3}, n, t, j;
+  double lo[3], hi[3], cf[18], cg[18], x[3], smax, hv, sep, yf[3], yg[3];
+  unsigned long sep_lps;
+  twinn_net *f, *g;
+  twinn_exact *ex;
+  twinn_exact_result res, one;
+  twinn_error err;
+  (void)state;
+  for (uint64_t seed = 0; seed < 20; seed++) {
+    twinn_test_rng_state = seed * 104729 + 5;
+    n = 2 + seed % 2;
+    f = twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, NULL, 0.0);
+    g = twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, f, 0.02);
+    for (t = 0; t < n; t++) {
+      double c = 2 * twinn_test_urand() - 1, r = 0.05 + 0.4 * twinn_test_urand();
+      lo[t] = c - r;
+      hi[t] = c + r;
+    }
+    memset(cf, 0, sizeof cf);
+    memset(cg, 0, sizeof cg);
+    for (j = 0; j < 6; j++) { /* form j: sign (j % 2) of output j / 2 */
+      double s = j % 2 ? 1.0 : -1.0;
+      cg[j * 3 + j / 2] = s;
+      cf[j * 3 + j / 2] = -s;
+    }
+    assert_non_null(ex = twinn_exact_new(f, g));
+    twinn_error_clear(&err);
+    sep = -INFINITY;
+    sep_lps = 0;
+    for (j = 0; j < 6; j++) {
+      assert_int_equal(twinn_exact_max(ex, cf + 3 * j, cg + 3 * j, lo, hi, -INFINITY, 1000000,
+                                       &one, &err),
+                       TWINN_OK);
+      assert_true(one.complete);
+      sep = fmax(sep, one.upper);
+      sep_lps += one.lps;
+    }
+    assert_int_equal(
+        twinn_exact_max_many(ex, 6, cf, cg, lo, hi, -INFINITY, 6000000, &res, &err), TWINN_OK);
+    assert_true(res.complete);
+    assert_non_null(res.point);
+    smax = -INFINITY;
+    for (size_t s = 0; s < 20000 + ((size_t)1 << n); s++) {
+      for (t = 0; t < n; t++)
+        x[t] = s < 20000 ? lo[t] + (hi[t] - lo[t]) * twinn_test_urand()
+                         : ((s - 20000) >> t) & 1 ? hi[t] : lo[t];
+      assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
+      assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
+      for (j = 0; j < 3; j++) smax = fmax(smax, fabs(yg[j] - yf[j]));
+    }
+    assert_int_equal(twinn_net_eval(f, res.point, yf), TWINN_OK);
+    assert_int_equal(twinn_net_eval(g, res.point, yg), TWINN_OK);
+    hv = -INFINITY;
+    for (j = 0; j < 3; j++) hv = fmax(hv, fabs(yg[j] - yf[j]));
+    if (!(smax <= res.upper))
+      fail_msg("seed %llu: sample %.17g above upper %.17g", (unsigned long long)seed, smax,
+               res.upper);
+    if (!(res.upper - hv <= 1e-9 * (1.0 + hv)))
+      fail_msg("seed %llu: upper %.17g but the point gives %.17g", (unsigned long long)seed,
+               res.upper, hv);
+    assert_true(fabs(res.upper - sep) <= 1e-9 * (1.0 + fabs(sep)));
+    if (!(res.lps < sep_lps))
+      fail_msg("seed %llu: %lu LPs together, %lu apart", (unsigned long long)seed, res.lps,
+               sep_lps);
+    twinn_exact_free(ex);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_single_network_exact),
       cmocka_unit_test(test_pair_difference_exact),
       cmocka_unit_test(test_floor_and_budget),
+      cmocka_unit_test(test_many_forms),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
