@@ -2,8 +2,9 @@
  * and twin pairs. Soundness: the proved upper end dominates the objective at dense random
  * samples and at every box vertex. Exactness: the returned point lies in the box and its value,
  * evaluated by the plain forward pass, equals the proved upper end to rounding, so the maximum
- * is pinned down from both sides. Also: the floor prunes without losing soundness, and a small
- * LP budget reports an incomplete search instead of a bound. */
+ * is pinned down from both sides. Also: the floor prunes without losing soundness, a small
+ * LP budget reports an incomplete search instead of a bound, and several forms searched
+ * together (twinn_exact_max_many) give what separate searches give, with fewer LPs. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
