@@ -181,7 +181,7 @@ typedef struct {
   double *x, *grad, *coef;   /* n_in */
   twinn_splitscore *ss;      /* relaxation split scores (few inputs), else NULL */
   double *bcf, *bcg;         /* box_upper's worst form for ss (n_out each) */
-  double *xcf, *xcg;         /* try_exact's forms (2 n_out rows of n_out each) */
+  double *xcf, *xcg;         /* try_exact's forms (n_out + 1 rows of n_out each) */
   double *wid, *gain;        /* n_in: the box's widths and the form's relaxation gains */
   double *px, *pq;           /* n_in: the pattern search's point and scratch */
   double *fwd;               /* every point of one forward pass (largest network) */
@@ -316,8 +316,8 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
     w->bcg = twinn_calloc(w->n_out, sizeof(double));
     w->wid = twinn_calloc(w->n_in, sizeof(double));
     w->gain = twinn_calloc(w->n_in, sizeof(double));
-    w->xcf = twinn_calloc(2 * w->n_out * w->n_out, sizeof(double));
-    w->xcg = twinn_calloc(2 * w->n_out * w->n_out, sizeof(double));
+    w->xcf = twinn_calloc((w->n_out + 1) * w->n_out, sizeof(double));
+    w->xcg = twinn_calloc((w->n_out + 1) * w->n_out, sizeof(double));
   }
   w->cf = twinn_calloc(w->n_out, sizeof(double));
   w->cg = twinn_calloc(w->n_out, sizeof(double));
@@ -792,30 +792,31 @@ static size_t undecided(const qws *w) {
   return n;
 }
 
-/* Form t of the linear forms whose maxima bound o over a box, into w->cf and w->cg (zeroed
- * first): |g_i - f_i| is the larger of two, -m_w is max_j (v_j - v_c) of one network, and
- * s (m_g - m_f) <= max_j D_j (quant.h). Returns the number of forms (t past it: nothing set). */
-static size_t objective_form(qws *w, const objective *o, size_t t) {
+/* Form t of the linear forms whose maxima bound o over a box, into cf and cg (n_out each,
+ * zeroed first): |g_i - f_i| is the larger of two, -m_w is max_j (v_j - v_c) of one network,
+ * and s (m_g - m_f) <= max_j D_j (quant.h). Returns the number of forms (t past it: nothing
+ * set), at most max(2, n_out - 1). */
+static size_t objective_form(const qws *w, const objective *o, size_t t, double *cf, double *cg) {
   size_t j = t;
-  memset(w->cf, 0, w->n_out * sizeof(double));
-  memset(w->cg, 0, w->n_out * sizeof(double));
+  memset(cf, 0, w->n_out * sizeof(double));
+  memset(cg, 0, w->n_out * sizeof(double));
   if (o->kind == OBJ_ABS) {
     if (t < 2) {
       double sgn = t == 0 ? -1.0 : 1.0;
-      w->cg[o->i] = sgn;
-      w->cf[o->i] = -sgn;
+      cg[o->i] = sgn;
+      cf[o->i] = -sgn;
     }
     return 2;
   }
   if (j >= w->cls) j++; /* the j-th class other than cls */
   if (j < w->n_out) {
     if (o->kind == OBJ_MDIFF) {
-      w->cg[w->cls] = o->s * w->dir;
-      w->cg[j] = -o->s * w->dir;
-      w->cf[w->cls] = -o->s * w->dir;
-      w->cf[j] = o->s * w->dir;
+      cg[w->cls] = o->s * w->dir;
+      cg[j] = -o->s * w->dir;
+      cf[w->cls] = -o->s * w->dir;
+      cf[j] = o->s * w->dir;
     } else {
-      double *c = o->which ? w->cg : w->cf;
+      double *c = o->which ? cg : cf;
       c[j] = w->dir;
       c[w->cls] = -w->dir;
     }
@@ -824,9 +825,9 @@ static size_t objective_form(qws *w, const objective *o, size_t t) {
 }
 
 /* After box_upper of b's box, when its analysis left at most max_und ReLUs undecided: for
- * |g_i - f_i| and -m_w, the exact maximum of every form of o over the box (exact.h), the
- * maximisers offered as attained points; the largest is the exact maximum of o, b->u drops to
- * it and b->exact is set. A search over budget changes nothing. */
+ * |g_i - f_i| and -m_w, the exact maximum of o over the box, the largest of its forms' maxima
+ * (one phase search for all of them, exact.h), whose maximiser is offered as an attained point;
+ * b->u drops to it and b->exact is set. A search over budget changes nothing. */
 static twinn_status try_exact(qws *w, const objective *o, const double *lo, const double *hi,
                               qbox *b, size_t max_und, unsigned long max_lps, twinn_error *err) {
   twinn_exact_result r;
@@ -839,14 +840,12 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
     return TWINN_OK;
   if (o->kind == OBJ_MNEG) ex = o->which ? w->ex_g : w->ex_f; /* one network: fewer phases */
   /* All forms in one phase search (they share its phase LPs): a budget of max_lps per form. */
-  n_forms = objective_form(w, o, 0);
-  for (t = 0; t < n_forms; t++) {
-    objective_form(w, o, t);
-    memcpy(w->xcf + t * m, o->kind == OBJ_MNEG && o->which ? w->cg : w->cf, m * sizeof(double));
-    memcpy(w->xcg + t * m, w->cg, m * sizeof(double));
-  }
-  st = twinn_exact_max_many(ex, n_forms, w->xcf, o->kind == OBJ_MNEG ? NULL : w->xcg, lo, hi,
-                            w->cur.best_lo, max_lps * n_forms, &r, err);
+  n_forms = objective_form(w, o, 0, w->xcf, w->xcg);
+  for (t = 1; t < n_forms; t++) objective_form(w, o, t, w->xcf + t * m, w->xcg + t * m);
+  /* -m_w: the forms are on network w alone, the only one of its workspace. */
+  st = twinn_exact_max_many(ex, n_forms, o->kind == OBJ_MNEG && o->which ? w->xcg : w->xcf,
+                            o->kind == OBJ_MNEG ? NULL : w->xcg, lo, hi, w->cur.best_lo,
+                            max_lps * n_forms, &r, err);
   if (st != TWINN_OK) return st;
   if (!r.complete) return TWINN_OK;
   if (r.point) {
