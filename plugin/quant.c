@@ -122,6 +122,9 @@ typedef struct {
   uint64_t rng;
   unsigned long branches, polished_at, n_polish;
   double polished, seconds;
+  /* near_exact: boxes when it last ran, the best value it last saw, its next box's size. */
+  unsigned long near_at;
+  double near_from, near_r;
   qbest save; /* the owner's state while its round's tasks run */
 } qjob;
 
@@ -183,6 +186,7 @@ typedef struct {
   double *bcf, *bcg;         /* box_upper's worst form for ss (n_out each) */
   double *xcf, *xcg;         /* try_exact's forms (n_out + 1 rows of n_out each) */
   double *wid, *gain;        /* n_in: the box's widths and the form's relaxation gains */
+  double *nlo, *nhi;         /* n_in: the box of near_exact */
   double *px, *pq;           /* n_in: the pattern search's point and scratch */
   double *fwd;               /* every point of one forward pass (largest network) */
   double *v1, *v2;           /* max width */
@@ -210,6 +214,8 @@ static void ws_release(qws *w) {
   twinn_free(w->bcg);
   twinn_free(w->wid);
   twinn_free(w->gain);
+  twinn_free(w->nlo);
+  twinn_free(w->nhi);
   twinn_free(w->xcf);
   twinn_free(w->xcg);
   twinn_exact_free(w->ex);
@@ -242,12 +248,23 @@ static void ws_release(qws *w) {
 /* The box on top of the queue (it holds the upper end) gets a larger search, once. */
 #define QUANT_EXACT_TOP_UNSTABLE 16
 #define QUANT_EXACT_TOP_LPS 4000
+/* Boxes whose first analysis (box_upper) leaves at most this many ReLUs of f and g undecided
+ * get no second analysis. */
+#define QUANT_STEER_UNSTABLE 40
 /* A pattern search from the best point after the root's ascents, then one per
  * QUANT_POLISH_EVERY boxes (maximise; each costs a few hundred to a few thousand evaluations of
  * both networks: a few boxes' worth). */
 #define QUANT_POLISH_EVERY 256
 /* Only in input spaces of at most this many dimensions (a sweep costs 2 n evaluations). */
 #define QUANT_POLISH_DIMS 16
+/* Every QUANT_NEAR_EVERY boxes, an exact search of at most QUANT_NEAR_LPS LPs around the best
+ * point (near_exact), over QUANT_NEAR_R0 of the region's widths, doubled while it finds nothing
+ * better and completes. */
+#define QUANT_NEAR_EVERY 1024
+#define QUANT_NEAR_LPS 20000
+#define QUANT_NEAR_R0 0.05
+/* A new best restarts it when it exceeds the last search's best by this much, relative. */
+#define QUANT_NEAR_RISE 1e-3
 
 /* Inputs of more dimensions get the root's optimised intermediate bounds (ws_init). */
 #define QUANT_TIGHTEN_DIMS 64
@@ -316,6 +333,8 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
     w->bcg = twinn_calloc(w->n_out, sizeof(double));
     w->wid = twinn_calloc(w->n_in, sizeof(double));
     w->gain = twinn_calloc(w->n_in, sizeof(double));
+    w->nlo = twinn_calloc(w->n_in, sizeof(double));
+    w->nhi = twinn_calloc(w->n_in, sizeof(double));
     w->xcf = twinn_calloc((w->n_out + 1) * w->n_out, sizeof(double));
     w->xcg = twinn_calloc((w->n_out + 1) * w->n_out, sizeof(double));
   }
@@ -337,6 +356,7 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
       !w->pq || !w->fwd || !w->v1 || !w->v2 || !w->cur.best_pt || !w->cur.dis_pt ||
       (w->n_in <= QUANT_EXACT_DIMS &&
        (!w->ex || !w->ex_f || !w->ex_g || !w->ss || !w->bcf || !w->bcg || !w->wid || !w->gain ||
+        !w->nlo || !w->nhi ||
         !w->xcf || !w->xcg)) ||
       twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
     ws_release(w);
@@ -717,16 +737,35 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
   return TWINN_OK;
 }
 
+/* ReLUs of f and g that the last analysis left undecided (pre-activation bounds across 0). */
+static size_t undecided(const qws *w) {
+  size_t k, i, n = 0;
+  for (int which = 0; which < 2; which++)
+    for (k = 0; k < w->f->n_layers; k++) {
+      const double *l, *h;
+      if (w->f->layers[k].kind != TWINN_LAYER_RELU) continue;
+      l = twinn_sym_point_lo(w->sym, which, k);
+      h = twinn_sym_point_hi(w->sym, which, k);
+      if (!l || !h) return SIZE_MAX;
+      for (i = 0; i < w->f->layers[k].n_in; i++) n += l[i] < 0 && h[i] > 0;
+    }
+  return n;
+}
+
 /* Upper bound of o over [lo, hi]; keeps the worst form for box_dim. On few inputs, the pair's
- * bounds (|g_i - f_i|, m_g - m_f) come from two analyses, the first with the exact forms of h_d
- * where both networks are stable (twinn_sym_set_stable_exact), the second without; the bound is
- * the smaller, both being sound. The second analysis stays in w->sym, and its form steers the
- * split (box_dim; undecided and try_exact read it too). Either analysis alone loses somewhere:
- * acasxu_1_2 fp16, one worker, 30 s: p3 box L-inf gap 24 % without, 0.35 % with, 1.7 % both;
- * p1 box at 10 s 9.5e-5 without, 2.5e-3 with (its input splits went elsewhere, leaving two
- * inputs whole; on two workers both close by 20 s). The split by the tighter form instead:
- * acasxu_fp16_eps bound set (60 s, 2 workers) closed 8 regions and 44 of 60 outputs, 443 s,
- * against 9, 50 and 398 s. */
+ * bounds (|g_i - f_i|, m_g - m_f) come first from an analysis with the exact forms of h_d where
+ * both networks are stable (twinn_sym_set_stable_exact). That bound is nearly always the
+ * tighter (acasxu fp16 p1 / p3 boxes, 20-30 s: smaller on 43 631 of 44 883, 32 060 of 33 899,
+ * 49 709 of 56 667 and 61 197 of 61 251 boxes, larger on 1, 6, 0 and 3), but its form steers
+ * the split badly while boxes are large: with it alone acasxu_1_4 p1 left 2 outputs open at
+ * 60 s, and session 22 measured the set worse (8 regions closed, not 9). So boxes that leave
+ * more than QUANT_STEER_UNSTABLE ReLUs undecided get a second analysis without the exact forms,
+ * whose state stays in w->sym and steers (box_dim; undecided and try_exact read it too); the
+ * bound is the smaller of the two. Smaller boxes keep the first analysis alone, about 1.25x as
+ * many boxes per second. acasxu_fp16_eps bound set, 60 s, 2 workers (BENCHMARKS.md, session
+ * 24): always both, 10 regions closed, 53/60 outputs, 351-369 s; threshold 40: 11, 55, 338 s;
+ * 60 (two runs): 10 and 10, 54 and 53, 346 and 350 s; 80: 10, 54, 352 s. Above 40,
+ * acasxu_1_4 p1 left outputs open in every run; at 40 it closed in 51.7-59 s. */
 static twinn_status box_upper(qws *w, const objective *o, const double *lo, const double *hi,
                               double *u, twinn_error *err) {
   double u1;
@@ -739,6 +778,10 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   st = box_upper_once(w, o, lo, hi, &u1, err);
   twinn_sym_set_stable_exact(w->sym, 0);
   if (st != TWINN_OK) return st;
+  if (undecided(w) <= QUANT_STEER_UNSTABLE) { /* the first analysis steers (see above) */
+    *u = u1;
+    return TWINN_OK;
+  }
   if ((st = box_upper_once(w, o, lo, hi, u, err)) != TWINN_OK) return st;
   if (u1 < *u) *u = u1;
   return TWINN_OK;
@@ -775,21 +818,6 @@ static size_t box_dim(qws *w, const double *lo, const double *hi) {
     }
   }
   return best_t;
-}
-
-/* ReLUs of f and g that the last analysis left undecided (pre-activation bounds across 0). */
-static size_t undecided(const qws *w) {
-  size_t k, i, n = 0;
-  for (int which = 0; which < 2; which++)
-    for (k = 0; k < w->f->n_layers; k++) {
-      const double *l, *h;
-      if (w->f->layers[k].kind != TWINN_LAYER_RELU) continue;
-      l = twinn_sym_point_lo(w->sym, which, k);
-      h = twinn_sym_point_hi(w->sym, which, k);
-      if (!l || !h) return SIZE_MAX;
-      for (i = 0; i < w->f->layers[k].n_in; i++) n += l[i] < 0 && h[i] > 0;
-    }
-  return n;
 }
 
 /* Form t of the linear forms whose maxima bound o over a box, into cf and cg (n_out each,
@@ -855,6 +883,56 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
   }
   if (r.upper < b->u) b->u = r.upper;
   b->exact = 1;
+  return TWINN_OK;
+}
+
+/* A larger value near the best point attained: the exact search (exact.h) of a box around it,
+ * w->nlo..w->nhi, J->near_r of the region's widths (clipped to the region), pruning what cannot
+ * beat the best value; the maximiser it returns is tried (try_point certifies it). The box
+ * starts at QUANT_NEAR_R0 after each new best and doubles while it finds nothing better; after
+ * the whole region, or a search that ran out of LPs, none until a new best (so each new best
+ * costs a few searches, QUANT_NEAR_LPS LPs at most for the last). Why:
+ * pattern search and ascents stop at kinks; on acasxu_1_3 fp16 p3 the search kept 1.727e-3
+ * (x = [-0.30036, -0.00529, 0.49977, 0.32545, 0.30607]) for 60 s in some runs, while the
+ * maximum 1.806e-3 lies 3 % of the region away: the exact search of 10 % of the region around
+ * the former finds it in 10 959 LPs (0.13 s); of 5 %, it proves 1.727e-3 the maximum there. For
+ * m_g - m_f the forms' maxima only bound it, but their maximiser is as good a candidate. */
+static twinn_status near_exact(qws *w, const objective *o, qjob *J, twinn_error *err) {
+  twinn_exact_result r;
+  twinn_exact *ex = w->ex;
+  double val, before = w->cur.best_lo;
+  size_t t, m = w->n_out, n_forms;
+  twinn_status st;
+  if (!w->ex || !(before > -INFINITY) || isnan(w->cur.best_val)) return TWINN_OK;
+  /* A new best since the last search (by more than a gap's worth): start small around it. */
+  if (!(before <= J->near_from * (1.0 + QUANT_NEAR_RISE))) J->near_r = QUANT_NEAR_R0;
+  if (J->near_r > 1.0) return TWINN_OK; /* done until a new best */
+  for (t = 0; t < w->n_in; t++) {
+    double half = 0.5 * J->near_r * (w->root_hi[t] - w->root_lo[t]);
+    w->nlo[t] = fmax(w->root_lo[t], w->cur.best_pt[t] - half);
+    w->nhi[t] = fmin(w->root_hi[t], w->cur.best_pt[t] + half);
+  }
+  if (o->kind == OBJ_MNEG) ex = o->which ? w->ex_g : w->ex_f;
+  n_forms = objective_form(w, o, 0, w->xcf, w->xcg);
+  for (t = 1; t < n_forms; t++) objective_form(w, o, t, w->xcf + t * m, w->xcg + t * m);
+  st = twinn_exact_max_many(ex, n_forms, o->kind == OBJ_MNEG && o->which ? w->xcg : w->xcf,
+                            o->kind == OBJ_MNEG ? NULL : w->xcg, w->nlo, w->nhi, before,
+                            QUANT_NEAR_LPS, &r, err);
+  if (st != TWINN_OK) return st;
+  if (r.point) {
+    memcpy(w->x, r.point, w->n_in * sizeof(double));
+    if ((st = try_point(w, o, w->x, &val)) != TWINN_OK)
+      return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
+  }
+  /* None after a search that ran out of LPs or covered the whole region (until a new best from
+   * elsewhere: its own finds do not count, or an unfinished search would creep, each time a
+   * little higher, at full cost: acasxu_1_4 fp16 p1 spent 9 % of its time so); the same box
+   * around a better point; else a larger one. */
+  if (!r.complete || (!(w->cur.best_lo > before) && J->near_r >= 1.0))
+    J->near_r = 2.0;
+  else if (!(w->cur.best_lo > before))
+    J->near_r *= 2.0;
+  J->near_from = w->cur.best_lo;
   return TWINN_OK;
 }
 
@@ -1112,7 +1190,9 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
     twinn_free(b.box);
   }
   job_save(w, k, b0, t_start);
-  J->polished_at = J->branches;
+  J->polished_at = J->near_at = J->branches;
+  J->near_from = NAN;
+  J->near_r = QUANT_NEAR_R0;
   return TWINN_OK;
 fail:
   twinn_free(box);
@@ -1192,6 +1272,11 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
     if (must_stop(w)) { /* its share of the time: suspended if the call's time is not over */
       J->suspended = !call_over(S);
       break;
+    }
+    if (w->ex && J->branches + (w->branches - b0) - J->near_at >= QUANT_NEAR_EVERY) {
+      J->near_at = J->branches + (w->branches - b0);
+      if ((st = near_exact(w, o, J, err)) != TWINN_OK) break;
+      continue;
     }
     /* Every QUANT_POLISH_EVERY boxes a pattern search: from the best point if it is new since
      * the last one, else from a random point of the box holding the upper end or (every other
