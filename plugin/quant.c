@@ -257,11 +257,11 @@ static void ws_release(qws *w) {
 #define QUANT_POLISH_EVERY 256
 /* Only in input spaces of at most this many dimensions (a sweep costs 2 n evaluations). */
 #define QUANT_POLISH_DIMS 16
-/* Every QUANT_NEAR_EVERY boxes, an exact search of at most QUANT_NEAR_LPS LPs around the best
- * point (near_exact), over QUANT_NEAR_R0 of the region's widths, doubled while it finds nothing
+/* Every QUANT_NEAR_EVERY boxes, an exact search of at most QUANT_NEAR_LPS LPs per form around
+ * the best point (near_exact), over QUANT_NEAR_R0 of the region's widths, doubled while it finds nothing
  * better and completes. */
 #define QUANT_NEAR_EVERY 1024
-#define QUANT_NEAR_LPS 20000
+#define QUANT_NEAR_LPS 10000
 #define QUANT_NEAR_R0 0.05
 /* A new best restarts it when it exceeds the last search's best by this much, relative. */
 #define QUANT_NEAR_RISE 1e-3
@@ -852,35 +852,49 @@ static size_t objective_form(const qws *w, const objective *o, size_t t, double 
   return w->n_out - 1;
 }
 
+/* The maximum over [lo, hi] of the largest of o's forms (objective_form), all of them in one
+ * phase search (exact.h) with max_lps LPs per form, pruning what cannot beat floor; for -m_w on
+ * network w's workspace alone (fewer phases). */
+static twinn_status exact_forms(qws *w, const objective *o, const double *lo, const double *hi,
+                                double floor, unsigned long max_lps, twinn_exact_result *r,
+                                twinn_error *err) {
+  twinn_exact *ex = w->ex;
+  size_t t, m = w->n_out, n_forms;
+  if (o->kind == OBJ_MNEG) ex = o->which ? w->ex_g : w->ex_f;
+  n_forms = objective_form(w, o, 0, w->xcf, w->xcg);
+  for (t = 1; t < n_forms; t++) objective_form(w, o, t, w->xcf + t * m, w->xcg + t * m);
+  /* -m_w: the forms are on network w alone, the only one of its workspace. */
+  return twinn_exact_max_many(ex, n_forms, o->kind == OBJ_MNEG && o->which ? w->xcg : w->xcf,
+                              o->kind == OBJ_MNEG ? NULL : w->xcg, lo, hi, floor,
+                              max_lps * n_forms, r, err);
+}
+
+/* Offers the maximiser of an exact search as an attained point (try_point certifies it). */
+static twinn_status try_maximiser(qws *w, const objective *o, const twinn_exact_result *r,
+                                  twinn_error *err) {
+  double val;
+  twinn_status st;
+  if (!r->point) return TWINN_OK;
+  memcpy(w->x, r->point, w->n_in * sizeof(double));
+  if ((st = try_point(w, o, w->x, &val)) != TWINN_OK)
+    return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
+  return TWINN_OK;
+}
+
 /* After box_upper of b's box, when its analysis left at most max_und ReLUs undecided: for
- * |g_i - f_i| and -m_w, the exact maximum of o over the box, the largest of its forms' maxima
- * (one phase search for all of them, exact.h), whose maximiser is offered as an attained point;
- * b->u drops to it and b->exact is set. A search over budget changes nothing. */
+ * |g_i - f_i| and -m_w, the exact maximum of o over the box, the largest of its forms' maxima,
+ * whose maximiser is offered as an attained point; b->u drops to it and b->exact is set. A
+ * search over budget changes nothing. */
 static twinn_status try_exact(qws *w, const objective *o, const double *lo, const double *hi,
                               qbox *b, size_t max_und, unsigned long max_lps, twinn_error *err) {
   twinn_exact_result r;
-  twinn_exact *ex = w->ex;
-  double val;
-  size_t t, m = w->n_out, n_forms;
   twinn_status st;
   /* m_g - m_f: the maxima of its forms only bound it, and bisection must go on anyway. */
   if (!w->ex || o->kind == OBJ_MDIFF || !(b->u > w->cur.best_lo) || b->und > max_und)
     return TWINN_OK;
-  if (o->kind == OBJ_MNEG) ex = o->which ? w->ex_g : w->ex_f; /* one network: fewer phases */
-  /* All forms in one phase search (they share its phase LPs): a budget of max_lps per form. */
-  n_forms = objective_form(w, o, 0, w->xcf, w->xcg);
-  for (t = 1; t < n_forms; t++) objective_form(w, o, t, w->xcf + t * m, w->xcg + t * m);
-  /* -m_w: the forms are on network w alone, the only one of its workspace. */
-  st = twinn_exact_max_many(ex, n_forms, o->kind == OBJ_MNEG && o->which ? w->xcg : w->xcf,
-                            o->kind == OBJ_MNEG ? NULL : w->xcg, lo, hi, w->cur.best_lo,
-                            max_lps * n_forms, &r, err);
-  if (st != TWINN_OK) return st;
+  if ((st = exact_forms(w, o, lo, hi, w->cur.best_lo, max_lps, &r, err)) != TWINN_OK) return st;
   if (!r.complete) return TWINN_OK;
-  if (r.point) {
-    memcpy(w->x, r.point, w->n_in * sizeof(double));
-    if ((st = try_point(w, o, w->x, &val)) != TWINN_OK)
-      return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
-  }
+  if ((st = try_maximiser(w, o, &r, err)) != TWINN_OK) return st;
   if (r.upper < b->u) b->u = r.upper;
   b->exact = 1;
   return TWINN_OK;
@@ -891,7 +905,7 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
  * beat the best value; the maximiser it returns is tried (try_point certifies it). The box
  * starts at QUANT_NEAR_R0 after each new best and doubles while it finds nothing better; after
  * the whole region, or a search that ran out of LPs, none until a new best (so each new best
- * costs a few searches, QUANT_NEAR_LPS LPs at most for the last). Why:
+ * costs a few searches, QUANT_NEAR_LPS LPs per form at most for the last). Why:
  * pattern search and ascents stop at kinks; on acasxu_1_3 fp16 p3 the search kept 1.727e-3
  * (x = [-0.30036, -0.00529, 0.49977, 0.32545, 0.30607]) for 60 s in some runs, while the
  * maximum 1.806e-3 lies 3 % of the region away: the exact search of 10 % of the region around
@@ -899,31 +913,20 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
  * m_g - m_f the forms' maxima only bound it, but their maximiser is as good a candidate. */
 static twinn_status near_exact(qws *w, const objective *o, qjob *J, twinn_error *err) {
   twinn_exact_result r;
-  twinn_exact *ex = w->ex;
-  double val, before = w->cur.best_lo;
-  size_t t, m = w->n_out, n_forms;
+  double before = w->cur.best_lo;
+  size_t t;
   twinn_status st;
   if (!w->ex || !(before > -INFINITY) || isnan(w->cur.best_val)) return TWINN_OK;
   /* A new best since the last search (by more than a gap's worth): start small around it. */
-  if (!(before <= J->near_from * (1.0 + QUANT_NEAR_RISE))) J->near_r = QUANT_NEAR_R0;
+  if (!(before <= J->near_from + QUANT_NEAR_RISE * fabs(J->near_from))) J->near_r = QUANT_NEAR_R0;
   if (J->near_r > 1.0) return TWINN_OK; /* done until a new best */
   for (t = 0; t < w->n_in; t++) {
     double half = 0.5 * J->near_r * (w->root_hi[t] - w->root_lo[t]);
     w->nlo[t] = fmax(w->root_lo[t], w->cur.best_pt[t] - half);
     w->nhi[t] = fmin(w->root_hi[t], w->cur.best_pt[t] + half);
   }
-  if (o->kind == OBJ_MNEG) ex = o->which ? w->ex_g : w->ex_f;
-  n_forms = objective_form(w, o, 0, w->xcf, w->xcg);
-  for (t = 1; t < n_forms; t++) objective_form(w, o, t, w->xcf + t * m, w->xcg + t * m);
-  st = twinn_exact_max_many(ex, n_forms, o->kind == OBJ_MNEG && o->which ? w->xcg : w->xcf,
-                            o->kind == OBJ_MNEG ? NULL : w->xcg, w->nlo, w->nhi, before,
-                            QUANT_NEAR_LPS, &r, err);
-  if (st != TWINN_OK) return st;
-  if (r.point) {
-    memcpy(w->x, r.point, w->n_in * sizeof(double));
-    if ((st = try_point(w, o, w->x, &val)) != TWINN_OK)
-      return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
-  }
+  st = exact_forms(w, o, w->nlo, w->nhi, before, QUANT_NEAR_LPS, &r, err);
+  if (st != TWINN_OK || (st = try_maximiser(w, o, &r, err)) != TWINN_OK) return st;
   /* None after a search that ran out of LPs or covered the whole region (until a new best from
    * elsewhere: its own finds do not count, or an unfinished search would creep, each time a
    * little higher, at full cost: acasxu_1_4 fp16 p1 spent 9 % of its time so); the same box
