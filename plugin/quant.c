@@ -759,7 +759,8 @@ static size_t undecided(const qws *w) {
   return n;
 }
 
-/* Upper bound of o over [lo, hi]; keeps the worst form for box_dim. On few inputs, the pair's
+/* Upper bound of o over [lo, hi]; keeps the worst form for box_dim; *und: the ReLUs that the
+ * analysis left in w->sym leaves undecided (SIZE_MAX on wide inputs). On few inputs, the pair's
  * bounds (|g_i - f_i|, m_g - m_f) come first from an analysis with the exact forms of h_d where
  * both networks are stable (twinn_sym_set_stable_exact). That bound is nearly always the
  * tighter (acasxu fp16 p1 / p3 boxes, 20-30 s: smaller on 43 631 of 44 883, 32 060 of 33 899,
@@ -774,23 +775,27 @@ static size_t undecided(const qws *w) {
  * 60 (two runs): 10 and 10, 54 and 53, 346 and 350 s; 80: 10, 54, 352 s. Above 40,
  * acasxu_1_4 p1 left outputs open in every run; at 40 it closed in 51.7-59 s. */
 static twinn_status box_upper(qws *w, const objective *o, const double *lo, const double *hi,
-                              double *u, twinn_error *err) {
+                              double *u, size_t *und, twinn_error *err) {
   double u1;
   twinn_status st;
+  *und = SIZE_MAX;
   w->branches++;
   atomic_fetch_add_explicit(&w->S->branches, 1, memory_order_relaxed);
-  if (w->n_in > QUANT_EXACT_DIMS || o->kind == OBJ_MNEG)
-    return box_upper_once(w, o, lo, hi, u, err);
+  if (w->n_in > QUANT_EXACT_DIMS || o->kind == OBJ_MNEG) {
+    if ((st = box_upper_once(w, o, lo, hi, u, err)) == TWINN_OK && w->ex) *und = undecided(w);
+    return st;
+  }
   twinn_sym_set_stable_exact(w->sym, 1);
   st = box_upper_once(w, o, lo, hi, &u1, err);
   twinn_sym_set_stable_exact(w->sym, 0);
   if (st != TWINN_OK) return st;
-  if (undecided(w) <= QUANT_STEER_UNSTABLE) { /* the first analysis steers (see above) */
+  if ((*und = undecided(w)) <= QUANT_STEER_UNSTABLE) { /* the first analysis steers (above) */
     *u = u1;
     return TWINN_OK;
   }
   if ((st = box_upper_once(w, o, lo, hi, u, err)) != TWINN_OK) return st;
   if (u1 < *u) *u = u1;
+  *und = undecided(w);
   return TWINN_OK;
 }
 
@@ -1016,10 +1021,9 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   *keep = 0;
   for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
-  if ((st = box_upper(w, o, lo, hi, &b->u, err)) != TWINN_OK) goto fail;
+  if ((st = box_upper(w, o, lo, hi, &b->u, &b->und, err)) != TWINN_OK) goto fail;
   if (cap < b->u) b->u = cap;
   b->exact = 0;
-  b->und = w->ex ? undecided(w) : SIZE_MAX;
   if (big) {
     if ((st = try_exact(w, o, lo, hi, b, QUANT_EXACT_TOP_UNSTABLE, QUANT_EXACT_TOP_LPS, err)) !=
         TWINN_OK)
@@ -1186,9 +1190,8 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
   memcpy(box, w->root_lo, n * sizeof(double));
   memcpy(box + n, w->root_hi, n * sizeof(double));
-  if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, err)) != TWINN_OK) goto fail;
+  if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, &b.und, err)) != TWINN_OK) goto fail;
   b.exact = 0;
-  b.und = w->ex ? undecided(w) : SIZE_MAX;
   if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS,
                       err)) != TWINN_OK)
     goto fail;
@@ -1285,7 +1288,7 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       J->suspended = !call_over(S);
       break;
     }
-    if (w->ex && J->branches + (w->branches - b0) - J->near_at >= QUANT_NEAR_EVERY) {
+    if (J->branches + (w->branches - b0) - J->near_at >= QUANT_NEAR_EVERY) {
       J->near_at = J->branches + (w->branches - b0);
       if ((st = near_exact(w, o, J, err)) != TWINN_OK) break;
       continue;
