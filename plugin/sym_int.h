@@ -98,10 +98,12 @@ struct twinn_sym {
   int infeasible, overflow, analysed;
   /* Half-spaces s_k (w_k . x + b_k) >= 0 of the splits of neurons right after the first affine
    * layer (symhalf.c), listed at each analysis: hs_w points into the networks' weights; nhs
-   * of them (at most 2 * width of point 1). hs_beta and hsx (3 n_in) are scratch. */
-  size_t nhs;
+   * of them (at most 2 * width of point 1); hs_iw their 1 / |w_k| (n_in each, room for
+   * hs_cap of them). hs_beta, hsx (4 n_in) and hs_zi (n_in) are scratch. */
+  size_t nhs, hs_cap;
   const double **hs_w;
-  double *hs_b, *hs_s, *hs_beta, *hsx;
+  double *hs_b, *hs_s, *hs_beta, *hsx, *hs_iw;
+  size_t *hs_zi;
   /* hs_defer: the back-substitutions concretise over the box alone (their caller refines the
    * rows it chooses with twinn_sym_refine_row); fin: the last back-substitution's rows on the
    * input (2r of them, in s->a / s->ad, valid until the next one). */
