@@ -42,9 +42,9 @@ void twinn_symhalf_collect(twinn_sym *s) {
       nk++;
     }
   }
-  if (nk > s->hs_cap) { /* out of memory: no half-spaces (sound, only looser) */
+  if (nk > s->hs_cap) {
     double *iw = twinn_realloc(s->hs_iw, nk * (n_in ? n_in : 1), sizeof *iw);
-    if (!iw) return;
+    if (!iw) return; /* out of memory: no half-spaces (sound, only looser) */
     s->hs_iw = iw;
     s->hs_cap = nk;
   }
@@ -146,18 +146,14 @@ SYM_HOT static double weighted_select(double *t, double *wt, size_t m, double ne
   return quick_select(t, wt, m, need);
 }
 
-/* q = a src + f w (entrywise; src may be q), then the box vertex minimising q . x into v (lo_i
- * where q_i > 0, hi_i where q_i < 0, 0 where q_i = 0: those are listed in zi, their count
- * returned). One pass for both. */
-SYM_HOT static size_t hs_vertex(const twinn_sym *s, double *q, const double *src, double a,
-                                double f, const double *w, double *v, size_t *zi) {
+/* The box vertex minimising q . x into v (lo_i where q_i > 0, hi_i where q_i < 0, 0 where
+ * q_i = 0: those are listed in zi, their count returned). */
+SYM_HOT static size_t hs_vertex(const twinn_sym *s, const double *q, double *v, size_t *zi) {
   size_t n = s->net[0]->n_in, nz = 0;
   const double *lo = s->lo[0], *hi = s->hi[0];
   for (size_t i = 0; i < n; i++) {
-    double qi = a * src[i] + f * w[i];
-    q[i] = qi;
-    v[i] = qi > 0.0 ? lo[i] : qi < 0.0 ? hi[i] : 0.0;
-    nz += qi == 0.0;
+    v[i] = q[i] > 0.0 ? lo[i] : q[i] < 0.0 ? hi[i] : 0.0;
+    nz += q[i] == 0.0;
   }
   if (nz) /* rare (an input no row depends on): listed only then, the loop does not vectorise */
     for (size_t i = 0, z = 0; i < n; i++) {
@@ -207,7 +203,8 @@ SYM_HOT double twinn_symhalf_concretise(const twinn_sym *s, const double *row, d
   const double *lo = s->lo[0], *hi = s->hi[0];
   double sig = up ? -1.0 : 1.0, *q = s->hsx, *v = s->hsx + n, *beta = s->hs_beta;
   size_t *zi = s->hs_zi;
-  size_t nz = hs_vertex(s, q, row, sig, 0.0, row, v, zi);
+  for (size_t i = 0; i < n; i++) q[i] = sig * row[i];
+  size_t nz = hs_vertex(s, q, v, zi);
   int any = 0;
   /* One pass of coordinate ascent (two were slower for no tighter bounds where it mattered,
    * session 17), so every multiplier starts from 0. */
@@ -217,7 +214,9 @@ SYM_HOT double twinn_symhalf_concretise(const twinn_sym *s, const double *row, d
     double nb = best_beta(s, q, v, zi, nz, w, s->hs_iw + k * n, sg, sg * s->hs_b[k]);
     beta[k] = nb;
     if (nb != 0.0) {
-      nz = hs_vertex(s, q, q, 1.0, -nb * sg, w, v, zi);
+      double f = -nb * sg;
+      for (size_t i = 0; i < n; i++) q[i] += f * w[i];
+      nz = hs_vertex(s, q, v, zi);
       any = 1;
     }
   }
