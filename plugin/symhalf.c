@@ -163,6 +163,73 @@ SYM_HOT static size_t hs_vertex(const twinn_sym *s, const double *q, double *v, 
   return nz;
 }
 
+/* The breakpoints of best_beta: for each entry i where q_i - beta u_i changes sign as beta grows
+ * (u = sg w), t = |q_i| / |w_i| (as |q_i| iw_i) and its weight |u_i| (hi_i - lo_i), packed to
+ * the front of t and wt in input order; returns their count. */
+static size_t hs_pack_plain(const double *q, const double *w, const double *iw, const double *lo,
+                            const double *hi, double sg, size_t n, double *t, double *wt) {
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) { /* branch-free compaction */
+    double u = sg * w[i], qi = q[i];
+    t[m] = fabs(qi) * iw[i]; /* >= 0 for the entries kept; no -0 (see key_of) */
+    wt[m] = fabs(u) * (hi[i] - lo[i]);
+    m += (size_t)(((u > 0.0) & (qi >= 0.0)) | ((u < 0.0) & (qi <= 0.0)));
+  }
+  return m;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
+    !defined(__SANITIZE_ADDRESS__)
+#include <immintrin.h>
+/* The same, four entries at a time (AVX2 left-pack: the kept lanes are permuted to the front and
+ * all four stored; the others are overwritten later or lie past the count). The same float
+ * operations on the same values, so the same result bit for bit. Stores stay inside t[0, n) and
+ * wt[0, n): the count never passes the entries read. The scalar compaction was about two thirds
+ * of best_beta's time on mnist_256x4 (session 25). */
+__attribute__((target("avx2"))) static size_t hs_pack_avx2(const double *q, const double *w,
+                                                           const double *iw, const double *lo,
+                                                           const double *hi, double sg, size_t n,
+                                                           double *t, double *wt) {
+  /* lut[mask]: the 32-bit lanes of the kept doubles (bits of mask) first, in order. */
+  static const int lut[16][8] = {
+      {0, 0, 0, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0, 0, 0, 0}, {2, 3, 0, 0, 0, 0, 0, 0},
+      {0, 1, 2, 3, 0, 0, 0, 0}, {4, 5, 0, 0, 0, 0, 0, 0}, {0, 1, 4, 5, 0, 0, 0, 0},
+      {2, 3, 4, 5, 0, 0, 0, 0}, {0, 1, 2, 3, 4, 5, 0, 0}, {6, 7, 0, 0, 0, 0, 0, 0},
+      {0, 1, 6, 7, 0, 0, 0, 0}, {2, 3, 6, 7, 0, 0, 0, 0}, {0, 1, 2, 3, 6, 7, 0, 0},
+      {4, 5, 6, 7, 0, 0, 0, 0}, {0, 1, 4, 5, 6, 7, 0, 0}, {2, 3, 4, 5, 6, 7, 0, 0},
+      {0, 1, 2, 3, 4, 5, 6, 7}};
+  __m256d vsg = _mm256_set1_pd(sg), zero = _mm256_setzero_pd();
+  __m256d sign = _mm256_set1_pd(-0.0);
+  size_t m = 0, i = 0;
+  for (; i + 4 <= n; i += 4) {
+    __m256d wv = _mm256_loadu_pd(w + i), qv = _mm256_loadu_pd(q + i);
+    __m256d u = _mm256_mul_pd(vsg, wv);
+    __m256d keep = _mm256_or_pd(
+        _mm256_and_pd(_mm256_cmp_pd(u, zero, _CMP_GT_OQ), _mm256_cmp_pd(qv, zero, _CMP_GE_OQ)),
+        _mm256_and_pd(_mm256_cmp_pd(u, zero, _CMP_LT_OQ), _mm256_cmp_pd(qv, zero, _CMP_LE_OQ)));
+    __m256d tv = _mm256_mul_pd(_mm256_andnot_pd(sign, qv), _mm256_loadu_pd(iw + i));
+    __m256d wtv = _mm256_mul_pd(_mm256_andnot_pd(sign, u),
+                                _mm256_sub_pd(_mm256_loadu_pd(hi + i), _mm256_loadu_pd(lo + i)));
+    int mask = _mm256_movemask_pd(keep);
+    __m256i perm = _mm256_loadu_si256((const __m256i *)lut[mask]);
+    _mm256_storeu_pd(t + m, _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(tv), perm)));
+    _mm256_storeu_pd(wt + m,
+                     _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(wtv), perm)));
+    m += (size_t)__builtin_popcount((unsigned)mask);
+  }
+  return m + hs_pack_plain(q + i, w + i, iw + i, lo + i, hi + i, sg, n - i, t + m, wt + m);
+}
+#define HS_PACK_AVX2 1
+#endif
+
+static size_t hs_pack(const double *q, const double *w, const double *iw, const double *lo,
+                      const double *hi, double sg, size_t n, double *t, double *wt) {
+#ifdef HS_PACK_AVX2
+  if (__builtin_cpu_supports("avx2")) return hs_pack_avx2(q, w, iw, lo, hi, sg, n, t, wt);
+#endif
+  return hs_pack_plain(q, w, iw, lo, hi, sg, n, t, wt);
+}
+
 /* The multiplier in [0, inf) maximising  min over the box of (q - beta u) . x - beta sb  for
  * u = sg w (constraint k: s_k = sg, sb = s_k b_k, iw = 1 / |w|), q the current row (lower form),
  * v its minimising vertex and zi its zero entries (hs_vertex). The minimum's slope at beta = 0+
@@ -172,7 +239,7 @@ SYM_HOT static size_t hs_vertex(const twinn_sym *s, const double *q, double *v, 
 SYM_HOT static double best_beta(const twinn_sym *s, const double *q, const double *v,
                                 const size_t *zi, size_t nz, const double *w, const double *iw,
                                 double sg, double sb) {
-  size_t n = s->net[0]->n_in, m = 0, i = 0;
+  size_t n = s->net[0]->n_in, i = 0;
   const double *lo = s->lo[0], *hi = s->hi[0];
   double *t = s->hsx + 2 * n, *wt = s->hsx + 3 * n;
   double p[16] = {0.0}, dot = 0.0; /* 16 partial sums: four vector accumulators, no one chain */
@@ -186,12 +253,7 @@ SYM_HOT static double best_beta(const twinn_sym *s, const double *q, const doubl
     d -= u * (u > 0.0 ? lo[zi[z]] : hi[zi[z]]);
   }
   if (!(d > 0.0)) return 0.0;
-  for (i = 0; i < n; i++) { /* branch-free compaction of the sign changes */
-    double u = sg * w[i], qi = q[i];
-    t[m] = fabs(qi) * iw[i]; /* >= 0 for the entries kept; no -0 (see key_of) */
-    wt[m] = fabs(u) * (hi[i] - lo[i]);
-    m += (size_t)(((u > 0.0) & (qi >= 0.0)) | ((u < 0.0) & (qi <= 0.0)));
-  }
+  size_t m = hs_pack(q, w, iw, lo, hi, sg, n, t, wt);
   if (m == 0) return 0.0;
   double b = weighted_select(t, wt, m, d);
   return isfinite(b) && b > 0.0 ? b : 0.0;
