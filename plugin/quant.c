@@ -760,7 +760,7 @@ static size_t undecided(const qws *w) {
 }
 
 /* Upper bound of o over [lo, hi]; keeps the worst form for box_dim; *und: the ReLUs that the
- * analysis left in w->sym leaves undecided (SIZE_MAX on wide inputs). On few inputs, the pair's
+ * analysis kept in w->sym leaves undecided (SIZE_MAX on wide inputs). On few inputs, the pair's
  * bounds (|g_i - f_i|, m_g - m_f) come first from an analysis with the exact forms of h_d where
  * both networks are stable (twinn_sym_set_stable_exact). That bound is nearly always the
  * tighter (acasxu fp16 p1 / p3 boxes, 20-30 s: smaller on 43 631 of 44 883, 32 060 of 33 899,
@@ -1271,6 +1271,7 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
   J->suspended = 0;
   for (;;) {
     size_t nt;
+    unsigned long done;
     upper = queue_upper(h, w->cur.best_lo);
     report_progress(w, w->cur.best_lo, upper);
     if (!h->n || gap_closed(w->opt, w->cur.best_lo, upper)) break;
@@ -1288,20 +1289,21 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       J->suspended = !call_over(S);
       break;
     }
-    if (J->branches + (w->branches - b0) - J->near_at >= QUANT_NEAR_EVERY) {
-      J->near_at = J->branches + (w->branches - b0);
+    done = J->branches + (w->branches - b0); /* the job's boxes so far, this run's included */
+    if (done - J->near_at >= QUANT_NEAR_EVERY) {
+      J->near_at = done;
       if ((st = near_exact(w, o, J, err)) != TWINN_OK) break;
       continue;
     }
     /* Every QUANT_POLISH_EVERY boxes a pattern search: from the best point if it is new since
      * the last one, else from a random point of the box holding the upper end or (every other
      * time) of the root box. */
-    if (J->branches + (w->branches - b0) - J->polished_at >= QUANT_POLISH_EVERY) {
+    if (done - J->polished_at >= QUANT_POLISH_EVERY) {
       int from_best = w->cur.best_lo > J->polished;
       const double *plo = h->a[0].box, *phi = h->a[0].box + n;
       if (!from_best && (J->n_polish++ & 1)) plo = w->root_lo, phi = w->root_hi;
       J->polished = w->cur.best_lo;
-      J->polished_at = J->branches + (w->branches - b0);
+      J->polished_at = done;
       if ((st = polish(w, o, from_best ? NULL : plo, phi)) != TWINN_OK) {
         twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
         break;
