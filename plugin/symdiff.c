@@ -99,7 +99,8 @@ pair_pass(size_t n, double kp, const double *restrict lam_d, const double *restr
  * |lam|: wd and wf (computed once per step) hold their weights, so one product per
  * coefficient gives the row's error (the factor 2 covers the rounding of that computation). */
 SYM_HOT static void backsub_relu(twinn_sym *s, size_t p, size_t r, const double *cd,
-                                 const double *cf, double *nd, double *nf, int packed) {
+                                 const double *cf, double *nd, double *nf, int packed,
+                                 double *rec) {
   size_t n = width_at(s, p), o = s->off[p], nl = s->nlive[2][p], mw = s->max_w;
   const double *rs = s->rs[0] + o, *rt = s->rt[0] + o, *ra = s->ra[0] + o;
   const double *mgf = s->mag[0] + o, *mgd = s->mag[2] + o;
@@ -129,6 +130,8 @@ SYM_HOT static void backsub_relu(twinn_sym *s, size_t p, size_t r, const double 
       }
     s->er[i] += 2.0 * (sym_sum(av, n) + gc * fabs(s->cst[i]));
     s->cst[i] += sym_sum(cv, n);
+    if (rec && i == 0) /* the first upper row's relaxation costs */
+      for (size_t j = 0; j < n; j++) rec[j] = fabs(cv[j]);
   }
 }
 
@@ -159,7 +162,8 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
       packed = 0;
     } else {
       packed = k >= 1 && s->pack[k - 1];
-      backsub_relu(s, k, r, cd, cf, nd, nf, packed);
+      backsub_relu(s, k, r, cd, cf, nd, nf, packed,
+                   in_coef && s->rsc[0] ? s->rsc[0] + s->off[k] : NULL);
     }
     double *t = cd;
     cd = nd;
