@@ -89,13 +89,14 @@ struct twinn_sym {
    * ran for network w since then (it zeroes the scores first; without one they are absent). */
   int beta_w, osc_set[2];
   double *beta[2], *opt, *osc[2];
-  /* Pair workspaces: what each ReLU neuron's relaxation costs the upper end of the difference
-   * form of a bound_lin (the constant that neuron's step adds to the row, per point entry):
-   * rsc[0] written by the objective's back-substitution (twinn_symdiff_backsub with in_coef),
-   * rsc[1] that of bound_lin's best upper end (rsc_ok: the difference form gave it), rsc[2]
-   * the sum kept by twinn_sym_keep_relax_scores since the last analysis (rsc_set: some). */
-  double *rsc[3];
-  int rsc_cur, rsc_ok, rsc_set;
+  /* Pair workspaces: each ReLU neuron's weight in the upper end of the difference form of a
+   * bound_lin (|d-coefficient| + |f-coefficient| of its output in the row, per entry of its
+   * input point): bw[0] written by the objective's back-substitution (twinn_symdiff_backsub
+   * with in_coef), bw[1] that of bound_lin's best upper end (bw_ok: the difference form gave
+   * it), bw[2] the sum kept by twinn_sym_keep_pair_weights since the last analysis (bw_set:
+   * some). */
+  double *bw[3];
+  int bw_cur, bw_ok, bw_set;
   size_t opt_batch; /* objectives per optimisation batch (set with opt) */
   /* Float copies of network w's large affine matrices (NULL for the others) and float scratch
    * (2 * opt_batch * max_w) for the optimiser's passes (symopt.c, opt_product). */

@@ -61,7 +61,7 @@ void twinn_sym_free(twinn_sym *s) {
   for (int i = 0; i < 3; i++) {
     twinn_free(s->lo[i]);
     twinn_free(s->hi[i]);
-    twinn_free(s->rsc[i]);
+    twinn_free(s->bw[i]);
   }
   for (int w = 0; w < 2; w++) {
     twinn_free(s->rs[w]);
@@ -280,7 +280,7 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
         if (!(s->dl[h][c] = twinn_mallocarray(total, sizeof(double)))) goto fail;
     if (!(s->dskip = twinn_calloc(total ? total : 1, 1))) goto fail;
     for (int i = 0; i < 3; i++)
-      if (!(s->rsc[i] = twinn_calloc(total ? total : 1, sizeof(double)))) goto fail;
+      if (!(s->bw[i] = twinn_calloc(total ? total : 1, sizeof(double)))) goto fail;
     s->ewd = layer_vectors(f);
     s->ewf = layer_vectors(f);
     if (!check_vectors(f, s->ewd) || !check_vectors(f, s->ewf) || !make_deltas(s)) goto fail;
@@ -734,7 +734,7 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
   s->analysed = 1;
   twinn_symhalf_collect(s);
   for (int w = 0; w < n_nets; w++) s->osc_set[w] = 0; /* branching scores: none yet */
-  s->rsc_ok = s->rsc_set = 0;
+  s->bw_ok = s->bw_set = 0;
   size_t k = 0;
   if (settle_point(s, 0))
     for (; k < s->n_layers; k++) {
@@ -789,7 +789,7 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
                      const double **vlo, const double **vhi) {
   size_t L = s->n_layers, n_out = width_at(s, L), n_in = s->net[0]->n_in;
   double l1, h1;
-  s->rsc_cur = 0;
+  s->bw_cur = 0;
   /* Without g terms the difference form is f's own bound again (top-1 constraints of a pair);
    * without f terms f's part is exactly 0 and its back-substitution is skipped. */
   if (c_g && all_zero(c_g, n_out)) c_g = NULL;
@@ -833,7 +833,7 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
   twinn_symdiff_backsub(s, L, 1, &l3, &h3, coef_d);
   *lo = fmax(sep_lo, l3);
   *hi = fmin(sep_hi, h3);
-  s->rsc_cur = h3 <= sep_hi;
+  s->bw_cur = h3 <= sep_hi;
   if (l3 >= sep_lo) *vlo = s->vtx + 5 * n_in;
   if (h3 <= sep_hi) {
     *vhi = s->vtx + 4 * n_in;
@@ -889,24 +889,24 @@ static void set_slopes(twinn_sym *s, int from_values) {
   }
 }
 
-/* The relaxation costs of the upper end just computed become bound_lin's (rsc[1]); c_g-less
- * bounds (no difference form) leave none. */
-static void keep_relax(twinn_sym *s) {
-  s->rsc_ok = s->rsc[0] && s->rsc_cur;
-  if (s->rsc_ok) memcpy(s->rsc[1], s->rsc[0], s->off[s->n_points] * sizeof(double));
+/* The neuron weights of the upper end just computed become bound_lin's (bw[1]); bounds where
+ * the difference form did not give the upper end (or without c_g) leave none. */
+static void keep_weights(twinn_sym *s) {
+  s->bw_ok = s->bw[0] && s->bw_cur;
+  if (s->bw_ok) memcpy(s->bw[1], s->bw[0], s->off[s->n_points] * sizeof(double));
 }
 
-void twinn_sym_keep_relax_scores(twinn_sym *s, double weight) {
+void twinn_sym_keep_pair_weights(twinn_sym *s, double weight) {
   size_t total = s->off[s->n_points];
-  if (!s->rsc_ok || !s->analysed) return;
-  if (!s->rsc_set) memset(s->rsc[2], 0, total * sizeof(double));
-  s->rsc_set = 1;
-  for (size_t j = 0; j < total; j++) s->rsc[2][j] += weight * s->rsc[1][j];
+  if (!s->bw_ok || !s->analysed) return;
+  if (!s->bw_set) memset(s->bw[2], 0, total * sizeof(double));
+  s->bw_set = 1;
+  for (size_t j = 0; j < total; j++) s->bw[2][j] += weight * s->bw[1][j];
 }
 
-const double *twinn_sym_relax_scores(const twinn_sym *s, size_t point) {
-  if (!s->rsc_set || !s->analysed || point >= s->n_points) return NULL;
-  return s->rsc[2] + s->off[point];
+const double *twinn_sym_pair_weights(const twinn_sym *s, size_t point) {
+  if (!s->bw_set || !s->analysed || point >= s->n_points) return NULL;
+  return s->bw[2] + s->off[point];
 }
 
 twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *c_g, double *lo,
@@ -919,11 +919,11 @@ twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *
   memset(s->coef, 0, n_in * sizeof(double));
   *lo = -INFINITY;
   *hi = INFINITY;
-  s->rsc_ok = 0;
+  s->bw_ok = 0;
   if (s->overflow || s->infeasible) return TWINN_OK;
   const double *vlo, *vhi;
   lin_once(s, c_f, c_g, lo, hi, &vlo, &vhi);
-  keep_relax(s);
+  keep_weights(s);
   if (!s->alpha_steps) return TWINN_OK;
   /* Each end in turn: slopes from the vertex where the last bound of that end was attained,
    * until the vertex repeats. Every round's bounds are sound; the tightest are kept. */
@@ -946,7 +946,7 @@ twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *
       if (h < *hi) {
         *hi = h;
         memcpy(s->coefb, s->coef, n_in * sizeof(double));
-        keep_relax(s);
+        keep_weights(s);
       }
       const double *nx = end ? nhi : nlo;
       if (!memcmp(nx, x, n_in * sizeof(double))) break;

@@ -122,14 +122,15 @@ const double *twinn_sym_prior(const twinn_sym *s, int which, int upper);
  * no bound_opt call for `which` ran since the last analysis (absent, which is not all 0). */
 const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point);
 
-/* Pair workspaces, for branching on neurons: per neuron of every ReLU input point, what its
- * relaxation (f's and g's, and that of h_d = relu(f + d) - relu(f)) added to the upper end of
- * the last twinn_sym_bound_lin's difference form (the neuron's constant in the back-substituted
- * row, in magnitude), when that form gave the upper end. twinn_sym_keep_relax_scores adds them,
- * times weight, to a sum that every analysis clears; twinn_sym_relax_scores returns that sum at
- * `point`, NULL while nothing was kept since the analysis (or point is out of range). */
-void twinn_sym_keep_relax_scores(twinn_sym *s, double weight);
-const double *twinn_sym_relax_scores(const twinn_sym *s, size_t point);
+/* Pair workspaces, for branching on neurons (BaBSR's weights): per neuron of every ReLU input
+ * point, the magnitude of its output's coefficients (on h_d = relu(f + d) - relu(f), and on f's
+ * own relu) in the back-substituted row of the upper end of the last twinn_sym_bound_lin's
+ * difference form, when that form gave the upper end: what the relaxation of an unstable neuron
+ * there is paid with. twinn_sym_keep_pair_weights adds them, times weight, to a sum that every
+ * analysis clears; twinn_sym_pair_weights returns that sum at `point`, NULL while nothing was
+ * kept since the analysis (or point is out of range). */
+void twinn_sym_keep_pair_weights(twinn_sym *s, double weight);
+const double *twinn_sym_pair_weights(const twinn_sym *s, size_t point);
 
 /* Sensitivity of the last twinn_sym_bound_lin's upper bound to each input (n_in entries):
  * |a_i| * (hi_i - lo_i) for the final linear upper bound a . x + c over the box, i.e. how much

@@ -130,8 +130,8 @@ SYM_HOT static void backsub_relu(twinn_sym *s, size_t p, size_t r, const double 
       }
     s->er[i] += 2.0 * (sym_sum(av, n) + gc * fabs(s->cst[i]));
     s->cst[i] += sym_sum(cv, n);
-    if (rec && i == 0) /* the first upper row's relaxation costs */
-      for (size_t j = 0; j < n; j++) rec[j] = fabs(cv[j]);
+    if (rec && i == 0) /* the first upper row's weights of the neurons' outputs */
+      for (size_t j = 0; j < n; j++) rec[j] = fabs(cd[j]) + fabs(cf[j]);
   }
 }
 
@@ -163,7 +163,7 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
     } else {
       packed = k >= 1 && s->pack[k - 1];
       backsub_relu(s, k, r, cd, cf, nd, nf, packed,
-                   in_coef && s->rsc[0] ? s->rsc[0] + s->off[k] : NULL);
+                   in_coef && s->bw[0] ? s->bw[0] + s->off[k] : NULL);
     }
     double *t = cd;
     cd = nd;

@@ -495,12 +495,13 @@ static void bound_leaf(engine *E, const double *lo, const double *hi, const twin
   *out_lo = fmax(pl, fmax(ql, sl));
   *out_hi = fmin(ph, fmin(qh, sh));
   if (isnan(l->c0)) *out_lo = *out_hi = NAN;
-  /* A constraint left undecided hands its pair relaxation costs to the neuron choice. */
+  /* A constraint left undecided hands its pair weights to the neuron choice, times its gap to
+   * a proof (a the margin: negative). */
   if (sym_ok && leaf_value(l, *out_lo, *out_hi, &a) == V_UNKNOWN)
     for (j = 0; j < E->n_syms; j++) {
       const symw *w = &E->syms[j];
       if (w->ok && w->g != SIZE_MAX && (E->has_out[w->f] || E->has_out[w->g]))
-        twinn_sym_keep_relax_scores(w->s, 1.0);
+        twinn_sym_keep_pair_weights(w->s, isfinite(a) && a < 0.0 ? -a : 0.0);
     }
 }
 
@@ -721,13 +722,18 @@ static int any_opt_scores(const engine *E) {
  * the last, its neurons act on the output directly. Chosen between the best-scored and the
  * best first-layer neuron by the worse child's margin of each (plain analyses, two per
  * candidate) instead: mnist_256x2 img3 took 98 s on one thread.
- * Within a layer, a pair's neurons rank by what their relaxations cost the difference bound of
- * the region's undecided constraints (twinn_sym_relax_scores: the constant each neuron's step
- * adds to the back-substituted row) times the square root of the estimate above, the estimate
- * alone breaking ties (session 26, mnist_256x4 fp16: img3 29.1 -> 19.4 s, 949 -> 652 regions;
- * img7's worst margin at 60 s -0.188 -> -0.048; the cost alone took img3 to 41 s, the cost
- * times the estimate 22.9 s, times the outgoing weights alone 2 516 regions; ranking all
- * layers together by it timed out on img0, img3 and img5).
+ * Within a layer, a pair's neurons rank as BaBSR ranks them, by the triangle's height times
+ * the neuron's weight in the difference bounds of the region's undecided constraints
+ * (twinn_sym_pair_weights: |coefficient| of its output in their back-substituted rows, each
+ * row times its gap to a proof), the estimate above breaking ties. Session 26, mnist_256x4
+ * fp16: img3 29.1 -> 22.3 s (949 -> 737 regions), img7's worst margin at 60 s -0.188 -> -0.055,
+ * and the L-inf question t = 1.977e-4 on img4 (`twinn bound`'s) 3.4 -> 2.9 s. Ranking by the
+ * constants each neuron's relaxation adds to those rows (times the square root of the
+ * estimate) did as well on img3 and img7 but took that img4 question from 3.4 s to a timeout
+ * (60 s): the constants leave out the loss of the lower relaxations (slope only), and
+ * neurons with a zero constant ranked last. Ranking all layers together timed out on img0,
+ * img3 and img5. Comparing the best two or three candidates by their children (as FSB does)
+ * took fewer regions but more time (img3 27.4 / 44.5 s against 19.6 s).
  * Only one network's neuron is split, not its twin in the other too (as until session 16):
  * the split's bounds pin the twin to a sliver range through g = f + d (tighten_pair: [ld, u]
  * or [l, ud], d about 1e-3 wide on MNIST fp16), where its relaxation is nearly exact, so two
@@ -745,7 +751,7 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
   size_t found = 0, b_layer = SIZE_MAX;
   int by_opt = any_opt_scores(E); /* scores of the optimised bounds exist: they rank all */
   int b_lf = 0;                   /* the best so far is ranked by layer first */
-  double best2 = 0.0;             /* its estimate, where relaxation costs rank first */
+  double best2 = 0.0;             /* its estimate, where pair weights rank first */
   for (j = 0; j < E->n_syms; j++) {
     const symw *w = &E->syms[j];
     int which, n_which = w->g == SIZE_MAX ? 1 : 2;
@@ -755,13 +761,13 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
       int lf = (!by_opt && w->g != SIZE_MAX) || relu_layers(net) >= LAYER_FIRST_DEPTH;
       for (k = 0; k < net->n_layers; k++) {
         const double *os = by_opt ? twinn_sym_opt_scores(w->s, which, k) : NULL;
-        const double *rc = !by_opt && w->g != SIZE_MAX ? twinn_sym_relax_scores(w->s, k) : NULL;
+        const double *rc = !by_opt && w->g != SIZE_MAX ? twinn_sym_pair_weights(w->s, k) : NULL;
         if (net->layers[k].kind != TWINN_LAYER_RELU) continue;
         for (i = 0; i < net->layers[k].n_out; i++) {
           double sc, sc2 = 0.0;
           if (!unstable(w, which, k, i, &l, &u)) continue;
           sc = by_opt ? (os ? os[i] : 0.0) : neuron_estimate(net, k, i, l, u);
-          if (rc) sc2 = sc, sc = rc[i] * sqrt(sc);
+          if (rc) sc2 = sc, sc = rc[i] * (-l * u / (u - l));
           if (lf != b_lf || (lf && k != b_layer)) {
             if (lf < b_lf || (lf && k > b_layer)) continue;
             best = best2 = 0.0; /* ranked layer first, or of an earlier layer: ranks first */
