@@ -732,8 +732,9 @@ static int any_opt_scores(const engine *E) {
  * estimate) did as well on img3 and img7 but took that img4 question from 3.4 s to a timeout
  * (60 s): the constants leave out the loss of the lower relaxations (slope only), and
  * neurons with a zero constant ranked last. Ranking all layers together timed out on img0,
- * img3 and img5. Comparing the best two or three candidates by their children (as FSB does)
- * took fewer regions but more time (img3 27.4 / 44.5 s against 19.6 s).
+ * img3 and img5. Comparing the best two or three candidates by their children (as FSB does,
+ * measured with the constants' ranking) took fewer regions but more time (img3 27.4 / 44.5 s
+ * against 19.6 s with the best one alone).
  * Only one network's neuron is split, not its twin in the other too (as until session 16):
  * the split's bounds pin the twin to a sliver range through g = f + d (tighten_pair: [ld, u]
  * or [l, ud], d about 1e-3 wide on MNIST fp16), where its relaxation is nearly exact, so two
@@ -761,13 +762,13 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
       int lf = (!by_opt && w->g != SIZE_MAX) || relu_layers(net) >= LAYER_FIRST_DEPTH;
       for (k = 0; k < net->n_layers; k++) {
         const double *os = by_opt ? twinn_sym_opt_scores(w->s, which, k) : NULL;
-        const double *rc = !by_opt && w->g != SIZE_MAX ? twinn_sym_pair_weights(w->s, k) : NULL;
+        const double *pw = !by_opt && w->g != SIZE_MAX ? twinn_sym_pair_weights(w->s, k) : NULL;
         if (net->layers[k].kind != TWINN_LAYER_RELU) continue;
         for (i = 0; i < net->layers[k].n_out; i++) {
           double sc, sc2 = 0.0;
           if (!unstable(w, which, k, i, &l, &u)) continue;
           sc = by_opt ? (os ? os[i] : 0.0) : neuron_estimate(net, k, i, l, u);
-          if (rc) sc2 = sc, sc = rc[i] * (-l * u / (u - l));
+          if (pw) sc2 = sc, sc = pw[i] * (-l * u / (u - l));
           if (lf != b_lf || (lf && k != b_layer)) {
             if (lf < b_lf || (lf && k > b_layer)) continue;
             best = best2 = 0.0; /* ranked layer first, or of an earlier layer: ranks first */
