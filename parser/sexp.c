@@ -114,6 +114,11 @@ static int peek(twinn_sexp *sx) {
   sx->n = (size_t)got;
   sx->pos = 0;
   if (got == 0) {
+    /* zlib ends a truncated gzip stream like a complete one (0 bytes), with Z_BUF_ERROR left
+     * in gzerror: a query cut between two asserts would otherwise parse as a shorter one. */
+    int zerr = Z_OK;
+    gzerror(sx->gz, &zerr);
+    if (zerr != Z_OK && zerr != Z_STREAM_END) sx->io_failed = 1;
     sx->eof = 1;
     return -1;
   }
