@@ -4,6 +4,7 @@
  * answers `timed-out` from a signal handler at timeout + 0.5 s, even inside a parse. The
  * handler uses only async-signal-safe calls (write, _exit). */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,11 @@
 static volatile sig_atomic_t progress_on_screen;
 /* Set when print_sat printed unknown instead of sat (the witness did not re-check). */
 static int sat_demoted;
+/* --report: the file, created (empty) before anything else runs, and the report the deadline
+ * handler writes into it if it fires (prepared beforehand: the handler may only write()). */
+static int report_fd = -1;
+static char *fallback_report;
+static size_t fallback_len;
 
 static void write_all(int fd, const char *s, size_t n) {
   while (n > 0) {
@@ -41,6 +47,7 @@ static void on_deadline(int sig) {
   static const char why[] = "twinn: timed out (hard deadline of --timeout reached)\n";
   (void)sig;
   if (progress_on_screen) write_all(2, clear, sizeof clear - 1);
+  if (report_fd >= 0 && fallback_report) write_all(report_fd, fallback_report, fallback_len);
   write_all(1, verdict, sizeof verdict - 1);
   write_all(2, why, sizeof why - 1);
   _exit(CLI_EXIT_VERDICT);
@@ -333,6 +340,43 @@ fail:
 
 /* --report: writes the JSON report of this run (report.h). verdict NULL means "error" with
  * err's message; a failure to write it is reported on stderr and turns rc into an error. */
+/* Creates the --report file (so that a path that cannot be written fails before the run) and
+ * prepares the report of the hard deadline: verdict timed-out, the query and networks as given,
+ * null for what is not known then (bound, the seconds but the total: the deadline's). Returns
+ * TWINN_OK, or TWINN_ERR_IO with err set. */
+static twinn_status open_report(const cli_args *a, twinn_error *err) {
+  twinn_report_verify r;
+  twinn_error werr;
+  FILE *m;
+  if (!a->report_path) return TWINN_OK;
+  report_fd = open(a->report_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (report_fd < 0)
+    return twinn_error_set(err, TWINN_ERR_IO, a->report_path, 0, 0, "cannot create: %s",
+                           strerror(errno));
+  if (!(a->timeout > 0)) return TWINN_OK;
+  memset(&r, 0, sizeof r);
+  r.query = a->query;
+  r.n_nets = a->n_nets;
+  r.net_names = a->net_names;
+  r.net_paths = a->net_paths;
+  r.verdict = "timed-out";
+  r.reason = "hard deadline of --timeout reached";
+  r.bound = NAN;
+  r.t_parse = r.t_load = r.t_verify = NAN;
+  r.t_total = a->timeout + 0.5;
+  r.seed = a->seed;
+  r.timeout = a->timeout;
+  r.threads = a->threads;
+  twinn_error_clear(&werr);
+  /* Without memory for it the deadline leaves the file empty (a missing report, as documented). */
+  if (!(m = open_memstream(&fallback_report, &fallback_len))) return TWINN_OK;
+  if (twinn_report_write_verify(m, &r, &werr) != TWINN_OK || fclose(m) != 0) {
+    free(fallback_report);
+    fallback_report = NULL;
+  }
+  return TWINN_OK;
+}
+
 static int emit_report(const cli_args *a, const session *s, const char *verdict, const char *reason,
                        const twinn_result *res, const progress_state *ps, double t_verify,
                        const twinn_error *err, int rc) {
@@ -341,6 +385,8 @@ static int emit_report(const cli_args *a, const session *s, const char *verdict,
   char why[1200];
   FILE *out;
   if (!a->report_path) return rc;
+  free(fallback_report); /* the deadline handler is disarmed by now */
+  fallback_report = NULL;
   memset(&r, 0, sizeof r);
   if (!verdict) {
     twinn_error_format(err, why, sizeof why);
@@ -366,11 +412,15 @@ static int emit_report(const cli_args *a, const session *s, const char *verdict,
   r.timeout = a->timeout;
   r.threads = a->threads;
   twinn_error_clear(&werr);
-  if (!(out = fopen(a->report_path, "w"))) {
+  out = report_fd >= 0 ? fdopen(report_fd, "w") : fopen(a->report_path, "w");
+  if (!out) {
     twinn_error_set(&werr, TWINN_ERR_IO, a->report_path, 0, 0, "cannot create: %s",
                     strerror(errno));
+    if (report_fd >= 0) close(report_fd);
+    report_fd = -1;
     return cli_report_error(&werr);
   }
+  report_fd = -1; /* out owns it */
   if (twinn_report_write_verify(out, &r, &werr) != TWINN_OK || fclose(out) != 0) {
     if (werr.status == TWINN_OK)
       twinn_error_set(&werr, TWINN_ERR_IO, a->report_path, 0, 0, "cannot write the report");
@@ -395,17 +445,19 @@ int cli_run_verify(const cli_args *a) {
   memset(&s, 0, sizeof s);
   memset(&res, 0, sizeof res);
   twinn_error_clear(&err);
+  if (open_report(a, &err) != TWINN_OK) return cli_report_error(&err);
   if (a->timeout > 0) {
     if (arm_deadline(&timer, a->timeout + 0.5 - (cli_now() - a->start)) != 0) {
-      fprintf(stderr, "twinn: cannot arm the --timeout timer\n");
-      return CLI_EXIT_INTERNAL;
+      twinn_error_set(&err, TWINN_ERR_INTERNAL, NULL, 0, 0, "cannot arm the --timeout timer");
+      return emit_report(a, &s, NULL, NULL, NULL, &ps, 0, &err, cli_report_error(&err));
     }
     armed = 1;
   }
   if (a->memory_limit > 0 && apply_memory_limit(a->memory_limit) != 0) {
-    fprintf(stderr, "twinn: cannot set the --memory-limit: %s\n", strerror(errno));
+    twinn_error_set(&err, TWINN_ERR_INTERNAL, NULL, 0, 0, "cannot set the --memory-limit: %s",
+                    strerror(errno));
     if (armed) timer_delete(timer);
-    return CLI_EXIT_INTERNAL;
+    return emit_report(a, &s, NULL, NULL, NULL, &ps, 0, &err, cli_report_error(&err));
   }
   if ((st = session_load(&s, a, &err)) != TWINN_OK) goto fail;
   twinn_options_init(&opt);
