@@ -119,6 +119,12 @@ int cli_report_error(const twinn_error *err) {
   return cli_exit_code(err->status);
 }
 
+int cli_flush_stdout(int rc) {
+  if (fflush(stdout) == 0 && !ferror(stdout)) return rc;
+  fprintf(stderr, "twinn: cannot write to standard output: %s\n", strerror(errno));
+  return CLI_EXIT_INTERNAL;
+}
+
 static int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "twinn: ");
   fprintf(stderr, fmt, arg);
@@ -309,7 +315,7 @@ static int run_supports(int argc, char **argv) {
     else
       return usage_error("supports: unknown flag %s", f);
   }
-  return fflush(stdout) == 0 ? CLI_EXIT_VERDICT : CLI_EXIT_INTERNAL;
+  return cli_flush_stdout(CLI_EXIT_VERDICT);
 }
 
 /* OpenBLAS picks its kernels by the CPU's model number, and a release older than the CPU falls

@@ -46,6 +46,9 @@ typedef struct {
 double cli_now(void);
 /* Prints `twinn: <formatted error>` on stderr and returns the exit code for its status. */
 int cli_report_error(const twinn_error *err);
+/* Flushes stdout: rc if everything printed reached it, else (a full disk, a closed pipe)
+ * CLI_EXIT_INTERNAL after saying so on stderr. */
+int cli_flush_stdout(int rc);
 /* Exit code for a non-OK status. */
 int cli_exit_code(twinn_status st);
 

@@ -746,7 +746,7 @@ int cli_run_bound(int argc, char **argv) {
   }
   if (st != TWINN_OK) goto fail;
   if (a.plot && (st = write_plot(a.plot, a.margin, &d, &m, &err)) != TWINN_OK) goto fail;
-  rc = fflush(stdout) == 0 ? CLI_EXIT_VERDICT : CLI_EXIT_INTERNAL;
+  rc = cli_flush_stdout(CLI_EXIT_VERDICT);
   goto done;
 fail:
   fflush(stdout);

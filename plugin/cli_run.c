@@ -530,7 +530,7 @@ int cli_run_verify(const cli_args *a) {
     fprintf(stderr, "twinn: %s after %.3f s, %lu branches, %lu open\n",
             twinn_verdict_name(res.verdict), cli_now() - a->start, res.branches, res.open);
 done:
-  if (fflush(stdout) != 0) rc = CLI_EXIT_INTERNAL;
+  rc = cli_flush_stdout(rc);
   rc = emit_report(a, &s, rep_verdict, rep_reason, have_result ? &res : NULL, &ps, t_verify, &err,
                    rc);
   if (have_result) twinn_result_release(&res);
@@ -544,7 +544,7 @@ fail:
     twinn_error_format(&err, buf, sizeof buf);
     printf("unknown\n");
     fprintf(stderr, "twinn: unknown: memory limit reached (%s)\n", buf);
-    rc = fflush(stdout) == 0 ? CLI_EXIT_VERDICT : CLI_EXIT_INTERNAL;
+    rc = cli_flush_stdout(CLI_EXIT_VERDICT);
     rc = emit_report(a, &s, "unknown", buf, have_result ? &res : NULL, &ps, t_verify, &err, rc);
     if (have_result) twinn_result_release(&res);
     session_release(&s);
@@ -582,7 +582,7 @@ int cli_run_replay(const cli_args *a) {
   else
     printf("valid\n");
   rc = why ? CLI_EXIT_INVALID : CLI_EXIT_VERDICT;
-  if (fflush(stdout) != 0) rc = CLI_EXIT_INTERNAL;
+  rc = cli_flush_stdout(rc);
   goto done;
 fail:
   rc = cli_report_error(&err);
