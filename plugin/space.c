@@ -208,7 +208,11 @@ twinn_status twinn_space_build(twinn_space *sp, const twinn_prop *prop, twinn_er
         char name[128];
         twinn_space_scalar_name(prop, sp->rep[i], name, sizeof name);
         sp->kind = TWINN_SPACE_UNBOUNDED;
-        snprintf(sp->reason, sizeof sp->reason, "input %s is unbounded", name);
+        /* Relations between inputs stay in the formula but bound no box: say what is read. */
+        snprintf(sp->reason, sizeof sp->reason,
+                 "input %s has no constant %s bound (twinn's input box comes from asserts of one "
+                 "input against a number, and ties from (== X Y))",
+                 name, isfinite(sp->lo[c * nf + i]) ? "upper" : "lower");
         goto done;
       }
 done:

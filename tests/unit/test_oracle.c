@@ -545,6 +545,7 @@ static void test_unbounded_input(void **state) {
   assert_int_equal(twinn_milp_verify(&pb, NULL, &r, &err), TWINN_OK);
   assert_int_equal(r.verdict, TWINN_VERDICT_UNKNOWN);
   assert_non_null(strstr(r.reason, "X_f[1]"));
+  assert_non_null(strstr(r.reason, "no constant upper bound")); /* not "unbounded": X_f[1] >= 0 */
   twinn_result_release(&r);
   twinn_problem_release(&pb);
   twinn_prop_free(prop);
