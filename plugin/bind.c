@@ -47,6 +47,9 @@ static twinn_status check_var(const twinn_prop *prop, const twinn_var *v, const 
                              "hidden variable '%s': the model has no node '%s'", v->name,
                              v->node_name ? v->node_name : "");
     want = twinn_net_width_at(net, point);
+    /* A tensor between layers has the type the model computes in: where its input and output
+     * agree, that one (the loader keeps no types of intermediate tensors). */
+    if (net->in_type == net->out_type) type = net->in_type;
   }
   if (v->n != want) {
     shape_str(decl, sizeof decl, v->rank, v->dims);
@@ -59,7 +62,12 @@ static twinn_status check_var(const twinn_prop *prop, const twinn_var *v, const 
                            "is %s (%zu elements)",
                            what, v->name, decl, v->n, what, model, want);
   }
-  if (v->elem_type != 0 && v->role != TWINN_VAR_HIDDEN && type != 0 && v->elem_type != type)
+  if (v->elem_type != 0 && type != 0 && v->elem_type != type && v->role == TWINN_VAR_HIDDEN)
+    return twinn_error_set(err, TWINN_ERR_SEMANTIC, prop->path, v->line, v->col,
+                           "hidden variable '%s' is declared %s (type %d) but the model computes "
+                           "in element type %d (its input and output type)",
+                           v->name, v->type_name ? v->type_name : "?", v->elem_type, type);
+  if (v->elem_type != 0 && type != 0 && v->elem_type != type)
     return twinn_error_set(err, TWINN_ERR_SEMANTIC, prop->path, v->line, v->col,
                            "%s variable '%s' is declared %s (type %d) but the model's %s has "
                            "element type %d",

@@ -147,6 +147,20 @@ static void test_shapes_and_types(void **state) {
       "(declare-hidden H real [4] \"h1\") (declare-output Y real [2]))\n(assert (<= X[0] 1))\n");
   assert_int_equal(bind(prop, 1, names, nets, msg), TWINN_OK);
   twinn_prop_free(prop);
+  /* A hidden value has the type the model computes in (float32 here): int8 is refused,
+   * float32 and real are taken. */
+  prop = twinn_test_parse(
+      "(vnnlib-version <2.0>)\n(declare-network f (declare-input X real [3]) "
+      "(declare-hidden H int8 [4] \"h1\") (declare-output Y real [2]))\n(assert (<= X[0] 1))\n");
+  assert_int_equal(bind(prop, 1, names, nets, msg), TWINN_ERR_SEMANTIC);
+  assert_non_null(strstr(msg, "'H'"));
+  assert_non_null(strstr(msg, "int8"));
+  twinn_prop_free(prop);
+  prop = twinn_test_parse(
+      "(vnnlib-version <2.0>)\n(declare-network f (declare-input X real [3]) "
+      "(declare-hidden H float32 [4] \"h1\") (declare-output Y real [2]))\n(assert (<= X[0] 1))\n");
+  assert_int_equal(bind(prop, 1, names, nets, msg), TWINN_OK);
+  twinn_prop_free(prop);
   twinn_net_free(f);
 }
 
