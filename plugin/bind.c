@@ -98,6 +98,14 @@ twinn_status twinn_problem_bind(twinn_problem *pb, const twinn_prop *prop, size_
       const char *nm = names && names[j] ? names[j] : "";
       for (i = 0; i < prop->n_nets; i++)
         if (strcmp(prop->nets[i].name, nm) == 0) break;
+      if (i == prop->n_nets && !nm[0]) {
+        st = twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0,
+                             "a network is given without a name: this query declares %zu "
+                             "network%s, give each as --network NAME=FILE (first: '%s')",
+                             prop->n_nets, prop->n_nets == 1 ? "" : "s",
+                             prop->n_nets ? prop->nets[0].name : "");
+        goto fail;
+      }
       if (i == prop->n_nets) {
         st = twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0,
                              "network '%s' is given but the query declares no such network", nm);

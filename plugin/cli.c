@@ -204,7 +204,7 @@ static int parse_args(int argc, char **argv, int replay, cli_args *a) {
     } else if (is_option(arg, "--timeout")) {
       if (!(val = option_value(argc, argv, &i, "--timeout")) || !parse_double(val, &a->timeout) ||
           a->timeout <= 0 || a->timeout > 1e7)
-        return usage_error("--timeout needs a positive number of seconds%s", "");
+        return usage_error("--timeout needs a number of seconds above 0, at most 1e7%s", "");
     } else if (!replay && is_option(arg, "--memory-limit")) {
       if (!(val = option_value(argc, argv, &i, "--memory-limit")) ||
           !parse_double(val, &a->memory_limit) || a->memory_limit < 1 || a->memory_limit > 1e9)

@@ -81,6 +81,12 @@ static void test_names(void **state) {
   assert_int_equal(bind(prop, 3, extra, nets, msg), TWINN_ERR_USAGE);
   assert_non_null(strstr(msg, "'h'"));
   assert_int_equal(bind(prop, 2, twice, nets, msg), TWINN_ERR_USAGE);
+  { /* --network PATH without NAME= on a 2.0 query: the message says how to name it */
+    const char *unnamed[2] = {NULL, "g"};
+    assert_int_equal(bind(prop, 2, unnamed, nets, msg), TWINN_ERR_USAGE);
+    assert_non_null(strstr(msg, "without a name"));
+    assert_non_null(strstr(msg, "NAME=FILE"));
+  }
   twinn_prop_free(prop);
   twinn_net_free(f);
   twinn_net_free(g);
