@@ -1,10 +1,12 @@
 /* space.c: tie classes, the input box and its case split (space.h). Only top-level
  * conjuncts (the root AND and ANDs nested directly in it) are read, so every box contains all
  * feasible inputs; bounds from a division by a coefficient other than +-1 are rounded outward.
- * It never drops a constraint from the formula and never assumes a tie that is not written. */
+ * It never drops a constraint from the formula and never assumes a tie that is not written
+ * (as (== X Y), or as the two inequalities (<= X Y) and (>= X Y)). */
 #include "space.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +29,59 @@ static int is_tie(const twinn_prop *prop, const twinn_lin *l) {
   if (l->nonlinear || l->cmp != TWINN_CMP_EQ || l->n_terms != 2 || l->c0 != 0.0) return 0;
   if (prop->term_coef[t] == 0.0 || prop->term_coef[t] != -prop->term_coef[t + 1]) return 0;
   return is_input(prop, prop->term_var[t]) && is_input(prop, prop->term_var[t + 1]);
+}
+
+/* A half of a tie: a x - a y <= 0 over two input scalars (a != 0). Sets *lo_var, *hi_var to
+ * the smaller and larger scalar index and *up to 1 if it says lo_var <= hi_var, else 0. */
+static int is_half_tie(const twinn_prop *prop, const twinn_lin *l, size_t *lo_var, size_t *hi_var,
+                       int *up) {
+  size_t t = l->first, x, y;
+  double a;
+  if (l->nonlinear || l->cmp != TWINN_CMP_LE || l->n_terms != 2 || l->c0 != 0.0) return 0;
+  a = prop->term_coef[t];
+  if (a == 0.0 || !(a == -prop->term_coef[t + 1])) return 0;
+  x = prop->term_var[t], y = prop->term_var[t + 1];
+  if (x == y || !is_input(prop, x) || !is_input(prop, y)) return 0;
+  /* a (x - y) <= 0: x <= y when a > 0. */
+  *lo_var = x < y ? x : y;
+  *hi_var = x < y ? y : x;
+  *up = (a > 0) == (x < y);
+  return 1;
+}
+
+typedef struct {
+  size_t lo_var, hi_var;
+  int up;
+} half_tie;
+
+static int cmp_half(const void *pa, const void *pb) {
+  const half_tie *a = pa, *b = pb;
+  if (a->lo_var != b->lo_var) return a->lo_var < b->lo_var ? -1 : 1;
+  if (a->hi_var != b->hi_var) return a->hi_var < b->hi_var ? -1 : 1;
+  return a->up - b->up;
+}
+
+static void uf_join(size_t *parent, size_t x, size_t y) {
+  size_t a = uf_find(parent, x), b = uf_find(parent, y);
+  if (a != b) parent[a > b ? a : b] = a < b ? a : b; /* the smallest index is the root */
+}
+
+/* Ties written as two opposite inequalities, (<= X Y) and (>= X Y) among the top-level
+ * conjuncts: joined like (== X Y). Sorted, so a query of millions of asserts stays linear-ish.
+ * Returns 0 on out of memory (then such ties are not read: sound, the box is only wider). */
+static int join_half_ties(const twinn_prop *prop, const size_t *lins, size_t n_lins,
+                          size_t *parent) {
+  size_t i, m = 0;
+  half_tie *h = twinn_mallocarray(n_lins + 1, sizeof *h);
+  if (!h) return 0;
+  for (i = 0; i < n_lins; i++)
+    if (is_half_tie(prop, &prop->lins[lins[i]], &h[m].lo_var, &h[m].hi_var, &h[m].up)) m++;
+  qsort(h, m, sizeof *h, cmp_half);
+  for (i = 0; i + 1 < m; i++)
+    if (h[i].lo_var == h[i + 1].lo_var && h[i].hi_var == h[i + 1].hi_var && h[i].up != h[i + 1].up)
+      uf_join(parent, h[i].lo_var, h[i].hi_var);
+  twinn_free(h);
+  return 1;
 }
 
 /* Applies lin to the box (lo, hi over dimensions) if it bounds one input scalar. Returns 1 if it
@@ -104,12 +159,9 @@ twinn_status twinn_space_build(twinn_space *sp, const twinn_prop *prop, twinn_er
   conjuncts(prop, prop->root, lins, &n_lins, &ors);
   for (i = 0; i < n_lins; i++) {
     const twinn_lin *l = &prop->lins[lins[i]];
-    if (is_tie(prop, l)) {
-      size_t a = uf_find(parent, prop->term_var[l->first]);
-      size_t b = uf_find(parent, prop->term_var[l->first + 1]);
-      if (a != b) parent[a > b ? a : b] = a < b ? a : b; /* the smallest index is the root */
-    }
+    if (is_tie(prop, l)) uf_join(parent, prop->term_var[l->first], prop->term_var[l->first + 1]);
   }
+  if (!join_half_ties(prop, lins, n_lins, parent)) goto nomem;
   for (i = 0; i < n; i++) sp->dim_of[i] = SIZE_MAX;
   for (i = 0; i < n; i++)
     if (is_input(prop, i) && uf_find(parent, i) == i) sp->dim_of[i] = nf++;

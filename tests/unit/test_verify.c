@@ -127,6 +127,60 @@ static void test_random_twins(void **state) {
   assert_true(n_unsat >= 6); /* most of the eps > max cases must be proved */
 }
 
+/* Replaces every "(assert (== X_g[i] X_f[i]))" of buf by the tie's two halves written as
+ * inequalities, (<= X_g[i] X_f[i]) and (<= X_f[i] X_g[i]) (or the first only, when `half`). */
+static void split_ties(const char *in, char *out, size_t n, int half) {
+  size_t used = 0;
+  const char *p = in, *q;
+  while ((q = strstr(p, "(assert (== X_g[")) != NULL) {
+    unsigned long i;
+    const char *close = strstr(q, "))\n");
+    assert_non_null(close);
+    assert_int_equal(sscanf(q, "(assert (== X_g[%lu]", &i), 1);
+    used += (size_t)snprintf(out + used, n - used, "%.*s", (int)(q - p), p);
+    used += (size_t)snprintf(out + used, n - used, "(assert (<= X_g[%lu] X_f[%lu]))\n", i, i);
+    if (!half)
+      used += (size_t)snprintf(out + used, n - used, "(assert (<= X_f[%lu] X_g[%lu]))\n", i, i);
+    p = close + 3;
+  }
+  snprintf(out + used, n - used, "%s", p);
+}
+
+/* Ties written as two opposite inequalities are ties (space.c): the same verdicts as with
+ * (== X_g X_f): sat below the sampled maximum difference, unsat well above it; one half alone
+ * ties nothing, so X_g has no lower bound and the answer is unknown, naming it. */
+static void test_half_ties(void **state) {
+  size_t widths[2] = {5, 2}, i;
+  double lo[2] = {-0.5, 0.1}, hi[2] = {0.3, 0.6}, m;
+  char buf[8192], buf2[8192];
+  twinn_net *f, *g;
+  (void)state;
+  twinn_test_rng_state = 11;
+  f = twinn_test_random_net(2, widths, 2, TWINN_LAYER_RELU, NULL, 0);
+  g = twinn_test_random_net(2, widths, 2, TWINN_LAYER_RELU, f, 0.05);
+  m = max_diff(f, g, 2, lo, hi);
+  for (i = 0; i < 3; i++) {
+    twinn_prop *prop;
+    twinn_result res;
+    twinn_options opt;
+    eps_query(buf, sizeof buf, 2, 2, lo, hi, i == 0 ? 0.8 * m : 2.0 * m + 0.01);
+    split_ties(buf, buf2, sizeof buf2, i == 2);
+    assert_null(strstr(buf2, "=="));
+    prop = twinn_test_parse(buf2);
+    twinn_options_init(&opt);
+    opt.timeout = 20;
+    verify2(prop, f, g, &opt, &res);
+    assert_int_equal(res.verdict, i == 0   ? TWINN_VERDICT_SAT
+                                  : i == 1 ? TWINN_VERDICT_UNSAT
+                                           : TWINN_VERDICT_UNKNOWN);
+    if (i == 2) assert_non_null(strstr(res.reason, "X_g[0] has no constant lower bound"));
+    twinn_result_release(&res);
+    twinn_prop_free(prop);
+  }
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
 /* A single-network query (one network in a 2.0 file): Y_f[0] >= c. */
 static twinn_prop *single_query(size_t n_in, const char *box, const char *extra) {
   char buf[4096];
@@ -588,6 +642,7 @@ int main(void) {
       cmocka_unit_test(test_deterministic),     cmocka_unit_test(test_nomem),
       cmocka_unit_test(test_threads_agree),     cmocka_unit_test(test_neuron_split),
       cmocka_unit_test(test_single_threshold),  cmocka_unit_test(test_split_disjuncts),
+      cmocka_unit_test(test_half_ties),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
