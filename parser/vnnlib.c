@@ -5,6 +5,7 @@
  * It must not evaluate networks or touch anything beyond the property it returns. */
 #include "vnnlib.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,9 +297,11 @@ static twinn_status parse_term(parser *P, form *f) {
       } else if (arg_start == start) { /* constant so far: scale the new factor */
         scale(P, arg_start, f->c);
         f->c *= a.c;
+        compact(P, start); /* a zero factor leaves no variable: (* 0 X Y) is 0, linear */
       } else { /* the new factor is a constant */
         scale(P, start, a.c);
         f->c *= a.c;
+        compact(P, start);
       }
     }
   }
@@ -357,6 +360,14 @@ static twinn_status parse_cmp(parser *P, const char *op, unsigned long line, uns
     a.c = -a.c;
   }
   compact(P, mark);
+  /* Folding finite numbers can still overflow ((* 1e200 1e200), (+ 1e308 1e308)): an
+   * infinite or NaN constant or coefficient means nothing over the reals, as an overflowing
+   * number does not. */
+  for (i = mark; i < P->n_sc && isfinite(a.c); i++)
+    if (!isfinite(P->sc[i].coef)) a.c = NAN;
+  if (!isfinite(a.c))
+    return fail_at(P, TWINN_ERR_SYNTAX, line, col,
+                   "the constant arithmetic of this comparison overflows the double range");
   memset(&proto, 0, sizeof proto);
   proto.c0 = a.c == 0.0 ? 0.0 : a.c; /* no -0.0 */
   proto.cmp = cmp;

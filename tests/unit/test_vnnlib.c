@@ -386,16 +386,23 @@ static void test_nonlinear(void **state) {
                             "(assert (<= (* X[0] X[1]) 10.0))"
                             "(assert (<= (* X[0] (+ X[1] 2.0)) 25.0))"
                             "(assert (<= (* (- X[0] X[0]) X[1]) 1.0))"
-                            "(assert (<= Y 1.0))");
+                            "(assert (<= Y 1.0))"
+                            "(assert (<= (* 0 X[0] X[1]) 1.0))"
+                            "(assert (<= (* X[0] 0 X[1]) 1.0))");
   double x[3] = {0, 0, 0};
   (void)state;
-  assert_int_equal(p->n_lins, 4);
+  assert_int_equal(p->n_lins, 6);
   assert_int_equal(p->n_nonlinear, 2);
   assert_int_equal(p->lins[0].nonlinear, 1);
   assert_int_equal(p->lins[1].nonlinear, 1);
   /* (X0 - X0) * X1 is 0 * X1: linear. */
   assert_int_equal(p->lins[2].nonlinear, 0);
   assert_int_equal(p->lins[2].n_terms, 0);
+  /* A zero factor anywhere in a product leaves the constant 0. */
+  assert_int_equal(p->lins[4].nonlinear, 0);
+  assert_int_equal(p->lins[4].n_terms, 0);
+  assert_int_equal(p->lins[5].nonlinear, 0);
+  assert_int_equal(p->lins[5].n_terms, 0);
   /* A nonlinear constraint never holds for twinn. */
   assert_int_equal(twinn_prop_holds(p, x), 0);
   twinn_prop_free(p);
