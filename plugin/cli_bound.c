@@ -564,16 +564,14 @@ static void print_margin(const twinn_quant_margin *r, const bound_region *reg,
          r->timed_out ? " (stopped by --timeout before every gap closed)" : "");
 }
 
-static twinn_status write_plot(const char *path, int margin, const twinn_quant_diff *d,
+/* Draws the plot into out (opened at the start, see cli_run_bound) and closes it. */
+static twinn_status write_plot(FILE *out, const char *path, int margin, const twinn_quant_diff *d,
                                const twinn_quant_margin *m, twinn_error *err) {
-  FILE *out = fopen(path, "w");
   twinn_status st = TWINN_OK;
   char labels_buf[64][16];
   const char *labels[64];
   double lo[64], hi[64], val[64];
   size_t i, n = 0;
-  if (!out)
-    return twinn_error_set(err, TWINN_ERR_IO, path, 0, 0, "cannot create: %s", strerror(errno));
   if (!margin) {
     for (i = 0; i < d->n_out && n < 63; i++, n++) {
       snprintf(labels_buf[n], sizeof labels_buf[n], "y%zu", i);
@@ -644,6 +642,7 @@ int cli_run_bound(int argc, char **argv) {
   twinn_verdict top1_verdict = TWINN_VERDICT_UNKNOWN;
   size_t i, k, n;
   twinn_status st;
+  FILE *plot = NULL;
   memset(&a, 0, sizeof a);
   memset(&reg, 0, sizeof reg);
   memset(&ctx, 0, sizeof ctx);
@@ -651,6 +650,11 @@ int cli_run_bound(int argc, char **argv) {
   a.seed = 1;
   twinn_error_clear(&err);
   if ((rc = parse(argc, argv, &a)) >= 0) return rc;
+  /* Created first: a --plot path that cannot be written fails before the analysis. */
+  if (a.plot && !(plot = fopen(a.plot, "w"))) {
+    st = twinn_error_set(&err, TWINN_ERR_IO, a.plot, 0, 0, "cannot create: %s", strerror(errno));
+    goto fail;
+  }
   if ((st = twinn_onnx_load_file(a.net_paths[0], &f, &err)) != TWINN_OK) goto fail;
   if ((st = twinn_onnx_load_file(a.net_paths[1], &g, &err)) != TWINN_OK) goto fail;
   if (!twinn_net_isomorphic(f, g)) {
@@ -762,13 +766,18 @@ int cli_run_bound(int argc, char **argv) {
       print_diff(&d, &reg, out_box, ctx.thresholds, ctx.n_thresholds);
   }
   if (st != TWINN_OK) goto fail;
-  if (a.plot && (st = write_plot(a.plot, a.margin, &d, &m, &err)) != TWINN_OK) goto fail;
+  if (plot) {
+    st = write_plot(plot, a.plot, a.margin, &d, &m, &err);
+    plot = NULL; /* closed */
+    if (st != TWINN_OK) goto fail;
+  }
   rc = cli_flush_stdout(CLI_EXIT_VERDICT);
   goto done;
 fail:
   fflush(stdout);
   rc = cli_report_error(&err);
 done:
+  if (plot) fclose(plot); /* an error before the plot: an empty file is left */
   if (have_d) twinn_quant_diff_release(&d);
   if (have_m) twinn_quant_margin_release(&m);
   region_release(&reg);
