@@ -298,7 +298,7 @@ static twinn_status parse_term(parser *P, form *f) {
         scale(P, arg_start, f->c);
         f->c *= a.c;
         compact(P, start); /* a zero factor leaves no variable: (* 0 X Y) is 0, linear */
-      } else { /* the new factor is a constant */
+      } else {             /* the new factor is a constant */
         scale(P, start, a.c);
         f->c *= a.c;
         compact(P, start);
