@@ -28,6 +28,13 @@ static void affine_diff(const twinn_layer *Lf, const twinn_layer *Lg, const doub
                         const double *dh, const double *zl, const double *zh, double *ol,
                         double *oh) {
   size_t i, j, n = Lf->n_in;
+  if (Lf->w == Lg->w && Lf->b == Lg->b) { /* one model twice (equal-to) */
+    for (j = 0; j < n && dl[j] == 0.0 && dh[j] == 0.0; j++) continue;
+    if (j == n) { /* d = 0 stays exactly 0: W 0 + 0 z + 0, no rounding anywhere */
+      for (i = 0; i < Lf->n_out; i++) ol[i] = oh[i] = 0.0;
+      return;
+    }
+  }
   if (all_finite(dl, dh, n) && all_finite(zl, zh, n)) { /* the usual case: centre / radius */
     twinn_interval_affine(Lf->n_out, n, Lg->w, dl, dh, Lg->b, Lg->w, Lf->w, zl, zh, Lf->b, ol, oh);
     return;

@@ -54,7 +54,9 @@ void twinn_iacc_init(twinn_iacc *acc, double c) {
 
 void twinn_iacc_add(twinn_iacc *acc, double w, double lo, double hi, int w_inexact) {
   double tlo, thi;
-  if (w == 0.0) return; /* 0 * inf would be NaN; the exact term is 0 */
+  /* 0 * inf would be NaN; the exact term is 0. So is w times [0, 0] (for any real w near a
+   * rounded one): no rounding, no underflow, nothing counted. */
+  if (w == 0.0 || (lo == 0.0 && hi == 0.0)) return;
   if (w > 0) {
     tlo = w * lo;
     thi = w * hi;
@@ -92,6 +94,11 @@ static double sum_error(double a, size_t n) {
 
 void twinn_iacc_result(const twinn_iacc *acc, double *lo, double *hi) {
   double l = -INFINITY, h = INFINITY;
+  if (acc->n == 1 && isfinite(acc->s_lo)) { /* the constant alone: no operation, exact */
+    *lo = acc->s_lo;
+    *hi = acc->s_hi;
+    return;
+  }
   if (isfinite(acc->a_lo) && isfinite(acc->s_lo))
     l = twinn_round_down(acc->s_lo - sum_error(acc->a_lo, acc->n));
   if (isfinite(acc->a_hi) && isfinite(acc->s_hi))

@@ -176,6 +176,40 @@ static void test_iacc_cancellation(void **state) {
   assert_true(isinf(lo) && lo < 0 && hi >= 2.0 && isfinite(hi));
 }
 
+/* Exact zeros stay exact: a sum of terms that are all w * [0, 0] (w rounded or not) is the
+ * constant itself, and the difference of one network with itself is [0, 0] at every point, so
+ * a strict comparison of its outputs can be refuted (lower bound 0, not -1e-307). A single
+ * underflowing product still gets its error term. */
+static void test_exact_zero(void **state) {
+  size_t widths[3] = {6, 5, 2}, i;
+  double lo[3] = {-1, -0.5, 0}, hi[3] = {1, 0.5, 2}, l, h;
+  twinn_iacc acc;
+  twinn_net *f;
+  twinn_ibounds bf, bd;
+  (void)state;
+  twinn_iacc_init(&acc, 0.25);
+  twinn_iacc_add(&acc, 3.0, 0.0, 0.0, 1);
+  twinn_iacc_add(&acc, 0.0, -INFINITY, INFINITY, 0);
+  twinn_iacc_result(&acc, &l, &h);
+  assert_true(l == 0.25 && h == 0.25);
+  twinn_iacc_add(&acc, 1e-200, 1e-200, 1e-200, 0); /* underflows to 0 in float */
+  twinn_iacc_result(&acc, &l, &h);
+  assert_true(l < 0.25 && h > 0.25);
+  twinn_test_rng_state = 15;
+  f = twinn_test_random_net(3, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+  assert_int_equal(twinn_ibounds_init(&bf, f), TWINN_OK);
+  assert_int_equal(twinn_ibounds_init(&bd, f), TWINN_OK);
+  twinn_interval_propagate(f, lo, hi, &bf);
+  twinn_diff_propagate(f, f, &bf, &bf, &bd);
+  for (i = 0; i < bf.off[bf.n_points]; i++) {
+    assert_true(bd.lo[i] == 0.0);
+    assert_true(bd.hi[i] == 0.0);
+  }
+  twinn_ibounds_release(&bf);
+  twinn_ibounds_release(&bd);
+  twinn_net_free(f);
+}
+
 /* An unbounded input box takes the per-term path: infinite ends only where a weight reaches
  * the unbounded input, the other rows keep finite sound bounds. */
 static void test_unbounded_box(void **state) {
@@ -313,6 +347,7 @@ int main(void) {
       cmocka_unit_test(test_diff_sampling),     cmocka_unit_test(test_diff_tighter),
       cmocka_unit_test(test_iacc_cancellation), cmocka_unit_test(test_round_steps),
       cmocka_unit_test(test_affine_reference),  cmocka_unit_test(test_unbounded_box),
+      cmocka_unit_test(test_exact_zero),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
