@@ -338,8 +338,6 @@ fail:
   return st;
 }
 
-/* --report: writes the JSON report of this run (report.h). verdict NULL means "error" with
- * err's message; a failure to write it is reported on stderr and turns rc into an error. */
 /* Creates the --report file (so that a path that cannot be written fails before the run) and
  * prepares the report of the hard deadline: verdict timed-out, the query and networks as given,
  * null for what is not known then (bound, the seconds but the total: the deadline's). Returns
@@ -368,7 +366,7 @@ static twinn_status open_report(const cli_args *a, twinn_error *err) {
   r.timeout = a->timeout;
   r.threads = a->threads;
   twinn_error_clear(&werr);
-  /* Without memory for it the deadline leaves the file empty (a missing report, as documented). */
+  /* Without memory for it the deadline leaves the file empty. */
   if (!(m = open_memstream(&fallback_report, &fallback_len))) return TWINN_OK;
   if (twinn_report_write_verify(m, &r, &werr) != TWINN_OK || fclose(m) != 0) {
     free(fallback_report);
@@ -377,6 +375,9 @@ static twinn_status open_report(const cli_args *a, twinn_error *err) {
   return TWINN_OK;
 }
 
+/* --report: writes the JSON report of this run (report.h) into the file open_report created.
+ * verdict NULL means "error" with err's message; a failure to write it is reported on stderr
+ * and turns rc into an error. */
 static int emit_report(const cli_args *a, const session *s, const char *verdict, const char *reason,
                        const twinn_result *res, const progress_state *ps, double t_verify,
                        const twinn_error *err, int rc) {

@@ -6,8 +6,8 @@
 #include "space.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static size_t uf_find(size_t *parent, size_t s) {
@@ -67,8 +67,8 @@ static void uf_join(size_t *parent, size_t x, size_t y) {
 }
 
 /* Ties written as two opposite inequalities, (<= X Y) and (>= X Y) among the top-level
- * conjuncts: joined like (== X Y). Sorted, so a query of millions of asserts stays linear-ish.
- * Returns 0 on out of memory (then such ties are not read: sound, the box is only wider). */
+ * conjuncts: joined like (== X Y). Sorted, so a query of millions of asserts stays n log n.
+ * Returns 0 on out of memory. */
 static int join_half_ties(const twinn_prop *prop, const size_t *lins, size_t n_lins,
                           size_t *parent) {
   size_t i, m = 0;
@@ -262,8 +262,8 @@ twinn_status twinn_space_build(twinn_space *sp, const twinn_prop *prop, twinn_er
         sp->kind = TWINN_SPACE_UNBOUNDED;
         /* Relations between inputs stay in the formula but bound no box: say what is read. */
         snprintf(sp->reason, sizeof sp->reason,
-                 "input %s has no constant %s bound (twinn's input box comes from asserts of one "
-                 "input against a number, and ties from (== X Y))",
+                 "input %s has no constant %s bound (only asserts of one input against a "
+                 "number, and ties, bound the input box)",
                  name, isfinite(sp->lo[c * nf + i]) ? "upper" : "lower");
         goto done;
       }
