@@ -55,8 +55,9 @@ void twinn_iacc_init(twinn_iacc *acc, double c) {
 void twinn_iacc_add(twinn_iacc *acc, double w, double lo, double hi, int w_inexact) {
   double tlo, thi;
   /* 0 * inf would be NaN; the exact term is 0. So is w times [0, 0] (for any real w near a
-   * rounded one): no rounding, no underflow, nothing counted. */
-  if (w == 0.0 || (lo == 0.0 && hi == 0.0)) return;
+   * rounded one, even one whose rounded sum overflowed): no rounding, no underflow, nothing
+   * counted. A NaN w still poisons the sum. */
+  if (w == 0.0 || (lo == 0.0 && hi == 0.0 && !isnan(w))) return;
   if (w > 0) {
     tlo = w * lo;
     thi = w * hi;
