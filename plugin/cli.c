@@ -133,8 +133,8 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 /* NAME=PATH where NAME is an identifier; anything else is a path without a name. */
-static void split_network(const char *spec, const char **name, const char **path, char *name_buf,
-                          size_t n) {
+void cli_split_network(const char *spec, const char **name, const char **path, char *name_buf,
+                       size_t n) {
   const char *eq = strchr(spec, '=');
   size_t len = eq ? (size_t)(eq - spec) : 0, i;
   int ident = len > 0 && len < n && (isalpha((unsigned char)spec[0]) || spec[0] == '_');
@@ -197,7 +197,7 @@ static int parse_args(int argc, char **argv, int replay, cli_args *a) {
       if (!(val = option_value(argc, argv, &i, "--network")))
         return usage_error("%s needs NAME=PATH", arg);
       if (a->n_nets == CLI_MAX_NETWORKS) return usage_error("too many --network options%s", "");
-      split_network(val, &a->net_names[a->n_nets], &a->net_paths[a->n_nets], name_store[a->n_nets],
+      cli_split_network(val, &a->net_names[a->n_nets], &a->net_paths[a->n_nets], name_store[a->n_nets],
                     sizeof name_store[0]);
       if (!a->net_paths[a->n_nets][0]) return usage_error("--network %s: empty path", val);
       a->n_nets++;

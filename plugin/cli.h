@@ -49,6 +49,10 @@ int cli_report_error(const twinn_error *err);
 /* Flushes stdout: rc if everything printed reached it, else (a full disk, a closed pipe)
  * CLI_EXIT_INTERNAL after saying so on stderr. */
 int cli_flush_stdout(int rc);
+/* --network NAME=PATH: *name points into name_buf (n bytes) when the text before the first '='
+ * is an identifier that fits, else *name is NULL and *path is all of spec. */
+void cli_split_network(const char *spec, const char **name, const char **path, char *name_buf,
+                       size_t n);
 /* Exit code for a non-OK status. */
 int cli_exit_code(twinn_status st);
 

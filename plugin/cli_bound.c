@@ -111,23 +111,19 @@ static int parse(int argc, char **argv, bound_args *a) {
       fputs(usage_bound, stdout);
       return CLI_EXIT_VERDICT;
     } else if (strncmp(arg, "--network", klen) == 0 && val) {
-      /* f=PATH / g=PATH go to their place; a name that is an identifier but neither is an
-       * error; a plain PATH (or one whose '=' follows no identifier) takes the first free one. */
-      const char *p = strchr(val, '=');
-      size_t nl = p ? (size_t)(p - val) : 0, c;
+      /* f=PATH / g=PATH go to their place, another name is an error, a plain PATH takes the
+       * first free one (names as verify reads them). */
+      const char *name, *path;
+      char buf[64];
       int slot;
-      for (c = 0; c < nl && (isalnum((unsigned char)val[c]) || val[c] == '_'); c++) continue;
-      if (nl == 0 || c < nl || isdigit((unsigned char)val[0])) p = NULL; /* not NAME=: a path */
-      if (p && nl == 1 && (val[0] == 'f' || val[0] == 'g'))
-        slot = val[0] == 'g';
-      else if (p)
+      cli_split_network(val, &name, &path, buf, sizeof buf);
+      if (name && strcmp(name, "f") != 0 && strcmp(name, "g") != 0)
         return usage("--network %s: the two networks are named f (the reference) and g (its twin)",
                      val);
-      else
-        slot = a->net_paths[0] ? 1 : 0;
+      slot = name ? name[0] == 'g' : a->net_paths[0] != NULL;
       if (a->n_nets == 2) return usage("exactly two --network options (f and g)%s", "");
       if (a->net_paths[slot]) return usage("--network %s: that network is already given", val);
-      a->net_paths[slot] = p ? p + 1 : val;
+      a->net_paths[slot] = path;
       a->n_nets++;
     } else if (strncmp(arg, "--box", klen) == 0 && val) {
       if (a->box) return usage("--box %s: the region is already given by another --box", val);
