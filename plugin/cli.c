@@ -197,8 +197,8 @@ static int parse_args(int argc, char **argv, int replay, cli_args *a) {
       if (!(val = option_value(argc, argv, &i, "--network")))
         return usage_error("%s needs NAME=PATH", arg);
       if (a->n_nets == CLI_MAX_NETWORKS) return usage_error("too many --network options%s", "");
-      cli_split_network(val, &a->net_names[a->n_nets], &a->net_paths[a->n_nets], name_store[a->n_nets],
-                    sizeof name_store[0]);
+      cli_split_network(val, &a->net_names[a->n_nets], &a->net_paths[a->n_nets],
+                        name_store[a->n_nets], sizeof name_store[0]);
       if (!a->net_paths[a->n_nets][0]) return usage_error("--network %s: empty path", val);
       a->n_nets++;
     } else if (is_option(arg, "--timeout")) {

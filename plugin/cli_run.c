@@ -338,6 +338,18 @@ fail:
   return st;
 }
 
+/* The report's members that come from the command line alone. */
+static void report_head(const cli_args *a, twinn_report_verify *r) {
+  memset(r, 0, sizeof *r);
+  r->query = a->query;
+  r->n_nets = a->n_nets;
+  r->net_names = a->net_names;
+  r->net_paths = a->net_paths;
+  r->seed = a->seed;
+  r->timeout = a->timeout;
+  r->threads = a->threads;
+}
+
 /* Creates the --report file (so that a path that cannot be written fails before the run) and
  * prepares the report of the hard deadline: verdict timed-out, the query and networks as given,
  * null for what is not known then (bound, the seconds but the total: the deadline's). Returns
@@ -352,19 +364,12 @@ static twinn_status open_report(const cli_args *a, twinn_error *err) {
     return twinn_error_set(err, TWINN_ERR_IO, a->report_path, 0, 0, "cannot create: %s",
                            strerror(errno));
   if (!(a->timeout > 0)) return TWINN_OK;
-  memset(&r, 0, sizeof r);
-  r.query = a->query;
-  r.n_nets = a->n_nets;
-  r.net_names = a->net_names;
-  r.net_paths = a->net_paths;
+  report_head(a, &r);
   r.verdict = "timed-out";
   r.reason = "hard deadline of --timeout reached";
   r.bound = NAN;
   r.t_parse = r.t_load = r.t_verify = NAN;
   r.t_total = a->timeout + 0.5;
-  r.seed = a->seed;
-  r.timeout = a->timeout;
-  r.threads = a->threads;
   twinn_error_clear(&werr);
   /* Without memory for it the deadline leaves the file empty. */
   if (!(m = open_memstream(&fallback_report, &fallback_len))) return TWINN_OK;
@@ -388,16 +393,12 @@ static int emit_report(const cli_args *a, const session *s, const char *verdict,
   if (!a->report_path) return rc;
   free(fallback_report); /* the deadline handler is disarmed by now */
   fallback_report = NULL;
-  memset(&r, 0, sizeof r);
+  report_head(a, &r);
   if (!verdict) {
     twinn_error_format(err, why, sizeof why);
     verdict = "error";
     reason = why;
   }
-  r.query = a->query;
-  r.n_nets = a->n_nets;
-  r.net_names = a->net_names;
-  r.net_paths = a->net_paths;
   r.verdict = verdict;
   r.reason = reason && reason[0] ? reason : NULL;
   r.prop = s->prop;
@@ -409,9 +410,6 @@ static int emit_report(const cli_args *a, const session *s, const char *verdict,
   r.t_load = s->t_load;
   r.t_verify = t_verify;
   r.t_total = cli_now() - a->start;
-  r.seed = a->seed;
-  r.timeout = a->timeout;
-  r.threads = a->threads;
   twinn_error_clear(&werr);
   out = report_fd >= 0 ? fdopen(report_fd, "w") : fopen(a->report_path, "w");
   if (!out) {

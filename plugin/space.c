@@ -23,25 +23,29 @@ static int is_input(const twinn_prop *prop, size_t s) {
   return v && v->role == TWINN_VAR_INPUT;
 }
 
-/* 1 if lin ties two input scalars: a x + (-a) y == 0. */
-static int is_tie(const twinn_prop *prop, const twinn_lin *l) {
+/* 1 if lin is a x - a y CMP 0 (a != 0) over two input scalars x, y, comparison cmp. */
+static int input_relation(const twinn_prop *prop, const twinn_lin *l, twinn_cmp cmp) {
   size_t t = l->first;
-  if (l->nonlinear || l->cmp != TWINN_CMP_EQ || l->n_terms != 2 || l->c0 != 0.0) return 0;
+  if (l->nonlinear || l->cmp != cmp || l->n_terms != 2 || l->c0 != 0.0) return 0;
   if (prop->term_coef[t] == 0.0 || prop->term_coef[t] != -prop->term_coef[t + 1]) return 0;
   return is_input(prop, prop->term_var[t]) && is_input(prop, prop->term_var[t + 1]);
 }
 
-/* A half of a tie: a x - a y <= 0 over two input scalars (a != 0). Sets *lo_var, *hi_var to
- * the smaller and larger scalar index and *up to 1 if it says lo_var <= hi_var, else 0. */
+/* 1 if lin ties two input scalars: a x + (-a) y == 0. */
+static int is_tie(const twinn_prop *prop, const twinn_lin *l) {
+  return input_relation(prop, l, TWINN_CMP_EQ);
+}
+
+/* A half of a tie: a x - a y <= 0 over two input scalars. Sets *lo_var, *hi_var to the smaller
+ * and larger scalar index and *up to 1 if it says lo_var <= hi_var, else 0. */
 static int is_half_tie(const twinn_prop *prop, const twinn_lin *l, size_t *lo_var, size_t *hi_var,
                        int *up) {
-  size_t t = l->first, x, y;
+  size_t x, y;
   double a;
-  if (l->nonlinear || l->cmp != TWINN_CMP_LE || l->n_terms != 2 || l->c0 != 0.0) return 0;
-  a = prop->term_coef[t];
-  if (a == 0.0 || !(a == -prop->term_coef[t + 1])) return 0;
-  x = prop->term_var[t], y = prop->term_var[t + 1];
-  if (x == y || !is_input(prop, x) || !is_input(prop, y)) return 0;
+  if (!input_relation(prop, l, TWINN_CMP_LE)) return 0; /* first: then two terms exist */
+  x = prop->term_var[l->first], y = prop->term_var[l->first + 1];
+  a = prop->term_coef[l->first];
+  if (x == y) return 0;
   /* a (x - y) <= 0: x <= y when a > 0. */
   *lo_var = x < y ? x : y;
   *hi_var = x < y ? y : x;
