@@ -117,6 +117,13 @@ struct twinn_sym {
    * input (2r of them, in s->a / s->ad, valid until the next one). */
   int hs_defer;
   const double *fin;
+  /* symand.c: rounds of the first ReLU layer's hull planes while back-substitutions use them
+   * (0: not), and_opt the workspace's setting (twinn_sym_set_anderson), and_ends which ends
+   * (1 upper, 2 lower); and_buf / and_idx its scratch (allocated on first use). */
+  size_t and_iters, and_opt;
+  int and_ends;
+  double *and_buf;
+  size_t *and_idx;
 };
 
 /* The ReLU steps of the back-substitutions (symbolic.c's and symdiff.c's backsub_relu, with
@@ -129,6 +136,17 @@ struct twinn_sym {
 #define SYM_HOT __attribute__((target_clones("avx2", "default")))
 #else
 #define SYM_HOT
+/* symand.c: whether back-substitutions from point p of network w keep their rows at the first
+ * ReLU's outputs for twinn_symand_bound_rows (and_iters set, p behind a second affine layer,
+ * the network starting affine then ReLU). */
+int twinn_symand_applies(const twinn_sym *s, int w, size_t p);
+/* Where the back-substitution keeps those rows (2 SYM_BLOCK rows of point 2's width, then 2
+ * SYM_BLOCK constants and 2 SYM_BLOCK errors); NULL on out of memory. */
+double *twinn_symand_rows(twinn_sym *s, int w);
+/* Tightens hi[i] / lo[i] (the ends and_ends selects) with the hull planes' bounds of the kept
+ * rows i / r + i. */
+void twinn_symand_bound_rows(twinn_sym *s, int w, size_t r, double *lo, double *hi);
+
 #endif
 
 /* max(a, b) of two magnitudes for the error weights, inline (fmax is a library call unless
@@ -216,5 +234,16 @@ int twinn_sym_relax_live(twinn_sym *s, int w, size_t p);
 /* Packs the rows of affine layer k - 1 on the live neurons of the ReLU at point k, for f, g and
  * the pair's rows as bits 0, 1, 2 of mask. */
 void twinn_sym_pack_layer(twinn_sym *s, size_t k, unsigned mask);
+
+/* symand.c: whether back-substitutions from point p of network w keep their rows at the first
+ * ReLU's outputs for twinn_symand_bound_rows (and_iters set, p behind a second affine layer,
+ * the network starting affine then ReLU). */
+int twinn_symand_applies(const twinn_sym *s, int w, size_t p);
+/* Where the back-substitution keeps those rows (2 SYM_BLOCK rows of point 2's width, then 2
+ * SYM_BLOCK constants and 2 SYM_BLOCK errors); NULL on out of memory. */
+double *twinn_symand_rows(twinn_sym *s, int w);
+/* Tightens hi[i] / lo[i] (the ends and_ends selects) with the hull planes' bounds of the kept
+ * rows i / r + i. */
+void twinn_symand_bound_rows(twinn_sym *s, int w, size_t r, double *lo, double *hi);
 
 #endif

@@ -141,6 +141,8 @@ void twinn_sym_free(twinn_sym *s) {
   twinn_free(s->hsx);
   twinn_free(s->hs_zi);
   twinn_free(s->hs_iw);
+  twinn_free(s->and_buf);
+  twinn_free(s->and_idx);
   twinn_free(s->off);
   twinn_free(s);
 }
@@ -483,8 +485,16 @@ void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, doub
   const twinn_net *net = s->net[w];
   double *cur = s->a[0], *nxt = s->a[1];
   int packed = 0; /* cur holds only the live columns of point q (see backsub_relu) */
+  double *keep = twinn_symand_applies(s, w, p) && r <= SYM_BLOCK ? twinn_symand_rows(s, w) : NULL;
   for (size_t q = p; q > 0; q--) {
     const twinn_layer *ly = &net->layers[q - 1];
+    if (q == 2 && keep) { /* rows on the first ReLU's outputs (full width: an affine step
+                           * came before), for the hull planes (symand.c) */
+      size_t m = width_at(s, 2);
+      memcpy(keep, cur, 2 * r * m * sizeof(double));
+      memcpy(keep + 2 * SYM_BLOCK * m, s->cst, 2 * r * sizeof(double));
+      memcpy(keep + 2 * SYM_BLOCK * m + 2 * SYM_BLOCK, s->er, 2 * r * sizeof(double));
+    }
     size_t n = width_at(s, q - 1), m = width_at(s, q);
     if (ly->kind == TWINN_LAYER_AFFINE) {
       const double *wm = ly->w, *bv = ly->b, *ew = s->ew[w][q - 1];
@@ -511,6 +521,7 @@ void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, doub
   }
   size_t n_in = net->n_in;
   twinn_sym_concretise_rows(s, cur, r, lo, hi);
+  if (keep) twinn_symand_bound_rows(s, w, r, lo, hi);
   if (in_coef) {
     for (size_t i = 0; i < n_in; i++) in_coef[i] = fabs(cur[i]) * (s->hi[0][i] - s->lo[0][i]);
     twinn_sym_record_vertex(s, cur, r, s->vtx + (size_t)w * 2 * n_in);
@@ -848,6 +859,8 @@ void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps) { s->alpha_steps = st
 void twinn_sym_set_skip_active(twinn_sym *s, int on) { s->skip_active = on != 0; }
 
 void twinn_sym_set_stable_exact(twinn_sym *s, int on) { s->stable_exact = on != 0; }
+
+void twinn_sym_set_anderson(twinn_sym *s, size_t rounds) { s->and_opt = rounds; }
 
 /* Values of f (and g) at every point for input x, in plain float: they only guide the choice
  * of slopes. */

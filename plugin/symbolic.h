@@ -79,6 +79,14 @@ void twinn_sym_set_skip_active(twinn_sym *s, int on);
  * upper end at 10 s 9.5e-5 off, 2.5e-3 on (the input splits then go elsewhere). */
 void twinn_sym_set_stable_exact(twinn_sym *s, int on);
 
+/* Hull planes for the first ReLU layer (symand.c) in the sound bounds of twinn_sym_bound_opt(_many)
+ * and twinn_sym_tighten: with rounds > 0 each such bound also relaxes every unstable neuron
+ * right after the first affine layer by a plane of the convex hull of relu(w . x + b) over the
+ * input box (its per-input slopes chosen in `rounds` rounds of Adam) where the bound needs an
+ * upper relaxation of it, instead of its triangle, and keeps the tighter of the two bounds.
+ * 0 (the default) disables it. */
+void twinn_sym_set_anderson(twinn_sym *s, size_t rounds);
+
 /* Optimised lower bound of  c . N(x)  (n_out entries) for network `which` (TWINN_SYM_F, or
  * TWINN_SYM_G of a pair) over the box and the split constraints of the last analysis: `iters`
  * rounds of projected gradient ascent choose the lower ReLU slopes of unstable neurons
