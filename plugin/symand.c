@@ -69,6 +69,53 @@ double *twinn_symand_rows(twinn_sym *s, int w) {
   return s->and_buf + 4 * ly->n_out * ly->n_in + 4 * ly->n_in + 8 * ly->n_out;
 }
 
+/* One plane's part of the float bound: A += mk t w, *sub = sum t_i w_i L_i, *beta = sum
+ * (1 - t_i) r_i (before l). Branch-free with restrict arrays and four partial sums, so that
+ * it vectorises (w_i L_i is min(w_i lo_i, w_i hi_i), r_i the max minus it). */
+SYM_HOT static void plane_pass(size_t n, double mk, const double *restrict wk,
+                               const double *restrict tq, const double *restrict lo,
+                               const double *restrict hi, double *restrict A, double *sub,
+                               double *beta) {
+  double s[4] = {0.0, 0.0, 0.0, 0.0}, b[4] = {0.0, 0.0, 0.0, 0.0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (size_t u = 0; u < 4; u++) {
+      double wl = wk[i + u] * lo[i + u], wh = wk[i + u] * hi[i + u], t = tq[i + u];
+      double mn = wl < wh ? wl : wh, mx = wl < wh ? wh : wl;
+      A[i + u] += mk * (wk[i + u] * t);
+      s[u] += t * mn;
+      b[u] += (1.0 - t) * (mx - mn);
+    }
+  for (; i < n; i++) {
+    double wl = wk[i] * lo[i], wh = wk[i] * hi[i], t = tq[i];
+    double mn = wl < wh ? wl : wh, mx = wl < wh ? wh : wl;
+    A[i] += mk * (wk[i] * t);
+    s[0] += t * mn;
+    b[0] += (1.0 - t) * (mx - mn);
+  }
+  *sub = (s[0] + s[1]) + (s[2] + s[3]);
+  *beta = (b[0] + b[1]) + (b[2] + b[3]);
+}
+
+/* One Adam step of a plane's slopes t (moments mq, vq; bias corrections r1, r2) at the vertex
+ * X, minimising the bound: the gradient is mk (w_i X_i - w_i L_i - on r_i), on = [beta > 0].
+ * Branch-free; sqrt vectorises because this file is built with -fno-math-errno (its argument
+ * is never negative). */
+SYM_HOT static void plane_step(size_t n, double mk, double on, double lr, double r1, double r2,
+                               const double *restrict wk, const double *restrict lo,
+                               const double *restrict hi, const double *restrict X,
+                               double *restrict tq, double *restrict mq, double *restrict vq) {
+  for (size_t i = 0; i < n; i++) {
+    double wl = wk[i] * lo[i], wh = wk[i] * hi[i];
+    double mn = wl < wh ? wl : wh, mx = wl < wh ? wh : wl;
+    double g = mk * (wk[i] * X[i] - mn - on * (mx - mn));
+    double mm = AND_B1 * mq[i] + (1.0 - AND_B1) * g, vv = AND_B2 * vq[i] + (1.0 - AND_B2) * g * g;
+    double t = tq[i] - lr * (mm * r1) / (sqrt(vv * r2) + 1e-12);
+    t = t > 0.0 ? t : 0.0;
+    mq[i] = mm, vq[i] = vv, tq[i] = t < 1.0 ? t : 1.0;
+  }
+}
+
 /* Sound upper bound of  mu . relu(W x + b) + c  (+ e) over the box, for mu on point 2 (after
  * the first ReLU) of network w; INFINITY when no unstable neuron takes a plane (the triangle's
  * bound is then as good) or scratch is missing. */
@@ -137,17 +184,10 @@ static double upper(twinn_sym *s, int w, const double *mu, double c, double e) {
       cst += f * b[k];
     }
     for (size_t q = 0; q < npos; q++) {
-      size_t k = idx[q];
-      const double *wk = W + k * n, *tq = T + q * n;
-      double beta = kl[q], sub = 0.0;
-      for (size_t i = 0; i < n; i++) {
-        double a = wk[i] * tq[i], Li = wk[i] >= 0.0 ? lo[i] : hi[i];
-        A[i] += mu[k] * a;
-        sub += a * Li;
-        beta += (1.0 - tq[i]) * fabs(wk[i]) * D[i];
-      }
-      bs[q] = beta;
-      cst += mu[k] * (fmax(beta, 0.0) - sub);
+      double sub, beta;
+      plane_pass(n, mu[idx[q]], W + idx[q] * n, T + q * n, lo, hi, A, &sub, &beta);
+      bs[q] = beta += kl[q];
+      cst += mu[idx[q]] * (fmax(beta, 0.0) - sub);
     }
     double v = cst;
     for (size_t i = 0; i < n; i++) {
@@ -173,20 +213,10 @@ static double upper(twinn_sym *s, int w, const double *mu, double c, double e) {
       double vh = sqrt(av[q] / (1.0 - c2));
       if (vh > 0.0) al[q] = fmin(fmax(al[q] - lr * (am[q] / (1.0 - c1)) / (vh + 1e-12), 0.0), 1.0);
     }
-    for (size_t q = 0; q < npos; q++) {
-      size_t k = idx[q];
-      const double *wk = W + k * n;
-      double *tq = T + q * n, *mq = TM + q * n, *vq = TV + q * n, on = bs[q] > 0.0 ? 1.0 : 0.0;
-      for (size_t i = 0; i < n; i++) {
-        double Li = wk[i] >= 0.0 ? lo[i] : hi[i];
-        double g = mu[k] * (wk[i] * (X[i] - Li) - on * fabs(wk[i]) * D[i]);
-        mq[i] = AND_B1 * mq[i] + (1.0 - AND_B1) * g;
-        vq[i] = AND_B2 * vq[i] + (1.0 - AND_B2) * g * g;
-        double vh = sqrt(vq[i] / (1.0 - c2));
-        if (vh > 0.0)
-          tq[i] = fmin(fmax(tq[i] - lr * (mq[i] / (1.0 - c1)) / (vh + 1e-12), 0.0), 1.0);
-      }
-    }
+    double r1 = 1.0 / (1.0 - c1), r2 = 1.0 / (1.0 - c2);
+    for (size_t q = 0; q < npos; q++)
+      plane_step(n, mu[idx[q]], bs[q] > 0.0 ? 1.0 : 0.0, lr, r1, r2, W + idx[q] * n, lo, hi, X,
+                 T + q * n, TM + q * n, TV + q * n);
     lr *= AND_DECAY;
   }
   if (!isfinite(best)) return INFINITY;
