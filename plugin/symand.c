@@ -25,6 +25,7 @@
  * products), concretised by twinn_sym_concretise_box. Only the choice of t and alpha is
  * heuristic. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "interval.h"
@@ -37,6 +38,9 @@
 #define AND_B2 0.999
 
 #define AND_ETA 1e-290 /* underflow, as SYM_ETA */
+
+/* Scratch cap per workspace: MNIST's 256 x 784 first layer takes 6.4 MB. */
+#define AND_MAX_BYTES ((size_t)128 << 20)
 
 static int first_relu(const twinn_sym *s, int w) {
   const twinn_net *net = s->net[w];
@@ -58,6 +62,9 @@ int twinn_symand_applies(const twinn_sym *s, int w, size_t p) {
 static int ensure(twinn_sym *s, size_t m, size_t n) {
   if (s->and_buf) return 1;
   size_t need = 4 * m * n + 4 * n + 8 * m + 2 * SYM_BLOCK * (m + 2);
+  /* Not for first layers so wide that the slopes would take over AND_MAX_BYTES (the
+   * triangle's bounds stand); nor when the count overflows. */
+  if (m && n && (m > SIZE_MAX / 8 / n || need > AND_MAX_BYTES / sizeof(double))) return 0;
   s->and_buf = twinn_calloc(need ? need : 1, sizeof(double));
   s->and_idx = twinn_calloc(m ? m : 1, sizeof(size_t));
   return s->and_buf && s->and_idx;

@@ -84,7 +84,8 @@ void twinn_sym_set_stable_exact(twinn_sym *s, int on);
  * right after the first affine layer by a plane of the convex hull of relu(w . x + b) over the
  * input box (its per-input slopes chosen in `rounds` rounds of Adam) where the bound needs an
  * upper relaxation of it, instead of its triangle, and keeps the tighter of the two bounds.
- * 0 (the default) disables it. */
+ * 0 (the default) disables it. Networks whose first layer would need over 128 MB of slopes
+ * (4 doubles per weight), or whose scratch cannot be allocated, keep the triangles. */
 void twinn_sym_set_anderson(twinn_sym *s, size_t rounds);
 
 /* Optimised lower bound of  c . N(x)  (n_out entries) for network `which` (TWINN_SYM_F, or
