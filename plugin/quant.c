@@ -280,6 +280,7 @@ static void ws_release(qws *w) {
 /* ... with the first ReLU layer's hull planes (as verify.c's ANDERSON_ROUNDS): mnist_256x4 fp16
  * img0's L-inf upper end at 30 s 3.2e-3 -> 1.8e-4 (lower end 1.34e-4). */
 #define QUANT_ANDERSON_ROUNDS 20
+#define QUANT_ANDERSON_DEPTH 3 /* ReLU layers at least (verify.c's ANDERSON_DEPTH) */
 /* L-inf mode: an objective looks at the others every this many boxes (should_yield). */
 #define QUANT_SLICE 64
 
@@ -378,7 +379,9 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   if (w->n_in > QUANT_TIGHTEN_DIMS) {
     twinn_error e2;
     twinn_error_clear(&e2);
-    twinn_sym_set_anderson(w->sym, QUANT_ANDERSON_ROUNDS);
+    size_t relus = 0;
+    for (size_t k = 0; k < f->n_layers; k++) relus += f->layers[k].kind == TWINN_LAYER_RELU;
+    twinn_sym_set_anderson(w->sym, relus >= QUANT_ANDERSON_DEPTH ? QUANT_ANDERSON_ROUNDS : 0);
     if (twinn_sym_analyse(w->sym, S->root_lo, S->root_hi, &e2) == TWINN_OK)
       (void)twinn_sym_tighten(w->sym, QUANT_TIGHTEN_ROUNDS, S->deadline, &e2);
     twinn_sym_set_anderson(w->sym, 0);

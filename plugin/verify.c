@@ -50,6 +50,13 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
  * of 0.7 s for the root: img0 and img5 unsat at the root (34 and 69 regions before), img3 22.7
  * -> 14.5 s, img1's margin at 120 s -0.50 -> -0.042, img7's -0.048 -> -0.037. */
 #define ANDERSON_ROUNDS 20
+/* ... for single networks, and for twin pairs of at least this many ReLU layers. On the
+ * two-layer mnist_256x2 twins the planes only tighten the second layer's bounds of f and g
+ * while the difference's own relaxations hold the bound: mnist_fp16_eps's instances took
+ * 0.06-1.02 s with them against 0.06-0.21 s without (`twinn bound`'s gaps there moved within
+ * the run-to-run spread); on the same networks alone (int8 top-1, one robustness problem per
+ * network) they pay: img1 12.7 -> 2.8 s, img3 3.8 -> 1.2 s. */
+#define ANDERSON_DEPTH 3
 
 /* Input spaces of more dimensions branch on neurons first (see twinn_verify). */
 #define NEURON_DIMS 64
@@ -1614,7 +1621,10 @@ static twinn_status tighten_root(engine *E, int n_threads, const double *lo, con
     twinn_sym *s0 = E[0].syms[j].s;
     twinn_error_clear(&err);
     if (!E[0].syms[j].ok) continue;
-    twinn_sym_set_anderson(s0, ANDERSON_ROUNDS);
+    twinn_sym_set_anderson(s0, E[0].syms[j].g == SIZE_MAX ||
+                                       relu_layers(E[0].pb->nets[E[0].syms[j].f]) >= ANDERSON_DEPTH
+                                   ? ANDERSON_ROUNDS
+                                   : 0);
     twinn_status tst = twinn_sym_tighten(s0, TIGHTEN_ROUNDS, E[0].S->deadline, &err);
     twinn_sym_set_anderson(s0, 0);
     if (tst != TWINN_OK) {
