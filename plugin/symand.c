@@ -261,8 +261,9 @@ static double upper(twinn_sym *s, int w, const double *mu, double c, double e) {
   for (size_t q = 0; q < npos; q++) {
     size_t k = idx[q];
     const double *wk = W + k * n, *tq = TB + q * n;
-    /* beta >= l + sum (1 - t_i) r_i, with l = b + sum w_i L_i: 2n + 1 terms of at most three
-     * roundings each (the width, 1 - t, two products) and their sum. */
+    /* beta >= l + sum (1 - t_i) r_i, with l = b + sum w_i L_i: 2n + 1 terms of at most four
+     * roundings each (the width, 1 - t, two products) and their sum, within gamma(2n + 5) of
+     * their magnitudes; doubled. */
     double sb = b[k], mb = fabs(b[k]);
     for (size_t i = 0; i < n; i++) {
       double Li = wk[i] >= 0.0 ? lo[i] : hi[i];

@@ -597,6 +597,26 @@ static void test_alpha(void **state) {
   assert_true(n_better > 0);
 }
 
+/* Up to n (<= 2) random splits of unstable neurons of any ReLU layer of network `which`,
+ * after an analysis of s: each into rq[q] (phase 0 where the drawn neuron is stable or repeats
+ * the first) and set in s. Returns whether any was set. */
+static int random_splits(twinn_sym *s, const twinn_net *f, int which, int n, split_req *rq) {
+  for (int q = 0; q < 2; q++) rq[q] = (split_req){which, 1, 0, 0};
+  for (int q = 0; q < n; q++) {
+    rq[q].layer = 2 * irand(0, (f->n_layers - 1) / 2 - 1) + 1;
+    rq[q].neuron = irand(0, f->layers[rq[q].layer].n_in - 1);
+    double l = twinn_sym_point_lo(s, which, rq[q].layer)[rq[q].neuron];
+    double h = twinn_sym_point_hi(s, which, rq[q].layer)[rq[q].neuron];
+    if (!(l < 0.0 && h > 0.0) ||
+        (q == 1 && rq[1].layer == rq[0].layer && rq[1].neuron == rq[0].neuron))
+      continue;
+    rq[q].phase = urand() < 0.5 ? 1 : -1;
+    assert_int_equal(twinn_sym_set_split(s, which, rq[q].layer, rq[q].neuron, rq[q].phase, NULL),
+                     TWINN_OK);
+  }
+  return rq[0].phase || rq[1].phase;
+}
+
 /* Optimised bounds (symopt.c): twinn_sym_bound_opt's lower bounds of random forms hold at every
  * sampled point that meets the splits (1-2 random splits, so the multipliers beta are live), are
  * never below the plain bound of a single network and often above it, and leave the analysis as
@@ -616,20 +636,10 @@ static void test_opt(void **state) {
     int which = g && c % 2 ? TWINN_SYM_G : TWINN_SYM_F;
     const twinn_net *net = which ? g : f;
     double lo[8], hi[8], cf[8];
-    size_t sl[2] = {0, 0}, sn[2] = {0, 0};
-    int sp[2] = {0, 0};
+    split_req rq[2];
     random_box(n_in, lo, hi);
     assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
-    for (int q = 0; q < (c % 4 == 3 ? 0 : 2); q++) { /* unstable neurons of any ReLU layer */
-      sl[q] = 2 * irand(0, (f->n_layers - 1) / 2 - 1) + 1;
-      sn[q] = irand(0, f->layers[sl[q]].n_in - 1);
-      double l = twinn_sym_point_lo(s, which, sl[q])[sn[q]];
-      double h = twinn_sym_point_hi(s, which, sl[q])[sn[q]];
-      if (!(l < 0.0 && h > 0.0) || (q == 1 && sl[1] == sl[0] && sn[1] == sn[0])) continue;
-      sp[q] = urand() < 0.5 ? 1 : -1;
-      assert_int_equal(twinn_sym_set_split(s, which, sl[q], sn[q], sp[q], NULL), TWINN_OK);
-    }
-    n_split_cases += sp[0] || sp[1];
+    n_split_cases += random_splits(s, f, which, c % 4 == 3 ? 0 : 2, rq);
     assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
     if (twinn_sym_infeasible(s)) goto next;
     for (int q = 0; q < 4; q++, n_forms++) {
@@ -650,8 +660,8 @@ static void test_opt(void **state) {
         sample_box(lo, hi, n_in, x);
         eval_points(net, x, which ? vg : vf, off);
         for (int k = 0; k < 2; k++) {
-          long double z = (which ? vg : vf)[off[sl[k]] + sn[k]];
-          if ((sp[k] > 0 && z < 0) || (sp[k] < 0 && z > 0)) ok = 0;
+          long double z = (which ? vg : vf)[off[rq[k].layer] + rq[k].neuron];
+          if ((rq[k].phase > 0 && z < 0) || (rq[k].phase < 0 && z > 0)) ok = 0;
         }
         if (!ok) continue;
         long double v = 0;
@@ -689,7 +699,6 @@ static void test_opt(void **state) {
                        b0[total + o + j] - b0[o + j];
           }
         n_tighter += tighter;
-        split_req rq[2] = {{which, sl[0], sn[0], sp[0]}, {which, sl[1], sn[1], sp[1]}};
         check_samples(s, f, g, lo, hi, 200, &tt, rq, 2);
       }
       twinn_free(b0);
@@ -759,20 +768,9 @@ static void test_anderson(void **state) {
     const twinn_net *net = which ? g : f;
     double lo[16], hi[16], cf[8];
     random_box(n_in, lo, hi);
-    split_req rq[2] = {{which, 1, 0, 0}, {which, 1, 0, 0}};
+    split_req rq[2];
     assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
-    for (int q = 0; q < (c % 4 == 3 ? 0 : 2); q++) {
-      rq[q].layer = 2 * irand(0, (f->n_layers - 1) / 2 - 1) + 1;
-      rq[q].neuron = irand(0, f->layers[rq[q].layer].n_in - 1);
-      double l = twinn_sym_point_lo(s, which, rq[q].layer)[rq[q].neuron];
-      double h = twinn_sym_point_hi(s, which, rq[q].layer)[rq[q].neuron];
-      if (!(l < 0.0 && h > 0.0) ||
-          (q == 1 && rq[1].layer == rq[0].layer && rq[1].neuron == rq[0].neuron))
-        continue;
-      rq[q].phase = urand() < 0.5 ? 1 : -1;
-      assert_int_equal(twinn_sym_set_split(s, which, rq[q].layer, rq[q].neuron, rq[q].phase, NULL),
-                       TWINN_OK);
-    }
+    (void)random_splits(s, f, which, c % 4 == 3 ? 0 : 2, rq);
     assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
     if (twinn_sym_infeasible(s)) goto next;
     for (int q = 0; q < 4; q++, n_forms++) {
