@@ -136,17 +136,6 @@ struct twinn_sym {
 #define SYM_HOT __attribute__((target_clones("avx2", "default")))
 #else
 #define SYM_HOT
-/* symand.c: whether back-substitutions from point p of network w keep their rows at the first
- * ReLU's outputs for twinn_symand_bound_rows (and_iters set, p behind a second affine layer,
- * the network starting affine then ReLU). */
-int twinn_symand_applies(const twinn_sym *s, int w, size_t p);
-/* Where the back-substitution keeps those rows (2 SYM_BLOCK rows of point 2's width, then 2
- * SYM_BLOCK constants and 2 SYM_BLOCK errors); NULL on out of memory. */
-double *twinn_symand_rows(twinn_sym *s, int w);
-/* Tightens hi[i] / lo[i] (the ends and_ends selects) with the hull planes' bounds of the kept
- * rows i / r + i. */
-void twinn_symand_bound_rows(twinn_sym *s, int w, size_t r, double *lo, double *hi);
-
 #endif
 
 /* max(a, b) of two magnitudes for the error weights, inline (fmax is a library call unless

@@ -46,9 +46,9 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
 #define TIGHTEN_ROUNDS 10
 /* Rounds of the first ReLU layer's hull planes in them (twinn_sym_set_anderson). On
  * mnist_256x4 fp16 (0.03 boxes) they cut the root's unstable neurons of f from 36 / 74 / 59 / 243
- * to 36 / 53 / 9 / 97 (img7) and its L-inf difference bound from 0.51 to 0.062, at 5 s instead
- * of 0.7 s for the root: img0 and img5 unsat at the root (34 and 69 regions before), img3 22.7
- * -> 14.5 s, img1's margin at 120 s -0.50 -> -0.042, img7's -0.048 -> -0.037. */
+ * to 36 / 53 / 9 / 97 (img7) and its L-inf difference bound from 0.51 to 0.062, at 3.1 s
+ * instead of 0.7 s for the root: img0 and img5 unsat at the root (34 and 69 regions before),
+ * img3 22.7 -> 16.5 s, img1's margin at 120 s -0.50 -> -0.042, img7's -0.048 -> -0.037. */
 #define ANDERSON_ROUNDS 20
 /* ... for single networks, and for twin pairs of at least this many ReLU layers. On the
  * two-layer mnist_256x2 twins the planes only tighten the second layer's bounds of f and g
