@@ -320,6 +320,19 @@ static void scalar_bounds(const engine *E, const double *lo, const double *hi, s
   }
   *l = E->nb[net].lo[E->nb[net].off[point] + elem];
   *h = E->nb[net].hi[E->nb[net].off[point] + elem];
+  /* Intersected with the symbolic analysis of the region where one holds the network (its
+   * point bounds, with the root's optimised priors): a hidden neuron behind ReLUs is bounded
+   * far tighter there than by interval arithmetic. */
+  size_t j = E->sym_of[net];
+  if (j != SIZE_MAX && E->syms[j].ok) {
+    int which = net == E->syms[j].f ? TWINN_SYM_F : TWINN_SYM_G;
+    const double *sl = twinn_sym_point_lo(E->syms[j].s, which, point);
+    const double *sh = twinn_sym_point_hi(E->syms[j].s, which, point);
+    if (sl && sh && !twinn_sym_infeasible(E->syms[j].s)) {
+      *l = fmax(*l, sl[elem]);
+      *h = fmin(*h, sh[elem]);
+    }
+  }
 }
 
 /* Negates the output coefficients of workspace w in E->co (exact). */
