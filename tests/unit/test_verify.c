@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "milp.h"
 #include "twinn.h"
 #include "vnnlib.h"
 
@@ -307,6 +308,75 @@ static void test_single_threshold(void **state) {
     twinn_prop_free(prop);
   }
   twinn_net_free(f);
+}
+
+/* A threshold on a hidden value (declare-hidden on a tap between the second affine layer and
+ * its ReLU) of random 4-input networks with two ReLU layers, input and neuron branching, at
+ * thresholds around its sampled maximum: the verdicts are the exact MILP mode's (the hidden
+ * value is bounded by the region's symbolic analysis as well as by intervals). */
+static void test_hidden_threshold(void **state) {
+  (void)state;
+  int n_unsat = 0, n_sat = 0;
+  twinn_test_rng_state = 41;
+  for (int c = 0; c < 6; c++) {
+    twinn_error err;
+    twinn_error_clear(&err);
+    twinn_net *f = twinn_net_new(4);
+    assert_non_null(f);
+    size_t width[3] = {10, 8, 1}, in = 4;
+    for (size_t k = 0; k < 3; k++) {
+      double *w = twinn_mallocarray(width[k] * in, sizeof *w);
+      double *b = twinn_mallocarray(width[k], sizeof *b);
+      assert_true(w && b);
+      for (size_t i = 0; i < width[k] * in; i++) w[i] = 2.0 * twinn_test_urand() - 1.0;
+      for (size_t i = 0; i < width[k]; i++) b[i] = twinn_test_urand() - 0.5;
+      assert_int_equal(twinn_net_push_affine(f, width[k], w, b, &err), TWINN_OK);
+      if (k == 1) assert_int_equal(twinn_net_add_tap(f, "z2", "z2", &err), TWINN_OK);
+      if (k < 2) assert_int_equal(twinn_net_push_act(f, TWINN_LAYER_RELU, &err), TWINN_OK);
+      in = width[k];
+    }
+    size_t j = (size_t)c % 8;
+    double x[4], v[16], m = -INFINITY;
+    for (size_t s = 0; s < 4000; s++) {
+      for (size_t i = 0; i < 4; i++) x[i] = 2.0 * twinn_test_urand() - 1.0;
+      assert_int_equal(twinn_net_eval_upto(f, x, 3, v), TWINN_OK);
+      m = fmax(m, v[j]);
+    }
+    const double delta[4] = {-0.3, 0.0, 0.15, 0.3};
+    for (int d = 0; d < 4; d++) {
+      char buf[1024];
+      snprintf(buf, sizeof buf,
+               "(vnnlib-version <2.0>)\n(declare-network f (declare-input X_f real [4]) "
+               "(declare-hidden H_f real [8] \"z2\") (declare-output Y_f real [1]))\n"
+               "(assert (>= X_f[0] -1)) (assert (<= X_f[0] 1)) (assert (>= X_f[1] -1)) "
+               "(assert (<= X_f[1] 1)) (assert (>= X_f[2] -1)) (assert (<= X_f[2] 1)) "
+               "(assert (>= X_f[3] -1)) (assert (<= X_f[3] 1))\n(assert (>= H_f[%zu] %.17g))\n",
+               j, m + delta[d] * (fabs(m) + 1));
+      twinn_prop *prop = twinn_test_parse(buf);
+      const char *names[1] = {"f"};
+      const twinn_net *nets[1] = {f};
+      twinn_problem pb;
+      twinn_options opt;
+      twinn_result res, exact;
+      twinn_options_init(&opt);
+      opt.timeout = 30;
+      opt.neuron_split = c % 2;
+      verify2(prop, f, NULL, &opt, &res);
+      assert_int_equal(twinn_problem_bind(&pb, prop, 1, names, nets, &err), TWINN_OK);
+      assert_int_equal(twinn_milp_verify(&pb, NULL, &exact, &err), TWINN_OK);
+      assert_true(exact.verdict == TWINN_VERDICT_SAT || exact.verdict == TWINN_VERDICT_UNSAT);
+      assert_int_equal(res.verdict, exact.verdict);
+      n_unsat += res.verdict == TWINN_VERDICT_UNSAT;
+      n_sat += res.verdict == TWINN_VERDICT_SAT;
+      twinn_result_release(&res);
+      twinn_result_release(&exact);
+      twinn_problem_release(&pb);
+      twinn_prop_free(prop);
+    }
+    twinn_net_free(f);
+  }
+  print_message("hidden thresholds: %d unsat, %d sat, as MILP\n", n_unsat, n_sat);
+  assert_true(n_unsat > 0 && n_sat > 0);
 }
 
 static void count_calls(void *ctx, const twinn_progress *p) {
@@ -641,8 +711,8 @@ int main(void) {
       cmocka_unit_test(test_disjunctive_boxes), cmocka_unit_test(test_timeout),
       cmocka_unit_test(test_deterministic),     cmocka_unit_test(test_nomem),
       cmocka_unit_test(test_threads_agree),     cmocka_unit_test(test_neuron_split),
-      cmocka_unit_test(test_single_threshold),  cmocka_unit_test(test_split_disjuncts),
-      cmocka_unit_test(test_half_ties),
+      cmocka_unit_test(test_single_threshold),  cmocka_unit_test(test_hidden_threshold),
+      cmocka_unit_test(test_split_disjuncts),   cmocka_unit_test(test_half_ties),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
