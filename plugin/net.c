@@ -130,6 +130,12 @@ size_t twinn_net_max_width(const twinn_net *net) {
   return m;
 }
 
+size_t twinn_net_relu_layers(const twinn_net *net) {
+  size_t k, n = 0;
+  for (k = 0; k < net->n_layers; k++) n += net->layers[k].kind == TWINN_LAYER_RELU;
+  return n;
+}
+
 int twinn_net_isomorphic(const twinn_net *a, const twinn_net *b) {
   size_t i;
   if (a->n_in != b->n_in || a->n_out != b->n_out || a->n_layers != b->n_layers) return 0;

@@ -74,6 +74,8 @@ twinn_status twinn_net_eval_f32(const twinn_net *net, const double *in, double *
 size_t twinn_net_width_at(const twinn_net *net, size_t after);
 /* Largest layer width (inputs included): the size of scratch buffers. */
 size_t twinn_net_max_width(const twinn_net *net);
+/* Number of ReLU layers. */
+size_t twinn_net_relu_layers(const twinn_net *net);
 /* 1 if a and b have the same layer kinds and sizes (pairable for the differential analysis). */
 int twinn_net_isomorphic(const twinn_net *a, const twinn_net *b);
 

@@ -379,9 +379,8 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   if (w->n_in > QUANT_TIGHTEN_DIMS) {
     twinn_error e2;
     twinn_error_clear(&e2);
-    size_t relus = 0;
-    for (size_t k = 0; k < f->n_layers; k++) relus += f->layers[k].kind == TWINN_LAYER_RELU;
-    twinn_sym_set_anderson(w->sym, relus >= QUANT_ANDERSON_DEPTH ? QUANT_ANDERSON_ROUNDS : 0);
+    twinn_sym_set_anderson(
+        w->sym, twinn_net_relu_layers(f) >= QUANT_ANDERSON_DEPTH ? QUANT_ANDERSON_ROUNDS : 0);
     if (twinn_sym_analyse(w->sym, S->root_lo, S->root_hi, &e2) == TWINN_OK)
       (void)twinn_sym_tighten(w->sym, QUANT_TIGHTEN_ROUNDS, S->deadline, &e2);
     twinn_sym_set_anderson(w->sym, 0);

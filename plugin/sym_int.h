@@ -118,10 +118,9 @@ struct twinn_sym {
   int hs_defer;
   const double *fin;
   /* symand.c: rounds of the first ReLU layer's hull planes while back-substitutions use them
-   * (0: not), and_opt the workspace's setting (twinn_sym_set_anderson), and_ends which ends
-   * (1 upper, 2 lower); and_buf / and_idx its scratch (allocated on first use). */
+   * for their lower ends (0: not; certify sets it), and_opt the workspace's setting
+   * (twinn_sym_set_anderson); and_buf / and_idx its scratch (allocated on first use). */
   size_t and_iters, and_opt;
-  int and_ends;
   double *and_buf;
   size_t *and_idx;
 };
@@ -228,11 +227,11 @@ void twinn_sym_pack_layer(twinn_sym *s, size_t k, unsigned mask);
  * ReLU's outputs for twinn_symand_bound_rows (and_iters set, p behind a second affine layer,
  * the network starting affine then ReLU). */
 int twinn_symand_applies(const twinn_sym *s, int w, size_t p);
-/* Where the back-substitution keeps those rows (2 SYM_BLOCK rows of point 2's width, then 2
- * SYM_BLOCK constants and 2 SYM_BLOCK errors); NULL on out of memory. */
+/* Where the back-substitution keeps its lower rows there (SYM_BLOCK rows of point 2's width,
+ * then SYM_BLOCK constants and SYM_BLOCK errors); NULL on out of memory or when too large. */
 double *twinn_symand_rows(twinn_sym *s, int w);
-/* Tightens hi[i] / lo[i] (the ends and_ends selects) with the hull planes' bounds of the kept
- * rows i / r + i. */
-void twinn_symand_bound_rows(twinn_sym *s, int w, size_t r, double *lo, double *hi);
+/* Tightens lo[i] with the hull planes' bound of kept lower row i (the optimised bounds are lower
+ * ends; an upper end is the lower end of the negated objective). */
+void twinn_symand_bound_rows(twinn_sym *s, int w, size_t r, double *lo);
 
 #endif

@@ -58,10 +58,10 @@ int twinn_symand_applies(const twinn_sym *s, int w, size_t p) {
 /* Scratch for rows of width m = width of point 1 and n inputs: per neuron t, Adam's moments and
  * the best t (4 m n), per input the coefficients, magnitudes, vertex and widths (4 n), per
  * neuron its box bounds, alpha and moments, best alpha, kind, sums (8 m), and the rows kept by
- * the back-substitution (2 SYM_BLOCK rows of m, with constants and errors). */
+ * the back-substitution (its SYM_BLOCK lower rows of m, with constants and errors). */
 static int ensure(twinn_sym *s, size_t m, size_t n) {
   if (s->and_buf) return 1;
-  size_t need = 4 * m * n + 4 * n + 8 * m + 2 * SYM_BLOCK * (m + 2);
+  size_t need = 4 * m * n + 4 * n + 8 * m + SYM_BLOCK * (m + 2);
   /* Not for first layers so wide that the slopes would take over AND_MAX_BYTES (the
    * triangle's bounds stand); nor when the count overflows. */
   if (m && n && (m > SIZE_MAX / 8 / n || need > AND_MAX_BYTES / sizeof(double))) return 0;
@@ -287,23 +287,15 @@ static double upper(twinn_sym *s, int w, const double *mu, double c, double e) {
   return twinn_sym_concretise_box(s, A, C, e + err, 1);
 }
 
-void twinn_symand_bound_rows(twinn_sym *s, int w, size_t r, double *lo, double *hi) {
-  const twinn_layer *ly = &s->net[w]->layers[0];
-  size_t m = ly->n_out;
+void twinn_symand_bound_rows(twinn_sym *s, int w, size_t r, double *lo) {
+  size_t m = s->net[w]->layers[0].n_out;
   const double *rows = twinn_symand_rows(s, w);
   if (!rows) return;
-  const double *cs = rows + 2 * SYM_BLOCK * m, *es = cs + 2 * SYM_BLOCK;
-  double *neg = s->row; /* 10 max_w: room for one negated row */
-  for (size_t i = 0; i < r; i++) {
-    if (s->and_ends & 1) {
-      double v = upper(s, w, rows + i * m, cs[i], es[i]);
-      if (v < hi[i]) hi[i] = v;
-    }
-    if (s->and_ends & 2) {
-      const double *rl = rows + (r + i) * m;
-      for (size_t k = 0; k < m; k++) neg[k] = -rl[k];
-      double v = upper(s, w, neg, -cs[r + i], es[r + i]);
-      if (-v > lo[i]) lo[i] = -v;
-    }
+  const double *cs = rows + SYM_BLOCK * m, *es = cs + SYM_BLOCK;
+  double *neg = s->row;            /* 10 max_w: room for one negated row */
+  for (size_t i = 0; i < r; i++) { /* the upper bound of the negated row */
+    for (size_t k = 0; k < m; k++) neg[k] = -rows[i * m + k];
+    double v = upper(s, w, neg, -cs[i], es[i]);
+    if (-v > lo[i]) lo[i] = -v;
   }
 }

@@ -488,12 +488,12 @@ void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, doub
   double *keep = twinn_symand_applies(s, w, p) && r <= SYM_BLOCK ? twinn_symand_rows(s, w) : NULL;
   for (size_t q = p; q > 0; q--) {
     const twinn_layer *ly = &net->layers[q - 1];
-    if (q == 2 && keep) { /* rows on the first ReLU's outputs (full width: an affine step
-                           * came before), for the hull planes (symand.c) */
+    if (q == 2 && keep) { /* the lower rows on the first ReLU's outputs (full width: an
+                           * affine step came before), for the hull planes (symand.c) */
       size_t m = width_at(s, 2);
-      memcpy(keep, cur, 2 * r * m * sizeof(double));
-      memcpy(keep + 2 * SYM_BLOCK * m, s->cst, 2 * r * sizeof(double));
-      memcpy(keep + 2 * SYM_BLOCK * m + 2 * SYM_BLOCK, s->er, 2 * r * sizeof(double));
+      memcpy(keep, cur + r * m, r * m * sizeof(double));
+      memcpy(keep + SYM_BLOCK * m, s->cst + r, r * sizeof(double));
+      memcpy(keep + SYM_BLOCK * m + SYM_BLOCK, s->er + r, r * sizeof(double));
     }
     size_t n = width_at(s, q - 1), m = width_at(s, q);
     if (ly->kind == TWINN_LAYER_AFFINE) {
@@ -521,7 +521,7 @@ void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, doub
   }
   size_t n_in = net->n_in;
   twinn_sym_concretise_rows(s, cur, r, lo, hi);
-  if (keep) twinn_symand_bound_rows(s, w, r, lo, hi);
+  if (keep) twinn_symand_bound_rows(s, w, r, lo);
   if (in_coef) {
     for (size_t i = 0; i < n_in; i++) in_coef[i] = fabs(cur[i]) * (s->hi[0][i] - s->lo[0][i]);
     twinn_sym_record_vertex(s, cur, r, s->vtx + (size_t)w * 2 * n_in);

@@ -260,8 +260,7 @@ static double certify(twinn_sym *s, int w, size_t p, const double *c, const doub
   memcpy(s->a[0], c, n_out * sizeof(double));
   memcpy(s->a[0] + n_out, c, n_out * sizeof(double));
   s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
-  s->and_iters = s->and_opt; /* the lower end alone is used */
-  s->and_ends = 2;
+  s->and_iters = s->and_opt;
   twinn_sym_backsub(s, w, p, 1, &l, &h, NULL);
   s->and_iters = 0;
   memcpy(s->ra[w], s->ra0[w], total * sizeof(double));

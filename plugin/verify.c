@@ -770,12 +770,6 @@ static int any_opt_scores(const engine *E) {
  * or [l, ud], d about 1e-3 wide on MNIST fp16), where its relaxation is nearly exact, so two
  * children do what four did, and the two with the twins in opposite phases were no easier
  * than their parent. img0: 3 285 regions in 23 s with both, 187 in 2.0 s with one. */
-static size_t relu_layers(const twinn_net *net) {
-  size_t k, n = 0;
-  for (k = 0; k < net->n_layers; k++) n += net->layers[k].kind == TWINN_LAYER_RELU;
-  return n;
-}
-
 static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
   size_t j, k, i;
   double best = 0.0, l, u;
@@ -789,7 +783,7 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
     if (!w->ok) continue;
     for (which = 0; which < n_which; which++) {
       const twinn_net *net = E->pb->nets[which == 0 ? w->f : w->g];
-      int lf = (!by_opt && w->g != SIZE_MAX) || relu_layers(net) >= LAYER_FIRST_DEPTH;
+      int lf = (!by_opt && w->g != SIZE_MAX) || twinn_net_relu_layers(net) >= LAYER_FIRST_DEPTH;
       for (k = 0; k < net->n_layers; k++) {
         const double *os = by_opt ? twinn_sym_opt_scores(w->s, which, k) : NULL;
         const double *pw = !by_opt && w->g != SIZE_MAX ? twinn_sym_pair_weights(w->s, k) : NULL;
@@ -1635,7 +1629,8 @@ static twinn_status tighten_root(engine *E, int n_threads, const double *lo, con
     twinn_error_clear(&err);
     if (!E[0].syms[j].ok) continue;
     twinn_sym_set_anderson(s0, E[0].syms[j].g == SIZE_MAX ||
-                                       relu_layers(E[0].pb->nets[E[0].syms[j].f]) >= ANDERSON_DEPTH
+                                       twinn_net_relu_layers(E[0].pb->nets[E[0].syms[j].f]) >=
+                                           ANDERSON_DEPTH
                                    ? ANDERSON_ROUNDS
                                    : 0);
     twinn_status tst = twinn_sym_tighten(s0, TIGHTEN_ROUNDS, E[0].S->deadline, &err);
@@ -1790,7 +1785,8 @@ static twinn_status run_subs(engine *E, const twinn_subprop *subs, size_t n, int
 static int split_pays(const engine *E) {
   if (E->n_pairs > 0 || !E->opt_rounds) return 0;
   for (size_t i = 0; i < E->pb->n_nets; i++)
-    if (net_read(E->prop, i) && relu_layers(E->pb->nets[i]) >= LAYER_FIRST_DEPTH) return 0;
+    if (net_read(E->prop, i) && twinn_net_relu_layers(E->pb->nets[i]) >= LAYER_FIRST_DEPTH)
+      return 0;
   return 1;
 }
 
