@@ -81,11 +81,12 @@ static char *linf_query(const bound_region *r, size_t n_in, size_t n_out, size_t
   return query_done(q, &text);
 }
 
-/* Runs twinn_verify on the query text for (f, g) within `seconds`. On sat, x (n_in entries,
+/* Runs twinn_verify on the query text for (f, g) within `seconds`, keeping and reusing root
+ * bounds in `roots` (may be NULL). On sat, x (n_in entries,
  * may be NULL) gets f's input of the witness and *have_x is set. *branches gets the regions
  * analysed. TWINN_VERDICT_UNKNOWN on any failure. */
 static twinn_verdict run_query(const char *text, const twinn_net *f, const twinn_net *g,
-                               unsigned long seed, int threads, double seconds,
+                               twinn_roots *roots, unsigned long seed, int threads, double seconds,
                                void (*progress)(void *, const twinn_progress *), void *ctx,
                                double *x, int *have_x, unsigned long *branches) {
   twinn_prop *prop = NULL;
@@ -111,6 +112,7 @@ static twinn_verdict run_query(const char *text, const twinn_net *f, const twinn
   opt.threads = threads;
   opt.progress = progress;
   opt.progress_ctx = ctx;
+  opt.roots = roots;
   if (twinn_verify(&pb, &opt, &res, &err) != TWINN_OK) goto done;
   v = res.verdict;
   if (branches) *branches = res.branches;
@@ -133,7 +135,8 @@ twinn_verdict cli_bound_top1(const bound_region *r, const twinn_net *f, const tw
                              size_t c, int argmin, unsigned long seed, int threads,
                              double seconds) {
   char *text = top1_query(r, f->n_in, f->n_out, c, argmin);
-  twinn_verdict v = run_query(text, f, g, seed, threads, seconds, NULL, NULL, NULL, NULL, NULL);
+  twinn_verdict v =
+      run_query(text, f, g, NULL, seed, threads, seconds, NULL, NULL, NULL, NULL, NULL);
   free(text);
   return v;
 }
@@ -243,6 +246,7 @@ typedef struct {
   twinn_report_threshold *tries;
   size_t n_tries, cap;
   twinn_error *err;
+  twinn_roots *roots; /* the region's root bounds, optimised by the first question only */
 } series;
 
 /* Narrows the interval of output `which` (SIZE_MAX: the L-inf interval) by thresholds until it
@@ -293,7 +297,7 @@ static twinn_status narrow(series *s, size_t which, double deadline, size_t max_
      * 48 s, undecided; a quarter of it then left 40 s, in which the outputs alone narrowed the
      * L-inf interval to 0.7 % and 2.4 % from 1.1 % and 4.3 %). */
     if (which == SIZE_MAX && upper - fmax(lower, *stuck) < 0.1 * upper) budget = left / 4;
-    v = run_query(text, s->f, s->g, s->opt->seed, s->opt->threads,
+    v = run_query(text, s->f, s->g, s->roots, s->opt->seed, s->opt->threads,
                   deadline > 0 ? budget : CLI_BOUND_QUESTION_SECONDS,
                   s->opt->progress ? on_verify_progress : NULL, &s->lp, s->x, &have_x,
                   &tr->branches);
@@ -346,9 +350,11 @@ twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_re
   s.err = err;
   s.x = twinn_mallocarray(f->n_in, sizeof *s.x);
   s.stuck = twinn_calloc(d->n_out + 1, sizeof *s.stuck);
-  if (!s.x || !s.stuck) {
+  s.roots = twinn_roots_new();
+  if (!s.x || !s.stuck || !s.roots) {
     twinn_free(s.x);
     twinn_free(s.stuck);
+    twinn_roots_free(s.roots);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
   }
   st = narrow(&s, SIZE_MAX, deadline, CLI_BOUND_MAX_TRIES);
@@ -379,6 +385,7 @@ twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_re
   }
   twinn_free(s.x);
   twinn_free(s.stuck);
+  twinn_roots_free(s.roots);
   *tries = s.tries;
   *n_tries = s.n_tries;
   return st;

@@ -121,6 +121,8 @@ twinn_status twinn_sym_set_prior(twinn_sym *s, int which, const double *lo, cons
 twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twinn_error *err);
 /* The prior bounds of network `which` (lower, or upper when upper), NULL if none. */
 const double *twinn_sym_prior(const twinn_sym *s, int which, int upper);
+/* The entries of a network's prior bounds (the sum of its point widths). */
+size_t twinn_sym_prior_len(const twinn_sym *s);
 
 /* Per neuron of the ReLU input point `point` of network `which`: the sum over the objectives
  * of the twinn_sym_bound_opt(_many) calls since the last analysis of the neuron's coefficient

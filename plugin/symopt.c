@@ -480,6 +480,8 @@ const double *twinn_sym_prior(const twinn_sym *s, int which, int upper) {
   return upper ? s->phi[which] : s->plo[which];
 }
 
+size_t twinn_sym_prior_len(const twinn_sym *s) { return s->off[s->n_points]; }
+
 const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point) {
   if (which < 0 || which > 1 || !s->osc[which] || !s->osc_set[which] || point >= s->n_points ||
       !s->analysed)

@@ -50,6 +50,16 @@ typedef struct {
   double bound;           /* the current worst bound on the violation (NAN if none yet) */
 } twinn_progress;
 
+/* Root bounds kept between twinn_verify calls (twinn_options.roots): where a run optimises the
+ * intermediate bounds of its networks over its input box before branching on neurons (inputs
+ * of many dimensions), it keeps them here, and a later run over the same networks (the same
+ * twinn_net objects) and exactly the same box takes them instead of optimising again; the
+ * questions of `twinn bound` about one region differ only in their thresholds. Bounds that
+ * hold for the box are sound for any property over it. One run at a time per store. */
+typedef struct twinn_roots twinn_roots;
+twinn_roots *twinn_roots_new(void); /* NULL on out of memory */
+void twinn_roots_free(twinn_roots *r);
+
 typedef struct {
   double timeout;     /* seconds of wall time; <= 0 means none */
   unsigned long seed; /* random seed (counterexample search); runs are deterministic */
@@ -65,6 +75,7 @@ typedef struct {
                          (TWINN_OPT_ROUNDS), < 0 = none */
   void (*progress)(void *ctx, const twinn_progress *p); /* may be NULL */
   void *progress_ctx;
+  twinn_roots *roots; /* may be NULL (none kept) */
 } twinn_options;
 
 #define TWINN_OPT_ROUNDS 20

@@ -21,6 +21,7 @@
 #include "diff.h"
 #include "interval.h"
 #include "queue.h"
+#include "roots.h"
 #include "space.h"
 #include "splitscore.h"
 #include "symbolic.h"
@@ -209,20 +210,24 @@ void twinn_result_release(twinn_result *res) {
 
 /* ---- bounding: the per-region analyses and the enclosure of one constraint's left side ---- */
 
+/* Network i's input box within the box [lo, hi] of the free dimensions, into E->in_lo/in_hi. */
+static void net_box(engine *E, size_t i, const double *lo, const double *hi) {
+  const twinn_var *in = twinn_prop_net_var(E->prop, i, TWINN_VAR_INPUT);
+  for (size_t r = 0; r < E->pb->nets[i]->n_in; r++) {
+    size_t d = E->sp->dim_of[in->offset + r];
+    E->in_lo[r] = lo[d];
+    E->in_hi[r] = hi[d];
+  }
+}
+
 /* Interval bounds of every bounded network and ReluDiff bounds of every pair over the box
  * [lo, hi] (they ignore neuron splits: sound, only looser). */
 static void cheap_bounds(engine *E, const double *lo, const double *hi) {
-  size_t i, r;
+  size_t i;
   for (i = 0; i < E->pb->n_nets; i++) {
-    const twinn_net *net = E->pb->nets[i];
-    const twinn_var *in = twinn_prop_net_var(E->prop, i, TWINN_VAR_INPUT);
     if (!E->bounded[i]) continue;
-    for (r = 0; r < net->n_in; r++) {
-      size_t d = E->sp->dim_of[in->offset + r];
-      E->in_lo[r] = lo[d];
-      E->in_hi[r] = hi[d];
-    }
-    twinn_interval_propagate(net, E->in_lo, E->in_hi, &E->nb[i]);
+    net_box(E, i, lo, hi);
+    twinn_interval_propagate(E->pb->nets[i], E->in_lo, E->in_hi, &E->nb[i]);
   }
   for (i = 0; i < E->n_pairs; i++) {
     pair *p = &E->pairs[i];
@@ -277,13 +282,8 @@ static int analyse_sym(engine *E, const double *lo, const double *hi, const twin
   int infeasible = 0;
   for (i = 0; i < E->n_syms; i++) { /* symbolic bounds: their errors only disable them */
     symw *w = &E->syms[i];
-    const twinn_var *in = twinn_prop_net_var(E->prop, w->f, TWINN_VAR_INPUT);
     twinn_error err;
-    for (r = 0; r < E->pb->nets[w->f]->n_in; r++) {
-      size_t d = E->sp->dim_of[in->offset + r];
-      E->in_lo[r] = lo[d];
-      E->in_hi[r] = hi[d];
-    }
+    net_box(E, w->f, lo, hi);
     twinn_error_clear(&err);
     twinn_sym_clear_splits(w->s);
     w->ok = 1;
@@ -1695,6 +1695,50 @@ static twinn_status inherit_root(engine *E, int n_threads, const double *const *
   return TWINN_OK;
 }
 
+/* Root bounds from the store of an earlier run (twinn_options.roots) over the one case box
+ * [lo, hi], laid out as root_priors does, into *out: NULL unless the store holds some for every
+ * network a workspace analyses (all or none: a network left without would branch on loose
+ * bounds, and optimising it alone is not offered). Free *out with twinn_free. */
+static twinn_status stored_roots(engine *E, const twinn_roots *roots, const double *lo,
+                                 const double *hi, const double ***out) {
+  size_t n = E->pb->n_nets;
+  const double **p;
+  *out = NULL;
+  if (!roots || E->n_syms == 0) return TWINN_OK;
+  if (!(p = twinn_calloc(2 * n + 1, sizeof *p))) return TWINN_ERR_NOMEM;
+  for (size_t j = 0; j < E->n_syms; j++)
+    for (int w = 0; w < (E->syms[j].g == SIZE_MAX ? 1 : 2); w++) {
+      size_t net = w ? E->syms[j].g : E->syms[j].f;
+      net_box(E, net, lo, hi);
+      p[2 * net] = twinn_roots_find(roots, E->pb->nets[net], E->in_lo, E->in_hi, 0);
+      p[2 * net + 1] = twinn_roots_find(roots, E->pb->nets[net], E->in_lo, E->in_hi, 1);
+      if (!p[2 * net]) {
+        twinn_free(p);
+        return TWINN_OK;
+      }
+    }
+  *out = p;
+  return TWINN_OK;
+}
+
+/* Keeps the root bounds tighten_root left in E's workspaces (the one case box [lo, hi]) in
+ * the store for later runs. */
+static twinn_status keep_roots(engine *E, twinn_roots *roots, const double *lo, const double *hi) {
+  for (size_t j = 0; j < E->n_syms; j++)
+    for (int w = 0; w < (E->syms[j].g == SIZE_MAX ? 1 : 2); w++) {
+      size_t net = w ? E->syms[j].g : E->syms[j].f;
+      const double *blo = twinn_sym_prior(E->syms[j].s, w, 0);
+      const double *bhi = twinn_sym_prior(E->syms[j].s, w, 1);
+      twinn_status st;
+      if (!blo || !bhi) continue;
+      net_box(E, net, lo, hi);
+      st = twinn_roots_keep(roots, E->pb->nets[net], E->in_lo, E->in_hi, blo, bhi,
+                            twinn_sym_prior_len(E->syms[j].s));
+      if (st != TWINN_OK) return st;
+    }
+  return TWINN_OK;
+}
+
 static void finish(twinn_result *res, twinn_verdict v, const char *why, double t0) {
   res->verdict = v;
   if (why) snprintf(res->reason, sizeof res->reason, "%s", why);
@@ -1946,7 +1990,19 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
     }
   }
   if (!sat && S.neuron_mode && sp.n_cases == 1 && E[0].opt_rounds) {
-    st = inherit ? inherit_root(E, n_threads, inherit) : tighten_root(E, n_threads, sp.lo, sp.hi);
+    const double **stored = NULL;
+    if (!inherit && (st = stored_roots(&E[0], opt->roots, sp.lo, sp.hi, &stored)) != TWINN_OK)
+      goto fail;
+    if (inherit || stored) {
+      st = inherit_root(E, n_threads, inherit ? inherit : stored);
+    } else {
+      st = tighten_root(E, n_threads, sp.lo, sp.hi);
+      /* Only bounds the deadline did not cut short are worth keeping (a cut leaves them
+       * sound but loose, and a later run with more time would inherit them). */
+      if (st == TWINN_OK && opt->roots && (S.deadline <= 0 || twinn_clock_now() < S.deadline))
+        st = keep_roots(&E[0], opt->roots, sp.lo, sp.hi);
+    }
+    twinn_free(stored);
     if (st != TWINN_OK) goto fail;
   }
   if (!sat && !(sub & SUB_DISJ) && !opt->no_decompose && S.neuron_mode && split_pays(&E[0])) {

@@ -15,6 +15,7 @@
 
 #include "helpers.h"
 #include "milp.h"
+#include "roots.h"
 #include "twinn.h"
 #include "vnnlib.h"
 
@@ -654,6 +655,109 @@ static void test_split_disjuncts(void **state) {
 
 /* Every allocation failure is reported as TWINN_ERR_NOMEM (never as a verdict, above all never
  * as unsat), and the runs that do get through agree with the undisturbed verdict. */
+/* Whether every sampled point of the box has all of net's point values (point by point, in
+ * twinn_sym_prior's layout) inside [blo, bhi]. */
+static int bounds_hold(const twinn_net *net, const double *lo, const double *hi, const double *blo,
+                       const double *bhi) {
+  double x[32], v[64];
+  assert_true(net->n_in <= 32);
+  for (size_t s = 0; s < 2000; s++) {
+    size_t off = 0;
+    for (size_t i = 0; i < net->n_in; i++) x[i] = lo[i] + (hi[i] - lo[i]) * twinn_test_urand();
+    for (size_t p = 0; p <= net->n_layers; p++) {
+      size_t w = twinn_net_width_at(net, p);
+      assert_true(w <= 64);
+      assert_int_equal(twinn_net_eval_upto(net, x, p, v), TWINN_OK);
+      for (size_t j = 0; j < w; j++)
+        if (v[j] < blo[off + j] || v[j] > bhi[off + j]) return 0;
+      off += w;
+    }
+  }
+  return 1;
+}
+
+/* twinn_options.roots: the first neuron-branching run over a box keeps the root bounds of f
+ * and g (they hold at sampled points), later runs over the same box with other thresholds
+ * take them and reach the verdicts of runs without the store (sat where sampling finds a
+ * violation); another box gets entries of its own; bounds kept twice for the same box are
+ * intersected. */
+static void test_roots_store(void **state) {
+  size_t widths[4] = {10, 8, 6, 2}, i, k, n_unsat = 0;
+  double lo[20], hi[20], lo2[20], hi2[20], m;
+  const double frac[6] = {0.7, 4, 8, 0.9, 16, 16};
+  char buf[16384];
+  twinn_net *f, *g;
+  twinn_roots *roots = twinn_roots_new();
+  (void)state;
+  assert_non_null(roots);
+  twinn_test_rng_state = 404;
+  f = twinn_test_random_net(20, widths, 4, TWINN_LAYER_RELU, NULL, 0);
+  g = twinn_test_random_net(20, widths, 4, TWINN_LAYER_RELU, f, 0.02);
+  for (i = 0; i < 20; i++) {
+    lo[i] = -0.5 + 0.5 * twinn_test_urand();
+    hi[i] = lo[i] + 0.2;
+    lo2[i] = lo[i] + 0.05;
+    hi2[i] = hi[i] + 0.05;
+  }
+  m = max_diff_sampled(f, g, 20, lo, hi);
+  for (k = 0; k < 6; k++) {
+    const double *blo, *bhi;
+    int other = k == 5; /* the last run: the shifted box */
+    twinn_prop *prop;
+    twinn_options opt;
+    twinn_result with, without;
+    eps_query(buf, sizeof buf, 20, 2, other ? lo2 : lo, other ? hi2 : hi, frac[k] * m + 1e-6);
+    prop = twinn_test_parse(buf);
+    twinn_options_init(&opt);
+    opt.timeout = 3;
+    opt.neuron_split = 1;
+    opt.threads = 1;
+    verify2(prop, f, g, &opt, &without);
+    opt.roots = roots;
+    verify2(prop, f, g, &opt, &with);
+    for (int w = 0; w < 2; w++) {
+      const twinn_net *net = w ? g : f;
+      blo = twinn_roots_find(roots, net, other ? lo2 : lo, other ? hi2 : hi, 0);
+      bhi = twinn_roots_find(roots, net, other ? lo2 : lo, other ? hi2 : hi, 1);
+      if (with.verdict == TWINN_VERDICT_SAT && k == 0) continue; /* may end before the root */
+      assert_non_null(blo);
+      assert_non_null(bhi);
+      assert_true(bounds_hold(net, other ? lo2 : lo, other ? hi2 : hi, blo, bhi));
+    }
+    if (frac[k] < 1) assert_int_equal(with.verdict, TWINN_VERDICT_SAT);
+    if (decided(&with) && decided(&without)) assert_int_equal(with.verdict, without.verdict);
+    n_unsat += with.verdict == TWINN_VERDICT_UNSAT;
+    twinn_result_release(&with);
+    twinn_result_release(&without);
+    twinn_prop_free(prop);
+  }
+  assert_true(n_unsat >= 2);
+  /* Keeping bounds for a kept box intersects them with what is there. */
+  {
+    size_t n = 0;
+    for (size_t p = 0; p <= f->n_layers; p++) n += twinn_net_width_at(f, p);
+    double *a = twinn_mallocarray(2 * n, sizeof *a);
+    const double *kl = twinn_roots_find(roots, f, lo, hi, 0),
+                 *kh = twinn_roots_find(roots, f, lo, hi, 1);
+    assert_non_null(a);
+    assert_non_null(kl);
+    for (i = 0; i < n; i++) {
+      a[i] = i % 2 ? kl[i] - 1 : kl[i] + 1e-3; /* odd: looser, even: tighter (maybe crossing) */
+      a[n + i] = kh[i] + 1;
+    }
+    double first = kl[0], second = kl[1], up = kh[0];
+    assert_int_equal(twinn_roots_keep(roots, f, lo, hi, a, a + n, n), TWINN_OK);
+    kl = twinn_roots_find(roots, f, lo, hi, 0);
+    kh = twinn_roots_find(roots, f, lo, hi, 1);
+    assert_true(kl[0] == first + 1e-3 && kl[1] == second && kh[0] == up);
+    assert_null(twinn_roots_find(roots, f, lo, hi2, 0)); /* another box: nothing */
+    twinn_free(a);
+  }
+  twinn_roots_free(roots);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
 static void test_nomem(void **state) {
   size_t widths[2] = {6, 2}, k;
   double lo[2] = {-1, -1}, hi[2] = {1, 1}, m;
@@ -713,6 +817,7 @@ int main(void) {
       cmocka_unit_test(test_threads_agree),     cmocka_unit_test(test_neuron_split),
       cmocka_unit_test(test_single_threshold),  cmocka_unit_test(test_hidden_threshold),
       cmocka_unit_test(test_split_disjuncts),   cmocka_unit_test(test_half_ties),
+      cmocka_unit_test(test_roots_store),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
