@@ -632,6 +632,7 @@ int cli_run_bound(int argc, char **argv) {
   twinn_quant_margin m;
   twinn_quant_margin_boxes mb;
   twinn_report_threshold *tries = NULL;
+  twinn_roots *roots = NULL;
   twinn_report_bound_ctx ctx;
   progress_state ps = {0, 0};
   int rc, have_d = 0, have_m = 0;
@@ -737,6 +738,11 @@ int cli_run_bound(int argc, char **argv) {
      * end on MNIST), the verifier's thresholds the rest. */
     double t0 = cli_now();
     int thresholds = n > CLI_BOUND_VERIFY_DIMS;
+    /* The root bounds the bisection optimises serve every question to the verifier. */
+    if (thresholds && !(opt.roots = roots = twinn_roots_new())) {
+      st = twinn_error_set(&err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+      goto fail;
+    }
     if (thresholds) opt.timeout = 0.2 * (a.timeout > 0 ? a.timeout : 60.0);
     st = twinn_quant_union_diff_bounds(f, g, reg.n_boxes, reg.lo, reg.hi, &opt, &d, out_box, &err);
     have_d = st == TWINN_OK;
@@ -774,6 +780,7 @@ fail:
   rc = cli_report_error(&err);
 done:
   if (plot) fclose(plot); /* an error before the plot: an empty file is left */
+  twinn_roots_free(roots);
   if (have_d) twinn_quant_diff_release(&d);
   if (have_m) twinn_quant_margin_release(&m);
   region_release(&reg);

@@ -40,7 +40,8 @@ twinn_verdict cli_bound_top1(const bound_region *r, const twinn_net *f, const tw
  * the region; its certified values (twinn_quant_diff_at) raise the lower ends they beat (the
  * point and out_box follow). Anything else only moves the next threshold up. *tries gets every
  * try in order (the caller frees it with twinn_free; NULL when none), *n_tries their count.
- * opt's progress callback (if any) shows the current try. TWINN_ERR_NOMEM. */
+ * opt's progress callback (if any) shows the current try, and its root store (if any) serves
+ * every question (twinn_options.roots). TWINN_ERR_NOMEM. */
 twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_region *r,
                             const twinn_net *f, const twinn_net *g, const twinn_quant_options *opt,
                             double start, double deadline, twinn_report_threshold **tries,

@@ -246,7 +246,6 @@ typedef struct {
   twinn_report_threshold *tries;
   size_t n_tries, cap;
   twinn_error *err;
-  twinn_roots *roots; /* the region's root bounds, optimised by the first question only */
 } series;
 
 /* Narrows the interval of output `which` (SIZE_MAX: the L-inf interval) by thresholds until it
@@ -297,7 +296,7 @@ static twinn_status narrow(series *s, size_t which, double deadline, size_t max_
      * 48 s, undecided; a quarter of it then left 40 s, in which the outputs alone narrowed the
      * L-inf interval to 0.7 % and 2.4 % from 1.1 % and 4.3 %). */
     if (which == SIZE_MAX && upper - fmax(lower, *stuck) < 0.1 * upper) budget = left / 4;
-    v = run_query(text, s->f, s->g, s->roots, s->opt->seed, s->opt->threads,
+    v = run_query(text, s->f, s->g, s->opt->roots, s->opt->seed, s->opt->threads,
                   deadline > 0 ? budget : CLI_BOUND_QUESTION_SECONDS,
                   s->opt->progress ? on_verify_progress : NULL, &s->lp, s->x, &have_x,
                   &tr->branches);
@@ -350,11 +349,9 @@ twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_re
   s.err = err;
   s.x = twinn_mallocarray(f->n_in, sizeof *s.x);
   s.stuck = twinn_calloc(d->n_out + 1, sizeof *s.stuck);
-  s.roots = twinn_roots_new();
-  if (!s.x || !s.stuck || !s.roots) {
+  if (!s.x || !s.stuck) {
     twinn_free(s.x);
     twinn_free(s.stuck);
-    twinn_roots_free(s.roots);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
   }
   st = narrow(&s, SIZE_MAX, deadline, CLI_BOUND_MAX_TRIES);
@@ -385,7 +382,6 @@ twinn_status cli_bound_linf(twinn_quant_diff *d, size_t *out_box, const bound_re
   }
   twinn_free(s.x);
   twinn_free(s.stuck);
-  twinn_roots_free(s.roots);
   *tries = s.tries;
   *n_tries = s.n_tries;
   return st;

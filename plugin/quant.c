@@ -30,6 +30,7 @@
 #include "exact.h"
 #include "interval.h"
 #include "pattern.h"
+#include "roots.h"
 #include "splitscore.h"
 #include "symbolic.h"
 
@@ -376,7 +377,7 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   /* Wide inputs (MNIST): bisecting one of hundreds of inputs barely tightens a bound, so the
    * root box's optimised intermediate bounds (kept as priors, valid in every sub-box) matter
    * most; as for verify's neuron branching (verify.c NEURON_DIMS). Sound even if cut short. */
-  if (w->n_in > QUANT_TIGHTEN_DIMS) {
+  if (w->n_in > QUANT_TIGHTEN_DIMS && id == 0) { /* the others take its bounds (share_root) */
     twinn_error e2;
     twinn_error_clear(&e2);
     twinn_sym_set_anderson(
@@ -385,6 +386,27 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
       (void)twinn_sym_tighten(w->sym, QUANT_TIGHTEN_ROUNDS, S->deadline, &e2);
     twinn_sym_set_anderson(w->sym, 0);
   }
+  return TWINN_OK;
+}
+
+/* After ws_init of all nw workers: the root bounds W[0] optimised become the priors of the
+ * others (they hold for the root box, so in every box a worker takes), and are kept in the
+ * options' store (twinn_quant_options.roots) unless the deadline cut them short. */
+static twinn_status share_root(qws *W, size_t nw, const qshared *S, twinn_error *err) {
+  const double *lo[2], *hi[2];
+  for (int w = 0; w < 2; w++) {
+    lo[w] = twinn_sym_prior(W[0].sym, w, 0);
+    hi[w] = twinn_sym_prior(W[0].sym, w, 1);
+    if (!lo[w] || !hi[w]) return TWINN_OK; /* narrow inputs, or no analysis of the root */
+  }
+  for (size_t t = 1; t < nw; t++)
+    for (int w = 0; w < 2; w++)
+      if (twinn_sym_set_prior(W[t].sym, w, lo[w], hi[w], err) != TWINN_OK) return err->status;
+  if (S->opt->roots && (S->deadline <= 0 || twinn_clock_now() < S->deadline))
+    for (int w = 0; w < 2; w++)
+      if (twinn_roots_keep(S->opt->roots, w ? S->g : S->f, S->root_lo, S->root_hi, lo[w], hi[w],
+                           twinn_sym_prior_len(W[0].sym)) != TWINN_OK)
+        return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
   return TWINN_OK;
 }
 
@@ -1614,6 +1636,7 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
       nw = t; /* W[t] released itself; W[0..t) are released below */
       goto done;
     }
+  if ((st = share_root(W, nw, S, err)) != TWINN_OK) goto done;
   if (pthread_mutex_init(&S->mu, NULL) != 0) {
     st = twinn_error_set(err, TWINN_ERR_INTERNAL, NULL, 0, 0, "cannot create a mutex");
     goto done;

@@ -8,6 +8,7 @@
 #define TWINN_QUANT_H
 
 #include "net.h"
+#include "twinn.h"
 
 /* A snapshot for the progress callback (at most a few times per second). */
 typedef struct {
@@ -40,6 +41,10 @@ typedef struct {
    * to run back to back; a target whose share ends is resumed if time is left). With several
    * workers OpenBLAS is set to one thread for the call (each worker already keeps a core busy). */
   int threads;
+  /* May be NULL. Where the call optimises the root box's intermediate bounds (inputs of many
+   * dimensions), it keeps them here for twinn_verify runs over the same box (twinn.h
+   * twinn_roots); `twinn bound` hands them to its verifier questions. */
+  twinn_roots *roots;
 } twinn_quant_options;
 
 void twinn_quant_options_init(twinn_quant_options *opt);

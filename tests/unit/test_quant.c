@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "quant.h"
+#include "roots.h"
 #include "exact.h"
 #include "clock.h"
 #include "quant_union.h"
@@ -985,6 +986,53 @@ static void test_threads_alloc_failure(void **state) {
   twinn_net_free(g);
 }
 
+/* Wide inputs: the root bounds one worker optimises are kept in opt.roots (for f and g, on the
+ * call's box, with as many entries as points), and every sampled point's values lie inside. */
+static void test_root_store(void **state) {
+  enum { WIDE = 80 };
+  twinn_net *f = random_net(NULL, WIDE, 8, N_OUT, 0), *g = random_net(f, WIDE, 8, N_OUT, 0.02);
+  double lo[WIDE], hi[WIDE], x[WIDE], v[16];
+  twinn_quant_options opt;
+  twinn_quant_diff r;
+  twinn_roots *roots = twinn_roots_new();
+  size_t i, n = 0;
+  (void)state;
+  assert_non_null(roots);
+  for (i = 0; i < WIDE; i++) {
+    lo[i] = 2 * urand() - 1;
+    hi[i] = lo[i] + 0.1;
+  }
+  twinn_quant_options_init(&opt);
+  opt.timeout = 1;
+  opt.threads = 2;
+  opt.roots = roots;
+  assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &r, NULL), TWINN_OK);
+  for (size_t p = 0; p <= f->n_layers; p++) n += twinn_net_width_at(f, p);
+  for (int w = 0; w < 2; w++) {
+    const twinn_net *net = w ? g : f;
+    const double *blo = twinn_roots_find(roots, net, lo, hi, 0);
+    const double *bhi = twinn_roots_find(roots, net, lo, hi, 1);
+    assert_non_null(blo);
+    assert_non_null(bhi);
+    for (size_t s = 0; s < 3000; s++) {
+      size_t off = 0;
+      sample_point(lo, hi, WIDE, s, x);
+      for (size_t p = 0; p <= net->n_layers; p++) {
+        size_t wd = twinn_net_width_at(net, p);
+        if (p) assert_int_equal(twinn_net_eval_upto(net, x, p, v), TWINN_OK);
+        for (size_t j = 0; p && j < wd; j++)
+          assert_true(v[j] >= blo[off + j] && v[j] <= bhi[off + j]);
+        off += wd;
+      }
+      assert_int_equal(off, n);
+    }
+  }
+  twinn_quant_diff_release(&r);
+  twinn_roots_free(roots);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_diff_at),
@@ -1002,6 +1050,7 @@ int main(void) {
       cmocka_unit_test(test_threads_progress),
       cmocka_unit_test(test_upper_monotone),
       cmocka_unit_test(test_threads_alloc_failure),
+      cmocka_unit_test(test_root_store),
       /* Last: it draws from the shared generator, and the tests above (test_threads_progress's
        * "never closes" twins) depend on the draws they get. */
       cmocka_unit_test(test_diff_points_shared),
