@@ -105,6 +105,11 @@ twinn_status twinn_sym_bound_opt(twinn_sym *s, int which, const double *c, size_
  * are weighted by the gap -(off[r] + lo[r]) left (refuted ones add none). */
 twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, const double *off,
                                       size_t k, size_t iters, double *lo, twinn_error *err);
+/* The same for objectives on point `point` (c rows of its width; point n_layers is the
+ * output): a hidden value's bound. TWINN_ERR_USAGE for a point past the output. */
+twinn_status twinn_sym_bound_opt_at(twinn_sym *s, int which, size_t point, const double *c,
+                                    const double *off, size_t k, size_t iters, double *lo,
+                                    twinn_error *err);
 
 /* Prior bounds of network `which` (TWINN_SYM_F / TWINN_SYM_G), one per entry of every point in
  * point order (the sum of all point widths), that every later analysis intersects with its own:

@@ -334,15 +334,23 @@ static void optimise(twinn_sym *s, int w, size_t p, size_t k, const double *c, s
 
 twinn_status twinn_sym_bound_opt_many(twinn_sym *s, int which, const double *c, const double *off,
                                       size_t k, size_t iters, double *lo, twinn_error *err) {
+  return twinn_sym_bound_opt_at(s, which, s->n_layers, c, off, k, iters, lo, err);
+}
+
+twinn_status twinn_sym_bound_opt_at(twinn_sym *s, int which, size_t point, const double *c,
+                                    const double *off, size_t k, size_t iters, double *lo,
+                                    twinn_error *err) {
   for (size_t r = 0; r < k; r++) lo[r] = -INFINITY;
   if (!s->analysed)
     return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: bound before analyse");
   if (which < 0 || which > 1 || !s->net[which])
     return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: no network %d", which);
+  if (point > s->n_layers)
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: no point %zu", point);
   if (s->overflow || s->infeasible || k == 0) return TWINN_OK;
   if (!ensure_scratch(s)) return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
   int w = which;
-  size_t L = s->n_layers, total = total_of(s), n_out = width_at(s, L);
+  size_t L = point, total = total_of(s), n_out = width_at(s, L);
   double *lam = slot(s, O_LAM), *bal = slot(s, O_BAL), *bbe = slot(s, O_BBE), best[OPT_BATCH];
   if (!s->osc_set[w]) { /* the first call since the analysis: scores start from 0 */
     memset(s->osc[w], 0, total * sizeof(double));

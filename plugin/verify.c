@@ -169,6 +169,7 @@ typedef struct {
   unsigned char *opt_done; /* per lin: listed for optimisation in the current region */
   size_t *opt_list, n_opt; /* the lins listed (first copies) */
   size_t *opt_idx;         /* per lin: scratch of opt_run */
+  size_t *opt_net, *opt_pt; /* per listed lin: the network and point it reads (lin_point) */
   double *opt_lo, *opt_off; /* n_lins bounds and constants (opt_run) */
   double *opt_c;            /* opt_run's coefficient rows, opt_cap entries (grown on demand) */
   size_t opt_cap;
@@ -429,21 +430,6 @@ static int exact_inputs(engine *E, const double *lo, const double *hi, const twi
   *out_lo = sl;
   *out_hi = sh;
   return 1;
-}
-
-/* The network whose outputs are all of lin's terms, if it has a symbolic workspace that the
- * last analysis left usable; SIZE_MAX otherwise. */
-static size_t lin_net(const engine *E, const twinn_lin *l) {
-  const twinn_prop *prop = E->prop;
-  size_t t, net = SIZE_MAX;
-  for (t = 0; t < l->n_terms; t++) {
-    size_t elem = 0;
-    const twinn_var *v = twinn_prop_var_of(prop, prop->term_var[l->first + t], &elem);
-    if (v->role != TWINN_VAR_OUTPUT || (net != SIZE_MAX && v->net != net)) return SIZE_MAX;
-    net = v->net;
-  }
-  if (net == SIZE_MAX || E->sym_of[net] == SIZE_MAX || !E->syms[E->sym_of[net]].ok) return SIZE_MAX;
-  return net;
 }
 
 /* The one place where analyses combine: an enclosure of lin's left side over the region.
@@ -910,14 +896,36 @@ static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nspl
  * were symbolic). An undecided `and` is refuted by any one conjunct, so only its undecided
  * linear conjunct closest to refutation (largest margin) is optimised (its other kids are walked
  * only when it has none); an undecided `or` walks every kid. opt_collect lists the constraints
- * (their first copies, once each) in E->opt_list; opt_run bounds them, a batch per network. */
+ * (their first copies, once each) in E->opt_list; opt_run bounds them, a batch per network
+ * and point. */
+/* The network and point (*net, *point) every term of lin reads (its outputs, or one hidden
+ * point) when that network has a symbolic workspace the last analysis left usable; 0 when
+ * there is no such one network and point. */
+static int lin_point(const engine *E, const twinn_lin *l, size_t *net, size_t *point) {
+  const twinn_prop *prop = E->prop;
+  *net = *point = SIZE_MAX;
+  for (size_t t = 0; t < l->n_terms; t++) {
+    size_t elem = 0, p = SIZE_MAX;
+    const twinn_var *v = twinn_prop_var_of(prop, prop->term_var[l->first + t], &elem);
+    if (v->role == TWINN_VAR_INPUT || (*net != SIZE_MAX && v->net != *net)) return 0;
+    if (v->role == TWINN_VAR_OUTPUT)
+      p = E->pb->nets[v->net]->n_layers;
+    else if (!twinn_problem_tap_point(E->pb->nets[v->net], v, &p))
+      return 0;
+    if (*point != SIZE_MAX && p != *point) return 0;
+    *net = v->net;
+    *point = p;
+  }
+  return *net != SIZE_MAX && E->sym_of[*net] != SIZE_MAX && E->syms[E->sym_of[*net]].ok;
+}
+
 /* The first copy of LIN node k's constraint if the optimisation can bound it (a linear <= / <
- * on one network's outputs), else SIZE_MAX. */
+ * on one network's outputs, or on one of its hidden points), else SIZE_MAX. */
 static size_t opt_lin(const engine *E, const twinn_bool *k) {
-  size_t c = k->kind == TWINN_BOOL_LIN ? E->dup[k->lin] : SIZE_MAX;
+  size_t c = k->kind == TWINN_BOOL_LIN ? E->dup[k->lin] : SIZE_MAX, net, point;
   const twinn_lin *l = c == SIZE_MAX ? NULL : &E->prop->lins[c];
   if (!l || l->nonlinear || (l->cmp != TWINN_CMP_LE && l->cmp != TWINN_CMP_LT) ||
-      !isfinite(l->c0) || lin_net(E, l) == SIZE_MAX)
+      !isfinite(l->c0) || !lin_point(E, l, &net, &point))
     return SIZE_MAX;
   return c;
 }
@@ -925,6 +933,7 @@ static size_t opt_lin(const engine *E, const twinn_bool *k) {
 static void opt_add(engine *E, size_t c) {
   if (E->opt_done[c]) return;
   E->opt_done[c] = 1;
+  (void)lin_point(E, &E->prop->lins[c], &E->opt_net[E->n_opt], &E->opt_pt[E->n_opt]);
   E->opt_list[E->n_opt++] = c;
 }
 
@@ -958,16 +967,20 @@ static void opt_collect(engine *E, size_t node) {
   }
 }
 
+/* Bounds the listed constraints, one batch per network and point they read (lin_point). */
 static void opt_run(engine *E) {
   const twinn_prop *prop = E->prop;
-  size_t i, t, net;
-  for (net = 0; net < E->pb->n_nets; net++) {
-    size_t n_out = E->pb->nets[net]->n_out, k = 0, j = E->sym_of[net];
+  size_t i, t, first;
+  for (first = 0; first < E->n_opt; first++) {
+    size_t net = E->opt_net[first], point = E->opt_pt[first], k = 0, j, n_out;
     twinn_error err;
-    if (j == SIZE_MAX) continue;
-    for (i = 0; i < E->n_opt; i++) {
+    if (net == SIZE_MAX) continue; /* in an earlier batch */
+    j = E->sym_of[net];
+    n_out = twinn_net_width_at(E->pb->nets[net], point);
+    for (i = first; i < E->n_opt; i++) {
       const twinn_lin *l = &prop->lins[E->opt_list[i]];
-      if (lin_net(E, l) != net) continue;
+      if (E->opt_net[i] != net || E->opt_pt[i] != point) continue;
+      E->opt_net[i] = SIZE_MAX;
       if ((k + 1) * n_out > E->opt_cap) {
         size_t cap = 2 * (k + 1) * n_out;
         double *c = twinn_realloc(E->opt_c, cap, sizeof *c);
@@ -986,9 +999,8 @@ static void opt_run(engine *E) {
     }
     if (!k) continue;
     twinn_error_clear(&err);
-    if (twinn_sym_bound_opt_many(E->syms[j].s, E->syms[j].f == net ? TWINN_SYM_F : TWINN_SYM_G,
-                                 E->opt_c, E->opt_off, k, E->opt_rounds, E->opt_lo,
-                                 &err) != TWINN_OK)
+    if (twinn_sym_bound_opt_at(E->syms[j].s, E->syms[j].f == net ? TWINN_SYM_F : TWINN_SYM_G, point,
+                               E->opt_c, E->opt_off, k, E->opt_rounds, E->opt_lo, &err) != TWINN_OK)
       continue;
     for (i = 0; i < k; i++) {
       size_t c = E->opt_idx[i];
@@ -1463,9 +1475,12 @@ static twinn_status find_dups(engine *E) {
   E->opt_done = twinn_calloc(n + 1, 1);
   E->opt_list = twinn_mallocarray(n + 1, sizeof *E->opt_list);
   E->opt_idx = twinn_mallocarray(n + 1, sizeof *E->opt_idx);
+  E->opt_net = twinn_mallocarray(n + 1, sizeof *E->opt_net);
+  E->opt_pt = twinn_mallocarray(n + 1, sizeof *E->opt_pt);
   E->opt_lo = twinn_mallocarray(n + 1, sizeof *E->opt_lo);
   E->opt_off = twinn_mallocarray(n + 1, sizeof *E->opt_off);
-  if (!E->dup || !E->opt_done || !E->opt_list || !E->opt_idx || !E->opt_lo || !E->opt_off)
+  if (!E->dup || !E->opt_done || !E->opt_list || !E->opt_idx || !E->opt_net || !E->opt_pt ||
+      !E->opt_lo || !E->opt_off)
     return TWINN_ERR_NOMEM;
   return twinn_prop_lin_dups(E->prop, E->dup);
 }
@@ -1586,6 +1601,8 @@ static void engine_release(engine *E) {
   twinn_free(E->opt_done);
   twinn_free(E->opt_list);
   twinn_free(E->opt_idx);
+  twinn_free(E->opt_net);
+  twinn_free(E->opt_pt);
   twinn_free(E->opt_lo);
   twinn_free(E->opt_off);
   twinn_free(E->opt_c);

@@ -626,7 +626,7 @@ static void test_opt(void **state) {
   static long double vf[MAXV], vg[MAXV];
   size_t off[64];
   tally t = {0, 0, 0.0}, tt = {0, 0, 0.0};
-  int n_better = 0, n_forms = 0, n_tighter = 0, n_split_cases = 0;
+  int n_better = 0, n_forms = 0, n_tighter = 0, n_split_cases = 0, n_hidden_better = 0;
   for (int c = 0; c < 60; c++) {
     size_t n_in = irand(2, 6), n_out = irand(1, 4);
     twinn_net *f = rand_net(n_in, irand(1, 3), irand(4, 16), n_out, 1);
@@ -643,7 +643,22 @@ static void test_opt(void **state) {
     assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
     if (twinn_sym_infeasible(s)) goto next;
     for (int q = 0; q < 4; q++, n_forms++) {
-      double l0, h0, l1, h1, lopt;
+      double l0, h0, l1, h1, lopt, lh, ch[64];
+      /* And one objective on a hidden point (any point behind the input, ReLU outputs
+       * included): a unit one or a random one. On affine outputs a unit one starts from the
+       * analysis' own relaxations, so it is never below that bound (on ReLU outputs it can be:
+       * the analysis clips at 0 there, a lower slope times a negative lower end does not). */
+      size_t hp = irand(1, net->n_layers - 1), hw = twinn_net_width_at(net, hp);
+      size_t unit = q % 2 ? irand(0, hw - 1) : SIZE_MAX;
+      assert_true(hw <= 64);
+      for (size_t j = 0; j < hw; j++) ch[j] = unit == SIZE_MAX ? srand1() : j == unit;
+      assert_int_equal(twinn_sym_bound_opt_at(s, which, hp, ch, NULL, 1, 30, &lh, NULL), TWINN_OK);
+      assert_true(!isnan(lh));
+      if (unit != SIZE_MAX && net->layers[hp - 1].kind == TWINN_LAYER_AFFINE) {
+        double l = twinn_sym_point_lo(s, which, hp)[unit];
+        assert_true(lh >= l - 1e-12 * (1.0 + fabs(l)));
+        n_hidden_better += lh > l + 1e-9 * (1.0 + fabs(l));
+      }
       for (size_t j = 0; j < n_out; j++) cf[j] = srand1();
       if (!g) assert_int_equal(twinn_sym_bound_lin(s, cf, NULL, &l0, &h0, NULL), TWINN_OK);
       assert_int_equal(twinn_sym_bound_opt(s, which, cf, 30, &lopt, NULL), TWINN_OK);
@@ -664,10 +679,12 @@ static void test_opt(void **state) {
           if ((rq[k].phase > 0 && z < 0) || (rq[k].phase < 0 && z > 0)) ok = 0;
         }
         if (!ok) continue;
-        long double v = 0;
+        long double v = 0, vh = 0;
         for (size_t j = 0; j < n_out; j++)
           v += (long double)cf[j] * (which ? vg : vf)[off[net->n_layers] + j];
         check_in(&t, v, lopt, INFINITY);
+        for (size_t j = 0; j < hw; j++) vh += (long double)ch[j] * (which ? vg : vf)[off[hp] + j];
+        check_in(&t, vh, lh, INFINITY);
       }
     }
     /* Branching scores exist for the optimised network only, and only until the next analysis
@@ -708,14 +725,16 @@ static void test_opt(void **state) {
     twinn_net_free(f);
     twinn_net_free(g);
   }
-  printf("opt: %d of %d single-network forms tighter, %d split cases; %lu checks, %lu "
-         "violations; tighten: %d cases tighter, %lu checks, %lu violations\n",
-         n_better, n_forms, n_split_cases, t.checked, t.violations, n_tighter, tt.checked,
-         tt.violations);
+  printf("opt: %d of %d single-network forms tighter, %d hidden unit forms tighter, %d split "
+         "cases; %lu checks, %lu violations; tighten: %d cases tighter, %lu checks, %lu "
+         "violations\n",
+         n_better, n_forms, n_hidden_better, n_split_cases, t.checked, t.violations, n_tighter,
+         tt.checked, tt.violations);
   assert_int_equal(t.violations, 0);
   assert_int_equal(tt.violations, 0);
   assert_true(t.checked > 20000);
   assert_true(n_better > 0);
+  assert_true(n_hidden_better > 0);
   assert_true(n_tighter > 0);
   assert_true(n_split_cases > 10);
 }
