@@ -124,6 +124,13 @@ twinn_status twinn_sym_set_prior(twinn_sym *s, int which, const double *lo, cons
  * twinn_sym_prior), valid for the box and any sub-box with the same or more splits. Stops
  * early (still sound) once twinn_clock_now() passes deadline (if > 0). */
 twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twinn_error *err);
+/* The same spread over n_ws workspaces of the same networks, each analysed on the same box
+ * without splits (and with the same hull-plane setting): ws[0]'s bounds are the result, as
+ * twinn_sym_tighten's would be (the objectives go to the workspaces in the same batches),
+ * computed by n_ws threads (the calling one included). The others end with the bounds of the
+ * last point they analysed. */
+twinn_status twinn_sym_tighten_par(twinn_sym *const *ws, size_t n_ws, size_t iters, double deadline,
+                                   twinn_error *err);
 /* The prior bounds of network `which` (lower, or upper when upper), NULL if none. */
 const double *twinn_sym_prior(const twinn_sym *s, int which, int upper);
 /* The entries of a network's prior bounds (the sum of its point widths). */

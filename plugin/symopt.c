@@ -13,6 +13,7 @@
  * (twinn_sym_backsub: outward rounding and error terms), whose result alone is returned. The
  * intermediate bounds stay those of the analysis. */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "clock.h"
@@ -416,70 +417,162 @@ twinn_status twinn_sym_set_prior(twinn_sym *s, int which, const double *lo, cons
   return TWINN_OK;
 }
 
+/* One batch of a point's tightening objectives: neurons obj[first .. first + k / 2) of network
+ * w, each as +e_j (its lower bound) then -e_j (its upper bound). */
+typedef struct {
+  int w;
+  size_t first, k;
+} tbatch;
+
+/* One worker's share of a point: batches start, start + step, ... of b on its workspace s,
+ * whose prior bounds take the results. */
+typedef struct {
+  twinn_sym *s;
+  size_t p, iters, nb, start, step;
+  const tbatch *b;
+  const size_t *obj;
+  double deadline;
+  double *c; /* opt_batch rows of the point's width */
+  int cut;   /* the deadline stopped it */
+} tjob;
+
+static void *tighten_job(void *arg) {
+  tjob *J = arg;
+  twinn_sym *s = J->s;
+  size_t p = J->p, o = s->off[p], n = width_at(s, p), total = total_of(s);
+  double best[OPT_BATCH];
+  for (size_t b = J->start; b < J->nb; b += J->step) {
+    const tbatch *B = &J->b[b];
+    if (J->deadline > 0 && twinn_clock_now() > J->deadline) {
+      J->cut = 1;
+      break;
+    }
+    for (size_t r = 0; r < B->k; r++) {
+      memset(J->c + r * n, 0, n * sizeof(double));
+      J->c[r * n + J->obj[B->first + r / 2]] = r % 2 ? -1.0 : 1.0;
+    }
+    optimise(s, B->w, p, B->k, J->c, J->iters, best);
+    for (size_t r = 0; r < B->k; r++) {
+      if (!isfinite(best[r])) continue;
+      double v =
+          certify(s, B->w, p, J->c + r * n, slot(s, O_BAL) + r * total, slot(s, O_BBE) + r * total);
+      size_t e = o + J->obj[B->first + r / 2];
+      if (r % 2)
+        s->phi[B->w][e] = fmin(s->phi[B->w][e], -v);
+      else
+        s->plo[B->w][e] = fmax(s->plo[B->w][e], v);
+    }
+  }
+  return NULL;
+}
+
 twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twinn_error *err) {
-  if (!s->analysed)
-    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: tighten before analyse");
-  if (!ensure_scratch(s)) return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  size_t n_in = s->net[0]->n_in, total = s->off[s->n_points];
+  return twinn_sym_tighten_par(&s, 1, iters, deadline, err);
+}
+
+twinn_status twinn_sym_tighten_par(twinn_sym *const *ws, size_t n_ws, size_t iters, double deadline,
+                                   twinn_error *err) {
+  twinn_sym *s = ws[0];
+  for (size_t t = 0; t < n_ws; t++) {
+    if (!ws[t]->analysed)
+      return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: tighten before analyse");
+    if (!ensure_scratch(ws[t]))
+      return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (ws[t]->opt_batch != s->opt_batch) n_ws = t; /* batches must be formed alike */
+  }
+  size_t n_in = s->net[0]->n_in, total = s->off[s->n_points], max_obj = 0;
   int n_nets = s->net[1] ? 2 : 1;
+  for (size_t p = 0; p < s->n_points; p++) max_obj += width_at(s, p);
+  max_obj = (size_t)n_nets * (max_obj ? max_obj : 1);
   double *box = twinn_mallocarray(2 * (n_in ? n_in : 1), sizeof(double));
-  double *c = twinn_calloc(OPT_BATCH * (s->max_w ? s->max_w : 1), sizeof(double));
-  size_t *idx = twinn_calloc(OPT_BATCH, sizeof(size_t));
+  double *c = twinn_calloc(n_ws * s->opt_batch * (s->max_w ? s->max_w : 1), sizeof(double));
+  size_t *obj = twinn_mallocarray(max_obj, sizeof(size_t));
+  tbatch *bat = twinn_mallocarray(max_obj, sizeof(tbatch));
+  tjob *jobs = twinn_calloc(n_ws, sizeof(tjob));
+  pthread_t *th = twinn_calloc(n_ws, sizeof(pthread_t));
+  int *started = twinn_calloc(n_ws, sizeof(int));
   twinn_status st = TWINN_OK;
-  if (!box || !c || !idx) {
+  if (!box || !c || !obj || !bat || !jobs || !th || !started) {
     st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
     goto done;
   }
   memcpy(box, s->lo[0], n_in * sizeof(double));
   memcpy(box + n_in, s->hi[0], n_in * sizeof(double));
-  for (int w = 0; w < n_nets && st == TWINN_OK; w++)
-    st = twinn_sym_set_prior(s, w, s->lo[w], s->hi[w], err);
-  /* ReLU input points behind at least one ReLU: their bounds come through relaxations. */
+  for (size_t t = 0; t < n_ws; t++)
+    for (int w = 0; w < n_nets && st == TWINN_OK; w++)
+      st = twinn_sym_set_prior(ws[t], w, ws[t]->lo[w], ws[t]->hi[w], err);
+  /* ReLU input points behind at least one ReLU: their bounds come through relaxations. Each
+   * point's unstable neurons, both ends, in batches of opt_batch objectives (the batches, and
+   * so the results, do not depend on n_ws); the workspaces take every n_ws-th batch at once,
+   * then all see the point's bounds merged, and analyse the box again so that later points see
+   * the tighter relaxations. */
   for (size_t p = 1; p < s->n_layers && st == TWINN_OK; p++) {
-    int behind = 0;
+    int behind = 0, cut = 0;
     for (size_t k = 0; k < p; k++) behind |= is_relu(s, k);
     if (!is_relu(s, p) || !behind) continue;
     if (s->overflow || s->infeasible) break;
-    size_t o = s->off[p], n = width_at(s, p), k = 0;
-    double best[OPT_BATCH];
-    for (int w = 0; w < n_nets; w++)
-      for (size_t j = 0; j <= n; j++) {
-        /* Batches of objectives +e_j (lower bounds) and -e_j (upper bounds). */
-        if (j < n && s->lo[w][o + j] < 0.0 && s->hi[w][o + j] > 0.0) {
-          memset(c + k * n, 0, n * sizeof(double));
-          c[k * n + j] = 1.0;
-          memset(c + (k + 1) * n, 0, n * sizeof(double));
-          c[(k + 1) * n + j] = -1.0;
-          idx[k / 2] = j;
-          k += 2;
-        }
-        if (k + 2 <= s->opt_batch && j < n) continue;
-        if (!k) continue;
-        if (deadline > 0 && twinn_clock_now() > deadline) goto done;
-        optimise(s, w, p, k, c, iters, best);
-        for (size_t r = 0; r < k; r++) {
-          if (!isfinite(best[r])) continue;
-          double b =
-              certify(s, w, p, c + r * n, slot(s, O_BAL) + r * total, slot(s, O_BBE) + r * total);
-          size_t e = o + idx[r / 2];
-          if (r % 2)
-            s->phi[w][e] = fmin(s->phi[w][e], -b);
-          else
-            s->plo[w][e] = fmax(s->plo[w][e], b);
-        }
-        k = 0;
+    size_t o = s->off[p], n = width_at(s, p), n_obj = 0, nb = 0, per = s->opt_batch / 2;
+    for (int w = 0; w < n_nets; w++) {
+      size_t first = n_obj;
+      for (size_t j = 0; j < n; j++)
+        if (s->lo[w][o + j] < 0.0 && s->hi[w][o + j] > 0.0) obj[n_obj++] = j;
+      for (size_t f = first; f < n_obj; f += per) {
+        bat[nb].w = w;
+        bat[nb].first = f;
+        bat[nb].k = 2 * (n_obj - f < per ? n_obj - f : per);
+        nb++;
       }
-    /* The next points see the tighter relaxations. */
-    st = twinn_sym_analyse(s, box, box + n_in, err);
-    for (int w = 0; w < n_nets && st == TWINN_OK; w++) {
-      memcpy(s->plo[w], s->lo[w], total * sizeof(double));
-      memcpy(s->phi[w], s->hi[w], total * sizeof(double));
+    }
+    for (size_t t = 0; t < n_ws; t++) {
+      tjob *J = &jobs[t];
+      J->s = ws[t];
+      J->p = p;
+      J->iters = iters;
+      J->nb = nb;
+      J->start = t;
+      J->step = n_ws;
+      J->b = bat;
+      J->obj = obj;
+      J->deadline = deadline;
+      J->c = c + t * s->opt_batch * (s->max_w ? s->max_w : 1);
+      J->cut = 0;
+      started[t] = t > 0 && t < nb && pthread_create(&th[t], NULL, tighten_job, J) == 0;
+    }
+    tighten_job(&jobs[0]);
+    for (size_t t = 1; t < n_ws; t++) {
+      if (started[t])
+        pthread_join(th[t], NULL);
+      else if (t < nb)
+        tighten_job(&jobs[t]); /* no thread: its share here */
+      started[t] = 0;
+    }
+    for (size_t t = 0; t < n_ws; t++) cut |= jobs[t].cut;
+    for (size_t t = 1; t < n_ws; t++) /* the point's bounds, each from the worker that had it */
+      for (int w = 0; w < n_nets; w++)
+        for (size_t j = o; j < o + n; j++) {
+          s->plo[w][j] = fmax(s->plo[w][j], ws[t]->plo[w][j]);
+          s->phi[w][j] = fmin(s->phi[w][j], ws[t]->phi[w][j]);
+        }
+    if (cut) break; /* sound as far as it got */
+    for (size_t t = 0; t < n_ws && st == TWINN_OK; t++) {
+      if (t > 0)
+        for (int w = 0; w < n_nets && st == TWINN_OK; w++)
+          st = twinn_sym_set_prior(ws[t], w, s->plo[w], s->phi[w], err);
+      if (st == TWINN_OK) st = twinn_sym_analyse(ws[t], box, box + n_in, err);
+      for (int w = 0; w < n_nets && st == TWINN_OK; w++) {
+        memcpy(ws[t]->plo[w], ws[t]->lo[w], total * sizeof(double));
+        memcpy(ws[t]->phi[w], ws[t]->hi[w], total * sizeof(double));
+      }
     }
   }
 done:
   twinn_free(box);
   twinn_free(c);
-  twinn_free(idx);
+  twinn_free(obj);
+  twinn_free(bat);
+  twinn_free(jobs);
+  twinn_free(th);
+  twinn_free(started);
   return st;
 }
 

@@ -1631,37 +1631,57 @@ static void engine_release(engine *E) {
   twinn_attack_free(E->atk);
 }
 
-/* Optimised intermediate bounds of the one case box [lo, hi] (twinn_sym_tighten), computed by
- * E[0] before the workers start and given to every worker's workspaces as priors: every region
+/* Optimised intermediate bounds of the one case box [lo, hi] (twinn_sym_tighten_par: every
+ * worker's workspace takes a share, on the calling thread and one thread per other worker)
+ * before the workers start, then given to every worker's workspaces as priors: every region
  * lies in the box, so they hold for all. Only where regions split on neurons (their boxes stay
  * the whole box, so the priors stay tight); an error only leaves a workspace without priors. */
 static twinn_status tighten_root(engine *E, int n_threads, const double *lo, const double *hi) {
   size_t j;
   int t, w;
   twinn_error err;
+  twinn_sym **ws = twinn_calloc((size_t)n_threads, sizeof *ws);
+  if (!ws) return TWINN_ERR_NOMEM;
   analyse_cheap(&E[0], lo, hi);
-  if (analyse_sym(&E[0], lo, hi, NULL, 0)) return TWINN_OK; /* no input: the search says so */
+  if (analyse_sym(&E[0], lo, hi, NULL, 0)) { /* no input: the search says so */
+    twinn_free(ws);
+    return TWINN_OK;
+  }
   for (j = 0; j < E[0].n_syms; j++) {
     twinn_sym *s0 = E[0].syms[j].s;
+    size_t n_ws = 0;
+    size_t planes = E[0].syms[j].g == SIZE_MAX ||
+                            twinn_net_relu_layers(E[0].pb->nets[E[0].syms[j].f]) >= ANDERSON_DEPTH
+                        ? ANDERSON_ROUNDS
+                        : 0;
     twinn_error_clear(&err);
     if (!E[0].syms[j].ok) continue;
-    twinn_sym_set_anderson(s0, E[0].syms[j].g == SIZE_MAX ||
-                                       twinn_net_relu_layers(E[0].pb->nets[E[0].syms[j].f]) >=
-                                           ANDERSON_DEPTH
-                                   ? ANDERSON_ROUNDS
-                                   : 0);
-    twinn_status tst = twinn_sym_tighten(s0, TIGHTEN_ROUNDS, E[0].S->deadline, &err);
-    twinn_sym_set_anderson(s0, 0);
+    /* Every worker's workspace helps (twinn_sym_tighten_par), analysed on the same box. */
+    net_box(&E[0], E[0].syms[j].f, lo, hi);
+    for (t = 0; t < n_threads; t++) {
+      twinn_sym *st = E[t].syms[j].s;
+      if (t > 0 && twinn_sym_analyse(st, E[0].in_lo, E[0].in_hi, &err) != TWINN_OK) continue;
+      twinn_sym_set_anderson(st, planes);
+      ws[n_ws++] = st;
+    }
+    twinn_status tst = twinn_sym_tighten_par(ws, n_ws, TIGHTEN_ROUNDS, E[0].S->deadline, &err);
+    for (size_t k = 0; k < n_ws; k++) twinn_sym_set_anderson(ws[k], 0);
     if (tst != TWINN_OK) {
-      if (err.status == TWINN_ERR_NOMEM) return TWINN_ERR_NOMEM;
+      if (err.status == TWINN_ERR_NOMEM) {
+        twinn_free(ws);
+        return TWINN_ERR_NOMEM;
+      }
       continue;
     }
     for (t = 1; t < n_threads; t++)
       for (w = 0; w < (E[0].syms[j].g == SIZE_MAX ? 1 : 2); w++)
         if (twinn_sym_set_prior(E[t].syms[j].s, w, twinn_sym_prior(s0, w, 0),
-                                twinn_sym_prior(s0, w, 1), &err) != TWINN_OK)
+                                twinn_sym_prior(s0, w, 1), &err) != TWINN_OK) {
+          twinn_free(ws);
           return TWINN_ERR_NOMEM;
+        }
   }
+  twinn_free(ws);
   return TWINN_OK;
 }
 

@@ -745,6 +745,52 @@ static void test_opt(void **state) {
  * (up to 12 inputs, 1-3 ReLU layers, random splits): with the planes, bound_opt's lower bounds
  * hold at every sampled point that meets the splits and are never below those without them,
  * and tighten's priors keep every point bound sound. */
+/* twinn_sym_tighten_par over 1 to 3 workspaces gives bit for bit the bounds twinn_sym_tighten
+ * gives alone (the same batches), for single networks and pairs, with and without hull planes. */
+static void test_tighten_par(void **state) {
+  (void)state;
+  int n_tighter = 0;
+  for (int c = 0; c < 12; c++) {
+    size_t n_in = irand(2, 6), n_out = irand(1, 3), n_ws = 1 + (size_t)c % 3;
+    twinn_net *f = rand_net(n_in, irand(2, 3), irand(6, 40), n_out, 1);
+    twinn_net *g = c % 2 ? twin_of(f, c % 3) : NULL;
+    twinn_sym *one = twinn_sym_new(f, g), *ws[3] = {NULL, NULL, NULL};
+    double lo[8], hi[8];
+    assert_non_null(one);
+    random_box(n_in, lo, hi);
+    for (size_t t = 0; t < n_ws; t++) {
+      ws[t] = twinn_sym_new(f, g);
+      assert_non_null(ws[t]);
+      twinn_sym_set_anderson(ws[t], c % 4 < 2 ? 0 : 10);
+      assert_int_equal(twinn_sym_analyse(ws[t], lo, hi, NULL), TWINN_OK);
+    }
+    twinn_sym_set_anderson(one, c % 4 < 2 ? 0 : 10);
+    assert_int_equal(twinn_sym_analyse(one, lo, hi, NULL), TWINN_OK);
+    size_t total = twinn_sym_prior_len(one);
+    double *before = twinn_mallocarray(total, sizeof *before);
+    assert_non_null(before);
+    for (size_t p = 0, o = 0; p <= f->n_layers; o += twinn_net_width_at(f, p), p++)
+      memcpy(before + o, twinn_sym_point_lo(one, TWINN_SYM_F, p),
+             twinn_net_width_at(f, p) * sizeof *before);
+    assert_int_equal(twinn_sym_tighten(one, 8, 0.0, NULL), TWINN_OK);
+    assert_int_equal(twinn_sym_tighten_par(ws, n_ws, 8, 0.0, NULL), TWINN_OK);
+    for (int w = 0; w < (g ? 2 : 1); w++)
+      for (int up = 0; up < 2; up++) {
+        const double *a = twinn_sym_prior(one, w, up), *b = twinn_sym_prior(ws[0], w, up);
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_memory_equal(a, b, total * sizeof *a);
+      }
+    for (size_t e = 0; e < total; e++) n_tighter += twinn_sym_prior(one, 0, 0)[e] > before[e];
+    twinn_free(before);
+    for (size_t t = 0; t < n_ws; t++) twinn_sym_free(ws[t]);
+    twinn_sym_free(one);
+    twinn_net_free(f);
+    if (g) twinn_net_free(g);
+  }
+  assert_true(n_tighter > 0);
+}
+
 static void test_anderson(void **state) {
   (void)state;
   static long double vf[MAXV], vg[MAXV];
@@ -1118,21 +1164,14 @@ static void test_pair_weights(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kernels),
-      cmocka_unit_test(test_kernels_f32),
-      cmocka_unit_test(test_opt_wide),
-      cmocka_unit_test(test_samples_single_and_pair),
-      cmocka_unit_test(test_affine_tight),
-      cmocka_unit_test(test_splits),
-      cmocka_unit_test(test_mixed_splits),
-      cmocka_unit_test(test_halfspaces),
-      cmocka_unit_test(test_dead_and_wide),
-      cmocka_unit_test(test_alpha),
-      cmocka_unit_test(test_opt),
-      cmocka_unit_test(test_anderson),
-      cmocka_unit_test(test_errors_and_faults),
-      cmocka_unit_test(test_acasxu_fp16),
-      cmocka_unit_test(test_pair_weights),
+      cmocka_unit_test(test_kernels),       cmocka_unit_test(test_kernels_f32),
+      cmocka_unit_test(test_opt_wide),      cmocka_unit_test(test_samples_single_and_pair),
+      cmocka_unit_test(test_affine_tight),  cmocka_unit_test(test_splits),
+      cmocka_unit_test(test_mixed_splits),  cmocka_unit_test(test_halfspaces),
+      cmocka_unit_test(test_dead_and_wide), cmocka_unit_test(test_alpha),
+      cmocka_unit_test(test_opt),           cmocka_unit_test(test_anderson),
+      cmocka_unit_test(test_tighten_par),   cmocka_unit_test(test_errors_and_faults),
+      cmocka_unit_test(test_acasxu_fp16),   cmocka_unit_test(test_pair_weights),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
