@@ -374,26 +374,40 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
     ws_release(w);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
   }
-  /* Wide inputs (MNIST): bisecting one of hundreds of inputs barely tightens a bound, so the
-   * root box's optimised intermediate bounds (kept as priors, valid in every sub-box) matter
-   * most; as for verify's neuron branching (verify.c NEURON_DIMS). Sound even if cut short. */
-  if (w->n_in > QUANT_TIGHTEN_DIMS && id == 0) { /* the others take its bounds (share_root) */
-    twinn_error e2;
-    twinn_error_clear(&e2);
-    twinn_sym_set_anderson(
-        w->sym, twinn_net_relu_layers(f) >= QUANT_ANDERSON_DEPTH ? QUANT_ANDERSON_ROUNDS : 0);
-    if (twinn_sym_analyse(w->sym, S->root_lo, S->root_hi, &e2) == TWINN_OK)
-      (void)twinn_sym_tighten(w->sym, QUANT_TIGHTEN_ROUNDS, S->deadline, &e2);
-    twinn_sym_set_anderson(w->sym, 0);
-  }
   return TWINN_OK;
 }
 
-/* After ws_init of all nw workers: the root bounds W[0] optimised become the priors of the
- * others (they hold for the root box, so in every box a worker takes), and are kept in the
- * options' store (twinn_quant_options.roots) unless the deadline cut them short. */
+/* After ws_init of all nw workers, on wide inputs (MNIST), where bisecting one of hundreds of
+ * inputs barely tightens a bound: the root box's optimised intermediate bounds (as for
+ * verify's neuron branching, verify.c NEURON_DIMS), computed by all workers' workspaces at once
+ * (twinn_sym_tighten_par, one BLAS thread each), become the priors of every workspace (they
+ * hold for the root box, so in every box a worker takes), and are kept in the options' store
+ * (twinn_quant_options.roots) unless the deadline cut them short (sound even then). */
 static twinn_status share_root(qws *W, size_t nw, const qshared *S, twinn_error *err) {
   const double *lo[2], *hi[2];
+  twinn_sym **ws;
+  size_t n_ws = 0;
+  int blas_prev;
+  twinn_error e2;
+  if (S->n_in <= QUANT_TIGHTEN_DIMS) return TWINN_OK;
+  if (!(ws = twinn_calloc(nw, sizeof *ws)))
+    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+  for (size_t t = 0; t < nw; t++) {
+    twinn_error_clear(&e2);
+    if (twinn_sym_analyse(W[t].sym, S->root_lo, S->root_hi, &e2) != TWINN_OK) {
+      if (t == 0) break; /* W[0] holds the result */
+      continue;
+    }
+    twinn_sym_set_anderson(
+        W[t].sym, twinn_net_relu_layers(S->f) >= QUANT_ANDERSON_DEPTH ? QUANT_ANDERSON_ROUNDS : 0);
+    ws[n_ws++] = W[t].sym;
+  }
+  blas_prev = openblas_get_num_threads();
+  if (n_ws > 1) openblas_set_num_threads(1);
+  if (n_ws) (void)twinn_sym_tighten_par(ws, n_ws, QUANT_TIGHTEN_ROUNDS, S->deadline, &e2);
+  openblas_set_num_threads(blas_prev);
+  for (size_t t = 0; t < n_ws; t++) twinn_sym_set_anderson(ws[t], 0);
+  twinn_free(ws);
   for (int w = 0; w < 2; w++) {
     lo[w] = twinn_sym_prior(W[0].sym, w, 0);
     hi[w] = twinn_sym_prior(W[0].sym, w, 1);
