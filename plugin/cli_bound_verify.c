@@ -82,9 +82,9 @@ static char *linf_query(const bound_region *r, size_t n_in, size_t n_out, size_t
 }
 
 /* Runs twinn_verify on the query text for (f, g) within `seconds`, keeping and reusing root
- * bounds in `roots` (may be NULL). On sat, x (n_in entries,
- * may be NULL) gets f's input of the witness and *have_x is set. *branches gets the regions
- * analysed. TWINN_VERDICT_UNKNOWN on any failure. */
+ * bounds in `roots` (may be NULL). On sat, x (n_in entries, may be NULL) gets f's input of the
+ * witness and *have_x is set. *branches gets the regions analysed. TWINN_VERDICT_UNKNOWN on
+ * any failure. */
 static twinn_verdict run_query(const char *text, const twinn_net *f, const twinn_net *g,
                                twinn_roots *roots, unsigned long seed, int threads, double seconds,
                                void (*progress)(void *, const twinn_progress *), void *ctx,

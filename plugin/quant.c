@@ -281,6 +281,7 @@ static void ws_release(qws *w) {
 /* ... with the first ReLU layer's hull planes (as verify.c's ANDERSON_ROUNDS): mnist_256x4 fp16
  * img0's L-inf upper end at 30 s 3.2e-3 -> 1.8e-4 (lower end 1.34e-4). */
 #define QUANT_ANDERSON_ROUNDS 20
+#define QUANT_TIGHTEN_MAX_WS 8 /* workspaces sharing it at most (verify.c's TIGHTEN_MAX_WS) */
 #define QUANT_ANDERSON_DEPTH 3 /* ReLU layers at least (verify.c's ANDERSON_DEPTH) */
 /* L-inf mode: an objective looks at the others every this many boxes (should_yield). */
 #define QUANT_SLICE 64
@@ -392,7 +393,7 @@ static twinn_status share_root(qws *W, size_t nw, const qshared *S, twinn_error 
   if (S->n_in <= QUANT_TIGHTEN_DIMS) return TWINN_OK;
   if (!(ws = twinn_calloc(nw, sizeof *ws)))
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  for (size_t t = 0; t < nw; t++) {
+  for (size_t t = 0; t < nw && t < QUANT_TIGHTEN_MAX_WS; t++) {
     twinn_error_clear(&e2);
     if (twinn_sym_analyse(W[t].sym, S->root_lo, S->root_hi, &e2) != TWINN_OK) {
       if (t == 0) break; /* W[0] holds the result */
@@ -411,11 +412,12 @@ static twinn_status share_root(qws *W, size_t nw, const qshared *S, twinn_error 
   for (int w = 0; w < 2; w++) {
     lo[w] = twinn_sym_prior(W[0].sym, w, 0);
     hi[w] = twinn_sym_prior(W[0].sym, w, 1);
-    if (!lo[w] || !hi[w]) return TWINN_OK; /* narrow inputs, or no analysis of the root */
+    if (!lo[w] || !hi[w]) return TWINN_OK; /* the root's analysis failed: no priors */
   }
   for (size_t t = 1; t < nw; t++)
     for (int w = 0; w < 2; w++)
-      if (twinn_sym_set_prior(W[t].sym, w, lo[w], hi[w], err) != TWINN_OK) return err->status;
+      if (twinn_sym_set_prior(W[t].sym, w, lo[w], hi[w], &e2) != TWINN_OK)
+        return twinn_error_set(err, e2.status, NULL, 0, 0, "%s", e2.msg);
   if (S->opt->roots && (S->deadline <= 0 || twinn_clock_now() < S->deadline))
     for (int w = 0; w < 2; w++)
       if (twinn_roots_keep(S->opt->roots, w ? S->g : S->f, S->root_lo, S->root_hi, lo[w], hi[w],

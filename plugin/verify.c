@@ -58,6 +58,10 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
  * the run-to-run spread); on the same networks alone (int8 top-1, one robustness problem per
  * network) they pay: img1 12.7 -> 2.8 s, img3 3.8 -> 1.2 s. */
 #define ANDERSON_DEPTH 3
+/* At most this many workspaces share the root's tightening (twinn_sym_tighten_par): a point of
+ * 256 unstable neurons makes 16 batches of objectives per network, and each helper with hull
+ * planes holds up to 128 MB of their scratch (symand.c). */
+#define TIGHTEN_MAX_WS 8
 
 /* Input spaces of more dimensions branch on neurons first (see twinn_verify). */
 #define NEURON_DIMS 64
@@ -1658,7 +1662,7 @@ static twinn_status tighten_root(engine *E, int n_threads, const double *lo, con
     if (!E[0].syms[j].ok) continue;
     /* Every worker's workspace helps (twinn_sym_tighten_par), analysed on the same box. */
     net_box(&E[0], E[0].syms[j].f, lo, hi);
-    for (t = 0; t < n_threads; t++) {
+    for (t = 0; t < n_threads && t < TIGHTEN_MAX_WS; t++) {
       twinn_sym *st = E[t].syms[j].s;
       if (t > 0 && twinn_sym_analyse(st, E[0].in_lo, E[0].in_hi, &err) != TWINN_OK) continue;
       twinn_sym_set_anderson(st, planes);
