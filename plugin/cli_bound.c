@@ -530,8 +530,10 @@ static void print_diff(const twinn_quant_diff *r, const bound_region *reg, const
       printf("the verifier (neuron branching) on max_i |g_i - f_i| <= t:");
     else if (first)
       printf("the verifier on |g_%zu - f_%zu| <= t:", tries[k].output, tries[k].output);
-    printf("%s t = %.6g %s (%.1f s, %lu branches)%s", first ? "" : ",", tries[k].threshold,
-           tries[k].verdict, tries[k].seconds, tries[k].branches, last ? "\n" : "");
+    printf("%s t = %.6g %s (%.1f s, %lu branches", first ? "" : ",", tries[k].threshold,
+           tries[k].verdict, tries[k].seconds, tries[k].branches);
+    if (isfinite(tries[k].bound)) printf(", <= %.6g certified", tries[k].bound);
+    printf(")%s", last ? "\n" : "");
   }
 }
 

@@ -83,12 +83,12 @@ static char *linf_query(const bound_region *r, size_t n_in, size_t n_out, size_t
 
 /* Runs twinn_verify on the query text for (f, g) within `seconds`, keeping and reusing root
  * bounds in `roots` (may be NULL). On sat, x (n_in entries, may be NULL) gets f's input of the
- * witness and *have_x is set. *branches gets the regions analysed. TWINN_VERDICT_UNKNOWN on
- * any failure. */
+ * witness and *have_x is set. *branches gets the regions analysed, *margin (may be NULL) the
+ * result's open_margin. TWINN_VERDICT_UNKNOWN on any failure. */
 static twinn_verdict run_query(const char *text, const twinn_net *f, const twinn_net *g,
                                twinn_roots *roots, unsigned long seed, int threads, double seconds,
                                void (*progress)(void *, const twinn_progress *), void *ctx,
-                               double *x, int *have_x, unsigned long *branches) {
+                               double *x, int *have_x, unsigned long *branches, double *margin) {
   twinn_prop *prop = NULL;
   twinn_problem pb;
   twinn_options opt;
@@ -102,6 +102,7 @@ static twinn_verdict run_query(const char *text, const twinn_net *f, const twinn
   twinn_error_clear(&err);
   if (have_x) *have_x = 0;
   if (branches) *branches = 0;
+  if (margin) *margin = NAN;
   if (!text ||
       twinn_vnnlib_parse_buffer(text, strlen(text), "bound query", &prop, &err) != TWINN_OK ||
       twinn_problem_bind(&pb, prop, 2, names, nets, &err) != TWINN_OK)
@@ -116,6 +117,7 @@ static twinn_verdict run_query(const char *text, const twinn_net *f, const twinn
   if (twinn_verify(&pb, &opt, &res, &err) != TWINN_OK) goto done;
   v = res.verdict;
   if (branches) *branches = res.branches;
+  if (margin) *margin = res.open_margin;
   if (v == TWINN_VERDICT_SAT && x && res.witness)
     for (size_t k = 0; k < prop->n_vars; k++)
       if (prop->vars[k].role == TWINN_VAR_INPUT && prop->vars[k].net == 0 &&
@@ -136,7 +138,7 @@ twinn_verdict cli_bound_top1(const bound_region *r, const twinn_net *f, const tw
                              double seconds) {
   char *text = top1_query(r, f->n_in, f->n_out, c, argmin);
   twinn_verdict v =
-      run_query(text, f, g, NULL, seed, threads, seconds, NULL, NULL, NULL, NULL, NULL);
+      run_query(text, f, g, NULL, seed, threads, seconds, NULL, NULL, NULL, NULL, NULL, NULL);
   free(text);
   return v;
 }
@@ -263,6 +265,7 @@ static twinn_status narrow(series *s, size_t which, double deadline, size_t max_
     twinn_report_threshold *tr;
     char *text;
     int have_x = 0;
+    double margin;
     twinn_verdict v;
     if (tried >= max_tries || !isfinite(upper) || !(upper > 0) || closed(s->opt, lower, upper) ||
         (deadline > 0 && left < 0.5))
@@ -299,17 +302,24 @@ static twinn_status narrow(series *s, size_t which, double deadline, size_t max_
     v = run_query(text, s->f, s->g, s->opt->roots, s->opt->seed, s->opt->threads,
                   deadline > 0 ? budget : CLI_BOUND_QUESTION_SECONDS,
                   s->opt->progress ? on_verify_progress : NULL, &s->lp, s->x, &have_x,
-                  &tr->branches);
+                  &tr->branches, &margin);
     free(text);
     tr->output = which;
     tr->threshold = t;
     tr->verdict = twinn_verdict_name(v);
     tr->seconds = cli_now() - t0;
+    tr->bound = NAN;
     proved = v == TWINN_VERDICT_UNSAT;
-    if (proved) {
+    /* A search the time cut short still bounds what it left open: every |g_i - f_i| asked
+     * about is at most t - margin there (twinn_result.open_margin), and at most t elsewhere. */
+    if (v == TWINN_VERDICT_TIMEOUT && isfinite(margin) && margin < 0)
+      tr->bound = nextafter(t - margin, INFINITY); /* t - margin rounded up */
+    if (proved || isfinite(tr->bound)) {
       for (size_t i = 0; i < d->n_out; i++)
-        if (which == SIZE_MAX || i == which) d->out[i].upper = fmin(d->out[i].upper, t);
-    } else {
+        if (which == SIZE_MAX || i == which)
+          d->out[i].upper = fmin(d->out[i].upper, proved ? t : tr->bound);
+    }
+    if (!proved) {
       twinn_status st;
       if (v == TWINN_VERDICT_SAT && have_x &&
           (st = take_point(d, s->out_box, s->r, s->f, s->g, s->x, s->err)) != TWINN_OK)

@@ -403,7 +403,11 @@ static int emit_report(const cli_args *a, const session *s, const char *verdict,
   r.reason = reason && reason[0] ? reason : NULL;
   r.prop = s->prop;
   r.witness = res && strcmp(verdict, "sat") == 0 ? res->witness : NULL;
-  r.bound = ps->bound;
+  /* A timed-out search's own account of the regions it left open (queued or on a worker's
+   * stack) is the certified one; the progress line only saw the queue. */
+  r.bound = res && res->verdict == TWINN_VERDICT_TIMEOUT && !isnan(res->open_margin)
+                ? res->open_margin
+                : ps->bound;
   r.branches = res ? res->branches : 0;
   r.open = res ? res->open : 0;
   r.t_parse = s->t_parse;

@@ -322,6 +322,7 @@ twinn_status twinn_report_write_diff(FILE *out, const twinn_report_bound_ctx *ct
     twinn_json_string(&j, "verdict", t->verdict);
     twinn_json_number(&j, "seconds", t->seconds);
     twinn_json_uint(&j, "branches", t->branches);
+    twinn_json_number(&j, "bound", t->bound);
     twinn_json_end_object(&j);
   }
   twinn_json_end_array(&j);

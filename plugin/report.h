@@ -66,13 +66,15 @@ twinn_status twinn_report_write_verify(FILE *out, const twinn_report_verify *r, 
 /* One question put to the verifier by `twinn bound` (difference mode, many inputs): is
  * max_i |g_i - f_i| <= threshold on the region (output SIZE_MAX), or |g_o - f_o| <= threshold
  * for the one output o? verdict: "unsat" (proved), "sat" (refuted), "unknown" or
- * "timed-out". */
+ * "timed-out"; bound: after a timeout, the upper end its search certified for the outputs
+ * asked (threshold - twinn_result.open_margin, rounded up), else NAN. */
 typedef struct {
   size_t output;
   double threshold;
   const char *verdict;
   double seconds;
   unsigned long branches;
+  double bound;
 } twinn_report_threshold;
 
 /* Context of a `twinn bound` run, written with its result. */

@@ -122,6 +122,7 @@ typedef struct {
   unsigned long branches;
   double last_report;
   char undecided[256]; /* why some region stayed open (then the answer cannot be unsat) */
+  int lost;            /* a region left the search unproved (undecided, or not queued again) */
   int attack_pending;  /* the deferred initial attack has not been claimed by a worker */
   double attack_at;    /* when a worker claims it */
   double attack_len;   /* the time budget it has left */
@@ -837,6 +838,7 @@ static void note_undecided(engine *E, const char *why) {
   shared *S = E->S;
   pthread_mutex_lock(&S->mu);
   if (!S->undecided[0]) snprintf(S->undecided, sizeof S->undecided, "%s", why);
+  S->lost = 1;
   pthread_mutex_unlock(&S->mu);
 }
 
@@ -1369,7 +1371,10 @@ static void *worker_main(void *arg) {
       stop_with(S, STOP_SAT, TWINN_OK);
     } else if (E->timed_out) {
       stop_with(S, STOP_TIMEOUT, TWINN_OK);
-      if (twinn_queue_push(&S->q, r) == TWINN_OK) r = NULL; /* still open */
+      if (twinn_queue_push(&S->q, r) == TWINN_OK)
+        r = NULL; /* still open */
+      else
+        S->lost = 1;
     }
     for (i = 0; i < nk; i++)
       if ((st = place(E, kids[i])) != TWINN_OK) stop_with(S, STOP_ERROR, st);
@@ -1780,6 +1785,20 @@ static twinn_status keep_roots(engine *E, twinn_roots *roots, const double *lo, 
   return TWINN_OK;
 }
 
+/* After the workers stopped: the least margin of the regions still open (queued, or on a
+ * worker's stack; each carries its parent's, a bound over it too), NAN if one left the search
+ * unproved (twinn_result.open_margin). A missing margin counts as -inf. */
+static double open_margin(const engine *E, int n_threads) {
+  const shared *S = E[0].S;
+  double m = INFINITY;
+  if (S->lost) return NAN;
+  if (S->q.n) m = fmin(m, isnan(S->q.heap[0]->margin) ? -INFINITY : S->q.heap[0]->margin);
+  for (int t = 0; t < n_threads; t++)
+    for (size_t k = 0; k < E[t].n_local; k++)
+      m = fmin(m, isnan(E[t].local[k]->margin) ? -INFINITY : E[t].local[k]->margin);
+  return m;
+}
+
 static void finish(twinn_result *res, twinn_verdict v, const char *why, double t0) {
   res->verdict = v;
   if (why) snprintf(res->reason, sizeof res->reason, "%s", why);
@@ -1960,6 +1979,7 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
   size_t c, i, nf, open;
   int sat = 0, n_threads = 0, t, sync_ok = 0, blas_prev = 0;
   memset(res, 0, sizeof *res);
+  res->open_margin = NAN;
   memset(&S, 0, sizeof S);
   memset(&sp, 0, sizeof sp);
   if (!opt) {
@@ -2094,6 +2114,7 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
     finish(res, TWINN_VERDICT_SAT, NULL, S.t0);
   } else if (S.stop == STOP_TIMEOUT) {
     char why[160];
+    res->open_margin = open_margin(E, n_threads);
     snprintf(why, sizeof why, "timeout after %.1f s (%lu regions, %zu open)",
              twinn_clock_now() - S.t0, S.branches, open);
     finish(res, TWINN_VERDICT_TIMEOUT, why, S.t0);

@@ -460,10 +460,11 @@ static void test_reports_well_formed(void **state) {
   twinn_quant_options opt;
   twinn_quant_diff d;
   twinn_quant_margin m;
-  const twinn_report_threshold thr[2] = {{SIZE_MAX, 1e-3, "unsat", 0.5, 10},
-                                         {1, 0.25, "sat", 0.125, 3}};
+  const twinn_report_threshold thr[3] = {{SIZE_MAX, 1e-3, "unsat", 0.5, 10, NAN},
+                                         {1, 0.25, "sat", 0.125, 3, NAN},
+                                         {2, 0.125, "timed-out", 2.0, 40, 0.375}};
   twinn_report_bound_ctx ctx = {
-      "f \"quoted\".onnx", "g.onnx", "--box", lo, hi, &opt, 0, NULL, NULL, NULL, NULL, 2, thr};
+      "f \"quoted\".onnx", "g.onnx", "--box", lo, hi, &opt, 0, NULL, NULL, NULL, NULL, 3, thr};
   twinn_report_verify rv;
   const char *names[2] = {"f", NULL}, *paths[2] = {"a.onnx", "b\\c.onnx"};
   const char *labels[3] = {"a<b", "c&d", "L-inf"};
@@ -488,9 +489,14 @@ static void test_reports_well_formed(void **state) {
                                   "      \"verdict\": \"unsat\"");
     const char *one = strstr(buf, "\"output\": 1,\n      \"threshold\": 0.25,\n"
                                   "      \"verdict\": \"sat\"");
+    const char *cut = strstr(buf, "\"output\": 2,\n      \"threshold\": 0.125,\n"
+                                  "      \"verdict\": \"timed-out\",\n      \"seconds\": 2,\n"
+                                  "      \"branches\": 40,\n      \"bound\": 0.375\n");
     assert_non_null(all);
     assert_non_null(one);
-    assert_true(all < one);
+    assert_non_null(cut); /* a timed-out question's certified upper end */
+    assert_true(all < one && one < cut);
+    assert_non_null(strstr(all, "\"bound\": null")); /* none after a proof */
   }
   free(buf);
 

@@ -758,6 +758,54 @@ static void test_roots_store(void **state) {
   twinn_net_free(g);
 }
 
+/* twinn_result.open_margin after a timeout: with the query "some |g_i - f_i| > t", every
+ * sampled |g_i - f_i| is at most t - open_margin (a margin below 0, or -inf); other verdicts
+ * leave it NAN. Thresholds from 1.5 to 8.5 times the sampled maximum, runs of 0.4 s. */
+static void test_open_margin(void **state) {
+  size_t trial, i, n_cut = 0;
+  char buf[16384];
+  (void)state;
+  twinn_test_rng_state = 77;
+  for (trial = 0; trial < 8; trial++) {
+    size_t widths[3] = {16, 12, 3};
+    double lo[20], hi[20], m, t;
+    twinn_net *f = twinn_test_random_net(20, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+    twinn_net *g = twinn_test_random_net(20, widths, 3, TWINN_LAYER_RELU, f, 0.05);
+    twinn_prop *prop;
+    twinn_options opt;
+    twinn_result r;
+    for (i = 0; i < 20; i++) {
+      lo[i] = -0.5 + 0.5 * twinn_test_urand();
+      hi[i] = lo[i] + 0.3;
+    }
+    m = max_diff_sampled(f, g, 20, lo, hi);
+    t = (1.5 + (double)trial) * m;
+    eps_query(buf, sizeof buf, 20, 3, lo, hi, t);
+    prop = twinn_test_parse(buf);
+    twinn_options_init(&opt);
+    opt.timeout = 0.4;
+    opt.neuron_split = (int)(trial % 3 != 2);
+    opt.threads = 1 + (int)(trial % 2);
+    verify2(prop, f, g, &opt, &r);
+    if (r.verdict == TWINN_VERDICT_TIMEOUT) {
+      assert_true(!isnan(r.open_margin));
+      assert_true(r.open_margin < 0);
+      if (isfinite(r.open_margin)) {
+        assert_true(m <= t - r.open_margin);
+        n_cut++;
+      }
+    } else {
+      assert_true(isnan(r.open_margin));
+    }
+    twinn_result_release(&r);
+    twinn_prop_free(prop);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  print_message("open margins checked on %zu timed-out runs\n", n_cut);
+  assert_true(n_cut >= 2);
+}
+
 static void test_nomem(void **state) {
   size_t widths[2] = {6, 2}, k;
   double lo[2] = {-1, -1}, hi[2] = {1, 1}, m;
@@ -817,7 +865,7 @@ int main(void) {
       cmocka_unit_test(test_threads_agree),     cmocka_unit_test(test_neuron_split),
       cmocka_unit_test(test_single_threshold),  cmocka_unit_test(test_hidden_threshold),
       cmocka_unit_test(test_split_disjuncts),   cmocka_unit_test(test_half_ties),
-      cmocka_unit_test(test_roots_store),
+      cmocka_unit_test(test_roots_store),       cmocka_unit_test(test_open_margin),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,8 +9,9 @@ start=$(date +%s)
   --network "g=$shared/benchmarks/onnx/mnist_fp16/mnist_256x2_fp16.onnx" \
   --timeout 12 --json -q >b.json
 (($(date +%s) - start <= 20)) || { echo "took over 20 s with --timeout 12"; exit 1; }
-# Lines "out LOWER UPPER", "linf LOWER UPPER", "try OUTPUT THRESHOLD VERDICT" (OUTPUT: a number,
-# or null for all outputs) from the JSON.
+# Lines "out LOWER UPPER", "linf LOWER UPPER", "try OUTPUT THRESHOLD VERDICT BOUND" (OUTPUT: a
+# number, or null for all outputs; BOUND: a timed-out question's certified upper end, or null)
+# from the JSON.
 awk '/"outputs"/ { s = "out" } /"linf"/ { s = "linf" } /"verifier"/ { s = "try" }
      /"complete"/ { s = "" }
      s != "" && /"lower"/ { gsub(/,/, ""); l = $2 }
@@ -18,13 +19,17 @@ awk '/"outputs"/ { s = "out" } /"linf"/ { s = "linf" } /"verifier"/ { s = "try" 
      s == "linf" && /"upper"/ { gsub(/,/, ""); print "linf", l, $2 }
      s == "try" && /"output"/ { gsub(/,/, ""); o = $2 }
      s == "try" && /"threshold"/ { gsub(/,/, ""); t = $2 }
-     s == "try" && /"verdict"/ { gsub(/[",]/, ""); print "try", o, t, $2 }' b.json >ends.txt
-grep -q '^try null .* unsat$' ends.txt || { echo "no L-inf threshold proved"; cat ends.txt; exit 1; }
-grep -q '^try [0-9]* .* unsat$' ends.txt || { echo "no output threshold proved"; cat ends.txt; exit 1; }
+     s == "try" && /"verdict"/ { gsub(/[",]/, ""); v = $2 }
+     s == "try" && /"bound"/ { gsub(/,/, ""); print "try", o, t, v, $2 }' b.json >ends.txt
+grep -q '^try null [^ ]* unsat ' ends.txt || { echo "no L-inf threshold proved"; cat ends.txt; exit 1; }
+grep -q '^try [0-9]* [^ ]* unsat ' ends.txt || { echo "no output threshold proved"; cat ends.txt; exit 1; }
+# An output's upper end is the least of the thresholds proved and the bounds certified by the
+# questions about it (its own and the L-inf ones), never above any of them.
 awk '$1 == "linf" { ll = $2; lu = $3 }
      $1 == "out" { n++; if ($2 > $3) { print "output " n - 1 ": lower " $2 " > upper " $3; bad = 1 }
                    ou[n - 1] = $3 }
-     $1 == "try" && $4 == "unsat" { k++; to[k] = $2; tt[k] = $3 }
+     $1 == "try" && $4 == "unsat" { k++; to[k] = $2; tt[k] = $3; tu[k] = 1 }
+     $1 == "try" && $4 != "unsat" && $5 != "null" { k++; to[k] = $2; tt[k] = $5; tu[k] = 0 }
      END {
        if (n != 10) { print "expected 10 outputs, got " n; bad = 1 }
        if (ll + 0 > lu + 0) { print "L-inf lower " ll " > upper " lu; bad = 1 }
@@ -33,9 +38,9 @@ awk '$1 == "linf" { ll = $2; lu = $3 }
          least = ""; own = 0
          for (j = 1; j <= k; j++)
            if ((to[j] == "null" || to[j] == i) && (least == "" || tt[j] + 0 < least + 0)) least = tt[j]
-         for (j = 1; j <= k; j++) if (to[j] == i) own = 1
-         if (least != "" && ou[i] + 0 > least + 0) { print "output " i ": upper " ou[i] " above a proved threshold " least; bad = 1 }
-         if (own && ou[i] != least) { print "output " i ": upper " ou[i] " is not its least proved threshold " least; bad = 1 }
+         for (j = 1; j <= k; j++) if (to[j] == i && tu[j]) own = 1
+         if (least != "" && ou[i] + 0 > least + 0) { print "output " i ": upper " ou[i] " above a proved end " least; bad = 1 }
+         if (own && ou[i] != least) { print "output " i ": upper " ou[i] " is not its least proved end " least; bad = 1 }
        }
        if (lu != max) { print "L-inf upper " lu " is not the max of the outputs upper ends " max; bad = 1 }
        exit bad }' ends.txt
