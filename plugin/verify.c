@@ -2115,8 +2115,14 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
   } else if (S.stop == STOP_TIMEOUT) {
     char why[160];
     res->open_margin = open_margin(E, n_threads);
-    snprintf(why, sizeof why, "timeout after %.1f s (%lu regions, %zu open)",
-             twinn_clock_now() - S.t0, S.branches, open);
+    if (isfinite(res->open_margin)) /* how far the proof still is */
+      snprintf(why, sizeof why,
+               "timeout after %.1f s (%lu regions, %zu open; their worst margin %.3g, a proof "
+               "needs > 0)",
+               twinn_clock_now() - S.t0, S.branches, open, res->open_margin);
+    else
+      snprintf(why, sizeof why, "timeout after %.1f s (%lu regions, %zu open)",
+               twinn_clock_now() - S.t0, S.branches, open);
     finish(res, TWINN_VERDICT_TIMEOUT, why, S.t0);
   } else if (S.undecided[0]) {
     finish(res, TWINN_VERDICT_UNKNOWN, S.undecided, S.t0);
