@@ -91,10 +91,11 @@ typedef struct {
   unsigned long open;     /* regions left open at the end */
   double seconds;         /* wall time */
   /* TIMEOUT of the search proper: the least margin of the regions left open, certified (-inf
-   * while some region has none yet). For a formula that is one linear constraint or an `or`
-   * of them, each read as  e_k <= 0  or  e_k < 0  (what would make it true: `(> a b)` is
-   * b - a < 0), a region's margin is a lower bound of every e_k over it (> 0 proves it); so
-   * every e_k >= open_margin on the whole box. For  (> Y_g[i] (+ Y_f[i] t))  that is
+   * while some region has none yet). For a formula that is, beside its input asserts (true
+   * on every region, so they lend no margin), one linear constraint or an `or` of them, each
+   * read as  e_k <= 0  or  e_k < 0  (what would make it true: `(> a b)` is  b - a < 0), a
+   * region's margin is a lower bound of every e_k over it (> 0 proves it); so every
+   * e_k >= open_margin on the whole box. For  (> Y_g[i] (+ Y_f[i] t))  that is
    * g_i - f_i <= t - open_margin. NAN when not known (another verdict, a region left
    * undecided, or a verdict from the sub-problem stages). */
   double open_margin;

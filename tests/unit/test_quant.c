@@ -69,8 +69,8 @@ static twinn_net *random_net(const twinn_net *base, size_t n_in, size_t h, size_
 static void sample_point(const double *lo, const double *hi, size_t n, size_t s, double *x) {
   size_t i;
   for (i = 0; i < n; i++) {
-    /* The first 2^n samples are the corners, the rest uniform. */
-    if (s < ((size_t)1 << n))
+    /* The first 2^n samples are the corners (n < 64), the rest uniform. */
+    if (n < 64 && s < ((size_t)1 << n))
       x[i] = (s >> i) & 1 ? hi[i] : lo[i];
     else
       x[i] = lo[i] + (hi[i] - lo[i]) * urand();
