@@ -480,10 +480,9 @@ twinn_status twinn_sym_tighten_par(twinn_sym *const *ws, size_t n_ws, size_t ite
       return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
     if (ws[t]->opt_batch != s->opt_batch) n_ws = t; /* batches must be formed alike */
   }
-  size_t n_in = s->net[0]->n_in, total = s->off[s->n_points], max_obj = 0;
+  size_t n_in = s->net[0]->n_in, total = s->off[s->n_points];
   int n_nets = s->net[1] ? 2 : 1;
-  for (size_t p = 0; p < s->n_points; p++) max_obj += width_at(s, p);
-  max_obj = (size_t)n_nets * (max_obj ? max_obj : 1);
+  size_t max_obj = (size_t)n_nets * (s->max_w ? s->max_w : 1); /* one point's neurons */
   double *box = twinn_mallocarray(2 * (n_in ? n_in : 1), sizeof(double));
   double *c = twinn_calloc(n_ws * s->opt_batch * (s->max_w ? s->max_w : 1), sizeof(double));
   size_t *obj = twinn_mallocarray(max_obj, sizeof(size_t));

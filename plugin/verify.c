@@ -926,38 +926,39 @@ static int lin_point(const engine *E, const twinn_lin *l, size_t *net, size_t *p
 }
 
 /* The first copy of LIN node k's constraint if the optimisation can bound it (a linear <= / <
- * on one network's outputs, or on one of its hidden points), else SIZE_MAX. */
-static size_t opt_lin(const engine *E, const twinn_bool *k) {
-  size_t c = k->kind == TWINN_BOOL_LIN ? E->dup[k->lin] : SIZE_MAX, net, point;
+ * on one network's outputs, or on one of its hidden points: *net, *point), else SIZE_MAX. */
+static size_t opt_lin(const engine *E, const twinn_bool *k, size_t *net, size_t *point) {
+  size_t c = k->kind == TWINN_BOOL_LIN ? E->dup[k->lin] : SIZE_MAX;
   const twinn_lin *l = c == SIZE_MAX ? NULL : &E->prop->lins[c];
   if (!l || l->nonlinear || (l->cmp != TWINN_CMP_LE && l->cmp != TWINN_CMP_LT) ||
-      !isfinite(l->c0) || !lin_point(E, l, &net, &point))
+      !isfinite(l->c0) || !lin_point(E, l, net, point))
     return SIZE_MAX;
   return c;
 }
 
-static void opt_add(engine *E, size_t c) {
+static void opt_add(engine *E, size_t c, size_t net, size_t point) {
   if (E->opt_done[c]) return;
   E->opt_done[c] = 1;
-  (void)lin_point(E, &E->prop->lins[c], &E->opt_net[E->n_opt], &E->opt_pt[E->n_opt]);
+  E->opt_net[E->n_opt] = net;
+  E->opt_pt[E->n_opt] = point;
   E->opt_list[E->n_opt++] = c;
 }
 
 static void opt_collect(engine *E, size_t node) {
   const twinn_prop *prop = E->prop;
   const twinn_bool *b = &prop->nodes[node];
-  size_t i, best = SIZE_MAX;
+  size_t i, best = SIZE_MAX, net, point, best_net = 0, best_point = 0;
   double m, bm = -INFINITY;
   if (b->kind == TWINN_BOOL_LIN || node_value(E, node, V_UNKNOWN, &m) != V_UNKNOWN) return;
   if (b->kind == TWINN_BOOL_AND)
     for (i = 0; i < b->n_kids; i++) {
-      size_t c = opt_lin(E, &prop->nodes[prop->kids[b->first_kid + i]]);
+      size_t c = opt_lin(E, &prop->nodes[prop->kids[b->first_kid + i]], &net, &point);
       if (c == SIZE_MAX) continue;
       if (leaf_value(&prop->lins[c], E->leaf_lo[c], E->leaf_hi[c], &m) == V_UNKNOWN && m > bm)
-        bm = m, best = c;
+        bm = m, best = c, best_net = net, best_point = point;
     }
   if (best != SIZE_MAX) {
-    opt_add(E, best);
+    opt_add(E, best, best_net, best_point);
     return;
   }
   for (i = 0; i < b->n_kids; i++) {
@@ -965,10 +966,10 @@ static void opt_collect(engine *E, size_t node) {
     if (prop->nodes[k].kind != TWINN_BOOL_LIN) {
       opt_collect(E, k);
     } else if (b->kind == TWINN_BOOL_OR) { /* every undecided kid of an or must be refuted */
-      size_t c = opt_lin(E, &prop->nodes[k]);
+      size_t c = opt_lin(E, &prop->nodes[k], &net, &point);
       if (c != SIZE_MAX &&
           leaf_value(&prop->lins[c], E->leaf_lo[c], E->leaf_hi[c], &m) == V_UNKNOWN)
-        opt_add(E, c);
+        opt_add(E, c, net, point);
     }
   }
 }

@@ -66,6 +66,26 @@ static void verify2(const twinn_prop *prop, const twinn_net *f, const twinn_net 
   twinn_problem_release(&pb);
 }
 
+/* The exact mode's verdict (twinn_milp_verify, 60 s at most) on the query for f (and g). */
+static twinn_verdict milp_verdict(const twinn_prop *prop, const twinn_net *f, const twinn_net *g) {
+  const char *names[2] = {"f", "g"};
+  const twinn_net *nets[2] = {f, g};
+  twinn_problem pb;
+  twinn_options opt;
+  twinn_result r;
+  twinn_error err;
+  twinn_verdict v;
+  twinn_error_clear(&err);
+  twinn_options_init(&opt);
+  opt.timeout = 60;
+  assert_int_equal(twinn_problem_bind(&pb, prop, g ? 2 : 1, names, nets, &err), TWINN_OK);
+  assert_int_equal(twinn_milp_verify(&pb, &opt, &r, &err), TWINN_OK);
+  v = r.verdict;
+  twinn_result_release(&r);
+  twinn_problem_release(&pb);
+  return v;
+}
+
 /* Largest |g - f| over a 20^d grid plus random points. */
 static double max_diff(const twinn_net *f, const twinn_net *g, size_t n_in, const double *lo,
                        const double *hi) {
@@ -758,32 +778,81 @@ static void test_roots_store(void **state) {
   twinn_net_free(g);
 }
 
+/* Runs sharing a root store (twinn_options.roots) over one box, thresholds around the
+ * maximum of |g - f| of small twins of 3 ReLU layers: every decided verdict is the exact MILP
+ * mode's, and the store holds f's and g's bounds after the first. */
+static void test_roots_exact(void **state) {
+  size_t widths[4] = {8, 6, 5, 2}, i, k, n_decided = 0;
+  const double frac[5] = {0.8, 1.05, 1.3, 2, 3};
+  double lo[3], hi[3], m;
+  char buf[8192];
+  (void)state;
+  twinn_test_rng_state = 505;
+  for (int c = 0; c < 3; c++) {
+    twinn_net *f = twinn_test_random_net(3, widths, 4, TWINN_LAYER_RELU, NULL, 0);
+    twinn_net *g = twinn_test_random_net(3, widths, 4, TWINN_LAYER_RELU, f, 0.05);
+    twinn_roots *roots = twinn_roots_new();
+    assert_non_null(roots);
+    for (i = 0; i < 3; i++) {
+      lo[i] = -1 + twinn_test_urand();
+      hi[i] = lo[i] + 0.5;
+    }
+    m = max_diff(f, g, 3, lo, hi);
+    for (k = 0; k < 5; k++) {
+      twinn_prop *prop;
+      twinn_options opt;
+      twinn_result r;
+      eps_query(buf, sizeof buf, 3, 2, lo, hi, frac[k] * m + 1e-6);
+      prop = twinn_test_parse(buf);
+      twinn_options_init(&opt);
+      opt.timeout = 5;
+      opt.neuron_split = 1;
+      opt.threads = 1 + (int)(k % 2);
+      opt.roots = roots;
+      verify2(prop, f, g, &opt, &r);
+      if (decided(&r)) {
+        assert_int_equal(r.verdict, milp_verdict(prop, f, g));
+        n_decided++;
+      }
+      if (k > 0 && frac[k] > 1.5) assert_non_null(twinn_roots_find(roots, g, lo, hi, 1));
+      twinn_result_release(&r);
+      twinn_prop_free(prop);
+    }
+    twinn_roots_free(roots);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  print_message("root store: %zu verdicts as MILP\n", n_decided);
+  assert_true(n_decided >= 10);
+}
+
 /* twinn_result.open_margin after a timeout: with the query "some |g_i - f_i| > t", every
- * sampled |g_i - f_i| is at most t - open_margin (a margin below 0, or -inf); other verdicts
- * leave it NAN. Thresholds from 1.5 to 8.5 times the sampled maximum, runs of 0.4 s. */
+ * |g_i - f_i| is at most t - open_margin (a margin below 0, or -inf), sampled and exactly (the
+ * MILP mode proves that threshold); other verdicts leave it NAN. Small twins, thresholds 2-16 %
+ * above the sampled maximum, runs of 0.03 s. */
 static void test_open_margin(void **state) {
   size_t trial, i, n_cut = 0;
   char buf[16384];
   (void)state;
   twinn_test_rng_state = 77;
   for (trial = 0; trial < 8; trial++) {
-    size_t widths[3] = {16, 12, 3};
+    size_t widths[3] = {8, 6, 2};
     double lo[20], hi[20], m, t;
-    twinn_net *f = twinn_test_random_net(20, widths, 3, TWINN_LAYER_RELU, NULL, 0);
-    twinn_net *g = twinn_test_random_net(20, widths, 3, TWINN_LAYER_RELU, f, 0.05);
+    twinn_net *f = twinn_test_random_net(3, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+    twinn_net *g = twinn_test_random_net(3, widths, 3, TWINN_LAYER_RELU, f, 0.05);
     twinn_prop *prop;
     twinn_options opt;
     twinn_result r;
-    for (i = 0; i < 20; i++) {
+    for (i = 0; i < 3; i++) {
       lo[i] = -0.5 + 0.5 * twinn_test_urand();
-      hi[i] = lo[i] + 0.3;
+      hi[i] = lo[i] + 0.6;
     }
-    m = max_diff_sampled(f, g, 20, lo, hi);
-    t = (1.5 + (double)trial) * m;
-    eps_query(buf, sizeof buf, 20, 3, lo, hi, t);
+    m = max_diff_sampled(f, g, 3, lo, hi);
+    t = (1.02 + 0.02 * (double)trial) * m;
+    eps_query(buf, sizeof buf, 3, 2, lo, hi, t);
     prop = twinn_test_parse(buf);
     twinn_options_init(&opt);
-    opt.timeout = 0.4;
+    opt.timeout = 0.03;
     opt.neuron_split = (int)(trial % 3 != 2);
     opt.threads = 1 + (int)(trial % 2);
     verify2(prop, f, g, &opt, &r);
@@ -791,7 +860,14 @@ static void test_open_margin(void **state) {
       assert_true(!isnan(r.open_margin));
       assert_true(r.open_margin < 0);
       if (isfinite(r.open_margin)) {
-        assert_true(m <= t - r.open_margin);
+        /* Exactly: no |g_i - f_i| above the certified end (the MILP mode on that threshold). */
+        double end = nextafter(t - r.open_margin, INFINITY);
+        twinn_prop *at_end;
+        assert_true(m <= end);
+        eps_query(buf, sizeof buf, 3, 2, lo, hi, end);
+        at_end = twinn_test_parse(buf);
+        assert_int_equal(milp_verdict(at_end, f, g), TWINN_VERDICT_UNSAT);
+        twinn_prop_free(at_end);
         n_cut++;
       }
     } else {
@@ -865,7 +941,8 @@ int main(void) {
       cmocka_unit_test(test_threads_agree),     cmocka_unit_test(test_neuron_split),
       cmocka_unit_test(test_single_threshold),  cmocka_unit_test(test_hidden_threshold),
       cmocka_unit_test(test_split_disjuncts),   cmocka_unit_test(test_half_ties),
-      cmocka_unit_test(test_roots_store),       cmocka_unit_test(test_open_margin),
+      cmocka_unit_test(test_roots_store),       cmocka_unit_test(test_roots_exact),
+      cmocka_unit_test(test_open_margin),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
