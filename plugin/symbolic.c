@@ -138,6 +138,7 @@ void twinn_sym_free(twinn_sym *s) {
   twinn_free(s->hs_b);
   twinn_free(s->hs_s);
   twinn_free(s->hs_beta);
+  twinn_free(s->hs_wm);
   twinn_free(s->hsx);
   twinn_free(s->hs_zi);
   twinn_free(s->hs_iw);
@@ -321,9 +322,11 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
   s->hs_b = twinn_mallocarray(nh, sizeof(double));
   s->hs_s = twinn_mallocarray(nh, sizeof(double));
   s->hs_beta = twinn_mallocarray(nh, sizeof(double));
-  s->hsx = twinn_mallocarray(4 * (f->n_in ? f->n_in : 1), sizeof(double));
+  s->hs_wm = twinn_mallocarray(nh, sizeof(double));
+  s->hsx = twinn_mallocarray(5 * (f->n_in ? f->n_in : 1), sizeof(double));
   s->hs_zi = twinn_mallocarray(f->n_in ? f->n_in : 1, sizeof(size_t));
-  if (!s->hs_w || !s->hs_b || !s->hs_s || !s->hs_beta || !s->hsx || !s->hs_zi) goto fail;
+  if (!s->hs_w || !s->hs_b || !s->hs_s || !s->hs_beta || !s->hs_wm || !s->hsx || !s->hs_zi)
+    goto fail;
   return s;
 fail:
   twinn_sym_free(s);

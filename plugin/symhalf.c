@@ -50,6 +50,18 @@ void twinn_symhalf_collect(twinn_sym *s) {
   }
   for (size_t k = 0; k < nk; k++) /* 1 / |w_ki| for the breakpoints (inf where w_ki = 0) */
     for (size_t i = 0; i < n_in; i++) s->hs_iw[k * n_in + i] = 1.0 / fabs(s->hs_w[k][i]);
+  /* The magnitudes the certification's error term weighs (twinn_symhalf_concretise). */
+  double *m = s->hsx + 4 * n_in, msum = 0.0;
+  for (size_t i = 0; i < n_in; i++) {
+    m[i] = fmax(fabs(s->lo[0][i]), fabs(s->hi[0][i]));
+    msum += m[i];
+  }
+  s->hs_msum = msum;
+  for (size_t k = 0; k < nk; k++) {
+    double wm = 0.0;
+    for (size_t i = 0; i < n_in; i++) wm += fabs(s->hs_w[k][i]) * m[i];
+    s->hs_wm[k] = wm;
+  }
   s->nhs = nk;
 }
 
@@ -163,6 +175,25 @@ SYM_HOT static size_t hs_vertex(const twinn_sym *s, const double *q, double *v, 
   return nz;
 }
 
+/* q += f w, and v and zi as hs_vertex leaves them for the new q (one pass over both). */
+SYM_HOT static size_t hs_update(const twinn_sym *s, double *restrict q, double *restrict v,
+                                size_t *zi, double f, const double *restrict w) {
+  size_t n = s->net[0]->n_in, nz = 0;
+  const double *lo = s->lo[0], *hi = s->hi[0];
+  for (size_t i = 0; i < n; i++) {
+    double qi = q[i] + f * w[i];
+    q[i] = qi;
+    v[i] = qi > 0.0 ? lo[i] : qi < 0.0 ? hi[i] : 0.0;
+    nz += qi == 0.0;
+  }
+  if (nz)
+    for (size_t i = 0, z = 0; i < n; i++) {
+      zi[z] = i;
+      z += q[i] == 0.0;
+    }
+  return nz;
+}
+
 /* The breakpoints of best_beta: for each entry i where q_i - beta u_i changes sign as beta grows
  * (u = sg w), t = |q_i| / |w_i| (as |q_i| iw_i) and its weight |u_i| (hi_i - lo_i), packed to
  * the front of t and wt in input order; returns their count. */
@@ -262,7 +293,7 @@ SYM_HOT static double best_beta(const twinn_sym *s, const double *q, const doubl
 SYM_HOT double twinn_symhalf_concretise(const twinn_sym *s, const double *row, double c, double e,
                                         int up, double plain) {
   size_t n = s->net[0]->n_in, nk = s->nhs;
-  const double *lo = s->lo[0], *hi = s->hi[0];
+  const double *m = s->hsx + 4 * n;
   double sig = up ? -1.0 : 1.0, *q = s->hsx, *v = s->hsx + n, *beta = s->hs_beta;
   size_t *zi = s->hs_zi;
   for (size_t i = 0; i < n; i++) q[i] = sig * row[i];
@@ -276,41 +307,33 @@ SYM_HOT double twinn_symhalf_concretise(const twinn_sym *s, const double *row, d
     double nb = best_beta(s, q, v, zi, nz, w, s->hs_iw + k * n, sg, sg * s->hs_b[k]);
     beta[k] = nb;
     if (nb != 0.0) {
-      double f = -nb * sg;
-      for (size_t i = 0; i < n; i++) q[i] += f * w[i];
-      nz = hs_vertex(s, q, v, zi);
+      nz = hs_update(s, q, v, zi, -nb * sg, w);
       any = 1;
     }
   }
   if (!any) return plain; /* the minimising vertex lies in every half-space */
-  /* Certification: row' = row - sig sum_k beta_k s_k w_k and c' likewise, in float. Each entry
-   * is K products and K subtractions from row_i: within gamma_{2K+2} of |row_i| +
-   * sum_k beta_k |w_ki| (plus K underflow losses), and x_i is bounded by M_i on the box, so
-   * the form moves by at most the sum of those times M_i; doubled to cover its evaluation. */
-  double *r2 = s->hsx + n, *sa = s->hsx + 2 * n;
-  double cc = c, ca = fabs(c), bs = 0.0;
-  for (size_t i = 0; i < n; i++) r2[i] = row[i], sa[i] = fabs(row[i]);
+  /* Certification. q is now, in float, sig row' where row' = row - sig sum_k beta_k s_k w_k
+   * (c' likewise): each entry came from sig row_i by K steps q_i += f w_ki (f = -beta_k s_k),
+   * so it is within gamma_{2K+2} of |row_i| + sum_k beta_k |w_ki| of the exact value (plus K
+   * underflow losses), and x_i is bounded by m_i on the box: the form moves by at most
+   *   gamma (sum_i |row_i| m_i + sum_k beta_k sum_i |w_ki| m_i)  (the inner sums are hs_wm)
+   * plus the constant's share; doubled to cover the evaluation of these sums. */
+  double cc = c, ca = fabs(c), bs = 0.0, em = 0.0;
   for (size_t k = 0; k < nk; k++) {
     double bk = beta[k];
     if (bk == 0.0) continue;
-    double f = sig * s->hs_s[k] * bk;
-    const double *w = s->hs_w[k];
-    for (size_t i = 0; i < n; i++) {
-      r2[i] -= f * w[i];
-      sa[i] += bk * fabs(w[i]);
-    }
-    cc -= f * s->hs_b[k];
+    cc -= sig * s->hs_s[k] * bk * s->hs_b[k];
     ca += bk * fabs(s->hs_b[k]);
+    em += bk * s->hs_wm[k];
     bs += 1.0;
   }
-  double g = twinn_sym_gamma(2 * nk + 2), em = 0.0, mm = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    double mi = fmax(fabs(lo[i]), fabs(hi[i]));
-    em += sa[i] * mi;
-    mm += mi;
-  }
-  double e2 = e + 2.0 * (g * (em + ca) + bs * HS_DENORM * (mm + 1.0));
-  double r = twinn_sym_concretise_box(s, r2, cc, e2, up);
+  for (size_t i = 0; i < n; i++) em += fabs(row[i]) * m[i];
+  double g = twinn_sym_gamma(2 * nk + 2);
+  double e2 = e + 2.0 * (g * (em + ca) + bs * HS_DENORM * (s->hs_msum + 1.0));
+  /* The upper end of row' . x + c' is minus the lower end of q . x - c' (q = -row'): the
+   * concretisation of the negated form takes the negated terms, exactly. */
+  double r =
+      up ? -twinn_sym_concretise_box(s, q, -cc, e2, 0) : twinn_sym_concretise_box(s, q, cc, e2, 0);
   if (isnan(r)) return plain;
   return up ? fmin(plain, r) : fmax(plain, r);
 }
