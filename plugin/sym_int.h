@@ -111,6 +111,14 @@ struct twinn_sym {
    * m_i = max(|lo_i|, |hi_i|) over the box (kept in hsx + 4 n_in). hs_beta, hsx (5 n_in, the
    * first 4 n_in) and hs_zi (n_in) are scratch. */
   size_t nhs, hs_cap;
+  /* The first affine layer's interval step (its gemv outputs, and the products |W| M of
+   * twinn_sym_abs_products) depends on point 0's bounds alone, which regions that differ only
+   * in neuron splits share: c0_key holds the bounds (lo and hi of each of f, g and d, n_in
+   * each) they were computed for, c0_val the outputs (am 4 m, f and g 2 m each, d 2 m for the
+   * first layer's m outputs); c0_ok once c0_val matches c0_key, c0_hit while the current
+   * analysis reuses them. */
+  double *c0_key, *c0_val;
+  int c0_ok, c0_hit;
   const double **hs_w;
   double *hs_b, *hs_s, *hs_beta, *hsx, *hs_iw, *hs_wm, hs_msum;
   size_t *hs_zi;
@@ -202,6 +210,12 @@ double twinn_symhalf_concretise(const twinn_sym *s, const double *row, double c,
 
 /* am[] for affine layer k (needs the magnitudes of point k). */
 void twinn_sym_abs_products(twinn_sym *s, size_t k);
+/* The first layer's cached interval-step outputs (see c0_key): for k = 0 while the analysis
+ * reuses them, copies slot `slot` (len entries) into dst and returns 1, else 0;
+ * twinn_sym_c0_put stores a computed slot (for k = 0 only). Slots: 0-3 am, 4-5 f's two
+ * products, 6-7 g's, 8-9 d's. */
+int twinn_sym_c0_get(const twinn_sym *s, size_t k, size_t slot, double *dst, size_t len);
+void twinn_sym_c0_put(twinn_sym *s, size_t k, size_t slot, const double *src, size_t len);
 /* symdiff.c: the pair. Error weights of affine layer k (needs am[] of layer k). */
 void twinn_symdiff_weights(twinn_sym *s, size_t k);
 /* Bounds of g - f at point k + 1 after affine layer k (blocked back-substitution). */

@@ -139,6 +139,8 @@ void twinn_sym_free(twinn_sym *s) {
   twinn_free(s->hs_s);
   twinn_free(s->hs_beta);
   twinn_free(s->hs_wm);
+  twinn_free(s->c0_key);
+  twinn_free(s->c0_val);
   twinn_free(s->hsx);
   twinn_free(s->hs_zi);
   twinn_free(s->hs_iw);
@@ -327,6 +329,9 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
   s->hs_zi = twinn_mallocarray(f->n_in ? f->n_in : 1, sizeof(size_t));
   if (!s->hs_w || !s->hs_b || !s->hs_s || !s->hs_beta || !s->hs_wm || !s->hsx || !s->hs_zi)
     goto fail;
+  s->c0_key = twinn_mallocarray(6 * (f->n_in ? f->n_in : 1), sizeof(double));
+  s->c0_val = twinn_mallocarray(10 * (mw ? mw : 1), sizeof(double));
+  if (!s->c0_key || !s->c0_val) goto fail;
   return s;
 fail:
   twinn_sym_free(s);
@@ -531,7 +536,7 @@ void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, doub
   }
 }
 
-void twinn_sym_abs_products(twinn_sym *s, size_t k) {
+static void abs_products(twinn_sym *s, size_t k) {
   const twinn_layer *ly = &s->net[0]->layers[k];
   size_t m = ly->n_out, n = ly->n_in, o = s->off[k];
   twinn_symk_gemv_f64(m, n, s->wsa[0][k], n, s->mag[0] + o, 0.0, s->am[0]);
@@ -539,6 +544,45 @@ void twinn_sym_abs_products(twinn_sym *s, size_t k) {
   twinn_symk_gemv_f64(m, n, s->wsa[1][k], n, s->mag[1] + o, 0.0, s->am[1]);
   twinn_symk_gemv_f64(m, n, s->wsa[2][k], n, s->mag[0] + o, 0.0, s->am[2]);
   twinn_symk_gemv_f64(m, n, s->wsa[1][k], n, s->mag[2] + o, 0.0, s->am[3]);
+}
+
+/* Whether the first layer's interval step may reuse c0_val (point 0's bounds are c0_key's);
+ * otherwise makes c0_key theirs, for the outputs the step will store. */
+static int c0_check(twinn_sym *s) {
+  size_t n = s->net[0]->n_in, nb = s->net[1] ? 3 : 1;
+  int same = s->c0_ok;
+  for (size_t i = 0; i < nb && same; i++)
+    same = memcmp(s->c0_key + 2 * i * n, s->lo[i], n * sizeof(double)) == 0 &&
+           memcmp(s->c0_key + (2 * i + 1) * n, s->hi[i], n * sizeof(double)) == 0;
+  if (same) return 1;
+  s->c0_ok = 0;
+  for (size_t i = 0; i < nb; i++) {
+    memcpy(s->c0_key + 2 * i * n, s->lo[i], n * sizeof(double));
+    memcpy(s->c0_key + (2 * i + 1) * n, s->hi[i], n * sizeof(double));
+  }
+  return 0;
+}
+
+/* For layer k = 0: when reusing, copies slot `slot` (len entries) of c0_val into dst and
+ * returns 1; else returns 0 (the caller computes dst and twinn_sym_c0_put stores it). */
+int twinn_sym_c0_get(const twinn_sym *s, size_t k, size_t slot, double *dst, size_t len) {
+  if (k != 0 || !s->c0_hit) return 0;
+  memcpy(dst, s->c0_val + slot * len, len * sizeof(double));
+  return 1;
+}
+void twinn_sym_c0_put(twinn_sym *s, size_t k, size_t slot, const double *src, size_t len) {
+  if (k == 0) memcpy(s->c0_val + slot * len, src, len * sizeof(double));
+}
+
+void twinn_sym_abs_products(twinn_sym *s, size_t k) {
+  size_t m = s->net[0]->layers[k].n_out;
+  if (twinn_sym_c0_get(s, k, 0, s->am[0], m)) {
+    if (s->net[1])
+      for (int i = 1; i < 4; i++) twinn_sym_c0_get(s, k, (size_t)i, s->am[i], m);
+    return;
+  }
+  abs_products(s, k);
+  for (int i = 0; i < (s->net[1] ? 4 : 1); i++) twinn_sym_c0_put(s, k, (size_t)i, s->am[i], m);
 }
 
 /* Error weights of affine layer k of network w from the bounds M of point k (see the top). */
@@ -567,8 +611,13 @@ static void affine_interval(twinn_sym *s, int w, size_t k) {
   memcpy(xl + n, phi, n * sizeof(double));
   memcpy(xh, phi, n * sizeof(double));
   memcpy(xh + n, plo, n * sizeof(double));
-  twinn_symk_gemv_f64(m, 2 * n, s->wpn[w][k], 2 * n, xl, 1.0, vl);
-  twinn_symk_gemv_f64(m, 2 * n, s->wpn[w][k], 2 * n, xh, 1.0, vh);
+  if (!twinn_sym_c0_get(s, k, 4 + 2 * (size_t)w, vl, m) ||
+      !twinn_sym_c0_get(s, k, 5 + 2 * (size_t)w, vh, m)) {
+    twinn_symk_gemv_f64(m, 2 * n, s->wpn[w][k], 2 * n, xl, 1.0, vl);
+    twinn_symk_gemv_f64(m, 2 * n, s->wpn[w][k], 2 * n, xh, 1.0, vh);
+    twinn_sym_c0_put(s, k, 4 + 2 * (size_t)w, vl, m);
+    twinn_sym_c0_put(s, k, 5 + 2 * (size_t)w, vh, m);
+  }
   for (size_t j = 0; j < m; j++) {
     double mag = fabs(ly->b[j]) + s->am[w][j];
     double extra = (2.0 * twinn_sym_gamma(2 * n + 4) * mag + SYM_ETA) * SYM_ESLACK;
@@ -762,6 +811,7 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
         if (s->net[1]) twinn_symdiff_relu(s, k, 1);
         twinn_sym_pack_layer(s, k, 7u);
       } else {
+        if (k == 0) s->c0_hit = c0_check(s);
         twinn_sym_abs_products(s, k);
         for (int w = 0; w < n_nets; w++) affine_weights(s, w, k);
         for (int w = 0; w < n_nets; w++) affine_interval(s, w, k);
@@ -774,6 +824,7 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
            * little) and costs about a sixth of the analysis (measured on ACAS Xu). */
           if (!s->pack[k]) affine_backsub(s, 1, k);
         }
+        if (k == 0) s->c0_ok = 1, s->c0_hit = 0; /* c0_val now holds the step's outputs */
       }
       if (!settle_point(s, k + 1)) {
         k++;

@@ -199,8 +199,12 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
   const double *parts[2][4] = {{ld, ud, l0, u0}, {ud, ld, u0, l0}};
   for (int h = 0; h < 2; h++)
     for (size_t q = 0; q < 4; q++) memcpy((h ? xh : xl) + q * n, parts[h][q], n * sizeof(double));
-  twinn_symk_gemv_f64(m, 4 * n, s->wpn[2][k], 4 * n, xl, 1.0, vl);
-  twinn_symk_gemv_f64(m, 4 * n, s->wpn[2][k], 4 * n, xh, 1.0, vh);
+  if (!twinn_sym_c0_get(s, k, 8, vl, m) || !twinn_sym_c0_get(s, k, 9, vh, m)) {
+    twinn_symk_gemv_f64(m, 4 * n, s->wpn[2][k], 4 * n, xl, 1.0, vl);
+    twinn_symk_gemv_f64(m, 4 * n, s->wpn[2][k], 4 * n, xh, 1.0, vh);
+    twinn_sym_c0_put(s, k, 8, vl, m);
+    twinn_sym_c0_put(s, k, 9, vh, m);
+  }
   for (size_t j = 0; j < m; j++) {
     double mag = fabs(db[j]) + s->am[3][j] + s->am[2][j];
     double extra = (2.0 * twinn_sym_gamma(4 * n + 6) * mag + SYM_ETA) * SYM_ESLACK;
