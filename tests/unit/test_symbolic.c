@@ -544,6 +544,56 @@ static void test_halfspaces(void **state) {
 /* Optimised lower slopes: bounds of random forms are sound by sampling (splits included), never
  * looser than without, often tighter, and turning the option off restores the plain bounds
  * exactly (the optimisation leaves the analysis as it found it). */
+/* Bounds of every point of workspace a and b (f, g and g - f for pairs) are the same doubles. */
+static int same_bounds(const twinn_sym *a, const twinn_sym *b, const twinn_net *f, int nets) {
+  for (int w = 0; w < nets; w++)
+    for (size_t p = 0; p <= f->n_layers; p++) {
+      size_t n = twinn_net_width_at(f, p);
+      if (memcmp(twinn_sym_point_lo(a, w, p), twinn_sym_point_lo(b, w, p), n * sizeof(double)) ||
+          memcmp(twinn_sym_point_hi(a, w, p), twinn_sym_point_hi(b, w, p), n * sizeof(double)))
+        return 0;
+    }
+  return 1;
+}
+
+/* A workspace keeps its first layer's interval step while point 0's bounds stay the same
+ * (c0_key): analysed on box A, then B, then A with a first-layer split, then B again, its
+ * bounds must be those of a fresh workspace analysing the same box and splits, bit for bit. */
+static void test_first_layer_reuse(void **state) {
+  (void)state;
+  int n_compared = 0;
+  for (int c = 0; c < 30; c++) {
+    size_t n_in = irand(2, 6);
+    twinn_net *f = rand_net(n_in, irand(1, 3), irand(4, 12), 2, 1);
+    twinn_net *g = c % 3 == 2 ? NULL : twin_of(f, c % 3 ? 2 : 0);
+    int nets = g ? 3 : 1;
+    twinn_sym *s = twinn_sym_new(f, g);
+    assert_non_null(s);
+    double lo[2][8], hi[2][8];
+    random_box(n_in, lo[0], hi[0]);
+    random_box(n_in, lo[1], hi[1]);
+    for (int step = 0; step < 4; step++) {
+      int b = step & 1;
+      twinn_sym *fresh = twinn_sym_new(f, g);
+      assert_non_null(fresh);
+      twinn_sym_clear_splits(s);
+      if (step == 2) { /* a split of the first ReLU's neuron 0, in both workspaces */
+        assert_int_equal(twinn_sym_set_split(s, 0, 1, 0, 1, NULL), TWINN_OK);
+        assert_int_equal(twinn_sym_set_split(fresh, 0, 1, 0, 1, NULL), TWINN_OK);
+      }
+      assert_int_equal(twinn_sym_analyse(s, lo[b], hi[b], NULL), TWINN_OK);
+      assert_int_equal(twinn_sym_analyse(fresh, lo[b], hi[b], NULL), TWINN_OK);
+      assert_true(same_bounds(s, fresh, f, nets));
+      n_compared++;
+      twinn_sym_free(fresh);
+    }
+    twinn_sym_free(s);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  assert_int_equal(n_compared, 120);
+}
+
 static void test_alpha(void **state) {
   (void)state;
   tally t = {0, 0, 0.0};
@@ -1168,6 +1218,7 @@ int main(void) {
       cmocka_unit_test(test_opt_wide),      cmocka_unit_test(test_samples_single_and_pair),
       cmocka_unit_test(test_affine_tight),  cmocka_unit_test(test_splits),
       cmocka_unit_test(test_mixed_splits),  cmocka_unit_test(test_halfspaces),
+      cmocka_unit_test(test_first_layer_reuse),
       cmocka_unit_test(test_dead_and_wide), cmocka_unit_test(test_alpha),
       cmocka_unit_test(test_opt),           cmocka_unit_test(test_anderson),
       cmocka_unit_test(test_tighten_par),   cmocka_unit_test(test_errors_and_faults),
