@@ -108,9 +108,12 @@ struct twinn_sym {
    * layer (symhalf.c), listed at each analysis: hs_w points into the networks' weights; nhs
    * of them (at most 2 * width of point 1); hs_iw their 1 / |w_k| (n_in each, room for
    * hs_cap of them); hs_wm their sum_i |w_ki| m_i and hs_msum the sum of the m_i, where
-   * m_i = max(|lo_i|, |hi_i|) over the box (kept in hsx + 4 n_in). hs_beta, hsx (5 n_in, the
-   * first 4 n_in) and hs_zi (n_in) are scratch. */
+   * m_i = max(|lo_i|, |hi_i|) over the box (kept in hsx + 4 n_in). hs_beta, the first 4 n_in
+   * of hsx (5 n_in long) and hs_zi (n_in) are scratch. */
   size_t nhs, hs_cap;
+  const double **hs_w;
+  double *hs_b, *hs_s, *hs_beta, *hsx, *hs_iw, *hs_wm, hs_msum;
+  size_t *hs_zi;
   /* The first affine layer's interval step (its gemv outputs, and the products |W| M of
    * twinn_sym_abs_products) depends on point 0's bounds alone, which regions that differ only
    * in neuron splits share: c0_key holds the bounds (lo and hi of each of f, g and d, n_in
@@ -119,9 +122,6 @@ struct twinn_sym {
    * analysis reuses them. */
   double *c0_key, *c0_val;
   int c0_ok, c0_hit;
-  const double **hs_w;
-  double *hs_b, *hs_s, *hs_beta, *hsx, *hs_iw, *hs_wm, hs_msum;
-  size_t *hs_zi;
   /* hs_defer: the back-substitutions concretise over the box alone (their caller refines the
    * rows it chooses with twinn_sym_refine_row); fin: the last back-substitution's rows on the
    * input (2r of them, in s->a / s->ad, valid until the next one). */
