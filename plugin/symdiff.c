@@ -156,7 +156,8 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
       }
       twinn_symk_gemv_f64(2 * r, m, cd, m, db, 1.0, s->cst);
       twinn_symk_gemv_f64(2 * r, m, cf, m, bf, 1.0, s->cst);
-      twinn_symk_gemm_f64(2 * r, m, n, cd, m, wg, n, 0.0, nd, n);
+      /* d = 0 at the input: after the first layer the d-coefficients are not read (below). */
+      if (k > 0) twinn_symk_gemm_f64(2 * r, m, n, cd, m, wg, n, 0.0, nd, n);
       twinn_symk_gemm_f64(2 * r, m, n, cd, m, dw, n, 0.0, nf, n);
       twinn_symk_gemm_f64(2 * r, m, n, cf, m, wf, n, 1.0, nf, n);
       packed = 0;
