@@ -531,8 +531,8 @@ static void test_threads_agree(void **state) {
 static double max_diff_sampled(const twinn_net *f, const twinn_net *g, size_t n_in,
                                const double *lo, const double *hi) {
   size_t s, i;
-  double x[32], yf[8], yg[8], m = 0;
-  assert_true(n_in <= 32);
+  double x[128], yf[8], yg[8], m = 0;
+  assert_true(n_in <= 128);
   for (s = 0; s < 40000; s++) {
     for (i = 0; i < n_in; i++)
       x[i] = s < 1024 ? ((s >> (i % 10)) & 1 ? hi[i] : lo[i])
@@ -933,6 +933,58 @@ static void test_nomem(void **state) {
   twinn_net_free(g);
 }
 
+/* Twins of 96 inputs searched by neuron splits: a split first-layer neuron is a half-space of
+ * the input box, and over 32 inputs its multiplier comes from the breakpoints' histogram
+ * (symhalf.c, weighted_select's bucket edge); with the first layer's interval step and the
+ * interval bounds reused between regions of the same box. Every verdict that both decide must
+ * be the exact MILP mode's, thresholds around the sampled maximum of |g - f| (small hidden
+ * layers, so that the MILP decides; halving the half-space bounds fails it). */
+static void test_wide_exact(void **state) {
+  size_t widths[3] = {4, 4, 2}, n_in = 96, i, k, n_decided = 0, n_unsat = 0;
+  const double frac[4] = {1.2, 2, 3, 6};
+  double lo[96], hi[96], m;
+  static char buf[32768];
+  (void)state;
+  twinn_test_rng_state = 909;
+  for (int c = 0; c < 4; c++) {
+    twinn_net *f = twinn_test_random_net(n_in, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+    twinn_net *g = twinn_test_random_net(n_in, widths, 3, TWINN_LAYER_RELU, f, 0.01);
+    for (i = 0; i < n_in; i++) {
+      lo[i] = -1 + twinn_test_urand();
+      hi[i] = lo[i] + 0.15;
+    }
+    m = max_diff_sampled(f, g, n_in, lo, hi);
+    for (k = 0; k < 4; k++) {
+      twinn_prop *prop;
+      twinn_options opt;
+      twinn_result r;
+      eps_query(buf, sizeof buf, n_in, 2, lo, hi, frac[k] * m + 1e-6);
+      prop = twinn_test_parse(buf);
+      twinn_options_init(&opt);
+      opt.timeout = 4;
+      opt.neuron_split = 1;
+      opt.threads = 1 + (int)(k % 2);
+      verify2(prop, f, g, &opt, &r);
+      if (decided(&r)) {
+        twinn_verdict exact = milp_verdict(prop, f, g);
+        if (exact == TWINN_VERDICT_SAT || exact == TWINN_VERDICT_UNSAT) {
+          assert_int_equal(r.verdict, exact);
+          n_decided++;
+          n_unsat += r.verdict == TWINN_VERDICT_UNSAT;
+        }
+      }
+      twinn_result_release(&r);
+      twinn_prop_free(prop);
+    }
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  print_message("wide inputs: %zu verdicts as MILP (both decided), %zu unsat\n", n_decided,
+                n_unsat);
+  assert_true(n_decided >= 10);
+  assert_true(n_unsat >= 6);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_twins),      cmocka_unit_test(test_empty_box),
@@ -942,7 +994,7 @@ int main(void) {
       cmocka_unit_test(test_single_threshold),  cmocka_unit_test(test_hidden_threshold),
       cmocka_unit_test(test_split_disjuncts),   cmocka_unit_test(test_half_ties),
       cmocka_unit_test(test_roots_store),       cmocka_unit_test(test_roots_exact),
-      cmocka_unit_test(test_open_margin),
+      cmocka_unit_test(test_open_margin),       cmocka_unit_test(test_wide_exact),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
