@@ -67,6 +67,9 @@ static const char usage_verify[] =
     "  --opt-rounds N        rounds of optimised ReLU slopes and split multipliers\n"
     "                        (alpha/beta-CROWN) per undecided single-network\n"
     "                        constraint (default 20; 0: none)\n"
+    "  --exact-relus N       decide a box of over 16 input dimensions by LPs over the\n"
+    "                        phases of its undecided ReLUs when at most N are left\n"
+    "                        (default 24; 0: never)\n"
     "  --witness-format F    v2 (NAME TYPE [dims] then one value per line), v1\n"
     "                        ((X_0 v) ... (Y_0 v)), or auto: v1 for a 1.0 query, else v2\n"
     "  --report FILE.json    also write a JSON report: verdict, witness, bound reached,\n"
@@ -223,6 +226,11 @@ static int parse_args(int argc, char **argv, int replay, cli_args *a) {
           t > 10000)
         return usage_error("--opt-rounds needs an integer from 0 (none) to 10000%s", "");
       a->opt_rounds = t == 0 ? -1 : (int)t;
+    } else if (!replay && is_option(arg, "--exact-relus")) {
+      unsigned long t;
+      if (!(val = option_value(argc, argv, &i, "--exact-relus")) || !parse_ulong(val, &t) || t > 64)
+        return usage_error("--exact-relus needs an integer from 0 (never) to 64%s", "");
+      a->exact_relus = t == 0 ? -1 : (int)t;
     } else if (!replay && is_option(arg, "--engine")) {
       if (!(val = option_value(argc, argv, &i, "--engine")))
         return usage_error("--engine needs default or milp%s", "");

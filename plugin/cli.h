@@ -33,6 +33,7 @@ typedef struct {
   int threads;      /* 0 = all cores */
   int engine_milp;  /* --engine milp: the exact MILP mode (plugin/milp.h) */
   int opt_rounds;   /* --opt-rounds: 0 default, -1 none, else the count (verify only) */
+  int exact_relus;  /* --exact-relus: 0 default, -1 none, else the cap (verify only) */
   int neuron_split; /* --neuron-split: branch on ReLU neurons before inputs (verify only) */
   int no_decompose; /* --no-decompose: no network-by-network sub-problems (verify only) */
   int quiet, verbose;

@@ -481,6 +481,7 @@ int cli_run_verify(const cli_args *a) {
   opt.neuron_split = a->neuron_split;
   opt.no_decompose = a->no_decompose;
   opt.opt_rounds = a->opt_rounds;
+  opt.exact_relus = a->exact_relus;
   opt.verbose = a->verbose;
   ps.enabled = !a->quiet && isatty(2);
   ps.last = 0;

@@ -27,6 +27,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "clock.h"
 #include "interval.h"
 
 #define EX_U52 (1.0 / 4503599627370496.0) /* 2^-52 */
@@ -47,14 +48,14 @@ struct twinn_exact {
   double *cons;       /* constraint rows g_k (n + 1 each): g_k(x) >= 0 on the path */
   size_t n_cons, cap_cons;
   double *y, *v, *obj, *pt, *best, *xmax;
-  double *zero; /* n + 1 zeros: the objective of the emptiness certificate */
+  double *zero;                 /* n + 1 zeros: the objective of the emptiness certificate */
   const double *lo, *hi, *c[2]; /* n_forms rows of n_out coefficients each (c[1] may be NULL) */
   size_t n_forms;
   glp_prob *lp;
   int *idx;
   double *val;
   double *feas; /* a point of the box satisfying the current constraints, if have_feas */
-  double floor, upper, best_val;
+  double floor, upper, best_val, deadline;
   int have_feas, have_best, pruned, fail;
   unsigned long lps, max_lps, leaves;
 };
@@ -384,6 +385,13 @@ static signed char box_phase(twinn_exact *x, int w, size_t k, size_t i) {
 
 enum { GO_ON = 0, STOP = 1 };
 
+void twinn_exact_set_deadline(twinn_exact *x, double t) { x->deadline = t; }
+
+/* The LP budget is spent, or the deadline passed (the clock costs far less than an LP). */
+static int out_of_budget(const twinn_exact *x) {
+  return x->lps > x->max_lps || (x->deadline > 0 && twinn_clock_now() > x->deadline);
+}
+
 static int walk(twinn_exact *x, size_t k);
 
 /* Every phase is fixed: the maximum of each form over the path's polytope, by LP. The forms
@@ -424,7 +432,7 @@ static int leaf(twinn_exact *x) {
       memcpy(x->best, x->pt, n * sizeof(double));
     }
   }
-  return x->lps > x->max_lps ? STOP : GO_ON;
+  return out_of_budget(x) ? STOP : GO_ON;
 }
 
 /* Phase of pre-activation i at point k under the path's constraints: certified LP bounds.
@@ -472,7 +480,7 @@ static int branch(twinn_exact *x, size_t k) {
       if (x->n_cons > 0) {
         r = lp_phase(x, w, k, i);
         if (r == 2) return GO_ON; /* no point of the box takes this path */
-        if (x->lps > x->max_lps) return STOP;
+        if (out_of_budget(x)) return STOP;
         if (r != 0) {
           *p = (signed char)r;
           continue;

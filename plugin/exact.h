@@ -37,6 +37,9 @@ typedef struct {
  * not refined further, and count as floor in res->upper (so upper = max(floor, the rest)).
  * Stops with complete = 0 after max_lps linear programs. TWINN_ERR_NOMEM, TWINN_ERR_INTERNAL
  * (GLPK could not be initialised). */
+/* Stop searches (complete = 0) once twinn_clock_now() passes t (<= 0, the default: never). */
+void twinn_exact_set_deadline(twinn_exact *x, double t);
+
 twinn_status twinn_exact_max(twinn_exact *x, const double *c_f, const double *c_g, const double *lo,
                              const double *hi, double floor, unsigned long max_lps,
                              twinn_exact_result *res, twinn_error *err);

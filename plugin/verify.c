@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "decompose.h"
 #include "diff.h"
+#include "exact.h"
 #include "interval.h"
 #include "queue.h"
 #include "roots.h"
@@ -100,6 +101,8 @@ typedef struct {
 typedef struct {
   twinn_sym *s;
   twinn_splitscore *ss; /* relaxation split scores on few inputs (TRIAL_DIMS), else NULL */
+  twinn_exact *ex;      /* exact phase search (exact_region), made on first use; NULL before */
+  int ex_none;          /* twinn_exact_new declined the networks */
   size_t f, g;          /* g == SIZE_MAX: one network */
   int ok;               /* the last analysis succeeded: its bounds may be used */
 } symw;
@@ -180,15 +183,18 @@ typedef struct {
   size_t opt_cap;
   /* The interval and ReluDiff bounds (analyse_cheap) gated per thread on twin problems: skipped
    * once CHEAP_WARMUP regions in a row got nothing from them (see cheap_wanted). */
-  int cheap_gate;     /* gating allowed: a pair, and no constraint reads hidden values */
-  int cheap_off;      /* skipping them, probing every CHEAP_PROBE-th region */
-  int nb_valid;       /* nb and the pairs' d hold bounds of the current region */
-  int cheap_hit;      /* they proved or tightened something in the current region */
-  size_t cheap_n;     /* regions in a row where they ran and did nothing */
-  size_t cheap_skips; /* regions skipped since the last probe */
-  double *nb_box;     /* 2 n_free: the box nb and the pairs' d were last computed for */
-  int nb_box_set;     /* nb_box holds one (nb and d are not written anywhere else) */
-  int timed_out;      /* the deadline passed inside process() */
+  int cheap_gate;        /* gating allowed: a pair, and no constraint reads hidden values */
+  int cheap_off;         /* skipping them, probing every CHEAP_PROBE-th region */
+  int nb_valid;          /* nb and the pairs' d hold bounds of the current region */
+  int cheap_hit;         /* they proved or tightened something in the current region */
+  size_t cheap_n;        /* regions in a row where they ran and did nothing */
+  size_t cheap_skips;    /* regions skipped since the last probe */
+  double *nb_box;        /* 2 n_free: the box nb and the pairs' d were last computed for */
+  int nb_box_set;        /* nb_box holds one (nb and d are not written anywhere else) */
+  int timed_out;         /* the deadline passed inside process() */
+  double *ex_cf, *ex_cg; /* exact_region's objective rows (the widest output) */
+  size_t ex_fails;       /* exact searches that ran out of budget (EXACT_FAILS ends them) */
+  size_t exact_relus;    /* exact_region's cap on undecided ReLUs (0: never) */
   pthread_t thread;
   int started;
 } engine;
@@ -1121,6 +1127,143 @@ static void relax_scores(engine *E, const double *lo, const double *hi) {
 
 /* Processes one region: proves it (no kids), finds a witness in it (*sat = 1), or splits it
  * (*n_kids > 0). Everything here depends only on the region, never on timing or threads. */
+/* ---- exact search of regions with few undecided ReLUs ---- */
+
+/* A box region (no neuron splits) of an input space wider than TRIAL_DIMS whose analysis leaves
+ * at most E->exact_relus (twinn_options.exact_relus) ReLUs undecided (f and g together) is decided
+ * by the exact phase search (exact.h: certified LP bounds over every phase combination the box
+ * allows), EXACT_LPS linear programs (and EXACT_SECONDS) at most per constraint; after EXACT_FAILS
+ * searches that ran out of them a worker stops trying. Where few neurons are unstable but the
+ * inputs are many, bisecting inputs (and splitting the last neurons, which leaves polytopes the
+ * relaxation bounds only loosely) needs tens of thousands of regions that an LP per phase
+ * combination does not: test_verify test_wide_exact's twins of 96 inputs (hidden layers of 4 and
+ * 4), three thresholds the MILP mode proves in 0.1-0.8 s timed out at 4 s after 43 000-127 000
+ * regions. */
+#define EXACT_LPS 20000
+#define EXACT_SECONDS 2.0
+#define EXACT_FAILS 4
+
+/* ReLUs the last analysis of w left undecided, in both networks of a pair. */
+static size_t undecided_relus(const engine *E, const symw *w) {
+  size_t n = 0, k, i;
+  double l, u;
+  for (int which = 0; which < (w->g == SIZE_MAX ? 1 : 2); which++) {
+    const twinn_net *net = E->pb->nets[which == 0 ? w->f : w->g];
+    for (k = 0; k < net->n_layers; k++)
+      if (net->layers[k].kind == TWINN_LAYER_RELU)
+        for (i = 0; i < net->layers[k].n_out; i++) n += (size_t)unstable(w, which, k, i, &l, &u);
+  }
+  return n;
+}
+
+/* The workspace whose networks' outputs are all that constraint l reads (besides its constant),
+ * SIZE_MAX if there is no such workspace. */
+static size_t lin_sym(const engine *E, const twinn_lin *l) {
+  size_t j = SIZE_MAX, t, elem, k;
+  for (t = 0; t < l->n_terms; t++) {
+    const twinn_var *v = twinn_prop_var_of(E->prop, E->prop->term_var[l->first + t], &elem);
+    if (v->role != TWINN_VAR_OUTPUT || (k = E->sym_of[v->net]) == SIZE_MAX ||
+        (j != SIZE_MAX && k != j))
+      return SIZE_MAX;
+    j = k;
+  }
+  return j;
+}
+
+/* Certified bound of constraint l's expression e = sum c_t y_t + c0 over the box by the exact
+ * search of workspace w: its lower end (sign -1: c0 - max(-sum c_t y_t)) or its upper end (sign
+ * +1: c0 + max(sum c_t y_t)), with *done = 1, if the search completes (*done = 0 if it ran out
+ * of budget). The search's best point is replayed as a witness first (*sat = 1 with
+ * E->witness). */
+static twinn_status exact_end(engine *E, symw *w, const twinn_lin *l, double sign, const double *lo,
+                              const double *hi, double *bound, int *done, int *sat) {
+  const twinn_net *nf = E->pb->nets[w->f];
+  const twinn_var *in = twinn_prop_net_var(E->prop, w->f, TWINN_VAR_INPUT);
+  twinn_exact_result res;
+  twinn_error err;
+  twinn_status st;
+  size_t t, elem, n = E->sp->n_free;
+  double until;
+  *done = 0;
+  memset(E->ex_cf, 0, nf->n_out * sizeof *E->ex_cf);
+  memset(E->ex_cg, 0, nf->n_out * sizeof *E->ex_cg);
+  for (t = 0; t < l->n_terms; t++) {
+    const twinn_var *v = twinn_prop_var_of(E->prop, E->prop->term_var[l->first + t], &elem);
+    (v->net == w->f ? E->ex_cf : E->ex_cg)[elem] = sign * E->prop->term_coef[l->first + t];
+  }
+  net_box(E, w->f, lo, hi);
+  twinn_error_clear(&err);
+  until = twinn_clock_now() + EXACT_SECONDS;
+  twinn_exact_set_deadline(w->ex, E->S->deadline > 0 ? fmin(E->S->deadline, until) : until);
+  st = twinn_exact_max(w->ex, E->ex_cf, w->g == SIZE_MAX ? NULL : E->ex_cg, E->in_lo, E->in_hi,
+                       -INFINITY, EXACT_LPS, &res, &err);
+  if (st == TWINN_ERR_INTERNAL) { /* GLPK could not start: no exact search */
+    w->ex_none = 1;
+    return TWINN_OK;
+  }
+  if (st != TWINN_OK) return st;
+  if (res.point) { /* the maximiser of sign * (e - c0): where e is most likely to hold */
+    int found = 0;
+    for (t = 0; t < n; t++) E->half_lo[t] = lo[t] + (hi[t] - lo[t]) / 2;
+    for (t = 0; t < nf->n_in; t++) E->half_lo[E->sp->dim_of[in->offset + t]] = res.point[t];
+    st = twinn_attack_check(E->atk, lo, hi, E->half_lo, E->witness, &found);
+    if (st != TWINN_OK || found) {
+      *sat = found;
+      return st;
+    }
+  }
+  if (!res.complete) return TWINN_OK;
+  *done = 1;
+  *bound = sign < 0 ? twinn_round_down(l->c0 - res.upper) : twinn_round_up(l->c0 + res.upper);
+  return TWINN_OK;
+}
+
+/* Tries to decide the box region [lo, hi] by exact searches (see EXACT_LPS): every
+ * undecided constraint must read the outputs of one workspace alone, whose analysis left at
+ * most E->exact_relus ReLUs undecided. Their enclosures (leaf and keep) take the exact ends;
+ * *decided = 1 if the formula is then false on the region, *sat = 1 if a search's point
+ * replayed as a witness. */
+static twinn_status exact_region(engine *E, const double *lo, const double *hi, int *decided,
+                                 int *sat) {
+  size_t i, j;
+  double m, b;
+  int done;
+  twinn_status st;
+  *decided = 0;
+  if (E->ex_fails >= EXACT_FAILS || E->exact_relus == 0) return TWINN_OK;
+  for (i = 0; i < E->prop->n_lins; i++) {
+    const twinn_lin *l = &E->prop->lins[i];
+    if (E->dup[i] != i || leaf_value(l, E->leaf_lo[i], E->leaf_hi[i], &m) != V_UNKNOWN) continue;
+    if (l->nonlinear || (j = lin_sym(E, l)) == SIZE_MAX) return TWINN_OK;
+    symw *w = &E->syms[j];
+    if (!w->ok || w->ex_none || undecided_relus(E, w) > E->exact_relus) return TWINN_OK;
+  }
+  for (i = 0; i < E->prop->n_lins; i++) {
+    const twinn_lin *l = &E->prop->lins[i];
+    if (E->dup[i] != i || leaf_value(l, E->leaf_lo[i], E->leaf_hi[i], &m) != V_UNKNOWN) continue;
+    symw *w = &E->syms[lin_sym(E, l)];
+    if (!w->ex && !w->ex_none &&
+        !(w->ex = twinn_exact_new(E->pb->nets[w->f], w->g == SIZE_MAX ? NULL : E->pb->nets[w->g])))
+      w->ex_none = 1; /* unsupported layers (or out of memory: then none either) */
+    if (w->ex_none) return TWINN_OK;
+    /* e <= 0 / e < 0 are proved false by e's lower end; == and != need both. */
+    for (int side = 0; side < (l->cmp == TWINN_CMP_EQ || l->cmp == TWINN_CMP_NE ? 2 : 1); side++) {
+      st = exact_end(E, w, l, side == 0 ? -1.0 : 1.0, lo, hi, &b, &done, sat);
+      if (st != TWINN_OK || *sat) return st;
+      if (!done) {
+        E->ex_fails++;
+        return TWINN_OK;
+      }
+      if (side == 0)
+        E->leaf_lo[i] = E->keep_lo[i] = fmax(E->leaf_lo[i], b);
+      else
+        E->leaf_hi[i] = E->keep_hi[i] = fmin(E->leaf_hi[i], b);
+    }
+  }
+  *decided = node_value(E, E->prop->root, V_UNKNOWN, &m) == V_FALSE;
+  return TWINN_OK;
+}
+
 static twinn_status process(engine *E, const twinn_region *r, twinn_region **kids, size_t *n_kids,
                             int *sat) {
   shared *S = E->S;
@@ -1202,6 +1345,11 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
       *sat = found;
       return st;
     }
+  }
+  if (r->n_splits == 0 && n > TRIAL_DIMS) {
+    int decided = 0;
+    st = exact_region(E, lo, hi, &decided, sat);
+    if (st != TWINN_OK || *sat || decided) return st;
   }
   if (S->neuron_mode) {
     by_neuron = pick_neuron(E, ns);
@@ -1529,6 +1677,9 @@ static twinn_status engine_init(engine *E, shared *S) {
   E->opt_rounds = S->opt->opt_rounds < 0    ? 0
                   : S->opt->opt_rounds == 0 ? TWINN_OPT_ROUNDS
                                             : (size_t)S->opt->opt_rounds;
+  E->exact_relus = S->opt->exact_relus < 0    ? 0
+                   : S->opt->exact_relus == 0 ? TWINN_EXACT_RELUS
+                                              : (size_t)S->opt->exact_relus;
   E->pb = pb;
   E->prop = pb->prop;
   E->sp = sp;
@@ -1576,7 +1727,9 @@ static twinn_status engine_init(engine *E, shared *S) {
   }
   E->in_lo = twinn_mallocarray(max_in, sizeof *E->in_lo);
   E->in_hi = twinn_mallocarray(max_in, sizeof *E->in_hi);
-  if (!E->in_lo || !E->in_hi) return TWINN_ERR_NOMEM;
+  E->ex_cf = twinn_calloc(max_out, sizeof *E->ex_cf);
+  E->ex_cg = twinn_calloc(max_out, sizeof *E->ex_cg);
+  if (!E->in_lo || !E->in_hi || !E->ex_cf || !E->ex_cg) return TWINN_ERR_NOMEM;
   if (find_dups(E) != TWINN_OK) return TWINN_ERR_NOMEM;
   if (find_pairs(E) != TWINN_OK) return TWINN_ERR_NOMEM;
   E->bounded = twinn_calloc(n + 1, 1);
@@ -1609,6 +1762,7 @@ static void engine_release(engine *E) {
   for (i = 0; E->syms && i < E->n_syms; i++) {
     twinn_sym_free(E->syms[i].s);
     twinn_splitscore_free(E->syms[i].ss);
+    twinn_exact_free(E->syms[i].ex);
   }
   twinn_free(E->syms);
   twinn_free(E->sym_of);
@@ -1649,6 +1803,8 @@ static void engine_release(engine *E) {
   twinn_free(E->ss_gain);
   twinn_free(E->ss_width);
   twinn_free(E->ss_rows);
+  twinn_free(E->ex_cf);
+  twinn_free(E->ex_cg);
   twinn_free(E->in_lo);
   twinn_free(E->in_hi);
   twinn_free(E->pairs);
