@@ -40,12 +40,14 @@ struct twinn_exact {
   const twinn_net *net[2];
   int n_nets;
   size_t n, n_layers, max_w;
-  size_t *fo, *eo;    /* per point: offset of its forms (rows of n + 1) and of its errors */
-  double *form[2];    /* forms of every point of each network: row i = (a_1..a_n, a0) */
-  double *err[2];     /* error bound of every form */
-  signed char *ph[2]; /* phase of every pre-activation (at ReLU input points): +1, -1, 0 */
-  double *mag;        /* M_j of the input point of the layer being formed */
-  double *cons;       /* constraint rows g_k (n + 1 each): g_k(x) >= 0 on the path */
+  size_t *fo, *eo;     /* per point: offset of its forms (rows of n + 1) and of its errors */
+  double *form[2];     /* forms of every point of each network: row i = (a_1..a_n, a0) */
+  double *err[2];      /* error bound of every form */
+  signed char *ph[2];  /* phase of every pre-activation (at ReLU input points): +1, -1, 0 */
+  signed char *fix[2]; /* phases fixed by the caller (twinn_exact_fix), 0 where none */
+  size_t n_fixed;
+  double *mag;  /* M_j of the input point of the layer being formed */
+  double *cons; /* constraint rows g_k (n + 1 each): g_k(x) >= 0 on the path */
   size_t n_cons, cap_cons;
   double *y, *v, *obj, *pt, *best, *xmax;
   double *zero;                 /* n + 1 zeros: the objective of the emptiness certificate */
@@ -90,7 +92,8 @@ twinn_exact *twinn_exact_new(const twinn_net *f, const twinn_net *g) {
     x->form[w] = twinn_mallocarray(total * (n + 1), sizeof(double));
     x->err[w] = twinn_mallocarray(total, sizeof(double));
     x->ph[w] = twinn_calloc(total, 1);
-    if (!x->form[w] || !x->err[w] || !x->ph[w]) goto fail;
+    x->fix[w] = twinn_calloc(total, 1);
+    if (!x->form[w] || !x->err[w] || !x->ph[w] || !x->fix[w]) goto fail;
   }
   x->mag = twinn_mallocarray(x->max_w, sizeof(double));
   x->v = twinn_mallocarray(n + 1, sizeof(double));
@@ -118,6 +121,7 @@ void twinn_exact_free(twinn_exact *x) {
     twinn_free(x->form[w]);
     twinn_free(x->err[w]);
     twinn_free(x->ph[w]);
+    twinn_free(x->fix[w]);
   }
   twinn_free(x->fo);
   twinn_free(x->eo);
@@ -517,8 +521,8 @@ static int branch(twinn_exact *x, size_t k) {
 }
 
 static int walk(twinn_exact *x, size_t k) {
-  size_t i, width;
-  int w;
+  size_t i, width, pushed = 0;
+  int w, r;
   if (k == x->n_layers) return leaf(x);
   if (x->net[0]->layers[k].kind == TWINN_LAYER_AFFINE) {
     for (w = 0; w < x->n_nets; w++) affine_forms(x, w, k);
@@ -526,8 +530,41 @@ static int walk(twinn_exact *x, size_t k) {
   }
   width = x->eo[k + 1] - x->eo[k];
   for (w = 0; w < x->n_nets; w++)
-    for (i = 0; i < width; i++) x->ph[w][x->eo[k] + i] = box_phase(x, w, k, i);
-  return branch(x, k);
+    for (i = 0; i < width; i++) {
+      signed char *p = x->ph[w] + x->eo[k] + i, f = x->n_fixed ? x->fix[w][x->eo[k] + i] : 0;
+      *p = box_phase(x, w, k, i);
+      /* A phase the box proves holds on all of it (the fixed one agrees, or leaves only
+       * points where the pre-activation is 0, where both phases give the same value). */
+      if (f == 0 || *p != 0) continue;
+      if (push_cons(x, row_of(x, w, k, i), (double)f, x->err[w][x->eo[k] + i]) != TWINN_OK) {
+        x->fail = TWINN_ERR_NOMEM;
+        r = STOP;
+        goto out;
+      }
+      pushed++;
+      *p = f;
+    }
+  r = branch(x, k);
+out:
+  while (pushed--) pop_cons(x);
+  return r;
+}
+
+twinn_status twinn_exact_fix(twinn_exact *x, int which, size_t layer, size_t neuron, int phase) {
+  signed char *f;
+  if (which < 0 || which >= x->n_nets || layer >= x->n_layers ||
+      x->net[0]->layers[layer].kind != TWINN_LAYER_RELU ||
+      neuron >= x->eo[layer + 1] - x->eo[layer] || phase < -1 || phase > 1)
+    return TWINN_ERR_USAGE;
+  f = x->fix[which] + x->eo[layer] + neuron;
+  x->n_fixed += (size_t)(phase != 0) - (size_t)(*f != 0);
+  *f = (signed char)phase;
+  return TWINN_OK;
+}
+
+void twinn_exact_clear_fixes(twinn_exact *x) {
+  for (int w = 0; w < x->n_nets; w++) memset(x->fix[w], 0, x->eo[x->n_layers + 1]);
+  x->n_fixed = 0;
 }
 
 twinn_status twinn_exact_max(twinn_exact *x, const double *c_f, const double *c_g, const double *lo,

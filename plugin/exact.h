@@ -37,6 +37,15 @@ typedef struct {
  * not refined further, and count as floor in res->upper (so upper = max(floor, the rest)).
  * Stops with complete = 0 after max_lps linear programs. TWINN_ERR_NOMEM, TWINN_ERR_INTERNAL
  * (GLPK could not be initialised). */
+/* Fixes the phase of neuron `neuron` of ReLU layer `layer` (an index into net->layers) of
+ * network `which` (0: f, 1: g) for the following searches: +1 restricts them to inputs where
+ * its pre-activation is >= 0, -1 to <= 0 (a constraint of every path, where the box leaves the
+ * phase open), 0 removes the restriction. The maxima then hold over the box intersected with
+ * those sets. TWINN_ERR_USAGE on a bad index. */
+twinn_status twinn_exact_fix(twinn_exact *x, int which, size_t layer, size_t neuron, int phase);
+/* Removes every fixed phase. */
+void twinn_exact_clear_fixes(twinn_exact *x);
+
 /* Stop searches (complete = 0) once twinn_clock_now() passes t (<= 0, the default: never). */
 void twinn_exact_set_deadline(twinn_exact *x, double t);
 

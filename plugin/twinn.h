@@ -73,8 +73,8 @@ typedef struct {
   int opt_rounds;     /* rounds of optimised ReLU slopes and split multipliers (alpha/beta-CROWN)
                          per undecided single-network constraint of a region: 0 = the default
                          (TWINN_OPT_ROUNDS), < 0 = none */
-  int exact_relus;    /* a box region of over 16 input dimensions whose bounds leave at most
-                         this many ReLUs undecided is decided by exact LPs over their phases:
+  int exact_relus;    /* a region of over 16 input dimensions whose bounds leave at most this
+                         many ReLUs undecided is decided by exact LPs over their phases:
                          0 = the default (TWINN_EXACT_RELUS), < 0 = never */
   void (*progress)(void *ctx, const twinn_progress *p); /* may be NULL */
   void *progress_ctx;
@@ -82,7 +82,7 @@ typedef struct {
 } twinn_options;
 
 #define TWINN_OPT_ROUNDS 20
-#define TWINN_EXACT_RELUS 24
+#define TWINN_EXACT_RELUS 8
 
 /* Defaults: no timeout, seed 1, all cores, no callbacks. */
 void twinn_options_init(twinn_options *opt);

@@ -1129,16 +1129,21 @@ static void relax_scores(engine *E, const double *lo, const double *hi) {
  * (*n_kids > 0). Everything here depends only on the region, never on timing or threads. */
 /* ---- exact search of regions with few undecided ReLUs ---- */
 
-/* A box region (no neuron splits) of an input space wider than TRIAL_DIMS whose analysis leaves
- * at most E->exact_relus (twinn_options.exact_relus) ReLUs undecided (f and g together) is decided
- * by the exact phase search (exact.h: certified LP bounds over every phase combination the box
- * allows), EXACT_LPS linear programs (and EXACT_SECONDS) at most per constraint; after EXACT_FAILS
- * searches that ran out of them a worker stops trying. Where few neurons are unstable but the
- * inputs are many, bisecting inputs (and splitting the last neurons, which leaves polytopes the
- * relaxation bounds only loosely) needs tens of thousands of regions that an LP per phase
- * combination does not: test_verify test_wide_exact's twins of 96 inputs (hidden layers of 4 and
- * 4), three thresholds the MILP mode proves in 0.1-0.8 s timed out at 4 s after 43 000-127 000
- * regions. */
+/* A region of an input space wider than TRIAL_DIMS whose analysis leaves at most
+ * E->exact_relus (twinn_options.exact_relus) ReLUs undecided (f and g together) is decided by
+ * the exact phase search (exact.h: certified LP bounds over every phase combination the box
+ * allows, the region's neuron splits fixed), EXACT_LPS linear programs (and EXACT_SECONDS) at
+ * most per constraint; after EXACT_FAILS searches that ran out of them a worker stops trying.
+ * Where few neurons are unstable but the inputs are many, bisecting inputs (and splitting the
+ * last neurons, which leaves polytopes the relaxation bounds only loosely) needs tens of
+ * thousands of regions that an LP per phase combination does not: test_verify
+ * test_wide_exact's twins of 96 inputs (hidden layers of 4 and 4), three thresholds the MILP
+ * mode proves in 0.1-0.8 s timed out at 4 s after 43 000-127 000 regions. Measured on such
+ * twins (96 inputs, hidden 4+4, 6+6, 8+8, 16 thresholds each, 10 s; vnncomp/BENCHMARKS.md
+ * session 31): a cap of 8 decides all but one (a threshold the MILP mode leaves open at 60 s)
+ * and most in a few regions; 12 and 16 start searches of 2^12-2^16 phase combinations where
+ * a few more neuron splits were cheaper (8+8: 0.95-1.90 s against 0.01-0.25 s), and 24, at
+ * the root only, took up to 9.4 s on one that splits decide in 0.01 s. */
 #define EXACT_LPS 20000
 #define EXACT_SECONDS 2.0
 #define EXACT_FAILS 4
@@ -1223,8 +1228,8 @@ static twinn_status exact_end(engine *E, symw *w, const twinn_lin *l, double sig
  * most E->exact_relus ReLUs undecided. Their enclosures (leaf and keep) take the exact ends;
  * *decided = 1 if the formula is then false on the region, *sat = 1 if a search's point
  * replayed as a witness. */
-static twinn_status exact_region(engine *E, const double *lo, const double *hi, int *decided,
-                                 int *sat) {
+static twinn_status exact_region(engine *E, const twinn_region *r, int *decided, int *sat) {
+  const double *lo = r->lo, *hi = r->hi;
   size_t i, j;
   double m, b;
   int done;
@@ -1246,6 +1251,12 @@ static twinn_status exact_region(engine *E, const double *lo, const double *hi, 
         !(w->ex = twinn_exact_new(E->pb->nets[w->f], w->g == SIZE_MAX ? NULL : E->pb->nets[w->g])))
       w->ex_none = 1; /* unsupported layers (or out of memory: then none either) */
     if (w->ex_none) return TWINN_OK;
+    twinn_exact_clear_fixes(w->ex); /* the region's neuron splits restrict the search */
+    for (size_t k = 0; k < r->n_splits; k++)
+      if (r->splits[k].sym == (uint32_t)(w - E->syms) &&
+          twinn_exact_fix(w->ex, r->splits[k].which, r->splits[k].layer, r->splits[k].neuron,
+                          r->splits[k].phase) != TWINN_OK)
+        return TWINN_OK;
     /* e <= 0 / e < 0 are proved false by e's lower end; == and != need both. */
     for (int side = 0; side < (l->cmp == TWINN_CMP_EQ || l->cmp == TWINN_CMP_NE ? 2 : 1); side++) {
       st = exact_end(E, w, l, side == 0 ? -1.0 : 1.0, lo, hi, &b, &done, sat);
@@ -1346,9 +1357,9 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
       return st;
     }
   }
-  if (r->n_splits == 0 && n > TRIAL_DIMS) {
+  if (n > TRIAL_DIMS) {
     int decided = 0;
-    st = exact_region(E, lo, hi, &decided, sat);
+    st = exact_region(E, r, &decided, sat);
     if (st != TWINN_OK || *sat || decided) return st;
   }
   if (S->neuron_mode) {

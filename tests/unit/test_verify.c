@@ -1057,7 +1057,7 @@ static void test_exact_regions(void **state) {
         print_message("%s %zu, threshold %zu: %s, MILP %s\n", pair ? "pair" : "net", (size_t)c, k,
                       twinn_verdict_name(r.verdict), twinn_verdict_name(exact));
       assert_int_equal(r.verdict, exact);
-      assert_true(r.branches <= 4);
+      assert_true(r.branches <= 64); /* thousands, or a timeout, without */
       n_unsat += r.verdict == TWINN_VERDICT_UNSAT;
       n_sat += r.verdict == TWINN_VERDICT_SAT;
       twinn_result_release(&r);
