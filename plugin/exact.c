@@ -533,16 +533,17 @@ static int walk(twinn_exact *x, size_t k) {
     for (i = 0; i < width; i++) {
       signed char *p = x->ph[w] + x->eo[k] + i, f = x->n_fixed ? x->fix[w][x->eo[k] + i] : 0;
       *p = box_phase(x, w, k, i);
-      /* A phase the box proves holds on all of it (the fixed one agrees, or leaves only
-       * points where the pre-activation is 0, where both phases give the same value). */
-      if (f == 0 || *p != 0) continue;
+      /* A fixed phase the box proves needs no constraint. One the box refutes leaves the
+       * points where the pre-activation is 0 (its constraint and the box's phase, which
+       * gives the same value there); the LP then finds whether the path has any. */
+      if (f == 0 || *p == f) continue;
       if (push_cons(x, row_of(x, w, k, i), (double)f, x->err[w][x->eo[k] + i]) != TWINN_OK) {
         x->fail = TWINN_ERR_NOMEM;
         r = STOP;
         goto out;
       }
       pushed++;
-      *p = f;
+      if (*p == 0) *p = f;
     }
   r = branch(x, k);
 out:
