@@ -76,6 +76,9 @@ typedef struct {
   int exact_relus;    /* a region of over 16 input dimensions whose bounds leave at most this
                          many ReLUs undecided is decided by exact LPs over their phases:
                          0 = the default (TWINN_EXACT_RELUS), < 0 = never */
+  int no_attack;      /* 1: no counterexample search; sat then comes only from regions the
+                         bounds show violated throughout (their centre, replayed) and from
+                         the exact searches' points: what the bounds decide alone (tests) */
   void (*progress)(void *ctx, const twinn_progress *p); /* may be NULL */
   void *progress_ctx;
   twinn_roots *roots; /* may be NULL (none kept) */

@@ -1350,7 +1350,7 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
     }
   /* A neuron split keeps the box, and this search (from the box centre) would repeat the
    * parent's exactly: 20 % of an MNIST robustness search went there. */
-  if (!r->attacked) {
+  if (!r->attacked && !S->opt->no_attack) {
     st = twinn_attack_run(E->atk, lo, hi, 1, 4, 0, &E->rng, S->deadline, E->witness, &found);
     if (st != TWINN_OK || found) {
       *sat = found;
@@ -2217,7 +2217,7 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
   S.attack_len = opt->timeout > 0 ? 0.1 * opt->timeout : 2.0;
   attack_end = S.t0 + S.attack_len;
   E[0].rng = (uint64_t)opt->seed;
-  for (c = 0; c < sp.n_cases && !sat && !(sub & SUB_DISJ); c++) {
+  for (c = 0; c < sp.n_cases && !sat && !(sub & SUB_DISJ) && !opt->no_attack; c++) {
     st = twinn_attack_run(E[0].atk, sp.lo + c * nf, sp.hi + c * nf, ATTACK_EARLY, ATTACK_STEPS, 0,
                           &E[0].rng, attack_end, S.witness, &sat);
     if (st != TWINN_OK) goto fail;
@@ -2264,7 +2264,7 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
     }
   }
   S.attack_len = fmax(0.0, attack_end - twinn_clock_now()); /* what the early part left */
-  S.attack_pending = 1;
+  S.attack_pending = !opt->no_attack;
   S.attack_burst = ATTACK_BURST;
   S.attack_rng = twinn_mix64((uint64_t)opt->seed ^ 0x5EEDull);
   S.attack_at = twinn_clock_now() + DEFER_ATTACK;

@@ -280,6 +280,71 @@ static void test_disjunctive_boxes(void **state) {
   twinn_net_free(f);
 }
 
+/* The same disjunctive boxes without the counterexample search (twinn_options.no_attack), so
+ * that a sat verdict must come from regions the bounds show violated throughout: with the
+ * violation in either box and the other box safe, the verdict is sat (never unsat) with a
+ * witness in the violating box, and above both maxima unsat. Bounds computed for one box and
+ * reused for a region of the other (the interval bounds are kept while the box is the same,
+ * cheap_bounds) would prove the violating box safe. */
+static void test_disjoint_no_attack(void **state) {
+  size_t widths[3] = {8, 8, 1}, s, trial, n_sat = 0;
+  char extra[256];
+  const char *box = "(assert (>= X_f[1] 0)) (assert (<= X_f[1] 1)) (assert (or (and (>= X_f[0] -2) "
+                    "(<= X_f[0] -1)) (and (>= X_f[0] 1) (<= X_f[0] 2))))";
+  (void)state;
+  twinn_test_rng_state = 77;
+  for (trial = 0; trial < 8; trial++) {
+    double m[2] = {-INFINITY, -INFINITY}, x[2], y, t;
+    int hot;
+    twinn_net *f = twinn_test_random_net(2, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+    twinn_prop *prop;
+    twinn_options opt;
+    twinn_result res;
+    for (s = 0; s < 20000; s++) {
+      x[1] = twinn_test_urand();
+      for (int b = 0; b < 2; b++) {
+        x[0] = (b ? 1 : -2) + twinn_test_urand();
+        twinn_net_eval(f, x, &y);
+        m[b] = fmax(m[b], y);
+      }
+    }
+    hot = m[1] > m[0]; /* the box with the larger maximum */
+    if (m[hot] - m[!hot] < 0.02) {
+      twinn_net_free(f);
+      continue;
+    }
+    /* Violated in the hot box only, near its maximum (a region that is violated throughout
+     * would give sat at once, before any bounds are reused). */
+    t = m[hot] - 0.1 * (m[hot] - m[!hot]);
+    twinn_options_init(&opt);
+    opt.no_attack = 1;
+    opt.timeout = 10;
+    opt.threads = 1 + (int)(trial % 2);
+    snprintf(extra, sizeof extra, "(assert (>= Y_f[0] %.17g))", t);
+    prop = single_query(2, box, extra);
+    verify2(prop, f, NULL, &opt, &res);
+    if (res.verdict != TWINN_VERDICT_SAT)
+      print_message("trial %zu: %s (maxima %g, %g; threshold %g)\n", trial,
+                    twinn_verdict_name(res.verdict), m[0], m[1], t);
+    assert_int_not_equal(res.verdict, TWINN_VERDICT_UNSAT);
+    if (res.verdict == TWINN_VERDICT_SAT) {
+      n_sat++;
+      assert_true(hot ? res.witness[0] >= 1 : res.witness[0] <= -1);
+    }
+    twinn_result_release(&res);
+    twinn_prop_free(prop);
+    snprintf(extra, sizeof extra, "(assert (>= Y_f[0] %.17g))", m[hot] + 0.05);
+    prop = single_query(2, box, extra);
+    verify2(prop, f, NULL, &opt, &res);
+    assert_int_equal(res.verdict, TWINN_VERDICT_UNSAT);
+    twinn_result_release(&res);
+    twinn_prop_free(prop);
+    twinn_net_free(f);
+  }
+  print_message("without attacks: %zu sat\n", n_sat);
+  assert_true(n_sat >= 4);
+}
+
 /* ACAS Xu property 1 style: one network, a box with dimensions of very different widths given
  * by single-variable asserts, and an output threshold (the violation is Y >= T). Above the
  * sampled maximum by a clear margin it must be proved within the time limit (strong branching
@@ -1080,7 +1145,7 @@ int main(void) {
       cmocka_unit_test(test_split_disjuncts),   cmocka_unit_test(test_half_ties),
       cmocka_unit_test(test_roots_store),       cmocka_unit_test(test_roots_exact),
       cmocka_unit_test(test_open_margin),       cmocka_unit_test(test_wide_exact),
-      cmocka_unit_test(test_exact_regions),
+      cmocka_unit_test(test_exact_regions),     cmocka_unit_test(test_disjoint_no_attack),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
