@@ -32,11 +32,6 @@ typedef struct {
   unsigned long leaves, lps;
 } twinn_exact_result;
 
-/* Maximises h(x) = c_f . f(x) + c_g . g(x) over the box [lo, hi] (n_in entries, lo <= hi,
- * finite); c_g must be NULL without g. Phase combinations whose proved bound is <= floor are
- * not refined further, and count as floor in res->upper (so upper = max(floor, the rest)).
- * Stops with complete = 0 after max_lps linear programs. TWINN_ERR_NOMEM, TWINN_ERR_INTERNAL
- * (GLPK could not be initialised). */
 /* Fixes the phase of neuron `neuron` of ReLU layer `layer` (an index into net->layers) of
  * network `which` (0: f, 1: g) for the following searches: +1 restricts them to inputs where
  * its pre-activation is >= 0, -1 to <= 0 (a constraint of every path, where the box leaves the
@@ -49,6 +44,11 @@ void twinn_exact_clear_fixes(twinn_exact *x);
 /* Stop searches (complete = 0) once twinn_clock_now() passes t (<= 0, the default: never). */
 void twinn_exact_set_deadline(twinn_exact *x, double t);
 
+/* Maximises h(x) = c_f . f(x) + c_g . g(x) over the box [lo, hi] (n_in entries, lo <= hi,
+ * finite); c_g must be NULL without g. Phase combinations whose proved bound is <= floor are
+ * not refined further, and count as floor in res->upper (so upper = max(floor, the rest)).
+ * Stops with complete = 0 after max_lps linear programs. TWINN_ERR_NOMEM, TWINN_ERR_INTERNAL
+ * (GLPK could not be initialised). */
 twinn_status twinn_exact_max(twinn_exact *x, const double *c_f, const double *c_g, const double *lo,
                              const double *hi, double floor, unsigned long max_lps,
                              twinn_exact_result *res, twinn_error *err);

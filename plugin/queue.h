@@ -22,6 +22,7 @@ typedef struct {
   unsigned long seq; /* push order (ties) */
   size_t n_free, n_splits;
   int attacked;            /* its box is its parent's (a neuron split), already searched there */
+  int no_exact;            /* an exact search of it or an ancestor ran out of its LPs (verify.c) */
   double *lo, *hi;         /* n_free each */
   twinn_nsplit *splits;    /* n_splits */
   size_t n_lins;           /* 0, or the property's constraint count: */

@@ -193,7 +193,7 @@ typedef struct {
   int nb_box_set;        /* nb_box holds one (nb and d are not written anywhere else) */
   int timed_out;         /* the deadline passed inside process() */
   double *ex_cf, *ex_cg; /* exact_region's objective rows (the widest output) */
-  size_t ex_fails;       /* exact searches that ran out of budget (EXACT_FAILS ends them) */
+  int ex_out;            /* the current region's exact search ran out of its LPs */
   size_t exact_relus;    /* exact_region's cap on undecided ReLUs (0: never) */
   pthread_t thread;
   int started;
@@ -895,6 +895,7 @@ static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nspl
     }
     k->margin = km ? km[b] : margin;
     k->attacked = n_ns > 0;
+    k->no_exact = r->no_exact || E->ex_out;
     k->id = twinn_mix64(r->id * 4 + b + 1);
     for (t = 0; t < n_ns; t++) {
       k->splits[r->n_splits + t] = ns[t];
@@ -1125,15 +1126,14 @@ static void relax_scores(engine *E, const double *lo, const double *hi) {
   }
 }
 
-/* Processes one region: proves it (no kids), finds a witness in it (*sat = 1), or splits it
- * (*n_kids > 0). Everything here depends only on the region, never on timing or threads. */
 /* ---- exact search of regions with few undecided ReLUs ---- */
 
 /* A region of an input space wider than TRIAL_DIMS whose analysis leaves at most
  * E->exact_relus (twinn_options.exact_relus) ReLUs undecided (f and g together) is decided by
  * the exact phase search (exact.h: certified LP bounds over every phase combination the box
- * allows, the region's neuron splits fixed), EXACT_LPS linear programs (and EXACT_SECONDS) at
- * most per constraint; after EXACT_FAILS searches that ran out of them a worker stops trying.
+ * allows, the region's neuron splits fixed), EXACT_LPS linear programs at most per constraint;
+ * below a region whose search ran out of them none is tried again (twinn_region.no_exact: a
+ * count, not a clock, so that the search stays the same for any timing and thread count).
  * Where few neurons are unstable but the inputs are many, bisecting inputs (and splitting the
  * last neurons, which leaves polytopes the relaxation bounds only loosely) needs tens of
  * thousands of regions that an LP per phase combination does not: test_verify
@@ -1150,8 +1150,6 @@ static void relax_scores(engine *E, const double *lo, const double *hi) {
  * so on MNIST's (784 inputs, 256-wide layers: 2e8 per pass, one per path) a search of a few
  * hundred paths would take seconds where a region's analysis takes milliseconds. */
 #define EXACT_FLOPS 5e7
-#define EXACT_SECONDS 2.0
-#define EXACT_FAILS 4
 
 /* Multiply-adds of one pass of the exact search's forms through network net. */
 static double exact_flops(const twinn_net *net) {
@@ -1202,7 +1200,6 @@ static twinn_status exact_end(engine *E, symw *w, const twinn_lin *l, double sig
   twinn_error err;
   twinn_status st;
   size_t t, elem, n = E->sp->n_free;
-  double until;
   *done = 0;
   memset(E->ex_cf, 0, nf->n_out * sizeof *E->ex_cf);
   memset(E->ex_cg, 0, nf->n_out * sizeof *E->ex_cg);
@@ -1212,8 +1209,7 @@ static twinn_status exact_end(engine *E, symw *w, const twinn_lin *l, double sig
   }
   net_box(E, w->f, lo, hi);
   twinn_error_clear(&err);
-  until = twinn_clock_now() + EXACT_SECONDS;
-  twinn_exact_set_deadline(w->ex, E->S->deadline > 0 ? fmin(E->S->deadline, until) : until);
+  twinn_exact_set_deadline(w->ex, E->S->deadline); /* the run's end: it stops then anyway */
   st = twinn_exact_max(w->ex, E->ex_cf, w->g == SIZE_MAX ? NULL : E->ex_cg, E->in_lo, E->in_hi,
                        -INFINITY, EXACT_LPS, &res, &err);
   if (st == TWINN_ERR_INTERNAL) { /* GLPK could not start: no exact search */
@@ -1249,7 +1245,7 @@ static twinn_status exact_region(engine *E, const twinn_region *r, int *decided,
   int done;
   twinn_status st;
   *decided = 0;
-  if (E->ex_fails >= EXACT_FAILS || E->exact_relus == 0) return TWINN_OK;
+  if (r->no_exact || E->exact_relus == 0) return TWINN_OK;
   for (i = 0; i < E->prop->n_lins; i++) {
     const twinn_lin *l = &E->prop->lins[i];
     if (E->dup[i] != i || leaf_value(l, E->leaf_lo[i], E->leaf_hi[i], &m) != V_UNKNOWN) continue;
@@ -1280,7 +1276,7 @@ static twinn_status exact_region(engine *E, const twinn_region *r, int *decided,
       st = exact_end(E, w, l, side == 0 ? -1.0 : 1.0, lo, hi, &b, &done, sat);
       if (st != TWINN_OK || *sat) return st;
       if (!done) {
-        E->ex_fails++;
+        E->ex_out = 1;
         return TWINN_OK;
       }
       if (side == 0)
@@ -1293,6 +1289,8 @@ static twinn_status exact_region(engine *E, const twinn_region *r, int *decided,
   return TWINN_OK;
 }
 
+/* Processes one region: proves it (no kids), finds a witness in it (*sat = 1), or splits it
+ * (*n_kids > 0). Everything here depends only on the region, never on timing or threads. */
 static twinn_status process(engine *E, const twinn_region *r, twinn_region **kids, size_t *n_kids,
                             int *sat) {
   shared *S = E->S;
@@ -1309,6 +1307,7 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
   int cheap = cheap_wanted(E);
   *n_kids = 0;
   E->cheap_hit = 0;
+  E->ex_out = 0;
   /* Interval and ReluDiff bounds first: a region they prove skips the symbolic analysis, the
    * expensive part. They ignore neuron splits, so they are only tried on plain boxes. */
   reset_analyses(E);
