@@ -1025,6 +1025,35 @@ twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *
   return TWINN_OK;
 }
 
+twinn_status twinn_sym_upper_form(twinn_sym *s, const double *c, double *a, double *c0, double *e,
+                                  twinn_error *err) {
+  if (!s->analysed || s->net[1])
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0,
+                           "symbolic: upper form of one analysed network only");
+  size_t L = s->n_layers, n_out = width_at(s, L), n_in = s->net[0]->n_in;
+  double l, h;
+  if (s->overflow || s->infeasible) {
+    memset(a, 0, n_in * sizeof(double));
+    *c0 = INFINITY;
+    *e = 0.0;
+    return TWINN_OK;
+  }
+  memcpy(s->a[0], c, n_out * sizeof(double));
+  memcpy(s->a[0] + n_out, c, n_out * sizeof(double));
+  s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
+  s->hs_defer = 1; /* the box alone: the half-spaces' refinement would be wasted here */
+  twinn_sym_backsub(s, 0, L, 1, &l, &h, NULL);
+  s->hs_defer = 0;
+  memcpy(a, s->fin, n_in * sizeof(double)); /* the upper row (concretise_rows' first) */
+  *c0 = s->cst[0];
+  *e = s->er[0];
+  return TWINN_OK;
+}
+
+double twinn_sym_form_max(const twinn_sym *s, const double *a, double c0, double e) {
+  return twinn_sym_concretise_box(s, a, c0, e, 1);
+}
+
 const double *twinn_sym_input_coef(const twinn_sym *s) { return s->coef; }
 
 const double *twinn_sym_point_lo(const twinn_sym *s, int which, size_t point) {

@@ -155,6 +155,21 @@ const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point);
 void twinn_sym_keep_pair_weights(twinn_sym *s, double weight);
 const double *twinn_sym_pair_weights(const twinn_sym *s, size_t point);
 
+/* After analyse, for one network (no g): a linear upper bound of c . f(x) (c: n_out entries)
+ * over the box and the splits, in exact arithmetic on the right:
+ *   c . f(x) <= a . x + *c0 + *e   for every x of the box [point 0's bounds] the splits allow,
+ * a: n_in entries written by the call. One plain back-substitution (no optimised slopes; the
+ * split half-spaces are not used, so concretising a over the box alone is sound for the
+ * region). Used to bound a sum over two networks that read the same inputs as one form (the
+ * product network), where the inputs' coefficients may cancel. TWINN_ERR_USAGE with g or
+ * before analyse; a, c0, e are then unset. With no bound (overflow, infeasible), *c0 = +inf. */
+twinn_status twinn_sym_upper_form(twinn_sym *s, const double *c, double *a, double *c0, double *e,
+                                  twinn_error *err);
+/* The maximum over the box of the last analysis (point 0's bounds) of  a . x + c0 + e  (n_in
+ * entries of a), rounded outward: an upper end of anything a form of twinn_sym_upper_form's
+ * kind bounds. */
+double twinn_sym_form_max(const twinn_sym *s, const double *a, double c0, double e);
+
 /* Sensitivity of the last twinn_sym_bound_lin's upper bound to each input (n_in entries):
  * |a_i| * (hi_i - lo_i) for the final linear upper bound a . x + c over the box, i.e. how much
  * of the bound's slack input i accounts for. Owned by s; zeros before any bound_lin. */

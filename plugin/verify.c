@@ -193,6 +193,7 @@ typedef struct {
   int nb_box_set;        /* nb_box holds one (nb and d are not written anywhere else) */
   int timed_out;         /* the deadline passed inside process() */
   double *ex_cf, *ex_cg; /* exact_region's objective rows (the widest output) */
+  double *pf_a, *pf_c;   /* product_bound's forms (3 x the widest input) and coefficients */
   int ex_out;            /* the current region's exact search ran out of its LPs */
   size_t exact_relus;    /* exact_region's cap on undecided ReLUs (0: never) */
   pthread_t thread;
@@ -456,25 +457,85 @@ static int exact_inputs(engine *E, const double *lo, const double *hi, const twi
   return 1;
 }
 
+/* Upper bound over the box of  sign (c_A . A(x) + c_B . B(x))  for the networks of two
+ * single-network workspaces wa, wb that read the same inputs (coefficients in E->co), by their
+ * linear upper forms summed before the box is concretised (the product network: where both
+ * depend alike on an input, its coefficients cancel, which bounding each network alone cannot
+ * see). The sum's rounding is covered by an error term: |fl(p + q) - (p + q)| <= 2^-53 |fl(p +
+ * q)| per coefficient, times the largest |x_i| of the box. +inf if a form is missing. */
+static double product_upper(engine *E, const symw *wa, const symw *wb, double sign) {
+  size_t n_in = E->pb->nets[wa->f]->n_in, i, e;
+  double *a = E->pf_a, *b = E->pf_a + n_in, c[2], er[2], extra = 0.0;
+  const symw *ws[2] = {wa, wb};
+  twinn_error err;
+  for (int k = 0; k < 2; k++) {
+    const twinn_net *net = E->pb->nets[ws[k]->f];
+    for (e = 0; e < net->n_out; e++) E->pf_c[e] = sign * E->co[ws[k]->f][e];
+    twinn_error_clear(&err);
+    if (twinn_sym_upper_form(ws[k]->s, E->pf_c, k ? b : a, &c[k], &er[k], &err) != TWINN_OK ||
+        !isfinite(c[k]) || !isfinite(er[k]))
+      return INFINITY;
+  }
+  const double *blo = twinn_sym_point_lo(wa->s, TWINN_SYM_F, 0);
+  const double *bhi = twinn_sym_point_hi(wa->s, TWINN_SYM_F, 0);
+  for (i = 0; i < n_in; i++) {
+    a[i] += b[i];
+    extra += fabs(a[i]) * fmax(fabs(blo[i]), fabs(bhi[i]));
+  }
+  double cs = c[0] + c[1];
+  extra = twinn_round_up((extra + fabs(cs)) * 0x1p-52 * (1.0 + 1e-10));
+  double ee = twinn_round_up(twinn_round_up(er[0] + er[1]) + extra);
+  return twinn_sym_form_max(wa->s, a, cs, ee);
+}
+
+/* The product network's bounds [*lo, *hi] of the output terms of constraint l (coefficients in
+ * E->co) where they read exactly two networks, each in a single-network workspace of its own
+ * analysed over the region, and both networks read the same inputs (a pair that is not
+ * isomorphic: a distilled or pruned twin of another shape). Returns 0 where that does not
+ * apply. */
+static int product_bound(engine *E, double *lo, double *hi) {
+  size_t j, k, r, found[2], n_found = 0;
+  for (j = 0; j < E->pb->n_nets; j++) {
+    if (!E->has_out[j]) continue;
+    if (n_found == 2 || (k = E->sym_of[j]) == SIZE_MAX || E->syms[k].g != SIZE_MAX ||
+        !E->syms[k].ok)
+      return 0;
+    found[n_found++] = k;
+  }
+  if (n_found != 2) return 0;
+  const symw *wa = &E->syms[found[0]], *wb = &E->syms[found[1]];
+  const twinn_var *ia = twinn_prop_net_var(E->prop, wa->f, TWINN_VAR_INPUT);
+  const twinn_var *ib = twinn_prop_net_var(E->prop, wb->f, TWINN_VAR_INPUT);
+  if (E->pb->nets[wa->f]->n_in != E->pb->nets[wb->f]->n_in) return 0;
+  for (r = 0; r < E->pb->nets[wa->f]->n_in; r++)
+    if (E->sp->dim_of[ia->offset + r] != E->sp->dim_of[ib->offset + r]) return 0;
+  *hi = product_upper(E, wa, wb, 1.0);
+  *lo = -product_upper(E, wa, wb, -1.0);
+  return 1;
+}
+
 /* The one place where analyses combine: an enclosure of lin's left side over the region.
  * (1) every term from its own interval bounds; (2) for output terms of an isomorphic pair on
  * tied inputs, a f + b g = (a + b) f + b (g - f) with the difference intervals (diff.c);
  * (3) output terms through the symbolic workspaces (symbolic.h: back-substitution, and the
- * symbolic difference for pairs). All are sound, so the result is their intersection. A new
+ * symbolic difference for pairs); (4) output terms of two networks on the same inputs that are
+ * no isomorphic pair, through their summed linear forms (product_bound). All are sound, so the
+ * result is their intersection. A new
  * analysis plugs in here as one more enclosure. score (may be NULL) collects split scores. */
 static int leaf_value(const twinn_lin *l, double lo, double hi, double *margin);
 
 static void bound_leaf(engine *E, const double *lo, const double *hi, const twinn_lin *l,
                        double *score, double *out_lo, double *out_hi) {
   const twinn_prop *prop = E->prop;
-  twinn_iacc plain, paired, sym;
+  twinn_iacc plain, paired, sym, prod;
   size_t t, i, j, e;
-  double a, b, pl, ph, ql, qh, sl, sh;
+  double a, b, pl, ph, ql, qh, sl, sh, xl = -INFINITY, xh = INFINITY;
   int sym_ok = 1;
   if (exact_inputs(E, lo, hi, l, out_lo, out_hi)) return;
   twinn_iacc_init(&plain, l->c0);
   twinn_iacc_init(&paired, l->c0);
   twinn_iacc_init(&sym, l->c0);
+  twinn_iacc_init(&prod, l->c0);
   for (i = 0; i < E->pb->n_nets; i++) E->has_out[i] = E->used[i] = 0;
   for (t = 0; t < l->n_terms; t++) {
     size_t s = prop->term_var[l->first + t], elem = 0;
@@ -489,6 +550,7 @@ static void bound_leaf(engine *E, const double *lo, const double *hi, const twin
     twinn_iacc_add(&plain, c, a, b, 0);
     twinn_iacc_add(&paired, c, a, b, 0);
     twinn_iacc_add(&sym, c, a, b, 0);
+    twinn_iacc_add(&prod, c, a, b, 0);
   }
   for (j = 0; j < E->n_pairs; j++) {
     const pair *p = &E->pairs[j];
@@ -506,6 +568,10 @@ static void bound_leaf(engine *E, const double *lo, const double *hi, const twin
     const symw *w = &E->syms[j];
     if (E->has_out[w->f] || (w->g != SIZE_MAX && E->has_out[w->g]))
       sym_ok = sym_ok && add_sym(E, w, &sym, score);
+  }
+  if (sym_ok && product_bound(E, &a, &b)) {
+    twinn_iacc_add_interval(&prod, a, b);
+    twinn_iacc_result(&prod, &xl, &xh);
   }
   for (i = 0; i < E->pb->n_nets; i++) {
     const twinn_ibounds *bi = &E->nb[i];
@@ -528,8 +594,8 @@ static void bound_leaf(engine *E, const double *lo, const double *hi, const twin
     pl = ql = -INFINITY, ph = qh = INFINITY;
   else if (sym_ok && (fmax(pl, ql) > sl || fmin(ph, qh) < sh))
     E->cheap_hit = 1;
-  *out_lo = fmax(pl, fmax(ql, sl));
-  *out_hi = fmin(ph, fmin(qh, sh));
+  *out_lo = fmax(fmax(pl, xl), fmax(ql, sl));
+  *out_hi = fmin(fmin(ph, xh), fmin(qh, sh));
   if (isnan(l->c0)) *out_lo = *out_hi = NAN;
   /* A constraint left undecided hands its pair weights to the neuron choice, times its gap to
    * a proof (a the margin: negative). */
@@ -1757,7 +1823,10 @@ static twinn_status engine_init(engine *E, shared *S) {
   E->in_hi = twinn_mallocarray(max_in, sizeof *E->in_hi);
   E->ex_cf = twinn_calloc(max_out, sizeof *E->ex_cf);
   E->ex_cg = twinn_calloc(max_out, sizeof *E->ex_cg);
-  if (!E->in_lo || !E->in_hi || !E->ex_cf || !E->ex_cg) return TWINN_ERR_NOMEM;
+  E->pf_a = twinn_calloc(3 * max_in, sizeof *E->pf_a);
+  E->pf_c = twinn_calloc(max_out, sizeof *E->pf_c);
+  if (!E->in_lo || !E->in_hi || !E->ex_cf || !E->ex_cg || !E->pf_a || !E->pf_c)
+    return TWINN_ERR_NOMEM;
   if (find_dups(E) != TWINN_OK) return TWINN_ERR_NOMEM;
   if (find_pairs(E) != TWINN_OK) return TWINN_ERR_NOMEM;
   E->bounded = twinn_calloc(n + 1, 1);
@@ -1833,6 +1902,8 @@ static void engine_release(engine *E) {
   twinn_free(E->ss_rows);
   twinn_free(E->ex_cf);
   twinn_free(E->ex_cg);
+  twinn_free(E->pf_a);
+  twinn_free(E->pf_c);
   twinn_free(E->in_lo);
   twinn_free(E->in_hi);
   twinn_free(E->pairs);

@@ -1135,6 +1135,94 @@ static void test_exact_regions(void **state) {
   assert_true(n_unsat >= 16);
 }
 
+/* A "distilled" twin of f: the same layers widened by `extra` neurons in the first hidden
+ * layer (small outgoing weights), every shared weight moved by up to `noise`: not isomorphic to
+ * f, close to it. */
+static twinn_net *widened_twin(const twinn_net *f, size_t extra, double noise) {
+  twinn_net *g = twinn_net_new(f->n_in);
+  size_t k, i, j;
+  assert_non_null(g);
+  for (k = 0; k < f->n_layers; k++) {
+    const twinn_layer *ly = &f->layers[k];
+    if (ly->kind != TWINN_LAYER_AFFINE) {
+      assert_int_equal(twinn_net_push_act(g, ly->kind, NULL), TWINN_OK);
+      continue;
+    }
+    size_t n_in = ly->n_in + (k == 2 ? extra : 0), n_out = ly->n_out + (k == 0 ? extra : 0);
+    double *w = twinn_mallocarray(n_out * n_in, sizeof *w),
+           *b = twinn_mallocarray(n_out, sizeof *b);
+    assert_true(w && b);
+    for (i = 0; i < n_out; i++) {
+      b[i] = i < ly->n_out ? ly->b[i] + noise * (2 * twinn_test_urand() - 1)
+                           : twinn_test_urand() - 0.5;
+      for (j = 0; j < n_in; j++)
+        w[i * n_in + j] = i < ly->n_out && j < ly->n_in
+                              ? ly->w[i * ly->n_in + j] + noise * (2 * twinn_test_urand() - 1)
+                          : j >= ly->n_in ? 0.02 * (2 * twinn_test_urand() - 1)
+                                          : 2 * twinn_test_urand() - 1;
+    }
+    assert_int_equal(twinn_net_push_affine(g, n_out, w, b, NULL), TWINN_OK);
+  }
+  return g;
+}
+
+/* Twins that are not isomorphic (widened_twin: a distilled-like g of another shape) on the
+ * same inputs: a constraint on g - f is bounded through both networks' linear forms summed
+ * before the box is concretised (the product network, product_bound), where bounding each
+ * network alone cannot see that they move together. Every threshold is decided as the MILP
+ * mode decides it: just above the maximum (unsat, within the time limit: bounding f and g
+ * separately took 1-17 s and 0.2-1.3 M regions, and 3 of 6 timed out at 20 s), just below it
+ * without the counterexample search (sat from the bounds alone, so a bound below the truth
+ * would show as unsat: raising the product's lower ends by 5 % does), and well above it. */
+static void test_product_pair(void **state) {
+  size_t widths[3] = {10, 10, 2}, n_in = 3, i, k, n_unsat = 0, n_sat = 0;
+  const double frac[3] = {1.05, 0.97, 1.3};
+  double lo[3], hi[3], m;
+  static char buf[8192];
+  (void)state;
+  twinn_test_rng_state = 4242;
+  for (int c = 0; c < 6; c++) {
+    twinn_net *f = twinn_test_random_net(n_in, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+    twinn_net *g = widened_twin(f, 2, 0.01);
+    assert_false(twinn_net_isomorphic(f, g));
+    for (i = 0; i < n_in; i++) {
+      lo[i] = -0.5 + twinn_test_urand();
+      hi[i] = lo[i] + 0.4;
+    }
+    m = max_diff(f, g, n_in, lo, hi);
+    for (k = 0; k < 3; k++) {
+      twinn_prop *prop;
+      twinn_options opt;
+      twinn_result r;
+      twinn_verdict exact;
+      char *iso;
+      eps_query(buf, sizeof buf, n_in, 2, lo, hi, frac[k] * m + (k == 1 ? 0 : 1e-6));
+      iso = strstr(buf, " (isomorphic-to f)"); /* two networks of their own */
+      memmove(iso, iso + 18, strlen(iso + 18) + 1);
+      prop = twinn_test_parse(buf);
+      twinn_options_init(&opt);
+      opt.timeout = 10;
+      opt.threads = 1 + (int)(c % 2);
+      opt.no_attack = k == 1;
+      verify2(prop, f, g, &opt, &r);
+      exact = milp_verdict(prop, f, g);
+      if (r.verdict != exact)
+        print_message("pair %d, threshold %zu: %s after %.2f s (%lu regions), MILP %s\n", c, k,
+                      twinn_verdict_name(r.verdict), r.seconds, r.branches,
+                      twinn_verdict_name(exact));
+      assert_int_equal(r.verdict, exact);
+      n_unsat += r.verdict == TWINN_VERDICT_UNSAT;
+      n_sat += r.verdict == TWINN_VERDICT_SAT;
+      twinn_result_release(&r);
+      twinn_prop_free(prop);
+    }
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  print_message("non-isomorphic twins: %zu unsat, %zu sat, as MILP\n", n_unsat, n_sat);
+  assert_true(n_unsat == 12 && n_sat == 6);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_twins),      cmocka_unit_test(test_empty_box),
@@ -1146,6 +1234,7 @@ int main(void) {
       cmocka_unit_test(test_roots_store),       cmocka_unit_test(test_roots_exact),
       cmocka_unit_test(test_open_margin),       cmocka_unit_test(test_wide_exact),
       cmocka_unit_test(test_exact_regions),     cmocka_unit_test(test_disjoint_no_attack),
+      cmocka_unit_test(test_product_pair),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
