@@ -193,7 +193,7 @@ typedef struct {
   int nb_box_set;        /* nb_box holds one (nb and d are not written anywhere else) */
   int timed_out;         /* the deadline passed inside process() */
   double *ex_cf, *ex_cg; /* exact_region's objective rows (the widest output) */
-  double *pf_a, *pf_c;   /* product_bound's forms (3 x the widest input) and coefficients */
+  double *pf_a, *pf_c;   /* product_bound's forms (2 x the widest input) and coefficients */
   int ex_out;            /* the current region's exact search ran out of its LPs */
   size_t exact_relus;    /* exact_region's cap on undecided ReLUs (0: never) */
   pthread_t thread;
@@ -488,11 +488,12 @@ static double product_upper(engine *E, const symw *wa, const symw *wb, double si
   return twinn_sym_form_max(wa->s, a, cs, ee);
 }
 
-/* The product network's bounds [*lo, *hi] of the output terms of constraint l (coefficients in
- * E->co) where they read exactly two networks, each in a single-network workspace of its own
- * analysed over the region, and both networks read the same inputs (a pair that is not
- * isomorphic: a distilled or pruned twin of another shape). Returns 0 where that does not
- * apply. */
+/* The product network's bounds [*lo, *hi] of the output terms of the constraint bound_leaf is
+ * bounding (coefficients in E->co, networks in E->has_out) where they read exactly two
+ * networks, each in a single-network workspace of its own analysed over the region, and both
+ * networks read the same inputs (a pair that is not isomorphic: a distilled or pruned twin of
+ * another shape). Returns 0 where that does not apply. The split scores still come from the
+ * separate bounds (add_sym). */
 static int product_bound(engine *E, double *lo, double *hi) {
   size_t j, k, r, found[2], n_found = 0;
   for (j = 0; j < E->pb->n_nets; j++) {
@@ -1823,7 +1824,7 @@ static twinn_status engine_init(engine *E, shared *S) {
   E->in_hi = twinn_mallocarray(max_in, sizeof *E->in_hi);
   E->ex_cf = twinn_calloc(max_out, sizeof *E->ex_cf);
   E->ex_cg = twinn_calloc(max_out, sizeof *E->ex_cg);
-  E->pf_a = twinn_calloc(3 * max_in, sizeof *E->pf_a);
+  E->pf_a = twinn_calloc(2 * max_in, sizeof *E->pf_a);
   E->pf_c = twinn_calloc(max_out, sizeof *E->pf_c);
   if (!E->in_lo || !E->in_hi || !E->ex_cf || !E->ex_cg || !E->pf_a || !E->pf_c)
     return TWINN_ERR_NOMEM;
