@@ -102,7 +102,8 @@ typedef struct {
   twinn_sym *s;
   twinn_splitscore *ss; /* relaxation split scores on few inputs (TRIAL_DIMS), else NULL */
   twinn_exact *ex;      /* exact phase search (exact_region), made on first use; NULL before */
-  int ex_none;          /* twinn_exact_new declined the networks */
+  int ex_none;          /* no exact search: too few inputs or too large (find_syms), or
+                           twinn_exact_new declined the networks */
   size_t f, g;          /* g == SIZE_MAX: one network */
   int ok;               /* the last analysis succeeded: its bounds may be used */
 } symw;
@@ -1240,17 +1241,19 @@ static double exact_flops(const twinn_net *net) {
   return w * (double)(net->n_in + 1);
 }
 
-/* ReLUs the last analysis of w left undecided, in both networks of a pair. */
-static size_t undecided_relus(const engine *E, const symw *w) {
+/* Whether the last analysis of w left more than cap ReLUs undecided, in both networks of a
+ * pair (counting stops there). */
+static int undecided_over(const engine *E, const symw *w, size_t cap) {
   size_t n = 0, k, i;
   double l, u;
   for (int which = 0; which < (w->g == SIZE_MAX ? 1 : 2); which++) {
     const twinn_net *net = E->pb->nets[which == 0 ? w->f : w->g];
     for (k = 0; k < net->n_layers; k++)
       if (net->layers[k].kind == TWINN_LAYER_RELU)
-        for (i = 0; i < net->layers[k].n_out; i++) n += (size_t)unstable(w, which, k, i, &l, &u);
+        for (i = 0; i < net->layers[k].n_out; i++)
+          if ((n += (size_t)unstable(w, which, k, i, &l, &u)) > cap) return 1;
   }
-  return n;
+  return 0;
 }
 
 /* The workspace whose networks' outputs are all that constraint l reads (besides its constant),
@@ -1331,11 +1334,7 @@ static twinn_status exact_region(engine *E, const twinn_region *r, int *decided,
     if (E->dup[i] != i || leaf_value(l, E->leaf_lo[i], E->leaf_hi[i], &m) != V_UNKNOWN) continue;
     if (l->nonlinear || (j = lin_sym(E, l)) == SIZE_MAX) return TWINN_OK;
     symw *w = &E->syms[j];
-    if (!w->ok || w->ex_none || undecided_relus(E, w) > E->exact_relus) return TWINN_OK;
-    if (exact_flops(E->pb->nets[w->f]) > EXACT_FLOPS) {
-      w->ex_none = 1;
-      return TWINN_OK;
-    }
+    if (!w->ok || w->ex_none || undecided_over(E, w, E->exact_relus)) return TWINN_OK;
   }
   for (i = 0; i < E->prop->n_lins; i++) {
     const twinn_lin *l = &E->prop->lins[i];
@@ -1454,8 +1453,8 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
       return st;
     }
   }
-  if (n > TRIAL_DIMS) {
-    int decided = 0;
+  {
+    int decided = 0; /* (workspaces of few inputs have ex_none set: see find_syms) */
     st = exact_region(E, r, &decided, sat);
     if (st != TWINN_OK || *sat || decided) return st;
   }
@@ -1725,6 +1724,8 @@ static twinn_status find_syms(engine *E) {
       if (!E->syms[E->n_syms].ss) return TWINN_ERR_NOMEM;
       E->have_ss = 1;
     }
+    E->syms[E->n_syms].ex_none =
+        E->sp->n_free <= TRIAL_DIMS || exact_flops(E->pb->nets[f]) > EXACT_FLOPS;
     E->syms[E->n_syms].f = f;
     E->syms[E->n_syms].g = g;
     E->sym_of[f] = E->n_syms;
