@@ -1051,6 +1051,31 @@ static void test_wide_exact(void **state) {
   assert_true(n_unsat >= 6);
 }
 
+/* twinn_verify (verify2: a witness must replay) on the query text, whose verdict must be the
+ * exact MILP mode's (which must decide it, if need_decided); counted into *n_unsat / *n_sat.
+ * Returns the regions the search took; `what` and k name the case in a mismatch's message. */
+static unsigned long verify_as_milp(const char *text, const twinn_net *f, const twinn_net *g,
+                                    const twinn_options *opt, int need_decided, const char *what,
+                                    size_t k, size_t *n_unsat, size_t *n_sat) {
+  twinn_prop *prop = twinn_test_parse(text);
+  twinn_result r;
+  twinn_verdict exact;
+  unsigned long branches;
+  verify2(prop, f, g, opt, &r);
+  exact = milp_verdict(prop, f, g);
+  if (need_decided) assert_true(exact == TWINN_VERDICT_SAT || exact == TWINN_VERDICT_UNSAT);
+  if (r.verdict != exact)
+    print_message("%s, threshold %zu: %s after %.2f s (%lu regions), MILP %s\n", what, k,
+                  twinn_verdict_name(r.verdict), r.seconds, r.branches, twinn_verdict_name(exact));
+  assert_int_equal(r.verdict, exact);
+  *n_unsat += r.verdict == TWINN_VERDICT_UNSAT;
+  *n_sat += r.verdict == TWINN_VERDICT_SAT;
+  branches = r.branches;
+  twinn_result_release(&r);
+  twinn_prop_free(prop);
+  return branches;
+}
+
 /* A threshold query on f alone: some output of f over 96 inputs reaches t. */
 static void reach_query(char *buf, size_t n, size_t n_in, size_t n_out, const double *lo,
                         const double *hi, double t) {
@@ -1103,30 +1128,18 @@ static void test_exact_regions(void **state) {
       }
     }
     for (k = 0; k < 4; k++) {
-      twinn_prop *prop;
       twinn_options opt;
-      twinn_result r;
-      twinn_verdict exact;
+      char what[32];
       if (pair)
         eps_query(buf, sizeof buf, n_in, 2, lo, hi, frac[k] * m + 1e-6);
       else
         reach_query(buf, sizeof buf, n_in, 2, lo, hi, m + (frac[k] - 1.3) * (fabs(m) + 0.1));
-      prop = twinn_test_parse(buf);
       twinn_options_init(&opt);
       opt.timeout = 20;
       opt.threads = 1 + (int)(k % 2);
-      verify2(prop, f, g, &opt, &r);
-      exact = milp_verdict(prop, f, g);
-      assert_true(exact == TWINN_VERDICT_SAT || exact == TWINN_VERDICT_UNSAT);
-      if (r.verdict != exact)
-        print_message("%s %zu, threshold %zu: %s, MILP %s\n", pair ? "pair" : "net", (size_t)c, k,
-                      twinn_verdict_name(r.verdict), twinn_verdict_name(exact));
-      assert_int_equal(r.verdict, exact);
-      assert_true(r.branches <= 64); /* thousands, or a timeout, without */
-      n_unsat += r.verdict == TWINN_VERDICT_UNSAT;
-      n_sat += r.verdict == TWINN_VERDICT_SAT;
-      twinn_result_release(&r);
-      twinn_prop_free(prop);
+      snprintf(what, sizeof what, "%s %d", pair ? "pair" : "net", c);
+      /* thousands of regions, or a timeout, without */
+      assert_true(verify_as_milp(buf, f, g, &opt, 1, what, k, &n_unsat, &n_sat) <= 64);
     }
     twinn_net_free(f);
     twinn_net_free(g);
@@ -1191,30 +1204,17 @@ static void test_product_pair(void **state) {
     }
     m = max_diff(f, g, n_in, lo, hi);
     for (k = 0; k < 3; k++) {
-      twinn_prop *prop;
       twinn_options opt;
-      twinn_result r;
-      twinn_verdict exact;
-      char *iso;
+      char *iso, what[32];
       eps_query(buf, sizeof buf, n_in, 2, lo, hi, frac[k] * m + (k == 1 ? 0 : 1e-6));
       iso = strstr(buf, " (isomorphic-to f)"); /* two networks of their own */
       memmove(iso, iso + 18, strlen(iso + 18) + 1);
-      prop = twinn_test_parse(buf);
       twinn_options_init(&opt);
       opt.timeout = 10;
       opt.threads = 1 + (int)(c % 2);
       opt.no_attack = k == 1;
-      verify2(prop, f, g, &opt, &r);
-      exact = milp_verdict(prop, f, g);
-      if (r.verdict != exact)
-        print_message("pair %d, threshold %zu: %s after %.2f s (%lu regions), MILP %s\n", c, k,
-                      twinn_verdict_name(r.verdict), r.seconds, r.branches,
-                      twinn_verdict_name(exact));
-      assert_int_equal(r.verdict, exact);
-      n_unsat += r.verdict == TWINN_VERDICT_UNSAT;
-      n_sat += r.verdict == TWINN_VERDICT_SAT;
-      twinn_result_release(&r);
-      twinn_prop_free(prop);
+      snprintf(what, sizeof what, "pair %d", c);
+      verify_as_milp(buf, f, g, &opt, 0, what, k, &n_unsat, &n_sat);
     }
     twinn_net_free(f);
     twinn_net_free(g);
