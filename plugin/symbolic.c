@@ -1054,6 +1054,31 @@ double twinn_sym_form_max(const twinn_sym *s, const double *a, double c0, double
   return twinn_sym_concretise_box(s, a, c0, e, 1);
 }
 
+double twinn_sym_sum_upper(twinn_sym *sa, const double *c_a, twinn_sym *sb, const double *c_b,
+                           double *a, double *b) {
+  size_t n_in = sa->net[0]->n_in, i;
+  double c[2], er[2], extra = 0.0;
+  twinn_error err;
+  if (sb->net[0]->n_in != n_in || !sa->analysed || !sb->analysed ||
+      memcmp(sa->lo[0], sb->lo[0], n_in * sizeof(double)) != 0 ||
+      memcmp(sa->hi[0], sb->hi[0], n_in * sizeof(double)) != 0)
+    return INFINITY;
+  twinn_error_clear(&err);
+  if (twinn_sym_upper_form(sa, c_a, a, &c[0], &er[0], &err) != TWINN_OK ||
+      twinn_sym_upper_form(sb, c_b, b, &c[1], &er[1], &err) != TWINN_OK || !isfinite(c[0]) ||
+      !isfinite(c[1]) || !isfinite(er[0]) || !isfinite(er[1]))
+    return INFINITY;
+  const double *blo = sa->lo[0], *bhi = sa->hi[0];
+  for (i = 0; i < n_in; i++) {
+    a[i] += b[i];
+    extra += fabs(a[i]) * fmax(fabs(blo[i]), fabs(bhi[i]));
+  }
+  double cs = c[0] + c[1];
+  extra = twinn_round_up((extra + fabs(cs)) * 0x1p-52 * (1.0 + 1e-10));
+  return twinn_sym_concretise_box(sa, a, cs, twinn_round_up(twinn_round_up(er[0] + er[1]) + extra),
+                                  1);
+}
+
 const double *twinn_sym_input_coef(const twinn_sym *s) { return s->coef; }
 
 const double *twinn_sym_point_lo(const twinn_sym *s, int which, size_t point) {

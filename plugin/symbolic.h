@@ -170,6 +170,18 @@ twinn_status twinn_sym_upper_form(twinn_sym *s, const double *c, double *a, doub
  * kind bounds. */
 double twinn_sym_form_max(const twinn_sym *s, const double *a, double c0, double e);
 
+/* Two single-network workspaces analysed over the same box, of networks that read the same
+ * inputs (a pair that is not isomorphic: a distilled twin of another shape): an upper end over
+ * the box of  c_a . A(x) + c_b . B(x)  from both networks' upper forms (twinn_sym_upper_form)
+ * summed before the box is concretised (the product network: where both depend alike on an
+ * input its coefficients cancel, which bounding each network alone cannot see). The sum's
+ * rounding is covered by an error term: |fl(p + q) - (p + q)| <= 2^-53 |fl(p + q)| per
+ * coefficient, times the box's largest |x_i|. a, b: n_in entries of scratch; on return a holds
+ * the summed form's input coefficients. +inf if a form is missing (overflow, an infeasible
+ * analysis) or the workspaces' boxes or input counts differ. */
+double twinn_sym_sum_upper(twinn_sym *sa, const double *c_a, twinn_sym *sb, const double *c_b,
+                           double *a, double *b);
+
 /* Sensitivity of the last twinn_sym_bound_lin's upper bound to each input (n_in entries):
  * |a_i| * (hi_i - lo_i) for the final linear upper bound a . x + c over the box, i.e. how much
  * of the bound's slack input i accounts for. Owned by s; zeros before any bound_lin. */

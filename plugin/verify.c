@@ -194,9 +194,10 @@ typedef struct {
   int nb_box_set;        /* nb_box holds one (nb and d are not written anywhere else) */
   int timed_out;         /* the deadline passed inside process() */
   double *ex_cf, *ex_cg; /* exact_region's objective rows (the widest output) */
-  double *pf_a, *pf_c;   /* product_bound's forms (2 x the widest input) and coefficients */
-  int ex_out;            /* the current region's exact search ran out of its LPs */
-  size_t exact_relus;    /* exact_region's cap on undecided ReLUs (0: never) */
+  double *pf_a,
+      *pf_c;          /* product_bound's forms (2 x the widest input), coefficients (2 x outputs) */
+  int ex_out;         /* the current region's exact search ran out of its LPs */
+  size_t exact_relus; /* exact_region's cap on undecided ReLUs (0: never) */
   pthread_t thread;
   int started;
 } engine;
@@ -460,35 +461,21 @@ static int exact_inputs(engine *E, const double *lo, const double *hi, const twi
 
 /* Upper bound over the box of  sign (c_A . A(x) + c_B . B(x))  for the networks of two
  * single-network workspaces wa, wb that read the same inputs (coefficients in E->co), by their
- * linear upper forms summed before the box is concretised (the product network: where both
- * depend alike on an input, its coefficients cancel, which bounding each network alone cannot
- * see). The sum's rounding is covered by an error term: |fl(p + q) - (p + q)| <= 2^-53 |fl(p +
- * q)| per coefficient, times the largest |x_i| of the box. +inf if a form is missing. */
+ * linear upper forms summed before the box is concretised (twinn_sym_sum_upper). For sign < 0
+ * (the lower end, the side add_sym scores) E->pf_a's second row then holds the summed form's
+ * sensitivities |a_i| (hi_i - lo_i). */
 static double product_upper(engine *E, const symw *wa, const symw *wb, double sign) {
-  size_t n_in = E->pb->nets[wa->f]->n_in, i, e;
-  double *a = E->pf_a, *b = E->pf_a + n_in, c[2], er[2], extra = 0.0;
-  const symw *ws[2] = {wa, wb};
-  twinn_error err;
-  for (int k = 0; k < 2; k++) {
-    const twinn_net *net = E->pb->nets[ws[k]->f];
-    for (e = 0; e < net->n_out; e++) E->pf_c[e] = sign * E->co[ws[k]->f][e];
-    twinn_error_clear(&err);
-    if (twinn_sym_upper_form(ws[k]->s, E->pf_c, k ? b : a, &c[k], &er[k], &err) != TWINN_OK ||
-        !isfinite(c[k]) || !isfinite(er[k]))
-      return INFINITY;
-  }
-  const double *blo = twinn_sym_point_lo(wa->s, TWINN_SYM_F, 0);
-  const double *bhi = twinn_sym_point_hi(wa->s, TWINN_SYM_F, 0);
-  for (i = 0; i < n_in; i++) {
-    a[i] += b[i];
-    extra += fabs(a[i]) * fmax(fabs(blo[i]), fabs(bhi[i]));
-  }
-  double cs = c[0] + c[1];
-  if (sign < 0) /* the lower end's sensitivities, as add_sym records them */
+  size_t n_in = E->pb->nets[wa->f]->n_in, i, e, m = E->pb->nets[wa->f]->n_out;
+  double *a = E->pf_a, *b = E->pf_a + n_in, *ca = E->pf_c, *cb = E->pf_c + m, u;
+  for (e = 0; e < m; e++) ca[e] = sign * E->co[wa->f][e];
+  for (e = 0; e < E->pb->nets[wb->f]->n_out; e++) cb[e] = sign * E->co[wb->f][e];
+  u = twinn_sym_sum_upper(wa->s, ca, wb->s, cb, a, b);
+  if (sign < 0 && u < INFINITY) {
+    const double *blo = twinn_sym_point_lo(wa->s, TWINN_SYM_F, 0);
+    const double *bhi = twinn_sym_point_hi(wa->s, TWINN_SYM_F, 0);
     for (i = 0; i < n_in; i++) b[i] = fabs(a[i]) * (bhi[i] - blo[i]);
-  extra = twinn_round_up((extra + fabs(cs)) * 0x1p-52 * (1.0 + 1e-10));
-  double ee = twinn_round_up(twinn_round_up(er[0] + er[1]) + extra);
-  return twinn_sym_form_max(wa->s, a, cs, ee);
+  }
+  return u;
 }
 
 /* The product network's bounds [*lo, *hi] of the output terms of the constraint bound_leaf is
@@ -1839,7 +1826,7 @@ static twinn_status engine_init(engine *E, shared *S) {
   E->ex_cf = twinn_calloc(max_out, sizeof *E->ex_cf);
   E->ex_cg = twinn_calloc(max_out, sizeof *E->ex_cg);
   E->pf_a = twinn_calloc(2 * max_in, sizeof *E->pf_a);
-  E->pf_c = twinn_calloc(max_out, sizeof *E->pf_c);
+  E->pf_c = twinn_calloc(2 * max_out, sizeof *E->pf_c);
   if (!E->in_lo || !E->in_hi || !E->ex_cf || !E->ex_cg || !E->pf_a || !E->pf_c)
     return TWINN_ERR_NOMEM;
   if (find_dups(E) != TWINN_OK) return TWINN_ERR_NOMEM;
