@@ -13,18 +13,20 @@
 #include "cli_bound.h"
 #include "vnnlib.h"
 
-/* Opens a memory stream on *text and writes the networks' declarations, X_g == X_f, the region
- * as a disjunction of boxes and the start of the output disjunction "(assert (or". NULL on out
- * of memory. */
-static FILE *query_open(char **text, size_t *len, const bound_region *r, size_t n_in,
-                        size_t n_out) {
+/* Opens a memory stream on *text and writes the networks' declarations (g isomorphic-to f where
+ * it is: the verifier then bounds g - f directly; else two networks of their own, which it
+ * bounds as the product network), X_g == X_f, the region as a disjunction of boxes and the
+ * start of the output disjunction "(assert (or". NULL on out of memory. */
+static FILE *query_open(char **text, size_t *len, const bound_region *r, const twinn_net *f,
+                        const twinn_net *g) {
+  size_t n_in = f->n_in, n_out = f->n_out;
   FILE *q = open_memstream(text, len);
   if (!q) return NULL;
   fprintf(q,
           "(vnnlib-version <2.0>)\n(declare-network f (declare-input X_f real [%zu]) "
-          "(declare-output Y_f real [%zu]))\n(declare-network g (isomorphic-to f) "
+          "(declare-output Y_f real [%zu]))\n(declare-network g%s "
           "(declare-input X_g real [%zu]) (declare-output Y_g real [%zu]))\n",
-          n_in, n_out, n_in, n_out);
+          n_in, n_out, twinn_net_isomorphic(f, g) ? " (isomorphic-to f)" : "", n_in, n_out);
   for (size_t i = 0; i < n_in; i++) fprintf(q, "(assert (== X_g[%zu] X_f[%zu]))\n", i, i);
   fputs("(assert (or", q);
   for (size_t k = 0; k < r->n_boxes; k++) {
@@ -51,10 +53,11 @@ static char *query_done(FILE *q, char **text) {
 
 /* The query "f or g does not decide class c somewhere in the region" (decisions as
  * twinn_quant_decide: ties go to the smallest index). NULL on out of memory. */
-static char *top1_query(const bound_region *r, size_t n_in, size_t n_out, size_t c, int argmin) {
+static char *top1_query(const bound_region *r, const twinn_net *f, const twinn_net *g, size_t c,
+                        int argmin) {
   char *text = NULL;
-  size_t len = 0;
-  FILE *q = query_open(&text, &len, r, n_in, n_out);
+  size_t len = 0, n_out = f->n_out;
+  FILE *q = query_open(&text, &len, r, f, g);
   if (!q) return NULL;
   /* Not deciding c: some i < c with v_i >= v_c, or i > c with v_i > v_c (v = y, or -y). */
   for (int net = 0; net < 2; net++)
@@ -69,10 +72,11 @@ static char *top1_query(const bound_region *r, size_t n_in, size_t n_out, size_t
 
 /* The query "some |g_i - f_i| > t somewhere in the region", i over all outputs (which ==
  * SIZE_MAX) or i = which only. NULL on out of memory. */
-static char *linf_query(const bound_region *r, size_t n_in, size_t n_out, size_t which, double t) {
+static char *linf_query(const bound_region *r, const twinn_net *f, const twinn_net *g, size_t which,
+                        double t) {
   char *text = NULL;
-  size_t len = 0;
-  FILE *q = query_open(&text, &len, r, n_in, n_out);
+  size_t len = 0, n_out = f->n_out;
+  FILE *q = query_open(&text, &len, r, f, g);
   if (!q) return NULL;
   for (size_t i = which == SIZE_MAX ? 0 : which; i < (which == SIZE_MAX ? n_out : which + 1); i++)
     fprintf(q, " (> Y_g[%zu] (+ Y_f[%zu] %.17g)) (< Y_g[%zu] (- Y_f[%zu] %.17g))", i, i, t, i, i,
@@ -136,7 +140,7 @@ done:
 twinn_verdict cli_bound_top1(const bound_region *r, const twinn_net *f, const twinn_net *g,
                              size_t c, int argmin, unsigned long seed, int threads,
                              double seconds) {
-  char *text = top1_query(r, f->n_in, f->n_out, c, argmin);
+  char *text = top1_query(r, f, g, c, argmin);
   twinn_verdict v =
       run_query(text, f, g, NULL, seed, threads, seconds, NULL, NULL, NULL, NULL, NULL, NULL);
   free(text);
@@ -284,7 +288,7 @@ static twinn_status narrow(series *s, size_t which, double deadline, size_t max_
       snprintf(s->lp.target, sizeof s->lp.target, "L-inf, verifier: <= %.3g?", t);
     else
       snprintf(s->lp.target, sizeof s->lp.target, "output %zu, verifier: <= %.3g?", which, t);
-    if (!(text = linf_query(s->r, s->f->n_in, s->f->n_out, which, t)))
+    if (!(text = linf_query(s->r, s->f, s->g, which, t)))
       return twinn_error_set(s->err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
     tr = &s->tries[s->n_tries++];
     tried++;

@@ -135,6 +135,7 @@ typedef struct {
   const twinn_quant_options *opt;
   size_t n_in, n_out, cls;
   double dir;                      /* +1 argmax, -1 argmin */
+  int prod;                        /* f and g are not isomorphic: each has a workspace of its own */
   const double *root_lo, *root_hi; /* the whole box (the caller's arrays) */
   double t0, deadline;             /* deadline 0: none */
   size_t max_open;                 /* per objective */
@@ -178,12 +179,17 @@ typedef struct {
   size_t n_in, n_out, cls;
   double dir;
   const double *root_lo, *root_hi;
-  twinn_sym *sym;
-  twinn_exact *ex, *ex_f, *ex_g; /* the pair, f, g; NULL: no exact search (wide inputs) */
+  twinn_sym *sym;  /* the pair's; f's alone when they are not isomorphic (S->prod) */
+  twinn_sym *sg;   /* S->prod: g's alone, else NULL */
+  double *pa, *pb; /* S->prod, n_in each: the product's summed form, and scratch */
+  double *pcoef;   /* S->prod, n_in: the input sensitivities of the last form_upper */
+  /* The pair, f, g; NULL: no exact search (wide inputs, or f and g not isomorphic) */
+  twinn_exact *ex, *ex_f, *ex_g;
   twinn_ibounds bf, bg;
   double *cf, *cg, *yf, *yg; /* n_out */
   double *x, *grad, *coef;   /* n_in */
   twinn_splitscore *ss;      /* relaxation split scores (few inputs), else NULL */
+  twinn_splitscore *ssg;     /* S->prod: g's (ss is then f's alone) */
   double *bcf, *bcg;         /* box_upper's worst form for ss (n_out each) */
   double *xcf, *xcg;         /* try_exact's forms (n_out + 1 rows of n_out each) */
   double *wid, *gain;        /* n_in: the box's widths and the form's relaxation gains */
@@ -210,7 +216,12 @@ static size_t fwd_size(const twinn_net *n) {
 
 static void ws_release(qws *w) {
   twinn_sym_free(w->sym);
+  twinn_sym_free(w->sg);
+  twinn_free(w->pa);
+  twinn_free(w->pb);
+  twinn_free(w->pcoef);
   twinn_splitscore_free(w->ss);
+  twinn_splitscore_free(w->ssg);
   twinn_free(w->bcf);
   twinn_free(w->bcg);
   twinn_free(w->wid);
@@ -293,7 +304,20 @@ static twinn_status shared_init(qshared *S, const twinn_net *f, const twinn_net 
   size_t i;
   twinn_status st;
   memset(S, 0, sizeof *S);
-  if ((st = twinn_sym_supported(f, g, err)) != TWINN_OK) return st;
+  /* Twins of different shapes (a distilled g) on the same inputs: the product network. */
+  S->prod = !twinn_net_isomorphic(f, g);
+  if (S->prod) {
+    if ((st = twinn_sym_supported(f, NULL, err)) != TWINN_OK ||
+        (st = twinn_sym_supported(g, NULL, err)) != TWINN_OK)
+      return st;
+    if (f->n_in != g->n_in || f->n_out != g->n_out)
+      return twinn_error_set(err, TWINN_ERR_SEMANTIC, NULL, 0, 0,
+                             "the networks differ in their inputs (%zu, %zu) or outputs (%zu, "
+                             "%zu)",
+                             f->n_in, g->n_in, f->n_out, g->n_out);
+  } else if ((st = twinn_sym_supported(f, g, err)) != TWINN_OK) {
+    return st;
+  }
   for (i = 0; i < f->n_in; i++)
     if (!isfinite(lo[i]) || !isfinite(hi[i]) || lo[i] > hi[i])
       return twinn_error_set(err, TWINN_ERR_SEMANTIC, NULL, 0, 0,
@@ -337,12 +361,24 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   mw = twinn_net_max_width(f);
   if (twinn_net_max_width(g) > mw) mw = twinn_net_max_width(g);
   fs = fwd_size(f) > fwd_size(g) ? fwd_size(f) : fwd_size(g);
-  w->sym = twinn_sym_new(f, g);
+  if (S->prod) {
+    w->sym = twinn_sym_new(f, NULL);
+    w->sg = twinn_sym_new(g, NULL);
+    w->pa = twinn_calloc(w->n_in, sizeof(double));
+    w->pb = twinn_calloc(w->n_in, sizeof(double));
+    w->pcoef = twinn_calloc(w->n_in, sizeof(double));
+  } else {
+    w->sym = twinn_sym_new(f, g);
+  }
   if (w->n_in <= QUANT_EXACT_DIMS) {
-    w->ex = twinn_exact_new(f, g);
-    w->ex_f = twinn_exact_new(f, NULL);
-    w->ex_g = twinn_exact_new(g, NULL);
-    w->ss = twinn_splitscore_new(f, g);
+    if (!S->prod) { /* the phase search bounds pairs only */
+      w->ex = twinn_exact_new(f, g);
+      w->ex_f = twinn_exact_new(f, NULL);
+      w->ex_g = twinn_exact_new(g, NULL);
+    } else {
+      w->ssg = twinn_splitscore_new(g, NULL);
+    }
+    w->ss = twinn_splitscore_new(f, S->prod ? NULL : g);
     w->bcf = twinn_calloc(w->n_out, sizeof(double));
     w->bcg = twinn_calloc(w->n_out, sizeof(double));
     w->wid = twinn_calloc(w->n_in, sizeof(double));
@@ -368,9 +404,10 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   w->cur.dis_pt = twinn_calloc(w->n_in, sizeof(double));
   if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef || !w->px ||
       !w->pq || !w->fwd || !w->v1 || !w->v2 || !w->cur.best_pt || !w->cur.dis_pt ||
+      (S->prod && (!w->sg || !w->pa || !w->pb || !w->pcoef)) ||
       (w->n_in <= QUANT_EXACT_DIMS &&
-       (!w->ex || !w->ex_f || !w->ex_g || !w->ss || !w->bcf || !w->bcg || !w->wid || !w->gain ||
-        !w->nlo || !w->nhi || !w->xcf || !w->xcg)) ||
+       ((S->prod ? !w->ssg : !w->ex || !w->ex_f || !w->ex_g) || !w->ss || !w->bcf || !w->bcg ||
+        !w->wid || !w->gain || !w->nlo || !w->nhi || !w->xcf || !w->xcg)) ||
       twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
     ws_release(w);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
@@ -385,45 +422,54 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
  * hold for the root box, so in every box a worker takes), and are kept in the options' store
  * (twinn_quant_options.roots) unless the deadline cut them short (sound even then). */
 static twinn_status share_root(qws *W, size_t nw, const qshared *S, twinn_error *err) {
-  const double *lo[2], *hi[2];
   twinn_sym **ws;
-  size_t n_ws = 0;
-  int blas_prev;
+  twinn_status st = TWINN_OK;
   twinn_error e2;
   if (S->n_in <= QUANT_TIGHTEN_DIMS) return TWINN_OK;
   if (!(ws = twinn_calloc(nw, sizeof *ws)))
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  for (size_t t = 0; t < nw && t < QUANT_TIGHTEN_MAX_WS; t++) {
-    twinn_error_clear(&e2);
-    if (twinn_sym_analyse(W[t].sym, S->root_lo, S->root_hi, &e2) != TWINN_OK) {
-      if (t == 0) break; /* W[0] holds the result */
-      continue;
+  /* Side 0: the pair's workspaces (f's alone for twins of different shapes); side 1: g's. */
+  for (int side = 0; side < 1 + S->prod && st == TWINN_OK; side++) {
+    const double *lo[2], *hi[2];
+    const twinn_net *nets[2] = {side ? S->g : S->f, S->g};
+    size_t n_ws = 0, n_nets = S->prod ? 1 : 2;
+    int blas_prev, have = 1;
+    for (size_t t = 0; t < nw && t < QUANT_TIGHTEN_MAX_WS; t++) {
+      twinn_sym *s = side ? W[t].sg : W[t].sym;
+      twinn_error_clear(&e2);
+      if (twinn_sym_analyse(s, S->root_lo, S->root_hi, &e2) != TWINN_OK) {
+        if (t == 0) break; /* W[0] holds the result */
+        continue;
+      }
+      /* Hull planes: single networks always, pairs of QUANT_ANDERSON_DEPTH ReLU layers. */
+      twinn_sym_set_anderson(s, S->prod || twinn_net_relu_layers(S->f) >= QUANT_ANDERSON_DEPTH
+                                    ? QUANT_ANDERSON_ROUNDS
+                                    : 0);
+      ws[n_ws++] = s;
     }
-    twinn_sym_set_anderson(
-        W[t].sym, twinn_net_relu_layers(S->f) >= QUANT_ANDERSON_DEPTH ? QUANT_ANDERSON_ROUNDS : 0);
-    ws[n_ws++] = W[t].sym;
+    blas_prev = openblas_get_num_threads();
+    if (n_ws > 1) openblas_set_num_threads(1);
+    if (n_ws) (void)twinn_sym_tighten_par(ws, n_ws, QUANT_TIGHTEN_ROUNDS, S->deadline, &e2);
+    openblas_set_num_threads(blas_prev);
+    for (size_t t = 0; t < n_ws; t++) twinn_sym_set_anderson(ws[t], 0);
+    for (size_t w = 0; w < n_nets; w++) {
+      lo[w] = twinn_sym_prior(n_ws ? ws[0] : W[0].sym, (int)w, 0);
+      hi[w] = twinn_sym_prior(n_ws ? ws[0] : W[0].sym, (int)w, 1);
+      have = have && n_ws && lo[w] && hi[w];
+    }
+    if (!have) continue; /* the root's analysis failed: no priors */
+    for (size_t t = 1; t < nw && st == TWINN_OK; t++)
+      for (size_t w = 0; w < n_nets && st == TWINN_OK; w++)
+        if (twinn_sym_set_prior(side ? W[t].sg : W[t].sym, (int)w, lo[w], hi[w], &e2) != TWINN_OK)
+          st = twinn_error_set(err, e2.status, NULL, 0, 0, "%s", e2.msg);
+    if (st == TWINN_OK && S->opt->roots && (S->deadline <= 0 || twinn_clock_now() < S->deadline))
+      for (size_t w = 0; w < n_nets && st == TWINN_OK; w++)
+        if (twinn_roots_keep(S->opt->roots, nets[w], S->root_lo, S->root_hi, lo[w], hi[w],
+                             twinn_sym_prior_len(ws[0])) != TWINN_OK)
+          st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
   }
-  blas_prev = openblas_get_num_threads();
-  if (n_ws > 1) openblas_set_num_threads(1);
-  if (n_ws) (void)twinn_sym_tighten_par(ws, n_ws, QUANT_TIGHTEN_ROUNDS, S->deadline, &e2);
-  openblas_set_num_threads(blas_prev);
-  for (size_t t = 0; t < n_ws; t++) twinn_sym_set_anderson(ws[t], 0);
   twinn_free(ws);
-  for (int w = 0; w < 2; w++) {
-    lo[w] = twinn_sym_prior(W[0].sym, w, 0);
-    hi[w] = twinn_sym_prior(W[0].sym, w, 1);
-    if (!lo[w] || !hi[w]) return TWINN_OK; /* the root's analysis failed: no priors */
-  }
-  for (size_t t = 1; t < nw; t++)
-    for (int w = 0; w < 2; w++)
-      if (twinn_sym_set_prior(W[t].sym, w, lo[w], hi[w], &e2) != TWINN_OK)
-        return twinn_error_set(err, e2.status, NULL, 0, 0, "%s", e2.msg);
-  if (S->opt->roots && (S->deadline <= 0 || twinn_clock_now() < S->deadline))
-    for (int w = 0; w < 2; w++)
-      if (twinn_roots_keep(S->opt->roots, w ? S->g : S->f, S->root_lo, S->root_hi, lo[w], hi[w],
-                           twinn_sym_prior_len(W[0].sym)) != TWINN_OK)
-        return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
-  return TWINN_OK;
+  return st;
 }
 
 /* Whether the current objective must stop: its deadline passed (once every objective has
@@ -532,14 +578,14 @@ static double abs_diff_lower(double glo, double ghi, double flo, double fhi) {
 
 static double certified_value(qws *w, const objective *o, const double *x) {
   const double *flo, *fhi, *glo, *ghi;
-  size_t L = w->f->n_layers, cf_cls, cg_cls;
+  size_t Lf = w->f->n_layers, Lg = w->g->n_layers, cf_cls, cg_cls;
   double mflo, mfhi, mglo, mghi;
   twinn_interval_propagate(w->f, x, x, &w->bf);
   twinn_interval_propagate(w->g, x, x, &w->bg);
-  flo = w->bf.lo + w->bf.off[L];
-  fhi = w->bf.hi + w->bf.off[L];
-  glo = w->bg.lo + w->bg.off[L];
-  ghi = w->bg.hi + w->bg.off[L];
+  flo = w->bf.lo + w->bf.off[Lf];
+  fhi = w->bf.hi + w->bf.off[Lf];
+  glo = w->bg.lo + w->bg.off[Lg];
+  ghi = w->bg.hi + w->bg.off[Lg];
   if (o->kind == OBJ_ABS) return abs_diff_lower(glo[o->i], ghi[o->i], flo[o->i], fhi[o->i]);
   cf_cls = certain_class(w, flo, fhi);
   cg_cls = certain_class(w, glo, ghi);
@@ -718,15 +764,51 @@ static twinn_status polish(qws *w, const objective *o, const double *lo, const d
 
 /* ---- proved bounds ------------------------------------------------------------------- */
 
-/* The sensitivities of the form just bounded (w->cf, w->cg) into w->coef, and the form as
- * twinn_splitscore_gains takes it (c_f + c_g on f, c_g on g) into w->bcf, w->bcg. */
-static void keep_form(qws *w) {
-  memcpy(w->coef, twinn_sym_input_coef(w->sym), w->n_in * sizeof(double));
+/* The input sensitivities `sens` of the form just bounded (w->cf, w->cg) into w->coef, and the
+ * form as twinn_splitscore_gains takes it into w->bcf, w->bcg: for a pair c_f + c_g on f and c_g
+ * on g (the difference form), for twins of different shapes c_f and c_g. */
+static void keep_form(qws *w, const double *sens) {
+  memcpy(w->coef, sens, w->n_in * sizeof(double));
   if (!w->ss) return;
   for (size_t e = 0; e < w->n_out; e++) {
-    w->bcf[e] = w->cf[e] + w->cg[e];
+    w->bcf[e] = w->cf[e] + (w->sg ? 0.0 : w->cg[e]);
     w->bcg[e] = w->cg[e];
   }
+}
+
+/* Upper end *h of  c_f . f + c_g . g  (w->cf, w->cg) over the box of the last analysis; *sens:
+ * its input sensitivities (as twinn_sym_input_coef). A pair: its workspace's bound (the
+ * difference form among others). Twins of different shapes: the product network's
+ * (twinn_sym_sum_upper), or the two networks' output intervals where tighter (only where the
+ * former overflows); the sensitivities are the summed form's. */
+static twinn_status form_upper(qws *w, double *h, const double **sens, twinn_error *err) {
+  const double *flo, *fhi, *glo, *ghi;
+  twinn_iacc acc;
+  double l, iv, u;
+  twinn_status st;
+  if (!w->sg) {
+    st = twinn_sym_bound_lin(w->sym, w->cf, w->cg, &l, h, err);
+    *sens = twinn_sym_input_coef(w->sym);
+    return st;
+  }
+  u = twinn_sym_sum_upper(w->sym, w->cf, w->sg, w->cg, w->pa, w->pb);
+  flo = twinn_sym_point_lo(w->sym, TWINN_SYM_F, 0); /* the box */
+  fhi = twinn_sym_point_hi(w->sym, TWINN_SYM_F, 0);
+  for (size_t i = 0; i < w->n_in; i++)
+    w->pcoef[i] = u < INFINITY ? fabs(w->pa[i]) * (fhi[i] - flo[i]) : 0.0;
+  flo = twinn_sym_out_lo(w->sym, TWINN_SYM_F);
+  fhi = twinn_sym_out_hi(w->sym, TWINN_SYM_F);
+  glo = twinn_sym_out_lo(w->sg, TWINN_SYM_F);
+  ghi = twinn_sym_out_hi(w->sg, TWINN_SYM_F);
+  twinn_iacc_init(&acc, 0.0);
+  for (size_t e = 0; e < w->n_out; e++) {
+    if (w->cf[e] != 0.0) twinn_iacc_add(&acc, w->cf[e], flo[e], fhi[e], 0);
+    if (w->cg[e] != 0.0) twinn_iacc_add(&acc, w->cg[e], glo[e], ghi[e], 0);
+  }
+  twinn_iacc_result(&acc, &l, &iv);
+  *h = iv < u ? iv : u;
+  *sens = w->pcoef;
+  return TWINN_OK;
 }
 
 /* Upper bound of o over [lo, hi] from one analysis; keeps the worst form (keep_form). */
@@ -734,9 +816,11 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
                                    double *u, twinn_error *err) {
   size_t j;
   double l, h, best = -INFINITY;
+  const double *sens = NULL;
   int have = 0;
   twinn_status st;
   if ((st = twinn_sym_analyse(w->sym, lo, hi, err)) != TWINN_OK) return st;
+  if (w->sg && (st = twinn_sym_analyse(w->sg, lo, hi, err)) != TWINN_OK) return st;
   for (j = 0; j < w->n_out; j++) {
     memset(w->cf, 0, w->n_out * sizeof(double));
     memset(w->cg, 0, w->n_out * sizeof(double));
@@ -749,11 +833,11 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
       for (int sgn = -1; sgn <= 1; sgn += 2) {
         w->cg[j] = sgn;
         w->cf[j] = -sgn;
-        if ((st = twinn_sym_bound_lin(w->sym, w->cf, w->cg, &l, &h, err)) != TWINN_OK) return st;
+        if ((st = form_upper(w, &h, &sens, err)) != TWINN_OK) return st;
         if (!have || h > best) {
           best = h;
           have = 1;
-          keep_form(w);
+          keep_form(w, sens);
         }
       }
       continue;
@@ -763,16 +847,21 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
       w->cg[j] = -o->s * w->dir;
       w->cf[w->cls] = -o->s * w->dir;
       w->cf[j] = o->s * w->dir;
-      st = twinn_sym_bound_lin(w->sym, w->cf, w->cg, &l, &h, err);
-    } else { /* v_j - v_c of one network */
+      st = form_upper(w, &h, &sens, err);
+    } else { /* v_j - v_c of one network: its own workspace where f and g have one each */
       double *c = o->which ? w->cg : w->cf;
+      twinn_sym *s1 = w->sg && o->which ? w->sg : w->sym;
       c[j] = w->dir;
       c[w->cls] = -w->dir;
-      st = twinn_sym_bound_lin(w->sym, w->cf, o->which ? w->cg : NULL, &l, &h, err);
+      if (w->sg)
+        st = twinn_sym_bound_lin(s1, c, NULL, &l, &h, err);
+      else
+        st = twinn_sym_bound_lin(w->sym, w->cf, o->which ? w->cg : NULL, &l, &h, err);
+      sens = twinn_sym_input_coef(s1);
       if (st == TWINN_OK && h >= 0) { /* optimised slopes (alpha-CROWN): -lower(-form) */
         double nl;
         c[j] = -c[j], c[w->cls] = -c[w->cls];
-        st = twinn_sym_bound_opt(w->sym, o->which, c, TWINN_OPT_ROUNDS, &nl, err);
+        st = twinn_sym_bound_opt(s1, w->sg ? TWINN_SYM_F : o->which, c, TWINN_OPT_ROUNDS, &nl, err);
         c[j] = -c[j], c[w->cls] = -c[w->cls];
         if (st == TWINN_OK && -nl < h) h = -nl;
       }
@@ -781,7 +870,7 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
     if (!have || h > best) {
       best = h;
       have = 1;
-      keep_form(w);
+      keep_form(w, sens);
     }
   }
   if (isnan(best)) best = INFINITY;
@@ -826,7 +915,7 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   *und = SIZE_MAX;
   w->branches++;
   atomic_fetch_add_explicit(&w->S->branches, 1, memory_order_relaxed);
-  if (w->n_in > QUANT_EXACT_DIMS || o->kind == OBJ_MNEG) {
+  if (w->n_in > QUANT_EXACT_DIMS || o->kind == OBJ_MNEG || w->sg) {
     if ((st = box_upper_once(w, o, lo, hi, u, err)) == TWINN_OK && w->ex) *und = undecided(w);
     return st;
   }
@@ -854,7 +943,14 @@ static size_t box_dim(qws *w, const double *lo, const double *hi) {
   if (w->ss) {
     for (t = 0; t < w->n_in; t++) w->wid[t] = hi[t] - lo[t];
     if (twinn_splitscore_prepare(w->ss, w->sym, w->wid) &&
-        twinn_splitscore_gains(w->ss, 1, w->bcf, w->bcg, w->gain))
+        twinn_splitscore_gains(w->ss, 1, w->bcf, w->ssg ? NULL : w->bcg, w->gain))
+      for (t = 0; t < w->n_in; t++)
+        if (isfinite(w->gain[t])) w->coef[t] += TWINN_SPLITSCORE_WEIGHT * w->gain[t];
+    /* Twins of different shapes: g's relaxations too. Without these gains the product form's
+     * sensitivities alone steer, and inputs where f's and g's coefficients cancel are never
+     * split while both relax neurons that depend on them. */
+    if (w->ssg && twinn_splitscore_prepare(w->ssg, w->sg, w->wid) &&
+        twinn_splitscore_gains(w->ssg, 1, w->bcg, NULL, w->gain))
       for (t = 0; t < w->n_in; t++)
         if (isfinite(w->gain[t])) w->coef[t] += TWINN_SPLITSCORE_WEIGHT * w->gain[t];
   }
@@ -1864,7 +1960,7 @@ size_t twinn_quant_decide(const twinn_net *net, const double *x, int argmin) {
 twinn_status twinn_quant_diff_at(const twinn_net *f, const twinn_net *g, const double *x,
                                  double *lower, double *value, twinn_error *err) {
   twinn_ibounds bf, bg;
-  size_t L = f->n_layers, n = f->n_out, i;
+  size_t Lf = f->n_layers, Lg = g->n_layers, n = f->n_out, i;
   double *yf = twinn_mallocarray(n ? 2 * n : 1, sizeof *yf), *yg = yf + n;
   twinn_status st = TWINN_ERR_NOMEM;
   memset(&bf, 0, sizeof bf);
@@ -1875,8 +1971,8 @@ twinn_status twinn_quant_diff_at(const twinn_net *f, const twinn_net *g, const d
   twinn_interval_propagate(f, x, x, &bf);
   twinn_interval_propagate(g, x, x, &bg);
   for (i = 0; i < n; i++) {
-    lower[i] = abs_diff_lower(bg.lo[bg.off[L] + i], bg.hi[bg.off[L] + i], bf.lo[bf.off[L] + i],
-                              bf.hi[bf.off[L] + i]);
+    lower[i] = abs_diff_lower(bg.lo[bg.off[Lg] + i], bg.hi[bg.off[Lg] + i], bf.lo[bf.off[Lf] + i],
+                              bf.hi[bf.off[Lf] + i]);
     if (value) value[i] = fabs(yg[i] - yf[i]);
   }
   st = TWINN_OK;

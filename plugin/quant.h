@@ -74,9 +74,12 @@ typedef struct {
 } twinn_quant_diff;
 
 /* Bounds of |g_i - f_i| for every output over the box [lo, hi] (f->n_in entries, finite,
- * lo <= hi). f and g must be isomorphic AFFINE/RELU chains (TWINN_ERR_UNSUPPORTED /
- * TWINN_ERR_SEMANTIC otherwise). On success res is filled (release with
- * twinn_quant_diff_release), also when the deadline stopped refinement. */
+ * lo <= hi). f and g must be AFFINE/RELU chains (TWINN_ERR_UNSUPPORTED otherwise) with the same
+ * numbers of inputs and outputs (TWINN_ERR_SEMANTIC otherwise). An isomorphic pair is bounded
+ * through its difference g - f (symbolic.h); twins of different shapes (a distilled g) through
+ * the product network (twinn_sym_sum_upper), without the exact phase search of small boxes. On
+ * success res is filled (release with twinn_quant_diff_release), also when the deadline stopped
+ * refinement. */
 twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, const double *lo,
                                      const double *hi, const twinn_quant_options *opt,
                                      twinn_quant_diff *res, twinn_error *err);
@@ -117,10 +120,11 @@ twinn_status twinn_quant_margin_bounds(const twinn_net *f, const twinn_net *g, c
                                        twinn_error *err);
 void twinn_quant_margin_release(twinn_quant_margin *res);
 
-/* At the point x (f->n_in entries) of an isomorphic pair: lower[i] is a certified lower bound
- * of the exact |g_i(x) - f_i(x)| (outward-rounded enclosures of f(x) and g(x)), value[i] (may be
- * NULL) the same in double (twinn_net_eval); n_out entries each. Lets a caller that found x by
- * other means (a verifier's witness) use it as an attained point. TWINN_ERR_NOMEM. */
+/* At the point x (f->n_in entries) of a pair with the same inputs and outputs: lower[i] is a
+ * certified lower bound of the exact |g_i(x) - f_i(x)| (outward-rounded enclosures of f(x) and
+ * g(x)), value[i] (may be NULL) the same in double (twinn_net_eval); n_out entries each. Lets a
+ * caller that found x by other means (a verifier's witness) use it as an attained point.
+ * TWINN_ERR_NOMEM. */
 twinn_status twinn_quant_diff_at(const twinn_net *f, const twinn_net *g, const double *x,
                                  double *lower, double *value, twinn_error *err);
 

@@ -1,4 +1,5 @@
-/* helpers.c: the unit tests' shared random generator and random network builder (helpers.h).
+/* helpers.c: the unit tests' shared random generator, random network builders and exact
+ * verdicts (helpers.h).
  * The draws are made in a fixed order (weights row-major, then biases, layer by layer), so a
  * seed names one network; changing that order changes every seeded test. */
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "milp.h"
 #include "vnnlib.h"
 
 uint64_t twinn_test_rng_state;
@@ -54,4 +56,54 @@ twinn_prop *twinn_test_parse(const char *text) {
   if (twinn_vnnlib_parse_buffer(text, strlen(text), "test.vnnlib", &prop, &err) != TWINN_OK)
     fail_msg("parse: %s", err.msg);
   return prop;
+}
+
+twinn_verdict twinn_test_milp_verdict(const twinn_prop *prop, const twinn_net *f,
+                                      const twinn_net *g) {
+  const char *names[2] = {"f", "g"};
+  const twinn_net *nets[2] = {f, g};
+  twinn_problem pb;
+  twinn_options opt;
+  twinn_result r;
+  twinn_error err;
+  twinn_verdict v;
+  twinn_error_clear(&err);
+  twinn_options_init(&opt);
+  opt.timeout = 60;
+  assert_int_equal(twinn_problem_bind(&pb, prop, g ? 2 : 1, names, nets, &err), TWINN_OK);
+  assert_int_equal(twinn_milp_verify(&pb, &opt, &r, &err), TWINN_OK);
+  v = r.verdict;
+  if (v != TWINN_VERDICT_SAT && v != TWINN_VERDICT_UNSAT)
+    print_message("MILP mode: %s (%s)\n", twinn_verdict_name(v), r.reason);
+  twinn_result_release(&r);
+  twinn_problem_release(&pb);
+  return v;
+}
+
+twinn_net *twinn_test_widened_twin(const twinn_net *f, size_t extra, double noise) {
+  twinn_net *g = twinn_net_new(f->n_in);
+  size_t k, i, j;
+  assert_non_null(g);
+  for (k = 0; k < f->n_layers; k++) {
+    const twinn_layer *ly = &f->layers[k];
+    if (ly->kind != TWINN_LAYER_AFFINE) {
+      assert_int_equal(twinn_net_push_act(g, ly->kind, NULL), TWINN_OK);
+      continue;
+    }
+    size_t n_in = ly->n_in + (k == 2 ? extra : 0), n_out = ly->n_out + (k == 0 ? extra : 0);
+    double *w = twinn_mallocarray(n_out * n_in, sizeof *w),
+           *b = twinn_mallocarray(n_out, sizeof *b);
+    assert_true(w && b);
+    for (i = 0; i < n_out; i++) {
+      b[i] = i < ly->n_out ? ly->b[i] + noise * (2 * twinn_test_urand() - 1)
+                           : twinn_test_urand() - 0.5;
+      for (j = 0; j < n_in; j++)
+        w[i * n_in + j] = i < ly->n_out && j < ly->n_in
+                              ? ly->w[i * ly->n_in + j] + noise * (2 * twinn_test_urand() - 1)
+                          : j >= ly->n_in ? 0.02 * (2 * twinn_test_urand() - 1)
+                                          : 2 * twinn_test_urand() - 1;
+    }
+    assert_int_equal(twinn_net_push_affine(g, n_out, w, b, NULL), TWINN_OK);
+  }
+  return g;
 }

@@ -1,7 +1,7 @@
 /* helpers.h: code shared by the unit tests (linked into every test_*.c executable): the seeded
- * splitmix64 generator and the random ReLU/smooth chain builder. Deterministic: the sequence
- * depends only on what the test stores in twinn_test_rng_state. Fails the running cmocka test
- * on out of memory; never used by library code. */
+ * splitmix64 generator, the random ReLU/smooth chain builders and the MILP mode's verdicts.
+ * Deterministic: the sequence depends only on what the test stores in twinn_test_rng_state. Fails
+ * the running cmocka test on out of memory; never used by library code. */
 #ifndef TWINN_TESTS_HELPERS_H
 #define TWINN_TESTS_HELPERS_H
 
@@ -10,6 +10,7 @@
 
 #include "net.h"
 #include "prop.h"
+#include "twinn.h"
 
 /* The generator's state: a test sets it to its seed before drawing. */
 extern uint64_t twinn_test_rng_state;
@@ -26,5 +27,15 @@ twinn_net *twinn_test_random_net(size_t n_in, const size_t *widths, size_t depth
 /* The property of a VNN-LIB text (named "test.vnnlib" in messages); fails the running test with
  * the parser's message if it does not parse. Owned by the caller (twinn_prop_free). */
 twinn_prop *twinn_test_parse(const char *text);
+
+/* The exact MILP mode's verdict (twinn_milp_verify, 60 s at most) on prop for f (and g when not
+ * NULL), bound as networks "f" and "g". */
+twinn_verdict twinn_test_milp_verdict(const twinn_prop *prop, const twinn_net *f,
+                                      const twinn_net *g);
+
+/* A "distilled" twin of f (a chain affine, act, affine, act, affine ...): the same layers with
+ * `extra` more neurons in the first hidden layer (small outgoing weights), every shared weight
+ * and bias moved by up to `noise`: not isomorphic to f, close to it. Owned by the caller. */
+twinn_net *twinn_test_widened_twin(const twinn_net *f, size_t extra, double noise);
 
 #endif

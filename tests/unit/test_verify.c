@@ -66,26 +66,6 @@ static void verify2(const twinn_prop *prop, const twinn_net *f, const twinn_net 
   twinn_problem_release(&pb);
 }
 
-/* The exact mode's verdict (twinn_milp_verify, 60 s at most) on the query for f (and g). */
-static twinn_verdict milp_verdict(const twinn_prop *prop, const twinn_net *f, const twinn_net *g) {
-  const char *names[2] = {"f", "g"};
-  const twinn_net *nets[2] = {f, g};
-  twinn_problem pb;
-  twinn_options opt;
-  twinn_result r;
-  twinn_error err;
-  twinn_verdict v;
-  twinn_error_clear(&err);
-  twinn_options_init(&opt);
-  opt.timeout = 60;
-  assert_int_equal(twinn_problem_bind(&pb, prop, g ? 2 : 1, names, nets, &err), TWINN_OK);
-  assert_int_equal(twinn_milp_verify(&pb, &opt, &r, &err), TWINN_OK);
-  v = r.verdict;
-  twinn_result_release(&r);
-  twinn_problem_release(&pb);
-  return v;
-}
-
 /* Largest |g - f| over a 20^d grid plus random points. */
 static double max_diff(const twinn_net *f, const twinn_net *g, size_t n_in, const double *lo,
                        const double *hi) {
@@ -876,7 +856,7 @@ static void test_roots_exact(void **state) {
       opt.roots = roots;
       verify2(prop, f, g, &opt, &r);
       if (decided(&r)) {
-        assert_int_equal(r.verdict, milp_verdict(prop, f, g));
+        assert_int_equal(r.verdict, twinn_test_milp_verdict(prop, f, g));
         n_decided++;
       }
       if (k > 0 && frac[k] > 1.5) assert_non_null(twinn_roots_find(roots, g, lo, hi, 1));
@@ -931,7 +911,7 @@ static void test_open_margin(void **state) {
         assert_true(m <= end);
         eps_query(buf, sizeof buf, 3, 2, lo, hi, end);
         at_end = twinn_test_parse(buf);
-        assert_int_equal(milp_verdict(at_end, f, g), TWINN_VERDICT_UNSAT);
+        assert_int_equal(twinn_test_milp_verdict(at_end, f, g), TWINN_VERDICT_UNSAT);
         twinn_prop_free(at_end);
         n_cut++;
       }
@@ -1032,7 +1012,7 @@ static void test_wide_exact(void **state) {
       opt.threads = 1 + (int)(k % 2);
       verify2(prop, f, g, &opt, &r);
       if (decided(&r)) {
-        twinn_verdict exact = milp_verdict(prop, f, g);
+        twinn_verdict exact = twinn_test_milp_verdict(prop, f, g);
         if (exact == TWINN_VERDICT_SAT || exact == TWINN_VERDICT_UNSAT) {
           assert_int_equal(r.verdict, exact);
           n_decided++;
@@ -1062,7 +1042,7 @@ static unsigned long verify_as_milp(const char *text, const twinn_net *f, const 
   twinn_verdict exact;
   unsigned long branches;
   verify2(prop, f, g, opt, &r);
-  exact = milp_verdict(prop, f, g);
+  exact = twinn_test_milp_verdict(prop, f, g);
   if (need_decided) assert_true(exact == TWINN_VERDICT_SAT || exact == TWINN_VERDICT_UNSAT);
   if (r.verdict != exact)
     print_message("%s, threshold %zu: %s after %.2f s (%lu regions), MILP %s\n", what, k,
@@ -1148,39 +1128,8 @@ static void test_exact_regions(void **state) {
   assert_true(n_unsat >= 16);
 }
 
-/* A "distilled" twin of f: the same layers widened by `extra` neurons in the first hidden
- * layer (small outgoing weights), every shared weight moved by up to `noise`: not isomorphic to
- * f, close to it. */
-static twinn_net *widened_twin(const twinn_net *f, size_t extra, double noise) {
-  twinn_net *g = twinn_net_new(f->n_in);
-  size_t k, i, j;
-  assert_non_null(g);
-  for (k = 0; k < f->n_layers; k++) {
-    const twinn_layer *ly = &f->layers[k];
-    if (ly->kind != TWINN_LAYER_AFFINE) {
-      assert_int_equal(twinn_net_push_act(g, ly->kind, NULL), TWINN_OK);
-      continue;
-    }
-    size_t n_in = ly->n_in + (k == 2 ? extra : 0), n_out = ly->n_out + (k == 0 ? extra : 0);
-    double *w = twinn_mallocarray(n_out * n_in, sizeof *w),
-           *b = twinn_mallocarray(n_out, sizeof *b);
-    assert_true(w && b);
-    for (i = 0; i < n_out; i++) {
-      b[i] = i < ly->n_out ? ly->b[i] + noise * (2 * twinn_test_urand() - 1)
-                           : twinn_test_urand() - 0.5;
-      for (j = 0; j < n_in; j++)
-        w[i * n_in + j] = i < ly->n_out && j < ly->n_in
-                              ? ly->w[i * ly->n_in + j] + noise * (2 * twinn_test_urand() - 1)
-                          : j >= ly->n_in ? 0.02 * (2 * twinn_test_urand() - 1)
-                                          : 2 * twinn_test_urand() - 1;
-    }
-    assert_int_equal(twinn_net_push_affine(g, n_out, w, b, NULL), TWINN_OK);
-  }
-  return g;
-}
-
-/* Twins that are not isomorphic (widened_twin: a distilled-like g of another shape) on the
- * same inputs: a constraint on g - f is bounded through both networks' linear forms summed
+/* Twins that are not isomorphic (twinn_test_widened_twin: a distilled-like g of another shape) on
+ * the same inputs: a constraint on g - f is bounded through both networks' linear forms summed
  * before the box is concretised (the product network, product_bound), where bounding each
  * network alone cannot see that they move together. Every threshold is decided as the MILP
  * mode decides it: just above the maximum (unsat, within the time limit: bounding f and g
@@ -1196,7 +1145,7 @@ static void test_product_pair(void **state) {
   twinn_test_rng_state = 4242;
   for (int c = 0; c < 6; c++) {
     twinn_net *f = twinn_test_random_net(n_in, widths, 3, TWINN_LAYER_RELU, NULL, 0);
-    twinn_net *g = widened_twin(f, 2, 0.01);
+    twinn_net *g = twinn_test_widened_twin(f, 2, 0.01);
     assert_false(twinn_net_isomorphic(f, g));
     for (i = 0; i < n_in; i++) {
       lo[i] = -0.5 + twinn_test_urand();
