@@ -360,6 +360,16 @@ static void report_head(const cli_args *a, twinn_report_verify *r) {
   r->seed = a->seed;
   r->timeout = a->timeout;
   r->threads = a->threads;
+  r->engine_milp = a->engine_milp;
+  r->neuron_split = a->neuron_split;
+  r->no_decompose = a->no_decompose;
+  /* As twinn_options reads them: 0 the default, < 0 none. */
+  r->opt_rounds = a->opt_rounds < 0 ? 0
+                  : a->opt_rounds   ? (unsigned long)a->opt_rounds
+                                    : TWINN_OPT_ROUNDS;
+  r->exact_relus = a->exact_relus < 0 ? 0
+                   : a->exact_relus   ? (unsigned long)a->exact_relus
+                                      : TWINN_EXACT_RELUS;
 }
 
 /* Creates the --report file (so that a path that cannot be written fails before the run) and

@@ -230,6 +230,11 @@ twinn_status twinn_report_write_verify(FILE *out, const twinn_report_verify *r, 
   twinn_json_uint(&j, "seed", r->seed);
   twinn_json_number(&j, "timeout", r->timeout);
   twinn_json_uint(&j, "threads", r->threads > 0 ? (unsigned long)r->threads : 0);
+  twinn_json_string(&j, "engine", r->engine_milp ? "milp" : "default");
+  twinn_json_bool(&j, "neuron_split", r->neuron_split);
+  twinn_json_bool(&j, "no_decompose", r->no_decompose);
+  twinn_json_uint(&j, "opt_rounds", r->opt_rounds);
+  twinn_json_uint(&j, "exact_relus", r->exact_relus);
   twinn_json_end_object(&j);
   twinn_json_end_object(&j);
   return twinn_json_finish(&j, err);

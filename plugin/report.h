@@ -59,6 +59,10 @@ typedef struct {
   unsigned long seed;
   double timeout; /* 0 = none */
   int threads;
+  /* What else decides a run's course (cli.h): the engine, and the search's settings as used
+   * (opt_rounds, exact_relus: 0 = none, else the count, defaults resolved). */
+  int engine_milp, neuron_split, no_decompose;
+  unsigned long opt_rounds, exact_relus;
 } twinn_report_verify;
 
 twinn_status twinn_report_write_verify(FILE *out, const twinn_report_verify *r, twinn_error *err);
