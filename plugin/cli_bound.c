@@ -503,6 +503,16 @@ static void print_region(const bound_region *r, const char *source) {
   printf("%s] of the input disjunction\n", shown < r->n_boxes ? ", ..." : "");
 }
 
+/* How twins that are not isomorphic were bounded together (nothing for an isomorphic pair). */
+static void print_pairing(twinn_pairing p, size_t matched) {
+  if (p == TWINN_PAIRING_ALIGNED)
+    printf("pairing: twins of different widths aligned (%zu hidden neurons of g matched to f's); "
+           "g - f bounded directly\n",
+           matched);
+  else if (p == TWINN_PAIRING_PRODUCT)
+    printf("pairing: twins of different shapes, bounded through the product network\n");
+}
+
 /* With several boxes a `box` column says which box holds each attained point. */
 static void print_diff(const twinn_quant_diff *r, const bound_region *reg, const size_t *out_box,
                        const twinn_report_threshold *tries, size_t n_tries) {
@@ -769,6 +779,7 @@ int cli_run_bound(int argc, char **argv) {
                   : twinn_report_write_diff(stdout, &ctx, &d, &err);
   } else {
     print_region(&reg, ctx.region_source);
+    print_pairing(a.margin ? m.pairing : d.pairing, a.margin ? m.matched : d.matched);
     if (a.margin)
       print_margin(&m, &reg, &mb);
     else

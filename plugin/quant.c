@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "align.h"
 #include "attack.h"
 #include "blas_threads.h"
 #include "twinn.h"
@@ -33,6 +34,12 @@
 #include "roots.h"
 #include "splitscore.h"
 #include "symbolic.h"
+
+const char *twinn_pairing_name(twinn_pairing p) {
+  return p == TWINN_PAIRING_ALIGNED   ? "aligned"
+         : p == TWINN_PAIRING_PRODUCT ? "product"
+                                      : "isomorphic";
+}
 
 void twinn_quant_options_init(twinn_quant_options *opt) {
   memset(opt, 0, sizeof *opt);
@@ -136,6 +143,9 @@ typedef struct {
   size_t n_in, n_out, cls;
   double dir;                      /* +1 argmax, -1 argmin */
   int prod;                        /* f and g are not isomorphic: each has a workspace of its own */
+  twinn_pairing pairing;           /* how f and g are bounded together (quant.h) */
+  twinn_net *own_f, *own_g;        /* TWINN_PAIRING_ALIGNED: the rebuilt pair (f and g above) */
+  size_t matched;                  /* ... and its hidden neurons matched */
   const double *root_lo, *root_hi; /* the whole box (the caller's arrays) */
   double t0, deadline;             /* deadline 0: none */
   size_t max_open;                 /* per objective */
@@ -304,9 +314,8 @@ static twinn_status shared_init(qshared *S, const twinn_net *f, const twinn_net 
   size_t i;
   twinn_status st;
   memset(S, 0, sizeof *S);
-  /* Twins of different shapes (a distilled g) on the same inputs: the product network. */
-  S->prod = !twinn_net_isomorphic(f, g);
-  if (S->prod) {
+  S->pairing = TWINN_PAIRING_ISOMORPHIC;
+  if (!twinn_net_isomorphic(f, g)) {
     if ((st = twinn_sym_supported(f, NULL, err)) != TWINN_OK ||
         (st = twinn_sym_supported(g, NULL, err)) != TWINN_OK)
       return st;
@@ -323,6 +332,22 @@ static twinn_status shared_init(qshared *S, const twinn_net *f, const twinn_net 
       return twinn_error_set(err, TWINN_ERR_SEMANTIC, NULL, 0, 0,
                              "input %zu: the region [%g, %g] is empty or unbounded", i, lo[i],
                              hi[i]);
+  if (!twinn_net_isomorphic(f, g)) {
+    /* Twins of different widths that share most neurons (structured pruning) are rebuilt as
+     * an isomorphic pair computing the same functions (align.h): g - f is then bounded
+     * directly. Others (a distilled twin) go through the product network. */
+    st = twinn_net_align(f, g, &S->own_f, &S->own_g, &S->matched, err);
+    if (st == TWINN_OK) {
+      f = S->own_f;
+      g = S->own_g;
+      S->pairing = TWINN_PAIRING_ALIGNED;
+    } else if (st == TWINN_ERR_UNSUPPORTED) {
+      S->prod = 1;
+      S->pairing = TWINN_PAIRING_PRODUCT;
+    } else {
+      return st;
+    }
+  }
   S->f = f;
   S->g = g;
   S->opt = opt;
@@ -462,7 +487,10 @@ static twinn_status share_root(qws *W, size_t nw, const qshared *S, twinn_error 
       for (size_t w = 0; w < n_nets && st == TWINN_OK; w++)
         if (twinn_sym_set_prior(side ? W[t].sg : W[t].sym, (int)w, lo[w], hi[w], &e2) != TWINN_OK)
           st = twinn_error_set(err, e2.status, NULL, 0, 0, "%s", e2.msg);
-    if (st == TWINN_OK && S->opt->roots && (S->deadline <= 0 || twinn_clock_now() < S->deadline))
+    /* Not for a rebuilt (aligned) pair: the store is keyed by the networks' addresses, and
+     * these are freed at the end of the call. */
+    if (st == TWINN_OK && S->opt->roots && !S->own_f &&
+        (S->deadline <= 0 || twinn_clock_now() < S->deadline))
       for (size_t w = 0; w < n_nets && st == TWINN_OK; w++)
         if (twinn_roots_keep(S->opt->roots, nets[w], S->root_lo, S->root_hi, lo[w], hi[w],
                              twinn_sym_prior_len(ws[0])) != TWINN_OK)
@@ -1794,6 +1822,8 @@ done:
 }
 
 static void shared_release(qshared *S) {
+  twinn_net_free(S->own_f);
+  twinn_net_free(S->own_g);
   for (size_t k = 0; S->jobs && k < S->n_obj; k++) {
     twinn_free(S->jobs[k].best.best_pt);
     heap_release(&S->jobs[k].h);
@@ -1820,6 +1850,8 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
   if ((st = shared_init(&S, f, g, lo, hi, opt, err)) != TWINN_OK) return st;
   res->n_in = S.n_in;
   res->n_out = S.n_out;
+  res->pairing = S.pairing;
+  res->matched = S.matched;
   res->out = twinn_calloc(S.n_out, sizeof *res->out);
   objs = twinn_calloc(S.n_out, sizeof *objs);
   outs = twinn_calloc(S.n_out, sizeof *outs);
@@ -1892,6 +1924,8 @@ twinn_status twinn_quant_margin_bounds(const twinn_net *f, const twinn_net *g, c
   if ((st = shared_init(&S, f, g, lo, hi, opt, err)) != TWINN_OK) return st;
   S.cls = cls;
   S.dir = argmin ? -1.0 : 1.0;
+  res->pairing = S.pairing;
+  res->matched = S.matched;
   res->n_in = S.n_in;
   res->n_out = S.n_out;
   res->cls = cls;

@@ -49,6 +49,20 @@ typedef struct {
 
 void twinn_quant_options_init(twinn_quant_options *opt);
 
+/* How f and g are bounded together: an isomorphic pair through g - f (symbolic.h); twins of
+ * different widths that share most neurons (structured pruning) rebuilt as an isomorphic pair
+ * computing the same functions (align.h), then the same; other twins (a distilled g of
+ * another shape) through the product network (both networks' linear forms summed, without the
+ * exact phase search of small boxes). */
+typedef enum {
+  TWINN_PAIRING_ISOMORPHIC = 0,
+  TWINN_PAIRING_ALIGNED,
+  TWINN_PAIRING_PRODUCT
+} twinn_pairing;
+
+/* "isomorphic", "aligned", "product". */
+const char *twinn_pairing_name(twinn_pairing p);
+
 /* The interval reached for one objective h (maximised over the box). */
 typedef struct {
   double lower;  /* attained: h(point) >= lower exactly (real arithmetic) */
@@ -71,13 +85,14 @@ typedef struct {
   unsigned long helped; /* of branches: boxes bounded by a helping worker (varies by run) */
   double seconds;
   int timed_out; /* the deadline stopped some refinement */
+  twinn_pairing pairing;
+  size_t matched; /* TWINN_PAIRING_ALIGNED: hidden neurons of g matched to f's */
 } twinn_quant_diff;
 
 /* Bounds of |g_i - f_i| for every output over the box [lo, hi] (f->n_in entries, finite,
  * lo <= hi). f and g must be AFFINE/RELU chains (TWINN_ERR_UNSUPPORTED otherwise) with the same
- * numbers of inputs and outputs (TWINN_ERR_SEMANTIC otherwise). An isomorphic pair is bounded
- * through its difference g - f (symbolic.h); twins of different shapes (a distilled g) through
- * the product network (twinn_sym_sum_upper), without the exact phase search of small boxes. On
+ * numbers of inputs and outputs (TWINN_ERR_SEMANTIC otherwise), bounded together as
+ * res->pairing says (twinn_pairing). On
  * success res is filled (release with twinn_quant_diff_release), also when the deadline stopped
  * refinement. */
 twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, const double *lo,
@@ -107,6 +122,8 @@ typedef struct {
   unsigned long helped; /* of branches: boxes bounded by a helping worker (varies by run) */
   double seconds;
   int timed_out;
+  twinn_pairing pairing;
+  size_t matched;
 } twinn_quant_margin;
 
 /* Margin bounds for class cls (< n_out, n_out >= 2) over the box; argmin selects v = -y.

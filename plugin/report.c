@@ -305,6 +305,8 @@ twinn_status twinn_report_write_diff(FILE *out, const twinn_report_bound_ctx *ct
   twinn_json_init(&j, out);
   twinn_json_begin_object(&j, NULL);
   write_head(&j, ctx, res->n_in, "difference");
+  twinn_json_string(&j, "pairing", twinn_pairing_name(res->pairing));
+  twinn_json_uint(&j, "matched", res->matched);
   twinn_json_begin_array(&j, "outputs");
   for (i = 0; i < res->n_out; i++) {
     write_bound(&j, NULL, &res->out[i], res->n_in, point_box(ctx, i));
@@ -345,6 +347,8 @@ twinn_status twinn_report_write_margin(FILE *out, const twinn_report_bound_ctx *
   twinn_json_init(&j, out);
   twinn_json_begin_object(&j, NULL);
   write_head(&j, ctx, res->n_in, "margin");
+  twinn_json_string(&j, "pairing", twinn_pairing_name(res->pairing));
+  twinn_json_uint(&j, "matched", res->matched);
   twinn_json_uint(&j, "class", res->cls);
   twinn_json_string(&j, "decision", res->argmin ? "argmin" : "argmax");
   /* The range of m_g - m_f: proved inside [min.lower, max.upper], attained at both ends'

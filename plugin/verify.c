@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "align.h"
 #include "attack.h"
 #include "bind.h"
 #include "clock.h"
@@ -2234,9 +2235,90 @@ static twinn_status decompose_first(engine *E, int *decided, int *sat, char *why
   return st;
 }
 
+/* 1 if the property reads a hidden value of network `net` (its layout is the model's). */
+static int reads_hidden_of(const twinn_prop *prop, size_t net) {
+  for (size_t v = 0; v < prop->n_vars; v++)
+    if (prop->vars[v].net == net && prop->vars[v].role == TWINN_VAR_HIDDEN) return 1;
+  return 0;
+}
+
+/* Twins of different widths that share most hidden neurons (structured pruning) are rebuilt
+ * as isomorphic pairs computing the same functions (align.h), so that the engine bounds their
+ * difference directly where it would go through the product network: al gets pb's networks
+ * with each such pair replaced, own[] (pb->n_nets entries, NULL where not) the rebuilt ones.
+ * Networks whose hidden values the property reads keep their layout. Returns 1 if some pair
+ * was rebuilt, 0 if none (al untouched), -1 on out of memory. */
+static int align_problem(const twinn_problem *pb, twinn_problem *al, twinn_net **own) {
+  size_t n = pb->n_nets, i, j;
+  int any = 0;
+  const twinn_net **nets = twinn_calloc(n + 1, sizeof *nets);
+  if (!nets) return -1;
+  for (i = 0; i < n; i++) nets[i] = pb->nets[i], own[i] = NULL;
+  for (i = 0; i < n; i++)
+    for (j = i + 1; j < n && !own[i]; j++) {
+      twinn_net *fa, *ga;
+      twinn_status st;
+      if (own[j] || reads_hidden_of(pb->prop, i) || reads_hidden_of(pb->prop, j)) continue;
+      st = twinn_net_align(pb->nets[i], pb->nets[j], &fa, &ga, NULL, NULL);
+      if (st == TWINN_ERR_NOMEM) {
+        for (size_t k = 0; k < n; k++) twinn_net_free(own[k]);
+        twinn_free(nets);
+        return -1;
+      }
+      if (st != TWINN_OK) continue;
+      nets[i] = own[i] = fa;
+      nets[j] = own[j] = ga;
+      any = 1;
+    }
+  if (!any) {
+    twinn_free(nets);
+    return 0;
+  }
+  al->prop = pb->prop;
+  al->n_nets = n;
+  al->nets = nets;
+  return 1;
+}
+
 twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, twinn_result *res,
                           twinn_error *err) {
-  return verify_run(pb, opt_in, res, err, 0, NULL);
+  twinn_problem al;
+  twinn_options opt;
+  twinn_net **own = twinn_calloc(pb->n_nets + 1, sizeof *own);
+  twinn_status st;
+  int k;
+  if (!own || (k = align_problem(pb, &al, own)) < 0) {
+    twinn_free(own);
+    memset(res, 0, sizeof *res);
+    return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (aligning twins)");
+  }
+  if (k == 0) {
+    twinn_free(own);
+    return verify_run(pb, opt_in, res, err, 0, NULL);
+  }
+  if (opt_in)
+    opt = *opt_in;
+  else
+    twinn_options_init(&opt);
+  /* The root store is keyed by the networks' addresses; the rebuilt ones are freed below. */
+  opt.roots = NULL;
+  st = verify_run(&al, &opt, res, err, 0, NULL);
+  /* A witness holds for the rebuilt networks, the same functions; it is checked again on the
+   * models as given (their own evaluation order), and its values are theirs. */
+  if (st == TWINN_OK && res->verdict == TWINN_VERDICT_SAT && res->witness &&
+      (twinn_problem_complete(pb, res->witness) != TWINN_OK ||
+       !twinn_prop_holds(pb->prop, res->witness))) {
+    twinn_free(res->witness);
+    res->witness = NULL;
+    res->verdict = TWINN_VERDICT_UNKNOWN;
+    snprintf(res->reason, sizeof res->reason, "%s",
+             "a counterexample found on the twins aligned neuron by neuron does not replay on "
+             "the models as given (rounding at the property's boundary)");
+  }
+  for (size_t i = 0; i < pb->n_nets; i++) twinn_net_free(own[i]);
+  twinn_free(own);
+  twinn_free((void *)al.nets);
+  return st;
 }
 
 static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt_in,

@@ -107,3 +107,39 @@ twinn_net *twinn_test_widened_twin(const twinn_net *f, size_t extra, double nois
   }
   return g;
 }
+
+twinn_net *twinn_test_split_twin(const twinn_net *f, double noise) {
+  twinn_net *g = twinn_net_new(f->n_in);
+  size_t k, i, j;
+  double *alpha = NULL;
+  assert_non_null(g);
+  for (k = 0; k < f->n_layers; k++) {
+    const twinn_layer *ly = &f->layers[k];
+    if (ly->kind != TWINN_LAYER_AFFINE) {
+      assert_int_equal(twinn_net_push_act(g, ly->kind, NULL), TWINN_OK);
+      continue;
+    }
+    /* Layer 0's rows are split, layer 2's columns doubled: relu(a z) + relu((1 - a) z) =
+     * relu(z) for a in [0, 1]. */
+    size_t n_in = ly->n_in * (k == 2 ? 2 : 1), n_out = ly->n_out * (k == 0 ? 2 : 1);
+    double *w = twinn_mallocarray(n_out * n_in, sizeof *w),
+           *b = twinn_mallocarray(n_out, sizeof *b);
+    assert_true(w && b);
+    if (k == 0) {
+      alpha = twinn_mallocarray(ly->n_out, sizeof *alpha);
+      assert_non_null(alpha);
+      for (i = 0; i < ly->n_out; i++) alpha[i] = 0.3 + 0.4 * twinn_test_urand();
+    }
+    for (i = 0; i < n_out; i++) {
+      size_t src = k == 0 ? i / 2 : i;
+      double a = k == 0 ? (i % 2 ? 1 - alpha[src] : alpha[src]) : 1.0;
+      b[i] = a * ly->b[src] + noise * (2 * twinn_test_urand() - 1);
+      for (j = 0; j < n_in; j++)
+        w[i * n_in + j] =
+            a * ly->w[src * ly->n_in + (k == 2 ? j / 2 : j)] + noise * (2 * twinn_test_urand() - 1);
+    }
+    assert_int_equal(twinn_net_push_affine(g, n_out, w, b, NULL), TWINN_OK);
+  }
+  twinn_free(alpha);
+  return g;
+}

@@ -38,4 +38,10 @@ twinn_verdict twinn_test_milp_verdict(const twinn_prop *prop, const twinn_net *f
  * and bias moved by up to `noise`: not isomorphic to f, close to it. Owned by the caller. */
 twinn_net *twinn_test_widened_twin(const twinn_net *f, size_t extra, double noise);
 
+/* A "distilled" twin of f (the same kind of chain) with no neuron of f's: every first-layer
+ * neuron relu(z) becomes relu(a z) + relu((1 - a) z), a in [0.3, 0.7] (the next layer reads
+ * both), every weight and bias then moved by up to `noise`: nearly f's function, on neurons
+ * that align.h cannot match. Owned by the caller. */
+twinn_net *twinn_test_split_twin(const twinn_net *f, double noise);
+
 #endif

@@ -350,7 +350,11 @@ static void test_product_pairs(void **state) {
     int wide = trial == 4;
     size_t n_in = wide ? 96 : N_IN, widths[3] = {wide ? 6 : 10, wide ? 6 : 10, 2}, i;
     twinn_net *f = twinn_test_random_net(n_in, widths, 3, TWINN_LAYER_RELU, NULL, 0);
-    twinn_net *g = twinn_test_widened_twin(f, 2, 0.01);
+    /* g with two more neurons (aligned), or with every first-layer neuron split in two (no
+     * neuron matches: the product network); weights moved by up to 0.01. */
+    int aligned = trial % 2 == 0 && !wide;
+    twinn_net *w2 = aligned ? NULL : twinn_test_widened_twin(f, 2, 0.0);
+    twinn_net *g = aligned ? twinn_test_widened_twin(f, 2, 0.01) : twinn_test_split_twin(w2, 0.01);
     double lo[96], hi[96], t[2], yf[2], yg[2];
     twinn_quant_options opt;
     twinn_quant_diff r;
@@ -367,6 +371,9 @@ static void test_product_pairs(void **state) {
     if (wide) assert_non_null(opt.roots = twinn_roots_new());
     twinn_error_clear(&err);
     assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &r, &err), TWINN_OK);
+    assert_int_equal(r.pairing, aligned ? TWINN_PAIRING_ALIGNED : TWINN_PAIRING_PRODUCT);
+    print_message("trial %d %s: %lu boxes %.2f s\n", trial, twinn_pairing_name(r.pairing),
+                  r.branches, r.seconds);
     for (i = 0; i < 2; i++) {
       const twinn_quant_bound *b = &r.out[i];
       if (!wide) assert_true(b->closed);
@@ -405,6 +412,7 @@ static void test_product_pairs(void **state) {
     twinn_quant_diff_release(&r);
     twinn_net_free(f);
     twinn_net_free(g);
+    twinn_net_free(w2);
   }
   rng_state = saved;
 }
