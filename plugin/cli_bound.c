@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "align.h"
 #include "cli.h"
 #include "cli_bound.h"
 #include "onnx_load.h"
@@ -650,7 +651,8 @@ int cli_run_bound(int argc, char **argv) {
   twinn_roots *roots = NULL;
   twinn_report_bound_ctx ctx;
   progress_state ps = {0, 0};
-  int rc, have_d = 0, have_m = 0;
+  int rc, have_d = 0, have_m = 0, aligned = 0;
+  size_t matched = 0;
   twinn_verdict top1_verdict = TWINN_VERDICT_UNKNOWN;
   size_t i, k, n;
   twinn_status st;
@@ -669,13 +671,30 @@ int cli_run_bound(int argc, char **argv) {
   }
   if ((st = twinn_onnx_load_file(a.net_paths[0], &f, &err)) != TWINN_OK) goto fail;
   if ((st = twinn_onnx_load_file(a.net_paths[1], &g, &err)) != TWINN_OK) goto fail;
-  /* Twins of different shapes (a distilled g) are bounded through the product network. */
   if (f->n_in != g->n_in || f->n_out != g->n_out) {
     st = twinn_error_set(&err, TWINN_ERR_SEMANTIC, a.net_paths[1], 0, 0,
                          "bound: %zu inputs and %zu outputs, but %s has %zu and %zu (the twins "
                          "must read the same inputs and give the same outputs)",
                          g->n_in, g->n_out, a.net_paths[0], f->n_in, f->n_out);
     goto fail;
+  }
+  /* Twins of different widths that share most neurons are aligned once, here (align.h; the
+   * analysis would do it too), so that the bisection and every verifier question see the same
+   * isomorphic pair and share the root bounds they keep by network. Twins of different shapes
+   * that do not align are bounded through the product network. */
+  if (!twinn_net_isomorphic(f, g)) {
+    twinn_net *fa, *ga;
+    st = twinn_net_align(f, g, &fa, &ga, &matched, &err);
+    if (st == TWINN_OK) {
+      twinn_net_free(f);
+      twinn_net_free(g);
+      f = fa;
+      g = ga;
+      aligned = 1;
+    } else if (st != TWINN_ERR_UNSUPPORTED) {
+      goto fail;
+    }
+    st = TWINN_OK;
   }
   n = f->n_in;
   lo = twinn_mallocarray(n, sizeof *lo);
@@ -774,6 +793,8 @@ int cli_run_bound(int argc, char **argv) {
   }
   if (ps.on_screen) fputs("\r\033[K", stderr);
   if (st != TWINN_OK) goto fail;
+  if (aligned && have_d) d.pairing = TWINN_PAIRING_ALIGNED, d.matched = matched;
+  if (aligned && have_m) m.pairing = TWINN_PAIRING_ALIGNED, m.matched = matched;
   if (a.json) {
     st = a.margin ? twinn_report_write_margin(stdout, &ctx, &m, &err)
                   : twinn_report_write_diff(stdout, &ctx, &d, &err);
