@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbolic.h"
+
 typedef struct {
   double d;
   size_t i, j;
@@ -229,4 +231,40 @@ done:
   twinn_free(src_g);
   twinn_free(row);
   return st;
+}
+
+int twinn_align_pays(const twinn_net *f, const twinn_net *g, const twinn_net *fa,
+                     const twinn_net *ga, const double *lo, const double *hi) {
+  twinn_sym *p = twinn_sym_new(fa, ga), *sf = twinn_sym_new(f, NULL), *sg = twinn_sym_new(g, NULL);
+  size_t n_out = f->n_out, n_in = f->n_in;
+  double *cf = twinn_calloc(2 * n_out + 1, sizeof *cf), *cg = cf ? cf + n_out : NULL;
+  double *a = twinn_mallocarray(2 * n_in + 1, sizeof *a), w_pair = 0.0, w_prod = 0.0;
+  twinn_error err;
+  int pays = 0;
+  twinn_error_clear(&err);
+  if (!p || !sf || !sg || !cf || !a || twinn_sym_analyse(p, lo, hi, &err) != TWINN_OK ||
+      twinn_sym_analyse(sf, lo, hi, &err) != TWINN_OK ||
+      twinn_sym_analyse(sg, lo, hi, &err) != TWINN_OK)
+    goto done;
+  for (size_t i = 0; i < n_out; i++) {
+    double l, h, up, dn;
+    cf[i] = -1.0;
+    cg[i] = 1.0;
+    if (twinn_sym_bound_lin(p, cf, cg, &l, &h, &err) != TWINN_OK) goto done;
+    up = twinn_sym_sum_upper(sf, cf, sg, cg, a, a + n_in);
+    cf[i] = 1.0;
+    cg[i] = -1.0;
+    dn = twinn_sym_sum_upper(sf, cf, sg, cg, a, a + n_in); /* max of f_i - g_i */
+    cf[i] = cg[i] = 0.0;
+    w_pair += h - l;
+    w_prod += up + dn;
+  }
+  pays = w_pair <= w_prod || !(w_prod < INFINITY);
+done:
+  twinn_sym_free(p);
+  twinn_sym_free(sf);
+  twinn_sym_free(sg);
+  twinn_free(cf);
+  twinn_free(a);
+  return pays;
 }

@@ -511,7 +511,7 @@ static void print_pairing(twinn_pairing p, size_t matched) {
            "g - f bounded directly\n",
            matched);
   else if (p == TWINN_PAIRING_PRODUCT)
-    printf("pairing: twins of different shapes, bounded through the product network\n");
+    printf("pairing: not isomorphic; bounded through the product network\n");
 }
 
 /* With several boxes a `box` column says which box holds each attained point. */
@@ -678,24 +678,6 @@ int cli_run_bound(int argc, char **argv) {
                          g->n_in, g->n_out, a.net_paths[0], f->n_in, f->n_out);
     goto fail;
   }
-  /* Twins of different widths that share most neurons are aligned once, here (align.h; the
-   * analysis would do it too), so that the bisection and every verifier question see the same
-   * isomorphic pair and share the root bounds they keep by network. Twins of different shapes
-   * that do not align are bounded through the product network. */
-  if (!twinn_net_isomorphic(f, g)) {
-    twinn_net *fa, *ga;
-    st = twinn_net_align(f, g, &fa, &ga, &matched, &err);
-    if (st == TWINN_OK) {
-      twinn_net_free(f);
-      twinn_net_free(g);
-      f = fa;
-      g = ga;
-      aligned = 1;
-    } else if (st != TWINN_ERR_UNSUPPORTED) {
-      goto fail;
-    }
-    st = TWINN_OK;
-  }
   n = f->n_in;
   lo = twinn_mallocarray(n, sizeof *lo);
   hi = twinn_mallocarray(n, sizeof *hi);
@@ -715,6 +697,30 @@ int cli_run_bound(int argc, char **argv) {
       lo[i] = fmin(lo[i], reg.lo[k * n + i]);
       hi[i] = fmax(hi[i], reg.hi[k * n + i]);
     }
+  }
+  /* Twins of different widths that share most neurons are aligned once, here (align.h; the
+   * analysis would do it too), where that bounds them better than the product network over
+   * the region's hull, so that the bisection and every verifier question see the same
+   * isomorphic pair and share the root bounds they keep by network. Others are bounded
+   * through the product network. */
+  if (!twinn_net_isomorphic(f, g)) {
+    twinn_net *fa, *ga;
+    st = twinn_net_align(f, g, &fa, &ga, &matched, &err);
+    if (st == TWINN_OK && !twinn_align_pays(f, g, fa, ga, lo, hi)) {
+      twinn_net_free(fa); /* far apart: the product network bounds them better */
+      twinn_net_free(ga);
+      st = TWINN_ERR_UNSUPPORTED;
+    }
+    if (st == TWINN_OK) {
+      twinn_net_free(f);
+      twinn_net_free(g);
+      f = fa;
+      g = ga;
+      aligned = 1;
+    } else if (st != TWINN_ERR_UNSUPPORTED) {
+      goto fail;
+    }
+    st = TWINN_OK;
   }
   twinn_quant_options_init(&opt);
   opt.gap = a.gap;

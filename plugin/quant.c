@@ -337,6 +337,13 @@ static twinn_status shared_init(qshared *S, const twinn_net *f, const twinn_net 
      * an isomorphic pair computing the same functions (align.h): g - f is then bounded
      * directly. Others (a distilled twin) go through the product network. */
     st = twinn_net_align(f, g, &S->own_f, &S->own_g, &S->matched, err);
+    if (st == TWINN_OK && !twinn_align_pays(f, g, S->own_f, S->own_g, lo, hi)) {
+      twinn_net_free(S->own_f); /* far apart: the product network bounds them better */
+      twinn_net_free(S->own_g);
+      S->own_f = S->own_g = NULL;
+      S->matched = 0;
+      st = TWINN_ERR_UNSUPPORTED;
+    }
     if (st == TWINN_OK) {
       f = S->own_f;
       g = S->own_g;

@@ -127,6 +127,9 @@ struct twinn_sym {
    * input (2r of them, in s->a / s->ad, valid until the next one). */
   int hs_defer;
   const double *fin;
+  /* Pairs: f's two final rows of the last bound (2 * n_in), their constants and error terms,
+   * summed with g's into the product network's form (lin_once). */
+  double *prow, pcst[2], per[2];
   /* symand.c: rounds of the first ReLU layer's hull planes while back-substitutions use them
    * for their lower ends (0: not; certify sets it), and_opt the workspace's setting
    * (twinn_sym_set_anderson); and_buf / and_idx its scratch (allocated on first use). */

@@ -132,6 +132,7 @@ void twinn_sym_free(twinn_sym *s) {
     twinn_free(s->w32[w]);
   }
   twinn_free(s->vtx);
+  twinn_free(s->prow);
   twinn_free(s->tmp);
   twinn_free(s->row);
   twinn_free(s->hs_w);
@@ -316,9 +317,11 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
   s->coef = twinn_calloc(f->n_in ? f->n_in : 1, sizeof(double));
   s->coefb = twinn_calloc(f->n_in ? f->n_in : 1, sizeof(double));
   s->vtx = twinn_calloc(8 * (f->n_in ? f->n_in : 1), sizeof(double));
+  s->prow = twinn_calloc(2 * (f->n_in ? f->n_in : 1), sizeof(double));
   s->tmp = twinn_mallocarray(2 * mw, sizeof(double));
   s->row = twinn_mallocarray(10 * mw, sizeof(double));
-  if (!s->cst || !s->er || !s->coef || !s->coefb || !s->vtx || !s->tmp || !s->row) goto fail;
+  if (!s->cst || !s->er || !s->coef || !s->coefb || !s->vtx || !s->prow || !s->tmp || !s->row)
+    goto fail;
   size_t nh = s->n_points > 2 ? 2 * width_at(s, 1) : 1;
   s->hs_w = twinn_mallocarray(nh, sizeof *s->hs_w);
   s->hs_b = twinn_mallocarray(nh, sizeof(double));
@@ -842,6 +845,34 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
 
 int twinn_sym_infeasible(const twinn_sym *s) { return s->analysed && s->infeasible; }
 
+/* The product network's ends of  c_f . f + c_g . g  for a pair: f's final rows (kept in s->prow
+ * by lin_once) and g's (s->fin, just computed) summed before the box is concretised, as
+ * twinn_sym_sum_upper does for two workspaces: where the twins are far apart (a pruned twin,
+ * not fine-tuned) this beats both the difference form, whose ReLU steps relax a wide d, and the
+ * separate bounds. Each row holds on the region (the split half-spaces are not used, so the box
+ * alone concretises it); the sum's rounding is 2^-53 |sum| per coefficient times the box's
+ * largest |x_i|, and of the constants, doubled. s->prow keeps the summed upper row. */
+static void product_ends(twinn_sym *s, double *lo, double *hi) {
+  size_t n = s->net[0]->n_in;
+  const double *blo = s->lo[0], *bhi = s->hi[0];
+  for (int k = 0; k < 2; k++) {
+    double *row = s->prow + (size_t)k * n, extra = 0.0, c, e;
+    const double *gr = s->fin + (size_t)k * n;
+    for (size_t i = 0; i < n; i++) {
+      row[i] += gr[i];
+      extra += fabs(row[i]) * fmax(fabs(blo[i]), fabs(bhi[i]));
+    }
+    c = s->pcst[k] + s->cst[k];
+    extra = twinn_round_up((extra + fabs(c)) * 0x1p-52 * (1.0 + 1e-10));
+    e = twinn_round_up(twinn_round_up(s->per[k] + s->er[k]) + extra);
+    if (!isfinite(c) || !isfinite(e)) continue;
+    if (k == 0)
+      *hi = twinn_sym_concretise_box(s, row, c, e, 1);
+    else
+      *lo = twinn_sym_concretise_box(s, row, c, e, 0);
+  }
+}
+
 /* One bound of  c_f . f + c_g . g  with the current relaxations (see twinn_sym_bound_lin); sets
  * s->coef and points *vlo / *vhi at the vertices (in s->vtx) where the ends are attained. */
 static int all_zero(const double *c, size_t n) {
@@ -866,6 +897,11 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
     twinn_sym_backsub(s, 0, L, 1, &l1, &h1, s->coef);
     *vhi = s->vtx;
     *vlo = s->vtx + n_in;
+    if (c_g) { /* f's final rows, for the product network's form below */
+      memcpy(s->prow, s->fin, 2 * n_in * sizeof(double));
+      s->pcst[0] = s->cst[0], s->pcst[1] = s->cst[1];
+      s->per[0] = s->er[0], s->per[1] = s->er[1];
+    }
   } else {
     l1 = h1 = 0.0;
     memset(s->coef, 0, n_in * sizeof(double));
@@ -884,6 +920,8 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
   s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
   twinn_sym_backsub(s, 1, L, 1, &l2, &h2, coef_g);
   double sep_lo = twinn_round_down(l1 + l2), sep_hi = twinn_round_up(h1 + h2);
+  double prod_lo = -INFINITY, prod_hi = INFINITY;
+  if (f_part) product_ends(s, &prod_lo, &prod_hi);
   /* The rewritten form's f-coefficients c_f + c_g are rounded: u |c| M each, doubled. */
   const double *mlo = s->lo[0] + s->off[L], *mhi = s->hi[0] + s->off[L];
   double e0 = 0.0;
@@ -896,11 +934,13 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
   s->cst[0] = s->cst[1] = 0.0;
   s->er[0] = s->er[1] = 2.0 * twinn_sym_gamma(0) * e0;
   twinn_symdiff_backsub(s, L, 1, &l3, &h3, coef_d);
-  *lo = fmax(sep_lo, l3);
-  *hi = fmin(sep_hi, h3);
-  s->bw_cur = h3 <= sep_hi;
+  *lo = fmax(fmax(sep_lo, l3), prod_lo);
+  *hi = fmin(fmin(sep_hi, h3), prod_hi);
+  s->bw_cur = h3 <= sep_hi && h3 <= prod_hi;
   if (l3 >= sep_lo) *vlo = s->vtx + 5 * n_in;
-  if (h3 <= sep_hi) {
+  if (prod_hi < fmin(sep_hi, h3)) { /* the summed form's sensitivities (its row in s->prow) */
+    for (size_t i = 0; i < n_in; i++) s->coef[i] = fabs(s->prow[i]) * (s->hi[0][i] - s->lo[0][i]);
+  } else if (h3 <= sep_hi) {
     *vhi = s->vtx + 4 * n_in;
     memcpy(s->coef, coef_d, n_in * sizeof(double));
   } else {

@@ -2242,34 +2242,80 @@ static int reads_hidden_of(const twinn_prop *prop, size_t net) {
   return 0;
 }
 
+/* The hull of the input boxes of networks i and j of the property's space sp (BOXED) into
+ * lo, hi (n_in entries), if their inputs are tied element by element; else 0. */
+static int tied_box(const twinn_problem *pb, const twinn_space *sp, size_t i, size_t j, double *lo,
+                    double *hi) {
+  const twinn_var *a = twinn_prop_net_var(pb->prop, i, TWINN_VAR_INPUT);
+  const twinn_var *b = twinn_prop_net_var(pb->prop, j, TWINN_VAR_INPUT);
+  size_t n = pb->nets[i]->n_in;
+  if (!a || !b || pb->nets[j]->n_in != n || sp->kind != TWINN_SPACE_BOXED || !sp->n_cases) return 0;
+  for (size_t r = 0; r < n; r++) {
+    size_t d = sp->dim_of[a->offset + r];
+    if (d == SIZE_MAX || d != sp->dim_of[b->offset + r]) return 0;
+    lo[r] = INFINITY;
+    hi[r] = -INFINITY;
+    for (size_t c = 0; c < sp->n_cases; c++) {
+      lo[r] = fmin(lo[r], sp->lo[c * sp->n_free + d]);
+      hi[r] = fmax(hi[r], sp->hi[c * sp->n_free + d]);
+    }
+  }
+  return 1;
+}
+
 /* Twins of different widths that share most hidden neurons (structured pruning) are rebuilt
  * as isomorphic pairs computing the same functions (align.h), so that the engine bounds their
- * difference directly where it would go through the product network: al gets pb's networks
+ * difference directly where it would go through the product network, if that bounds their
+ * outputs' differences more tightly over the region (twinn_align_pays): al gets pb's networks
  * with each such pair replaced, own[] (pb->n_nets entries, NULL where not) the rebuilt ones.
  * Networks whose hidden values the property reads keep their layout. Returns 1 if some pair
  * was rebuilt, 0 if none (al untouched), -1 on out of memory. */
 static int align_problem(const twinn_problem *pb, twinn_problem *al, twinn_net **own) {
-  size_t n = pb->n_nets, i, j;
-  int any = 0;
+  size_t n = pb->n_nets, i, j, max_in = 1;
+  int any = 0, bad = 0;
+  twinn_space sp;
+  twinn_error err;
   const twinn_net **nets = twinn_calloc(n + 1, sizeof *nets);
-  if (!nets) return -1;
-  for (i = 0; i < n; i++) nets[i] = pb->nets[i], own[i] = NULL;
+  double *lo, *hi;
   for (i = 0; i < n; i++)
-    for (j = i + 1; j < n && !own[i]; j++) {
+    if (pb->nets[i]->n_in > max_in) max_in = pb->nets[i]->n_in;
+  lo = twinn_mallocarray(2 * max_in, sizeof *lo);
+  hi = lo ? lo + max_in : NULL;
+  memset(&sp, 0, sizeof sp);
+  twinn_error_clear(&err);
+  if (!nets || !lo || twinn_space_build(&sp, pb->prop, &err) != TWINN_OK) {
+    twinn_free(nets);
+    twinn_free(lo);
+    twinn_space_release(&sp);
+    return -1;
+  }
+  for (i = 0; i < n; i++) nets[i] = pb->nets[i], own[i] = NULL;
+  for (i = 0; i < n && !bad; i++)
+    for (j = i + 1; j < n && !own[i] && !bad; j++) {
       twinn_net *fa, *ga;
       twinn_status st;
-      if (own[j] || reads_hidden_of(pb->prop, i) || reads_hidden_of(pb->prop, j)) continue;
+      if (own[j] || reads_hidden_of(pb->prop, i) || reads_hidden_of(pb->prop, j) ||
+          twinn_net_isomorphic(pb->nets[i], pb->nets[j]) || !tied_box(pb, &sp, i, j, lo, hi))
+        continue;
       st = twinn_net_align(pb->nets[i], pb->nets[j], &fa, &ga, NULL, NULL);
-      if (st == TWINN_ERR_NOMEM) {
-        for (size_t k = 0; k < n; k++) twinn_net_free(own[k]);
-        twinn_free(nets);
-        return -1;
-      }
+      if (st == TWINN_ERR_NOMEM) bad = 1;
       if (st != TWINN_OK) continue;
+      if (!twinn_align_pays(pb->nets[i], pb->nets[j], fa, ga, lo, hi)) {
+        twinn_net_free(fa);
+        twinn_net_free(ga);
+        continue;
+      }
       nets[i] = own[i] = fa;
       nets[j] = own[j] = ga;
       any = 1;
     }
+  twinn_space_release(&sp);
+  twinn_free(lo);
+  if (bad) {
+    for (size_t k = 0; k < n; k++) twinn_net_free(own[k]);
+    twinn_free(nets);
+    return -1;
+  }
   if (!any) {
     twinn_free(nets);
     return 0;
