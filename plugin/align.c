@@ -268,3 +268,15 @@ done:
   twinn_free(a);
   return pays;
 }
+
+twinn_status twinn_net_align_for(const twinn_net *f, const twinn_net *g, const double *lo,
+                                 const double *hi, twinn_net **fa, twinn_net **ga, size_t *matched,
+                                 twinn_error *err) {
+  twinn_status st = twinn_net_align(f, g, fa, ga, matched, err);
+  if (st != TWINN_OK || twinn_align_pays(f, g, *fa, *ga, lo, hi)) return st;
+  twinn_net_free(*fa); /* far apart: the product network bounds them better */
+  twinn_net_free(*ga);
+  *fa = *ga = NULL;
+  if (matched) *matched = 0;
+  return TWINN_ERR_UNSUPPORTED;
+}

@@ -40,4 +40,10 @@ twinn_status twinn_net_align(const twinn_net *f, const twinn_net *g, twinn_net *
 int twinn_align_pays(const twinn_net *f, const twinn_net *g, const twinn_net *fa,
                      const twinn_net *ga, const double *lo, const double *hi);
 
+/* twinn_net_align, kept only where twinn_align_pays over [lo, hi] (else TWINN_ERR_UNSUPPORTED,
+ * nothing allocated): what the analyses call for twins that are not isomorphic. */
+twinn_status twinn_net_align_for(const twinn_net *f, const twinn_net *g, const double *lo,
+                                 const double *hi, twinn_net **fa, twinn_net **ga, size_t *matched,
+                                 twinn_error *err);
+
 #endif

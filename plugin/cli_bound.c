@@ -705,12 +705,7 @@ int cli_run_bound(int argc, char **argv) {
    * through the product network. */
   if (!twinn_net_isomorphic(f, g)) {
     twinn_net *fa, *ga;
-    st = twinn_net_align(f, g, &fa, &ga, &matched, &err);
-    if (st == TWINN_OK && !twinn_align_pays(f, g, fa, ga, lo, hi)) {
-      twinn_net_free(fa); /* far apart: the product network bounds them better */
-      twinn_net_free(ga);
-      st = TWINN_ERR_UNSUPPORTED;
-    }
+    st = twinn_net_align_for(f, g, lo, hi, &fa, &ga, &matched, &err);
     if (st == TWINN_OK) {
       twinn_net_free(f);
       twinn_net_free(g);

@@ -142,7 +142,7 @@ typedef struct {
   const twinn_quant_options *opt;
   size_t n_in, n_out, cls;
   double dir;                      /* +1 argmax, -1 argmin */
-  int prod;                        /* f and g are not isomorphic: each has a workspace of its own */
+  int prod;                        /* the product network: f and g have a workspace each */
   twinn_pairing pairing;           /* how f and g are bounded together (quant.h) */
   twinn_net *own_f, *own_g;        /* TWINN_PAIRING_ALIGNED: the rebuilt pair (f and g above) */
   size_t matched;                  /* ... and its hidden neurons matched */
@@ -189,7 +189,7 @@ typedef struct {
   size_t n_in, n_out, cls;
   double dir;
   const double *root_lo, *root_hi;
-  twinn_sym *sym;  /* the pair's; f's alone when they are not isomorphic (S->prod) */
+  twinn_sym *sym;  /* the pair's; f's alone for the product network (S->prod) */
   twinn_sym *sg;   /* S->prod: g's alone, else NULL */
   double *pa, *pb; /* S->prod, n_in each: the product's summed form, and scratch */
   double *pcoef;   /* S->prod, n_in: the input sensitivities of the last form_upper */
@@ -334,16 +334,10 @@ static twinn_status shared_init(qshared *S, const twinn_net *f, const twinn_net 
                              hi[i]);
   if (!twinn_net_isomorphic(f, g)) {
     /* Twins of different widths that share most neurons (structured pruning) are rebuilt as
-     * an isomorphic pair computing the same functions (align.h): g - f is then bounded
-     * directly. Others (a distilled twin) go through the product network. */
-    st = twinn_net_align(f, g, &S->own_f, &S->own_g, &S->matched, err);
-    if (st == TWINN_OK && !twinn_align_pays(f, g, S->own_f, S->own_g, lo, hi)) {
-      twinn_net_free(S->own_f); /* far apart: the product network bounds them better */
-      twinn_net_free(S->own_g);
-      S->own_f = S->own_g = NULL;
-      S->matched = 0;
-      st = TWINN_ERR_UNSUPPORTED;
-    }
+     * an isomorphic pair computing the same functions (align.h) where that bounds them better:
+     * g - f is then bounded directly. Others (a distilled twin) go through the product
+     * network. */
+    st = twinn_net_align_for(f, g, lo, hi, &S->own_f, &S->own_g, &S->matched, err);
     if (st == TWINN_OK) {
       f = S->own_f;
       g = S->own_g;

@@ -2275,8 +2275,10 @@ static int align_problem(const twinn_problem *pb, twinn_problem *al, twinn_net *
   int any = 0, bad = 0;
   twinn_space sp;
   twinn_error err;
-  const twinn_net **nets = twinn_calloc(n + 1, sizeof *nets);
+  const twinn_net **nets;
   double *lo, *hi;
+  if (n < 2) return 0; /* one network: nothing to align */
+  nets = twinn_calloc(n + 1, sizeof *nets);
   for (i = 0; i < n; i++)
     if (pb->nets[i]->n_in > max_in) max_in = pb->nets[i]->n_in;
   lo = twinn_mallocarray(2 * max_in, sizeof *lo);
@@ -2297,14 +2299,9 @@ static int align_problem(const twinn_problem *pb, twinn_problem *al, twinn_net *
       if (own[j] || reads_hidden_of(pb->prop, i) || reads_hidden_of(pb->prop, j) ||
           twinn_net_isomorphic(pb->nets[i], pb->nets[j]) || !tied_box(pb, &sp, i, j, lo, hi))
         continue;
-      st = twinn_net_align(pb->nets[i], pb->nets[j], &fa, &ga, NULL, NULL);
+      st = twinn_net_align_for(pb->nets[i], pb->nets[j], lo, hi, &fa, &ga, NULL, NULL);
       if (st == TWINN_ERR_NOMEM) bad = 1;
       if (st != TWINN_OK) continue;
-      if (!twinn_align_pays(pb->nets[i], pb->nets[j], fa, ga, lo, hi)) {
-        twinn_net_free(fa);
-        twinn_net_free(ga);
-        continue;
-      }
       nets[i] = own[i] = fa;
       nets[j] = own[j] = ga;
       any = 1;
