@@ -193,14 +193,15 @@ static twinn_status session_load(session *s, const cli_args *a, twinn_error *err
   if (st != TWINN_OK) return st;
   s->bound = 1;
   /* The verdict stays about the models given, but a twin declared isomorphic that is not
-   * (other layers or sizes: the wrong file, most likely) gets no differential analysis. */
+   * (other layers or sizes: the wrong file, most likely) is analysed as two networks of their
+   * own (aligned neuron by neuron where they share most hidden neurons, align.h). */
   for (i = 0; i < s->prop->n_nets; i++) {
     const twinn_prop_net *pn = &s->prop->nets[i];
     if (pn->rel == TWINN_NETREL_ISO && pn->rel_to < s->pb.n_nets &&
         !twinn_net_isomorphic(s->pb.nets[i], s->pb.nets[pn->rel_to]))
       fprintf(stderr,
               "twinn: warning: network '%s' is declared isomorphic-to '%s' but the models "
-              "differ in layers or sizes; they are verified as two separate networks\n",
+              "differ in layers or sizes; they are verified as two networks of their own\n",
               pn->name, s->prop->nets[pn->rel_to].name);
   }
   return TWINN_OK;
