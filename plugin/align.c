@@ -238,7 +238,7 @@ int twinn_align_pays(const twinn_net *f, const twinn_net *g, const twinn_net *fa
   twinn_sym *p = twinn_sym_new(fa, ga), *sf = twinn_sym_new(f, NULL), *sg = twinn_sym_new(g, NULL);
   size_t n_out = f->n_out, n_in = f->n_in;
   double *cf = twinn_calloc(2 * n_out + 1, sizeof *cf), *cg = cf ? cf + n_out : NULL;
-  double *a = twinn_mallocarray(2 * n_in + 1, sizeof *a), w_pair = 0.0, w_prod = 0.0;
+  double *a = twinn_mallocarray(4 * n_in + 1, sizeof *a), w_pair = 0.0, w_prod = 0.0;
   twinn_error err;
   int pays = 0;
   twinn_error_clear(&err);
@@ -247,17 +247,14 @@ int twinn_align_pays(const twinn_net *f, const twinn_net *g, const twinn_net *fa
       twinn_sym_analyse(sg, lo, hi, &err) != TWINN_OK)
     goto done;
   for (size_t i = 0; i < n_out; i++) {
-    double l, h, up, dn;
+    double l, h, pl, ph;
     cf[i] = -1.0;
     cg[i] = 1.0;
     if (twinn_sym_bound_lin(p, cf, cg, &l, &h, &err) != TWINN_OK) goto done;
-    up = twinn_sym_sum_upper(sf, cf, sg, cg, a, a + n_in);
-    cf[i] = 1.0;
-    cg[i] = -1.0;
-    dn = twinn_sym_sum_upper(sf, cf, sg, cg, a, a + n_in); /* max of f_i - g_i */
+    twinn_sym_sum_bounds(sf, cf, sg, cg, a, a + 2 * n_in, &pl, &ph);
     cf[i] = cg[i] = 0.0;
     w_pair += h - l;
-    w_prod += up + dn;
+    w_prod += ph - pl;
   }
   pays = w_pair <= w_prod || !(w_prod < INFINITY);
 done:

@@ -33,7 +33,7 @@ twinn_status twinn_net_align(const twinn_net *f, const twinn_net *g, twinn_net *
 /* Whether the aligned pair (fa, ga of f, g) is worth using over the box [lo, hi] (f->n_in
  * entries): 1 if its analysis bounds the g_i - f_i at least as tightly in sum as the product
  * network of f and g does (each network alone, their linear forms summed: symbolic.h
- * twinn_sym_sum_upper). The pair's analysis derives g's intermediate bounds from f's and the
+ * twinn_sym_sum_bounds). The pair's analysis derives g's intermediate bounds from f's and the
  * difference's, which is what makes it tight when the twins differ by little; where they are
  * far apart (a pruned twin that was not fine-tuned) the product is the tighter. 0 on out of
  * memory or when an analysis fails. */

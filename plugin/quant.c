@@ -191,8 +191,8 @@ typedef struct {
   const double *root_lo, *root_hi;
   twinn_sym *sym;  /* the pair's; f's alone for the product network (S->prod) */
   twinn_sym *sg;   /* S->prod: g's alone, else NULL */
-  double *pa, *pb; /* S->prod, n_in each: the product's summed form, and scratch */
-  double *pcoef;   /* S->prod, n_in: the input sensitivities of the last form_upper */
+  double *pa, *pb; /* S->prod, 2 n_in each: the product's summed rows, and scratch */
+  double *pcoef;   /* S->prod, 2 n_in: prod_bounds' sensitivities (upper end, lower end) */
   /* The pair, f, g; NULL: no exact search (wide inputs, or f and g not isomorphic) */
   twinn_exact *ex, *ex_f, *ex_g;
   twinn_ibounds bf, bg;
@@ -390,9 +390,9 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   if (S->prod) {
     w->sym = twinn_sym_new(f, NULL);
     w->sg = twinn_sym_new(g, NULL);
-    w->pa = twinn_calloc(w->n_in, sizeof(double));
-    w->pb = twinn_calloc(w->n_in, sizeof(double));
-    w->pcoef = twinn_calloc(w->n_in, sizeof(double));
+    w->pa = twinn_calloc(2 * w->n_in, sizeof(double));
+    w->pb = twinn_calloc(2 * w->n_in, sizeof(double));
+    w->pcoef = twinn_calloc(2 * w->n_in, sizeof(double));
   } else {
     w->sym = twinn_sym_new(f, g);
   }
@@ -805,37 +805,47 @@ static void keep_form(qws *w, const double *sens) {
   }
 }
 
+/* Twins of different shapes: bounds [*l, *h] of  c_f . f + c_g . g  (w->cf, w->cg) over the box
+ * of the last analyses, the product network's (twinn_sym_sum_bounds: one back-substitution per
+ * network for both ends), or the two networks' output intervals where tighter (only where the
+ * former overflows). w->pcoef: the summed upper form's input sensitivities, then the lower's. */
+static void prod_bounds(qws *w, double *l, double *h) {
+  size_t n = w->n_in;
+  const double *blo = twinn_sym_point_lo(w->sym, TWINN_SYM_F, 0); /* the box */
+  const double *bhi = twinn_sym_point_hi(w->sym, TWINN_SYM_F, 0);
+  const double *flo = twinn_sym_out_lo(w->sym, TWINN_SYM_F),
+               *fhi = twinn_sym_out_hi(w->sym, TWINN_SYM_F);
+  const double *glo = twinn_sym_out_lo(w->sg, TWINN_SYM_F),
+               *ghi = twinn_sym_out_hi(w->sg, TWINN_SYM_F);
+  twinn_iacc acc;
+  double il, ih;
+  twinn_sym_sum_bounds(w->sym, w->cf, w->sg, w->cg, w->pa, w->pb, l, h);
+  for (size_t i = 0; i < n; i++) {
+    w->pcoef[i] = *h < INFINITY ? fabs(w->pa[i]) * (bhi[i] - blo[i]) : 0.0;
+    w->pcoef[n + i] = *l > -INFINITY ? fabs(w->pa[n + i]) * (bhi[i] - blo[i]) : 0.0;
+  }
+  twinn_iacc_init(&acc, 0.0);
+  for (size_t e = 0; e < w->n_out; e++) {
+    if (w->cf[e] != 0.0) twinn_iacc_add(&acc, w->cf[e], flo[e], fhi[e], 0);
+    if (w->cg[e] != 0.0) twinn_iacc_add(&acc, w->cg[e], glo[e], ghi[e], 0);
+  }
+  twinn_iacc_result(&acc, &il, &ih);
+  if (ih < *h) *h = ih;
+  if (il > *l) *l = il;
+}
+
 /* Upper end *h of  c_f . f + c_g . g  (w->cf, w->cg) over the box of the last analysis; *sens:
  * its input sensitivities (as twinn_sym_input_coef). A pair: its workspace's bound (the
- * difference form among others). Twins of different shapes: the product network's
- * (twinn_sym_sum_upper), or the two networks' output intervals where tighter (only where the
- * former overflows); the sensitivities are the summed form's. */
+ * difference form among others); twins of different shapes: prod_bounds. */
 static twinn_status form_upper(qws *w, double *h, const double **sens, twinn_error *err) {
-  const double *flo, *fhi, *glo, *ghi;
-  twinn_iacc acc;
-  double l, iv, u;
+  double l;
   twinn_status st;
   if (!w->sg) {
     st = twinn_sym_bound_lin(w->sym, w->cf, w->cg, &l, h, err);
     *sens = twinn_sym_input_coef(w->sym);
     return st;
   }
-  u = twinn_sym_sum_upper(w->sym, w->cf, w->sg, w->cg, w->pa, w->pb);
-  flo = twinn_sym_point_lo(w->sym, TWINN_SYM_F, 0); /* the box */
-  fhi = twinn_sym_point_hi(w->sym, TWINN_SYM_F, 0);
-  for (size_t i = 0; i < w->n_in; i++)
-    w->pcoef[i] = u < INFINITY ? fabs(w->pa[i]) * (fhi[i] - flo[i]) : 0.0;
-  flo = twinn_sym_out_lo(w->sym, TWINN_SYM_F);
-  fhi = twinn_sym_out_hi(w->sym, TWINN_SYM_F);
-  glo = twinn_sym_out_lo(w->sg, TWINN_SYM_F);
-  ghi = twinn_sym_out_hi(w->sg, TWINN_SYM_F);
-  twinn_iacc_init(&acc, 0.0);
-  for (size_t e = 0; e < w->n_out; e++) {
-    if (w->cf[e] != 0.0) twinn_iacc_add(&acc, w->cf[e], flo[e], fhi[e], 0);
-    if (w->cg[e] != 0.0) twinn_iacc_add(&acc, w->cg[e], glo[e], ghi[e], 0);
-  }
-  twinn_iacc_result(&acc, &l, &iv);
-  *h = iv < u ? iv : u;
+  prod_bounds(w, &l, h);
   *sens = w->pcoef;
   return TWINN_OK;
 }
@@ -856,6 +866,23 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
     if (o->kind == OBJ_ABS) {
       if (j != o->i) continue;
     } else if (j == w->cls) {
+      continue;
+    }
+    if (o->kind == OBJ_ABS && w->sg) { /* both signs from one prod_bounds: f_i - g_i first */
+      w->cf[j] = 1;
+      w->cg[j] = -1;
+      prod_bounds(w, &l, &h);
+      if (!have || h > best) {
+        best = h;
+        have = 1;
+        keep_form(w, w->pcoef);
+      }
+      w->cf[j] = -1; /* g_i - f_i: minus the lower end of f_i - g_i */
+      w->cg[j] = 1;
+      if (-l > best) {
+        best = -l;
+        keep_form(w, w->pcoef + w->n_in);
+      }
       continue;
     }
     if (o->kind == OBJ_ABS) { /* both signs: h = max(g_i - f_i, f_i - g_i) */

@@ -845,45 +845,55 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
 
 int twinn_sym_infeasible(const twinn_sym *s) { return s->analysed && s->infeasible; }
 
-/* The product network's form of  c_f . f + c_g . g  for a pair: f's final rows (kept in s->prow
- * by lin_once) plus g's (s->fin, just computed), summed into s->prow before the box is
- * concretised (product_ends), as twinn_sym_sum_upper does for two workspaces: where the twins
- * are far apart (a pruned twin, not fine-tuned) this beats both the difference form, whose
- * ReLU steps relax a wide d, and the separate bounds. The sum's rounding is 2^-53 |sum| per
- * coefficient times the box's largest |x_i|, and of the constants, doubled: into s->per. */
-static void product_rows(twinn_sym *s) {
+/* The product network: two linear forms of the same inputs, each a pair of final rows
+ * (2 n_in: the upper row, then the lower; constants cst[2], error terms er[2]), summed before
+ * the box is concretised, so that what both networks do alike cancels. rows += add, with the
+ * sum's rounding (2^-53 |sum| per coefficient times the box's largest |x_i|, and of the
+ * constants, doubled) added to er. s gives the box. */
+static void add_rows(const twinn_sym *s, double *rows, double *cst, double *er, const double *add,
+                     const double *acst, const double *aer) {
   size_t n = s->net[0]->n_in;
   const double *blo = s->lo[0], *bhi = s->hi[0];
   for (int k = 0; k < 2; k++) {
-    double *row = s->prow + (size_t)k * n, extra = 0.0;
-    const double *gr = s->fin + (size_t)k * n;
+    double *row = rows + (size_t)k * n, extra = 0.0;
+    const double *ar = add + (size_t)k * n;
     for (size_t i = 0; i < n; i++) {
-      row[i] += gr[i];
+      row[i] += ar[i];
       extra += fabs(row[i]) * fmax(fabs(blo[i]), fabs(bhi[i]));
     }
-    s->pcst[k] += s->cst[k];
-    extra = twinn_round_up((extra + fabs(s->pcst[k])) * 0x1p-52 * (1.0 + 1e-10));
-    s->per[k] = twinn_round_up(twinn_round_up(s->per[k] + s->er[k]) + extra);
+    cst[k] += acst[k];
+    extra = twinn_round_up((extra + fabs(cst[k])) * 0x1p-52 * (1.0 + 1e-10));
+    er[k] = twinn_round_up(twinn_round_up(er[k] + aer[k]) + extra);
   }
 }
 
-/* The ends [*lo, *hi] of product_rows' form. Each row holds on the region (the box and its
- * split half-spaces), so their sum does: the half-spaces (costly, a fifth of a MNIST region's
- * time) only where the box bound already beats the other forms' (best_lo / best_hi). */
-static void product_ends(twinn_sym *s, double best_lo, double best_hi, double *lo, double *hi) {
+/* The ends [*lo, *hi] of add_rows' sum over the box of s; with its split half-spaces too (each
+ * row holds on the region, so their sum does) where s has them and the box bound already beats
+ * best_lo / best_hi (they are costly: a fifth of a MNIST region's time). Non-finite constants
+ * or error terms leave the end as it was. */
+static void rows_ends(const twinn_sym *s, const double *rows, const double *cst, const double *er,
+                      double best_lo, double best_hi, double *lo, double *hi) {
   size_t n = s->net[0]->n_in;
   for (int k = 0; k < 2; k++) {
-    const double *row = s->prow + (size_t)k * n;
-    double c = s->pcst[k], e = s->per[k], v;
-    if (!isfinite(c) || !isfinite(e)) continue;
-    v = twinn_sym_concretise_box(s, row, c, e, k == 0);
+    const double *row = rows + (size_t)k * n;
+    double v;
+    if (!isfinite(cst[k]) || !isfinite(er[k])) continue;
+    v = twinn_sym_concretise_box(s, row, cst[k], er[k], k == 0);
     if (s->nhs && isfinite(v) && (k == 0 ? v < best_hi : v > best_lo))
-      v = twinn_symhalf_concretise(s, row, c, e, k == 0, v);
+      v = twinn_symhalf_concretise(s, row, cst[k], er[k], k == 0, v);
     if (k == 0)
       *hi = v;
     else
       *lo = v;
   }
+}
+
+/* A pair's product-network form of  c_f . f + c_g . g : f's final rows (kept in s->prow by
+ * lin_once) plus g's (s->fin, just computed). Where the twins are far apart (a pruned twin, not
+ * fine-tuned) it beats both the difference form, whose ReLU steps relax a wide d, and the
+ * separate bounds. */
+static void product_rows(twinn_sym *s) {
+  add_rows(s, s->prow, s->pcst, s->per, s->fin, s->cst, s->er);
 }
 
 /* One bound of  c_f . f + c_g . g  with the current relaxations (see twinn_sym_bound_lin); sets
@@ -947,7 +957,8 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
   s->cst[0] = s->cst[1] = 0.0;
   s->er[0] = s->er[1] = 2.0 * twinn_sym_gamma(0) * e0;
   twinn_symdiff_backsub(s, L, 1, &l3, &h3, coef_d);
-  if (f_part) product_ends(s, fmax(sep_lo, l3), fmin(sep_hi, h3), &prod_lo, &prod_hi);
+  if (f_part)
+    rows_ends(s, s->prow, s->pcst, s->per, fmax(sep_lo, l3), fmin(sep_hi, h3), &prod_lo, &prod_hi);
   *lo = fmax(fmax(sep_lo, l3), prod_lo);
   *hi = fmin(fmin(sep_hi, h3), prod_hi);
   s->bw_cur = h3 <= sep_hi && h3 <= prod_hi;
@@ -1079,58 +1090,39 @@ twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *
   return TWINN_OK;
 }
 
-twinn_status twinn_sym_upper_form(twinn_sym *s, const double *c, double *a, double *c0, double *e,
-                                  twinn_error *err) {
-  if (!s->analysed || s->net[1])
-    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0,
-                           "symbolic: upper form of one analysed network only");
+/* One network's final rows of  c . f  (one plain back-substitution over the box alone: no
+ * optimised slopes, no half-spaces) into rows (2 n_in), cst[2], er[2]. 0 if the analysis has
+ * no bounds (overflow, infeasible). */
+static int forms(twinn_sym *s, const double *c, double *rows, double *cst, double *er) {
   size_t L = s->n_layers, n_out = width_at(s, L), n_in = s->net[0]->n_in;
   double l, h;
-  if (s->overflow || s->infeasible) {
-    memset(a, 0, n_in * sizeof(double));
-    *c0 = INFINITY;
-    *e = 0.0;
-    return TWINN_OK;
-  }
+  if (s->overflow || s->infeasible) return 0;
   memcpy(s->a[0], c, n_out * sizeof(double));
   memcpy(s->a[0] + n_out, c, n_out * sizeof(double));
   s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
   s->hs_defer = 1; /* the box alone: the half-spaces' refinement would be wasted here */
   twinn_sym_backsub(s, 0, L, 1, &l, &h, NULL);
   s->hs_defer = 0;
-  memcpy(a, s->fin, n_in * sizeof(double)); /* the upper row (concretise_rows' first) */
-  *c0 = s->cst[0];
-  *e = s->er[0];
-  return TWINN_OK;
+  memcpy(rows, s->fin, 2 * n_in * sizeof(double));
+  cst[0] = s->cst[0], cst[1] = s->cst[1];
+  er[0] = s->er[0], er[1] = s->er[1];
+  return 1;
 }
 
-double twinn_sym_form_max(const twinn_sym *s, const double *a, double c0, double e) {
-  return twinn_sym_concretise_box(s, a, c0, e, 1);
-}
-
-double twinn_sym_sum_upper(twinn_sym *sa, const double *c_a, twinn_sym *sb, const double *c_b,
-                           double *a, double *b) {
-  size_t n_in = sa->net[0]->n_in, i;
-  double c[2], er[2], extra = 0.0;
-  twinn_error err;
-  if (sb->net[0]->n_in != n_in || !sa->analysed || !sb->analysed ||
+void twinn_sym_sum_bounds(twinn_sym *sa, const double *c_a, twinn_sym *sb, const double *c_b,
+                          double *a, double *b, double *lo, double *hi) {
+  size_t n_in = sa->net[0]->n_in;
+  double ca[2], ea[2], cb[2], eb[2];
+  *lo = -INFINITY;
+  *hi = INFINITY;
+  if (sa->net[1] || sb->net[1] || sb->net[0]->n_in != n_in || !sa->analysed || !sb->analysed ||
       memcmp(sa->lo[0], sb->lo[0], n_in * sizeof(double)) != 0 ||
-      memcmp(sa->hi[0], sb->hi[0], n_in * sizeof(double)) != 0)
-    return INFINITY;
-  twinn_error_clear(&err);
-  if (twinn_sym_upper_form(sa, c_a, a, &c[0], &er[0], &err) != TWINN_OK ||
-      twinn_sym_upper_form(sb, c_b, b, &c[1], &er[1], &err) != TWINN_OK || !isfinite(c[0]) ||
-      !isfinite(c[1]) || !isfinite(er[0]) || !isfinite(er[1]))
-    return INFINITY;
-  const double *blo = sa->lo[0], *bhi = sa->hi[0];
-  for (i = 0; i < n_in; i++) {
-    a[i] += b[i];
-    extra += fabs(a[i]) * fmax(fabs(blo[i]), fabs(bhi[i]));
-  }
-  double cs = c[0] + c[1];
-  extra = twinn_round_up((extra + fabs(cs)) * 0x1p-52 * (1.0 + 1e-10));
-  return twinn_sym_concretise_box(sa, a, cs, twinn_round_up(twinn_round_up(er[0] + er[1]) + extra),
-                                  1);
+      memcmp(sa->hi[0], sb->hi[0], n_in * sizeof(double)) != 0 || !forms(sa, c_a, a, ca, ea) ||
+      !forms(sb, c_b, b, cb, eb))
+    return;
+  add_rows(sa, a, ca, ea, b, cb, eb);
+  /* Each workspace's half-spaces are its own network's splits: the box alone. */
+  rows_ends(sa, a, ca, ea, INFINITY, -INFINITY, lo, hi);
 }
 
 const double *twinn_sym_input_coef(const twinn_sym *s) { return s->coef; }

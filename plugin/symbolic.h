@@ -155,32 +155,19 @@ const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point);
 void twinn_sym_keep_pair_weights(twinn_sym *s, double weight);
 const double *twinn_sym_pair_weights(const twinn_sym *s, size_t point);
 
-/* After analyse, for one network (no g): a linear upper bound of c . f(x) (c: n_out entries)
- * over the box and the splits, in exact arithmetic on the right:
- *   c . f(x) <= a . x + *c0 + *e   for every x of the box [point 0's bounds] the splits allow,
- * a: n_in entries written by the call. One plain back-substitution (no optimised slopes; the
- * split half-spaces are not used, so concretising a over the box alone is sound for the
- * region). Used to bound a sum over two networks that read the same inputs as one form (the
- * product network), where the inputs' coefficients may cancel. TWINN_ERR_USAGE with g or
- * before analyse; a, c0, e are then unset. With no bound (overflow, infeasible), *c0 = +inf. */
-twinn_status twinn_sym_upper_form(twinn_sym *s, const double *c, double *a, double *c0, double *e,
-                                  twinn_error *err);
-/* The maximum over the box of the last analysis (point 0's bounds) of  a . x + c0 + e  (n_in
- * entries of a), rounded outward: an upper end of anything a form of twinn_sym_upper_form's
- * kind bounds. */
-double twinn_sym_form_max(const twinn_sym *s, const double *a, double c0, double e);
-
 /* Two single-network workspaces analysed over the same box, of networks that read the same
- * inputs (a pair that is not isomorphic: a distilled twin of another shape): an upper end over
- * the box of  c_a . A(x) + c_b . B(x)  from both networks' upper forms (twinn_sym_upper_form)
- * summed before the box is concretised (the product network: where both depend alike on an
- * input its coefficients cancel, which bounding each network alone cannot see). The sum's
- * rounding is covered by an error term: |fl(p + q) - (p + q)| <= 2^-53 |fl(p + q)| per
- * coefficient, times the box's largest |x_i|. a, b: n_in entries of scratch; on return a holds
- * the summed form's input coefficients. +inf if a form is missing (overflow, an infeasible
- * analysis) or the workspaces' boxes or input counts differ. */
-double twinn_sym_sum_upper(twinn_sym *sa, const double *c_a, twinn_sym *sb, const double *c_b,
-                           double *a, double *b);
+ * inputs (twins that are not isomorphic: a distilled twin of another shape): bounds [*lo, *hi]
+ * over the box of  c_a . A(x) + c_b . B(x)  from both networks' linear forms (one plain
+ * back-substitution each: no optimised slopes; the split half-spaces are not used, so the box
+ * alone concretises the sum soundly) summed before the box is concretised (the product network:
+ * where both depend alike on an input its coefficients cancel, which bounding each network
+ * alone cannot see). The sum's rounding is covered by an error term: |fl(p + q) - (p + q)| <=
+ * 2^-53 |fl(p + q)| per coefficient, times the box's largest |x_i|. a, b: 2 n_in entries of
+ * scratch each; on return a holds the summed upper row (n_in input coefficients), then the
+ * summed lower row. [-inf, +inf] if a form is missing (overflow, an infeasible analysis), a
+ * workspace holds a pair, or the boxes or input counts differ. */
+void twinn_sym_sum_bounds(twinn_sym *sa, const double *c_a, twinn_sym *sb, const double *c_b,
+                          double *a, double *b, double *lo, double *hi);
 
 /* Sensitivity of the last twinn_sym_bound_lin's upper bound to each input (n_in entries):
  * |a_i| * (hi_i - lo_i) for the final linear upper bound a . x + c over the box, i.e. how much

@@ -195,10 +195,9 @@ typedef struct {
   int nb_box_set;        /* nb_box holds one (nb and d are not written anywhere else) */
   int timed_out;         /* the deadline passed inside process() */
   double *ex_cf, *ex_cg; /* exact_region's objective rows (the widest output) */
-  double *pf_a,
-      *pf_c;          /* product_bound's forms (2 x the widest input), coefficients (2 x outputs) */
-  int ex_out;         /* the current region's exact search ran out of its LPs */
-  size_t exact_relus; /* exact_region's cap on undecided ReLUs (0: never) */
+  double *pf_a, *pf_c;   /* product_bound's rows (4 x the widest input), coefficients (2 x out) */
+  int ex_out;            /* the current region's exact search ran out of its LPs */
+  size_t exact_relus;    /* exact_region's cap on undecided ReLUs (0: never) */
   pthread_t thread;
   int started;
 } engine;
@@ -460,31 +459,14 @@ static int exact_inputs(engine *E, const double *lo, const double *hi, const twi
   return 1;
 }
 
-/* Upper bound over the box of  sign (c_A . A(x) + c_B . B(x))  for the networks of two
- * single-network workspaces wa, wb that read the same inputs (coefficients in E->co), by their
- * linear upper forms summed before the box is concretised (twinn_sym_sum_upper). For sign < 0
- * (the lower end, the side add_sym scores) E->pf_a's second row then holds the summed form's
- * sensitivities |a_i| (hi_i - lo_i). */
-static double product_upper(engine *E, const symw *wa, const symw *wb, double sign) {
-  size_t n_in = E->pb->nets[wa->f]->n_in, i, e, m = E->pb->nets[wa->f]->n_out;
-  double *a = E->pf_a, *b = E->pf_a + n_in, *ca = E->pf_c, *cb = E->pf_c + m, u;
-  for (e = 0; e < m; e++) ca[e] = sign * E->co[wa->f][e];
-  for (e = 0; e < E->pb->nets[wb->f]->n_out; e++) cb[e] = sign * E->co[wb->f][e];
-  u = twinn_sym_sum_upper(wa->s, ca, wb->s, cb, a, b);
-  if (sign < 0 && u < INFINITY) {
-    const double *blo = twinn_sym_point_lo(wa->s, TWINN_SYM_F, 0);
-    const double *bhi = twinn_sym_point_hi(wa->s, TWINN_SYM_F, 0);
-    for (i = 0; i < n_in; i++) b[i] = fabs(a[i]) * (bhi[i] - blo[i]);
-  }
-  return u;
-}
-
 /* The product network's bounds [*lo, *hi] of the output terms of the constraint bound_leaf is
  * bounding (coefficients in E->co, networks in E->has_out) where they read exactly two
  * networks, each in a single-network workspace of its own analysed over the region, and both
  * networks read the same inputs (a pair that is not isomorphic: a distilled or pruned twin of
- * another shape). Returns 0 where that does not apply. E->pf_a then holds (second row) the
- * sensitivities of the lower end, |a_i| (hi_i - lo_i) for its summed form a. */
+ * another shape), by their linear forms summed before the box is concretised
+ * (twinn_sym_sum_bounds: one back-substitution per network for both ends). Returns 0 where that
+ * does not apply. E->pf_a then holds (second row) the sensitivities of the lower end (the side
+ * add_sym scores), |a_i| (hi_i - lo_i) for its summed form a. */
 static int product_bound(engine *E, double *lo, double *hi) {
   size_t j, k, r, found[2], n_found = 0;
   for (j = 0; j < E->pb->n_nets; j++) {
@@ -501,8 +483,16 @@ static int product_bound(engine *E, double *lo, double *hi) {
   if (E->pb->nets[wa->f]->n_in != E->pb->nets[wb->f]->n_in) return 0;
   for (r = 0; r < E->pb->nets[wa->f]->n_in; r++)
     if (E->sp->dim_of[ia->offset + r] != E->sp->dim_of[ib->offset + r]) return 0;
-  *hi = product_upper(E, wa, wb, 1.0);
-  *lo = -product_upper(E, wa, wb, -1.0);
+  size_t n_in = E->pb->nets[wa->f]->n_in, m = E->pb->nets[wa->f]->n_out;
+  double *a = E->pf_a, *ca = E->pf_c, *cb = E->pf_c + m;
+  for (j = 0; j < m; j++) ca[j] = E->co[wa->f][j];
+  for (j = 0; j < E->pb->nets[wb->f]->n_out; j++) cb[j] = E->co[wb->f][j];
+  twinn_sym_sum_bounds(wa->s, ca, wb->s, cb, a, a + 2 * n_in, lo, hi);
+  if (*lo > -INFINITY) {
+    const double *blo = twinn_sym_point_lo(wa->s, TWINN_SYM_F, 0);
+    const double *bhi = twinn_sym_point_hi(wa->s, TWINN_SYM_F, 0);
+    for (r = 0; r < n_in; r++) a[n_in + r] = fabs(a[n_in + r]) * (bhi[r] - blo[r]);
+  }
   return 1;
 }
 
@@ -1826,7 +1816,7 @@ static twinn_status engine_init(engine *E, shared *S) {
   E->in_hi = twinn_mallocarray(max_in, sizeof *E->in_hi);
   E->ex_cf = twinn_calloc(max_out, sizeof *E->ex_cf);
   E->ex_cg = twinn_calloc(max_out, sizeof *E->ex_cg);
-  E->pf_a = twinn_calloc(2 * max_in, sizeof *E->pf_a);
+  E->pf_a = twinn_calloc(4 * max_in, sizeof *E->pf_a);
   E->pf_c = twinn_calloc(2 * max_out, sizeof *E->pf_c);
   if (!E->in_lo || !E->in_hi || !E->ex_cf || !E->ex_cg || !E->pf_a || !E->pf_c)
     return TWINN_ERR_NOMEM;
@@ -2270,6 +2260,14 @@ static int tied_box(const twinn_problem *pb, const twinn_space *sp, size_t i, si
  * with each such pair replaced, own[] (pb->n_nets entries, NULL where not) the rebuilt ones.
  * Networks whose hidden values the property reads keep their layout. Returns 1 if some pair
  * was rebuilt, 0 if none (al untouched), -1 on out of memory. */
+/* Whether networks i and j may be aligned: twins of the same inputs and outputs that are not
+ * isomorphic and whose hidden values the property does not read. */
+static int align_candidate(const twinn_problem *pb, size_t i, size_t j) {
+  const twinn_net *a = pb->nets[i], *b = pb->nets[j];
+  return a->n_in == b->n_in && a->n_out == b->n_out && !twinn_net_isomorphic(a, b) &&
+         !reads_hidden_of(pb->prop, i) && !reads_hidden_of(pb->prop, j);
+}
+
 static int align_problem(const twinn_problem *pb, twinn_problem *al, twinn_net **own) {
   size_t n = pb->n_nets, i, j, max_in = 1;
   int any = 0, bad = 0;
@@ -2277,7 +2275,12 @@ static int align_problem(const twinn_problem *pb, twinn_problem *al, twinn_net *
   twinn_error err;
   const twinn_net **nets;
   double *lo, *hi;
-  if (n < 2) return 0; /* one network: nothing to align */
+  /* Most problems (one network, or isomorphic twins: every set) have no candidate: then
+   * neither the space nor any scratch is built. */
+  for (i = 0; i < n && !any; i++)
+    for (j = i + 1; j < n && !any; j++) any = align_candidate(pb, i, j);
+  if (!any) return 0;
+  any = 0;
   nets = twinn_calloc(n + 1, sizeof *nets);
   for (i = 0; i < n; i++)
     if (pb->nets[i]->n_in > max_in) max_in = pb->nets[i]->n_in;
@@ -2296,9 +2299,7 @@ static int align_problem(const twinn_problem *pb, twinn_problem *al, twinn_net *
     for (j = i + 1; j < n && !own[i] && !bad; j++) {
       twinn_net *fa, *ga;
       twinn_status st;
-      if (own[j] || reads_hidden_of(pb->prop, i) || reads_hidden_of(pb->prop, j) ||
-          twinn_net_isomorphic(pb->nets[i], pb->nets[j]) || !tied_box(pb, &sp, i, j, lo, hi))
-        continue;
+      if (own[j] || !align_candidate(pb, i, j) || !tied_box(pb, &sp, i, j, lo, hi)) continue;
       st = twinn_net_align_for(pb->nets[i], pb->nets[j], lo, hi, &fa, &ga, NULL, NULL);
       if (st == TWINN_ERR_NOMEM) bad = 1;
       if (st != TWINN_OK) continue;
