@@ -532,7 +532,7 @@ static void print_diff(const twinn_quant_diff *r, const bound_region *reg, const
       printf("%s\n", b->closed ? "closed" : "open");
   }
   printf("%-8s %-24.9g %-24.9g %-10.2g %s\n", "L-inf", r->linf_lower, r->linf_upper,
-         r->linf_upper - r->linf_lower, r->timed_out ? "open" : "closed");
+         r->linf_upper - r->linf_lower, r->linf_closed ? "closed" : "open");
   printf("L-inf lower attained at output %zu", r->linf_arg);
   if (many) printf(" in box %zu", out_box[r->linf_arg]);
   printf(", x = ");

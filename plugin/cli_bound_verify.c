@@ -177,10 +177,6 @@ static size_t box_of(const bound_region *r, size_t n, const double *x) {
   return SIZE_MAX;
 }
 
-static int closed(const twinn_quant_options *opt, double lower, double upper) {
-  return upper - lower <= fmax(opt->abs_gap, opt->gap * fabs(upper));
-}
-
 /* Recomputes d's L-inf ends, every output's `closed` and d's timed_out (some output open)
  * from the per-output intervals. */
 static void fold_linf(twinn_quant_diff *d, const twinn_quant_options *opt) {
@@ -190,11 +186,12 @@ static void fold_linf(twinn_quant_diff *d, const twinn_quant_options *opt) {
   d->timed_out = 0;
   for (size_t i = 0; i < d->n_out; i++) {
     twinn_quant_bound *b = &d->out[i];
-    b->closed = closed(opt, b->lower, b->upper);
+    b->closed = twinn_quant_gap_closed(opt, b->lower, b->upper);
     d->timed_out |= !b->closed;
     if (b->lower > d->linf_lower) d->linf_lower = b->lower, d->linf_arg = i;
     d->linf_upper = fmax(d->linf_upper, b->upper);
   }
+  d->linf_closed = twinn_quant_gap_closed(opt, d->linf_lower, d->linf_upper);
 }
 
 /* Takes the verifier's witness x as an attained point wherever it beats a lower end. */
@@ -271,8 +268,8 @@ static twinn_status narrow(series *s, size_t which, double deadline, size_t max_
     int have_x = 0;
     double margin;
     twinn_verdict v;
-    if (tried >= max_tries || !isfinite(upper) || !(upper > 0) || closed(s->opt, lower, upper) ||
-        (deadline > 0 && left < 0.5))
+    if (tried >= max_tries || !isfinite(upper) || !(upper > 0) ||
+        twinn_quant_gap_closed(s->opt, lower, upper) || (deadline > 0 && left < 0.5))
       break;
     if (!(t > fmax(lower, *stuck) && t < upper)) break; /* no double between */
     if (s->n_tries == s->cap) {

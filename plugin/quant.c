@@ -63,7 +63,7 @@ typedef struct {
 typedef struct {
   double u;   /* proved upper bound of h over the box */
   size_t dim; /* the dimension to bisect next */
-  int exact;  /* u is the exact maximum (exact.h): bisecting cannot lower it */
+  int exact;  /* bisecting cannot lower u: the exact maximum (exact.h), or a point box */
   size_t und; /* ReLUs of f and g its analysis left undecided */
   double *box;
 } qbox;
@@ -989,12 +989,19 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   return TWINN_OK;
 }
 
+/* 1 if halving [lo, hi] gives two smaller intervals (not one the same and one a point). */
+static int splittable(double lo, double hi) {
+  double mid = lo + (hi - lo) / 2;
+  return mid > lo && mid < hi;
+}
+
 /* After box_upper of [lo, hi] (its analysis still in w->sym), the dimension to bisect: the
  * largest share of the worst form's slack per twinn_sym_input_coef plus its relaxation gains
- * (splitscore.h, few inputs); the widest relative side when these are all 0. Only for boxes
- * that are queued to be halved: the gains cost a pass over the networks. */
+ * (splitscore.h, few inputs); the widest relative side when these are all 0. Only dimensions
+ * that halving shrinks: SIZE_MAX if none is left (the box is a point to the last bit). Only for
+ * boxes that are queued to be halved: the gains cost a pass over the networks. */
 static size_t box_dim(qws *w, const double *lo, const double *hi) {
-  size_t t, best_t = 0;
+  size_t t, best_t = SIZE_MAX;
   double bc = -1;
   if (w->ss) {
     for (t = 0; t < w->n_in; t++) w->wid[t] = hi[t] - lo[t];
@@ -1011,7 +1018,7 @@ static size_t box_dim(qws *w, const double *lo, const double *hi) {
         if (isfinite(w->gain[t])) w->coef[t] += TWINN_SPLITSCORE_WEIGHT * w->gain[t];
   }
   for (t = 0; t < w->n_in; t++)
-    if (w->coef[t] > bc && hi[t] > lo[t]) {
+    if (w->coef[t] > bc && splittable(lo[t], hi[t])) {
       bc = w->coef[t];
       best_t = t;
     }
@@ -1020,7 +1027,7 @@ static size_t box_dim(qws *w, const double *lo, const double *hi) {
     for (t = 0; t < w->n_in; t++) {
       double r =
           w->root_hi[t] > w->root_lo[t] ? (hi[t] - lo[t]) / (w->root_hi[t] - w->root_lo[t]) : 0.0;
-      if (r > bc && hi[t] > lo[t]) {
+      if (r > bc && splittable(lo[t], hi[t])) {
         bc = r;
         best_t = t;
       }
@@ -1205,6 +1212,10 @@ static int gap_closed(const twinn_quant_options *opt, double lower, double upper
   return d <= opt->abs_gap || d <= opt->gap * fabs(upper);
 }
 
+int twinn_quant_gap_closed(const twinn_quant_options *opt, double lower, double upper) {
+  return gap_closed(opt, lower, upper);
+}
+
 /* Bounds one child box into *b: attains points at its centre (and ascends from there when the
  * box may beat the best value), and sets *keep when its proved bound can beat the best value
  * (b->box = box; else box is freed, also on failure). big: a half of the box holding the upper
@@ -1243,6 +1254,10 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   /* An exact box is never halved (maximise stops when one is on top). try_exact and ascend
    * leave w->sym and the kept form alone. */
   b->dim = b->exact ? 0 : box_dim(w, lo, hi);
+  if (b->dim == SIZE_MAX) { /* a point to the last bit: nothing halving could refine */
+    b->dim = 0;
+    b->exact = 1;
+  }
   steps = w->ex ? QUANT_ASCENT_FEW : QUANT_ASCENT;
   if (!b->exact && (st = ascend(w, o, lo, hi, w->x, steps)) != TWINN_OK) goto fail;
   b->box = box;
@@ -1399,6 +1414,10 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
                       err)) != TWINN_OK)
     goto fail;
   b.dim = b.exact ? 0 : box_dim(w, w->root_lo, w->root_hi);
+  if (b.dim == SIZE_MAX) { /* a point region */
+    b.dim = 0;
+    b.exact = 1;
+  }
   b.box = box;
   box = NULL;
   if (b.u > w->cur.best_lo) {
@@ -1918,6 +1937,7 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
     res->linf_upper = fmax(res->linf_upper, res->out[i].upper);
     res->branches += res->out[i].branches;
   }
+  res->linf_closed = gap_closed(opt, res->linf_lower, res->linf_upper);
   res->helped = atomic_load(&S.helped);
   res->seconds = twinn_clock_now() - S.t0;
   goto done;

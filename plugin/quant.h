@@ -60,6 +60,9 @@ typedef enum {
   TWINN_PAIRING_PRODUCT
 } twinn_pairing;
 
+/* 1 if [lower, upper] reached opt's gap target: upper - lower <= abs_gap or <= gap * |upper|. */
+int twinn_quant_gap_closed(const twinn_quant_options *opt, double lower, double upper);
+
 /* "isomorphic", "aligned", "product". */
 const char *twinn_pairing_name(twinn_pairing p);
 
@@ -84,7 +87,8 @@ typedef struct {
   unsigned long branches;
   unsigned long helped; /* of branches: boxes bounded by a helping worker (varies by run) */
   double seconds;
-  int timed_out; /* the deadline stopped some refinement */
+  int timed_out;   /* the deadline stopped some refinement (some output is open) */
+  int linf_closed; /* the L-inf interval reached the gap target (outputs may still be open) */
   twinn_pairing pairing;
   size_t matched; /* TWINN_PAIRING_ALIGNED: hidden neurons of g matched to f's */
 } twinn_quant_diff;

@@ -49,11 +49,6 @@ static void box_options(const twinn_quant_options *opt, double t0, size_t k, siz
   }
 }
 
-static int gap_closed(const twinn_quant_options *opt, double lower, double upper) {
-  double d = upper - lower;
-  return d <= opt->abs_gap || d <= opt->gap * fabs(upper);
-}
-
 /* Folds part (box part_box) into acc (box *acc_box): the point of the larger lower wins and
  * takes its box; the other point is freed. A NaN upper propagates (never silently dropped). */
 static void merge_bound(twinn_quant_bound *acc, size_t *acc_box, twinn_quant_bound *part,
@@ -104,7 +99,7 @@ twinn_status twinn_quant_union_diff_bounds(const twinn_net *f, const twinn_net *
   res->linf_arg = 0;
   for (i = 0; i < res->n_out; i++) {
     twinn_quant_bound *b = &res->out[i];
-    b->closed = gap_closed(opt, b->lower, b->upper);
+    b->closed = twinn_quant_gap_closed(opt, b->lower, b->upper);
     if (!b->closed) res->timed_out = 1;
     if (b->lower > res->linf_lower) {
       res->linf_lower = b->lower;
@@ -112,6 +107,7 @@ twinn_status twinn_quant_union_diff_bounds(const twinn_net *f, const twinn_net *
     }
     if (!(b->upper <= res->linf_upper)) res->linf_upper = b->upper;
   }
+  res->linf_closed = twinn_quant_gap_closed(opt, res->linf_lower, res->linf_upper);
   res->seconds = twinn_clock_now() - t0;
   return TWINN_OK;
 fail:
@@ -170,10 +166,10 @@ twinn_status twinn_quant_union_margin_bounds(const twinn_net *f, const twinn_net
                            : TWINN_TOP1_UNKNOWN;
   /* quant's rule: a target is open unless its gap closed; -m_f and -m_g also count as done
    * once their sign is decided (that is all top-1 needs). */
-  res->dmax.closed = gap_closed(opt, res->dmax.lower, res->dmax.upper);
-  res->dmin.closed = gap_closed(opt, res->dmin.lower, res->dmin.upper);
-  res->fneg.closed = gap_closed(opt, res->fneg.lower, res->fneg.upper);
-  res->gneg.closed = gap_closed(opt, res->gneg.lower, res->gneg.upper);
+  res->dmax.closed = twinn_quant_gap_closed(opt, res->dmax.lower, res->dmax.upper);
+  res->dmin.closed = twinn_quant_gap_closed(opt, res->dmin.lower, res->dmin.upper);
+  res->fneg.closed = twinn_quant_gap_closed(opt, res->fneg.lower, res->fneg.upper);
+  res->gneg.closed = twinn_quant_gap_closed(opt, res->gneg.lower, res->gneg.upper);
   res->timed_out = !res->dmax.closed || !res->dmin.closed ||
                    (!res->fneg.closed && !(res->fneg.upper < 0 || res->fneg.lower > 0)) ||
                    (!res->gneg.closed && !(res->gneg.upper < 0 || res->gneg.lower > 0));

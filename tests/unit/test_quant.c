@@ -164,10 +164,30 @@ static void test_diff_bounds_random(void **state) {
       assert_true(fabs(fabs(yg[i] - yf[i]) - b->value) <= 1e-12 * (1 + b->value));
       assert_true(r.linf_upper >= b->upper && r.linf_lower >= b->lower);
     }
+    /* The L-inf interval's status is its own gap's: an output left open below the L-inf lower
+     * end does not keep it open, and it is closed whenever every output is. */
+    assert_int_equal(r.linf_closed, twinn_quant_gap_closed(&opt, r.linf_lower, r.linf_upper));
+    if (!r.timed_out) assert_true(r.linf_closed);
     twinn_quant_diff_release(&r);
     twinn_net_free(f);
     twinn_net_free(g);
   }
+}
+
+/* The gap rule (twinn_quant_gap_closed): relative to |upper|, or absolute. */
+static void test_gap_rule(void **state) {
+  twinn_quant_options opt;
+  (void)state;
+  twinn_quant_options_init(&opt);
+  opt.gap = 1e-3;
+  opt.abs_gap = 1e-9;
+  assert_true(twinn_quant_gap_closed(&opt, 1.0, 1.0005));
+  assert_false(twinn_quant_gap_closed(&opt, 1.0, 1.002));
+  assert_true(twinn_quant_gap_closed(&opt, -2.001, -2.0));
+  assert_false(twinn_quant_gap_closed(&opt, -2.01, -2.0));
+  assert_true(twinn_quant_gap_closed(&opt, 0.0, 5e-10));
+  assert_false(twinn_quant_gap_closed(&opt, 0.0, 1e-8));
+  assert_false(twinn_quant_gap_closed(&opt, 0.0, NAN));
 }
 
 /* Every output takes the points the other outputs attained (share_points in quant.c): no
@@ -222,6 +242,35 @@ static void test_diff_identical_closes(void **state) {
     assert_true(r.out[i].closed);
   }
   assert_false(r.timed_out);
+  twinn_quant_diff_release(&r);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
+/* A box one ulp wide in every input cannot be halved (the midpoint rounds to an end): with no
+ * gap target the search must end at once, its interval holding the value at the box's points,
+ * rather than queue copies of the same box until the time or the queue runs out. */
+static void test_diff_point_box_ends(void **state) {
+  twinn_net *f = random_net(NULL, N_IN, 6, N_OUT, 0), *g = random_net(f, N_IN, 6, N_OUT, 0.01);
+  double lo[N_IN] = {0.3, -0.2, 0.7}, hi[N_IN], yf[N_OUT], yg[N_OUT];
+  twinn_quant_options opt;
+  twinn_quant_diff r;
+  size_t i;
+  (void)state;
+  for (i = 0; i < N_IN; i++) hi[i] = nextafter(lo[i], 1.0);
+  twinn_quant_options_init(&opt);
+  opt.gap = 0.0;
+  opt.abs_gap = 0.0;
+  opt.timeout = 10;
+  opt.threads = 1;
+  assert_int_equal(twinn_quant_diff_bounds(f, g, lo, hi, &opt, &r, NULL), TWINN_OK);
+  assert_true(r.branches < 64);
+  assert_int_equal(twinn_net_eval(f, hi, yf), TWINN_OK);
+  assert_int_equal(twinn_net_eval(g, hi, yg), TWINN_OK);
+  for (i = 0; i < N_OUT; i++) {
+    assert_true(r.out[i].lower <= r.out[i].upper);
+    assert_true(r.out[i].upper >= fabs(yg[i] - yf[i]));
+  }
   twinn_quant_diff_release(&r);
   twinn_net_free(f);
   twinn_net_free(g);
@@ -717,6 +766,7 @@ static void test_union_diff(void **state) {
   }
   assert_true(r.linf_lower == r.out[r.linf_arg].lower);
   assert_false(r.timed_out);
+  assert_true(r.linf_closed);
   /* The JSON of a union: valid, with the boxes, their disjuncts and each point's box. */
   ctx.lo = lo;
   ctx.hi = hi;
@@ -1160,7 +1210,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_diff_at),
       cmocka_unit_test(test_diff_bounds_random),
+      cmocka_unit_test(test_gap_rule),
       cmocka_unit_test(test_diff_identical_closes),
+      cmocka_unit_test(test_diff_point_box_ends),
       cmocka_unit_test(test_margin_bounds_random),
       cmocka_unit_test(test_product_pairs),
       cmocka_unit_test(test_bad_region),
