@@ -73,8 +73,13 @@ typedef struct {
   size_t n, cap;
 } qheap;
 
-/* Boxes halved per round of an objective's search (run_round), for any number of workers. */
-#define QUANT_ROUND 4
+/* Boxes halved per round of an objective's search (run_round), for any number of workers. A
+ * round ends when its slowest task does (an exact search can take 100x a plain box), and the
+ * other worker waits: with 4, the waits took 15 % of two workers' time on acasxu_3_8 fp16 p1.
+ * 16: the 27-region sample of acasxu_fp16_eps (BENCHMARKS.md, session 33) the same regions
+ * closed, median L-inf gap 8.8e-4 -> 6.0e-4, 3_8 p1 2.25 % -> 0.9 % open at 60 s; 8: 3_8 p1
+ * 1.3 %. */
+#define QUANT_ROUND 16
 
 /* The best attained point of an objective's search, and the first top-1 disagreement it saw. */
 typedef struct {
