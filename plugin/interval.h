@@ -71,4 +71,11 @@ static inline double twinn_round_up(double x) {
   return x + (fabs(x) * DBL_EPSILON + DBL_MIN);
 }
 
+/* 1 if halving [lo, hi] at lo + (hi - lo) / 2 gives two smaller intervals (not the interval
+ * itself and a point, as where the midpoint rounds to an end). */
+static inline int twinn_halvable(double lo, double hi) {
+  double mid = lo + (hi - lo) / 2;
+  return mid > lo && mid < hi;
+}
+
 #endif

@@ -994,12 +994,6 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   return TWINN_OK;
 }
 
-/* 1 if halving [lo, hi] gives two smaller intervals (not one the same and one a point). */
-static int splittable(double lo, double hi) {
-  double mid = lo + (hi - lo) / 2;
-  return mid > lo && mid < hi;
-}
-
 /* After box_upper of [lo, hi] (its analysis still in w->sym), the dimension to bisect: the
  * largest share of the worst form's slack per twinn_sym_input_coef plus its relaxation gains
  * (splitscore.h, few inputs); the widest relative side when these are all 0. Only dimensions
@@ -1023,7 +1017,7 @@ static size_t box_dim(qws *w, const double *lo, const double *hi) {
         if (isfinite(w->gain[t])) w->coef[t] += TWINN_SPLITSCORE_WEIGHT * w->gain[t];
   }
   for (t = 0; t < w->n_in; t++)
-    if (w->coef[t] > bc && splittable(lo[t], hi[t])) {
+    if (w->coef[t] > bc && twinn_halvable(lo[t], hi[t])) {
       bc = w->coef[t];
       best_t = t;
     }
@@ -1032,13 +1026,21 @@ static size_t box_dim(qws *w, const double *lo, const double *hi) {
     for (t = 0; t < w->n_in; t++) {
       double r =
           w->root_hi[t] > w->root_lo[t] ? (hi[t] - lo[t]) / (w->root_hi[t] - w->root_lo[t]) : 0.0;
-      if (r > bc && splittable(lo[t], hi[t])) {
+      if (r > bc && twinn_halvable(lo[t], hi[t])) {
         bc = r;
         best_t = t;
       }
     }
   }
   return best_t;
+}
+
+/* b->dim for a box just bounded (box_dim), unless b is exact; a box with no dimension left to
+ * halve (a point to the last bit) becomes exact too: halving cannot lower its bound. */
+static void set_dim(qws *w, qbox *b, const double *lo, const double *hi) {
+  size_t d = b->exact ? 0 : box_dim(w, lo, hi);
+  b->exact |= d == SIZE_MAX;
+  b->dim = d == SIZE_MAX ? 0 : d;
 }
 
 /* Form t of the linear forms whose maxima bound o over a box, into cf and cg (n_out each,
@@ -1102,8 +1104,6 @@ static twinn_status try_maximiser(qws *w, const objective *o, const twinn_exact_
   return TWINN_OK;
 }
 
-static int gap_closed(const twinn_quant_options *opt, double lower, double upper);
-
 /* After box_upper of b's box, when its analysis left at most max_und ReLUs undecided: for
  * |g_i - f_i| and -m_w, the exact maximum of o over the box, the largest of its forms' maxima,
  * whose maximiser is offered as an attained point; b->u drops to it and b->exact is set. A
@@ -1123,7 +1123,7 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
    * cut short (exact.h: iteration and time limits) leaves a sound but loose leaf bound, and such
    * a box on top stopped the search with the gap open (acasxu_2_3 fp16 p4, output 3: 2.3 s,
    * [5.318e-4, 5.471e-4]). A box whose bound the best value already meets is dropped anyway. */
-  b->exact = gap_closed(w->opt, w->cur.best_lo, r.upper) || !(r.upper > w->cur.best_lo);
+  b->exact = twinn_quant_gap_closed(w->opt, w->cur.best_lo, r.upper) || !(r.upper > w->cur.best_lo);
   return TWINN_OK;
 }
 
@@ -1212,13 +1212,9 @@ static qbox heap_pop(qheap *h) {
   return top;
 }
 
-static int gap_closed(const twinn_quant_options *opt, double lower, double upper) {
+int twinn_quant_gap_closed(const twinn_quant_options *opt, double lower, double upper) {
   double d = upper - lower;
   return d <= opt->abs_gap || d <= opt->gap * fabs(upper);
-}
-
-int twinn_quant_gap_closed(const twinn_quant_options *opt, double lower, double upper) {
-  return gap_closed(opt, lower, upper);
 }
 
 /* Bounds one child box into *b: attains points at its centre (and ascends from there when the
@@ -1258,11 +1254,7 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   }
   /* An exact box is never halved (maximise stops when one is on top). try_exact and ascend
    * leave w->sym and the kept form alone. */
-  b->dim = b->exact ? 0 : box_dim(w, lo, hi);
-  if (b->dim == SIZE_MAX) { /* a point to the last bit: nothing halving could refine */
-    b->dim = 0;
-    b->exact = 1;
-  }
+  set_dim(w, b, lo, hi);
   steps = w->ex ? QUANT_ASCENT_FEW : QUANT_ASCENT;
   if (!b->exact && (st = ascend(w, o, lo, hi, w->x, steps)) != TWINN_OK) goto fail;
   b->box = box;
@@ -1418,11 +1410,7 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS,
                       err)) != TWINN_OK)
     goto fail;
-  b.dim = b.exact ? 0 : box_dim(w, w->root_lo, w->root_hi);
-  if (b.dim == SIZE_MAX) { /* a point region */
-    b.dim = 0;
-    b.exact = 1;
-  }
+  set_dim(w, &b, w->root_lo, w->root_hi);
   b.box = box;
   box = NULL;
   if (b.u > w->cur.best_lo) {
@@ -1501,7 +1489,7 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
     unsigned long done;
     upper = queue_upper(h, w->cur.best_lo);
     report_progress(w, w->cur.best_lo, upper);
-    if (!h->n || gap_closed(w->opt, w->cur.best_lo, upper)) break;
+    if (!h->n || twinn_quant_gap_closed(w->opt, w->cur.best_lo, upper)) break;
     if (sign_stop && (upper < 0 || w->cur.best_lo > 0)) break;
     if (h->a[0].exact) break; /* the largest bound is an exact maximum: nothing to refine */
     if (S->linf && w->branches - checked >= QUANT_SLICE) {
@@ -1588,7 +1576,7 @@ static twinn_status job_result(qshared *S, size_t k, twinn_error *err) {
   out->lower = J->best.best_lo;
   out->value = J->best.best_val;
   out->upper = upper;
-  out->closed = !J->h.n || gap_closed(S->opt, J->best.best_lo, upper);
+  out->closed = !J->h.n || twinn_quant_gap_closed(S->opt, J->best.best_lo, upper);
   memcpy(out->point, J->best.best_pt, S->n_in * sizeof(double));
   out->branches = J->branches;
   out->seconds = J->seconds;
@@ -1784,7 +1772,7 @@ static void share_points(qws *w, qshared *S) {
       ok->lower = cert;
       ok->value = double_value(w, &S->obj[k]);
       memcpy(ok->point, oj->point, w->n_in * sizeof(double));
-      if (gap_closed(w->opt, ok->lower, ok->upper)) ok->closed = 1;
+      if (twinn_quant_gap_closed(w->opt, ok->lower, ok->upper)) ok->closed = 1;
     }
   }
 }
@@ -1942,7 +1930,7 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
     res->linf_upper = fmax(res->linf_upper, res->out[i].upper);
     res->branches += res->out[i].branches;
   }
-  res->linf_closed = gap_closed(opt, res->linf_lower, res->linf_upper);
+  res->linf_closed = twinn_quant_gap_closed(opt, res->linf_lower, res->linf_upper);
   res->helped = atomic_load(&S.helped);
   res->seconds = twinn_clock_now() - S.t0;
   goto done;

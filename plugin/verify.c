@@ -668,11 +668,6 @@ static int node_value(const engine *E, size_t node, int nl, double *margin) {
 
 /* ---- splitting ---- */
 
-static int splittable(double lo, double hi) {
-  double mid = lo + (hi - lo) / 2;
-  return mid > lo && mid < hi;
-}
-
 /* The dimension to bisect: the largest symbolic sensitivity (|input coefficient| * width of
  * the undecided constraints' bounds, NeuroDiff's choice) if any, else the largest |d violation /
  * d x_i| * width_i at the centre (ReluDiff's smear on the concrete gradient), else the widest;
@@ -681,12 +676,12 @@ static size_t pick_split(engine *E, const double *lo, const double *hi) {
   size_t i, best = SIZE_MAX, wide = SIZE_MAX;
   double bs = 0.0, bw = 0.0;
   for (i = 0; i < E->sp->n_free; i++)
-    if (splittable(lo[i], hi[i]) && E->score[i] > bs) bs = E->score[i], best = i;
+    if (twinn_halvable(lo[i], hi[i]) && E->score[i] > bs) bs = E->score[i], best = i;
   if (best != SIZE_MAX) return best;
   twinn_attack_violation(E->atk, E->center, E->grad);
   for (i = 0; i < E->sp->n_free; i++) {
     double w = hi[i] - lo[i], sc = fabs(E->grad[i]) * w;
-    if (!splittable(lo[i], hi[i])) continue;
+    if (!twinn_halvable(lo[i], hi[i])) continue;
     if (w > bw) bw = w, wide = i;
     if (sc > bs) bs = sc, best = i;
   }
@@ -738,7 +733,7 @@ static size_t trial_split(engine *E, const twinn_region *r, double margin, doubl
   for (i = 0; i < n; i++) {
     double mid, m0, m1, gain, w;
     int c;
-    if (!splittable(r->lo[i], r->hi[i])) continue;
+    if (!twinn_halvable(r->lo[i], r->hi[i])) continue;
     if (best != SIZE_MAX && E->S->deadline > 0 && twinn_clock_now() > E->S->deadline) break;
     mid = r->lo[i] + (r->hi[i] - r->lo[i]) / 2;
     memcpy(E->half_lo, r->lo, n * sizeof *E->half_lo);
