@@ -111,8 +111,9 @@ typedef struct {
   twinn_status st;
   twinn_error err;
   qbox b;
-  int keep;  /* b is to be queued */
-  qbest out; /* the state after its bounding (from floor and dis0) */
+  int keep;    /* b is to be queued */
+  int refined; /* refine_relus analysed it again */
+  qbest out;   /* the state after its bounding (from floor and dis0) */
 } qtask;
 
 /* One objective's search. It runs on one worker at a time (its owner), whose rounds' tasks a
@@ -134,6 +135,7 @@ typedef struct {
   qbest best;
   uint64_t rng;
   unsigned long branches, polished_at, n_polish;
+  unsigned long refined; /* boxes refine_relus analysed again */
   double polished, seconds;
   /* near_exact: boxes when it last ran, the best value it last saw, its next box's size. */
   unsigned long near_at;
@@ -212,6 +214,7 @@ typedef struct {
   double *px, *pq;           /* n_in: the pattern search's point and scratch */
   double *fwd;               /* every point of one forward pass (largest network) */
   double *v1, *v2;           /* max width */
+  int refined;               /* refine_relus analysed the last box again */
   uint64_t rng;
   double deadline;        /* of the current objective (0: none) */
   double last_progress;   /* when this worker last tried to report */
@@ -309,6 +312,28 @@ static void ws_release(qws *w) {
 #define QUANT_ANDERSON_ROUNDS 20
 #define QUANT_TIGHTEN_MAX_WS 8 /* workspaces sharing it at most (verify.c's TIGHTEN_MAX_WS) */
 #define QUANT_ANDERSON_DEPTH 3 /* ReLU layers at least (verify.c's ANDERSON_DEPTH) */
+/* A half whose own bound is at least QUANT_REFINE_STALL times the halved box's (halving did not
+ * lower it) gets refine_relus: the QUANT_REFINE_K ReLUs whose relaxations weigh most in its
+ * bound get their bounds optimised (QUANT_REFINE_ITERS rounds), and it is analysed again. Why:
+ * on acasxu_2_7 fp16 p1, output 3's search (55 s, 51 k boxes) ended at 2.88e-3 with 9 300
+ * queued boxes all within 0.1 % of it, while the top one's maximum is 1.7e-5: in all of them a
+ * last-layer neuron that no input turns on (sampled maximum -0.30) keeps an upper end just above
+ * 0 (0.10), so h_d = relu(f + d) - relu(f) is bounded by d's range there, 0.17, whatever the
+ * box; its optimised upper end is -0.297 (0.2 ms). 30 s, 2 workers, L-inf upper ends on 2_7 /
+ * 3_8 p1 (lower ends 2.00e-3 / 2.17e-3): none 4.73e-3 / 2.81e-3; every half 3.16e-3 /
+ * 2.83e-3 (a third fewer boxes); stall 0.98 3.05e-3 / 2.61e-3, 0.995 3.02e-3 / 2.58e-3, 0.999
+ * 3.00e-3 / 2.58e-3 (about as many boxes as none); 5 rounds instead of 20: no better than
+ * none; 2 ReLUs: 4.02e-3 / 2.67e-3 (stall 0.98); 8 (every half): 3.19e-3 / 3.09e-3. */
+#define QUANT_REFINE_STALL 0.995
+/* ... and only while its bound is over QUANT_REFINE_LOOSE times the best value attained: near
+ * the end of a search the half holding the maximum keeps its parent's bound because that bound
+ * is nearly tight, and refining it cannot help (without this rule 30-70 % of the boxes of
+ * acasxu_1_9 p3 / 4_2 p3 were refined, which closed in 3.8 / 49.9 s against 2.3 / 35.2 s).
+ * 1.1: 2.45 / 36.4 s; 1.5: 2.35 / 35.4 s, 2_7 / 3_8 p1 at 30 s 3.07e-3 / 2.60e-3; 3: 3_8 p1
+ * 2.90e-3. */
+#define QUANT_REFINE_LOOSE 1.5
+#define QUANT_REFINE_K 4
+#define QUANT_REFINE_ITERS 20
 /* L-inf mode: an objective looks at the others every this many boxes (should_yield). */
 #define QUANT_SLICE 64
 
@@ -895,6 +920,7 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
         w->cg[j] = sgn;
         w->cf[j] = -sgn;
         if ((st = form_upper(w, &h, &sens, err)) != TWINN_OK) return st;
+        if (!w->sg && isfinite(h)) twinn_sym_keep_pair_weights(w->sym, fmax(h, 0.0));
         if (!have || h > best) {
           best = h;
           have = 1;
@@ -952,6 +978,54 @@ static size_t undecided(const qws *w) {
       for (i = 0; i < w->f->layers[k].n_in; i++) n += l[i] < 0 && h[i] > 0;
     }
   return n;
+}
+
+/* Triangle height -l u / (u - l) of an unstable neuron's relaxation (0 when it is stable). */
+static double relu_height(double l, double u) {
+  return l < 0.0 && u > 0.0 ? -l * u / (u - l) : 0.0;
+}
+
+/* After box_upper_once of [lo, hi] gave *u (its analysis in w->sym, the pair weights of its
+ * upper ends kept): the ReLUs whose relaxation the bound pays most for (pair weight times the
+ * larger triangle height of f's and g's neuron, as verify.c ranks neuron splits),
+ * QUANT_REFINE_K at most, get both ends of f's and g's pre-activation optimised
+ * (twinn_sym_bound_opt_at, certified); if any end moved, the box is analysed again with them as
+ * priors and bounded again, *u the smaller bound. The priors are removed after: they hold for
+ * this box only. */
+static twinn_status refine_relus(qws *w, const objective *o, const double *lo, const double *hi,
+                                 double *u, twinn_error *err) {
+  twinn_sym *s = w->sym;
+  const twinn_net *f = w->f;
+  size_t ck[QUANT_REFINE_K], ci[QUANT_REFINE_K], nc = 0, k, i;
+  double cs[QUANT_REFINE_K], u2;
+  int moved = 0;
+  twinn_status st = TWINN_OK;
+  for (k = 0; k < f->n_layers; k++) {
+    const double *pw = twinn_sym_pair_weights(s, k), *fl, *fh, *gl, *gh;
+    if (f->layers[k].kind != TWINN_LAYER_RELU || !pw) continue;
+    fl = twinn_sym_point_lo(s, 0, k), fh = twinn_sym_point_hi(s, 0, k);
+    gl = twinn_sym_point_lo(s, 1, k), gh = twinn_sym_point_hi(s, 1, k);
+    for (i = 0; i < f->layers[k].n_in; i++) {
+      double sc = pw[i] * fmax(relu_height(fl[i], fh[i]), relu_height(gl[i], gh[i]));
+      size_t at;
+      if (!(sc > 0.0) || (nc == QUANT_REFINE_K && !(sc > cs[nc - 1]))) continue;
+      at = nc < QUANT_REFINE_K ? nc++ : nc - 1;
+      while (at > 0 && cs[at - 1] < sc) {
+        cs[at] = cs[at - 1], ck[at] = ck[at - 1], ci[at] = ci[at - 1];
+        at--;
+      }
+      cs[at] = sc, ck[at] = k, ci[at] = i;
+    }
+  }
+  if (!nc ||
+      (st = twinn_sym_refine_relus(s, nc, ck, ci, QUANT_REFINE_ITERS, &moved, err)) != TWINN_OK ||
+      !moved)
+    return st;
+  w->refined = 1;
+  st = box_upper_once(w, o, lo, hi, &u2, err);
+  for (int which = 0; which < 2; which++) (void)twinn_sym_set_prior(s, which, NULL, NULL, NULL);
+  if (st == TWINN_OK && u2 < *u) *u = u2;
+  return st;
 }
 
 /* Upper bound of o over [lo, hi]; keeps the worst form for box_dim; *und: the ReLUs that the
@@ -1237,6 +1311,15 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
   if ((st = box_upper(w, o, lo, hi, &b->u, &b->und, err)) != TWINN_OK) goto fail;
+  if (o->kind == OBJ_ABS && w->ex && b->und > 0 && b->und <= QUANT_STEER_UNSTABLE &&
+      b->u > w->cur.best_lo && b->u >= QUANT_REFINE_STALL * cap &&
+      b->u > QUANT_REFINE_LOOSE * w->cur.best_lo) {
+    twinn_sym_set_stable_exact(w->sym, 1);
+    st = refine_relus(w, o, lo, hi, &b->u, err);
+    twinn_sym_set_stable_exact(w->sym, 0);
+    if (st != TWINN_OK) goto fail;
+    b->und = undecided(w);
+  }
   if (cap < b->u) b->u = cap;
   b->exact = 0;
   if (big) {
@@ -1274,7 +1357,9 @@ static void run_task(qws *w, qtask *T, const objective *o) {
   w->cur.best_val = NAN;
   w->cur.disagree = T->dis0;
   twinn_error_clear(&w->err);
+  w->refined = 0;
   T->st = child(w, o, T->box, T->big, T->cap, &T->b, &T->keep, &w->err);
+  T->refined = w->refined;
   T->box = NULL;
   T->err = w->err;
   best_copy(&T->out, &w->cur, w->n_in);
@@ -1333,6 +1418,7 @@ static twinn_status run_round(qws *w, qjob *J, qheap *h, size_t nt, twinn_error 
       continue;
     }
     w->branches++;
+    J->refined += (unsigned long)T->refined;
     if (T->out.best_lo > w->cur.best_lo) {
       w->cur.best_lo = T->out.best_lo;
       w->cur.best_val = T->out.best_val;
@@ -1579,6 +1665,7 @@ static twinn_status job_result(qshared *S, size_t k, twinn_error *err) {
   out->closed = !J->h.n || twinn_quant_gap_closed(S->opt, J->best.best_lo, upper);
   memcpy(out->point, J->best.best_pt, S->n_in * sizeof(double));
   out->branches = J->branches;
+  out->refined = J->refined;
   out->seconds = J->seconds;
   if (J->best.disagree) {
     S->dis[k] = 1;

@@ -74,6 +74,7 @@ typedef struct {
   double *point; /* n_in entries inside the box, owned */
   int closed;    /* 1 if the gap target was reached */
   unsigned long branches;
+  unsigned long refined; /* of branches: boxes analysed again with optimised ReLU bounds */
   double seconds;
 } twinn_quant_bound;
 

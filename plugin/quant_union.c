@@ -63,6 +63,7 @@ static void merge_bound(twinn_quant_bound *acc, size_t *acc_box, twinn_quant_bou
   }
   if (!(part->upper <= acc->upper)) acc->upper = part->upper;
   acc->branches += part->branches;
+  acc->refined += part->refined;
   acc->seconds += part->seconds;
 }
 

@@ -289,6 +289,7 @@ static void write_bound(twinn_json *j, const char *key, const twinn_quant_bound 
   twinn_json_number(j, "upper", b->upper);
   twinn_json_bool(j, "closed", b->closed);
   twinn_json_uint(j, "branches", b->branches);
+  twinn_json_uint(j, "refined", b->refined);
   twinn_json_number(j, "seconds", b->seconds);
   if (b->point)
     twinn_json_numbers(j, "point", b->point, n_in);

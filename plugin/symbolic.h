@@ -131,6 +131,16 @@ twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twin
  * last point they analysed. */
 twinn_status twinn_sym_tighten_par(twinn_sym *const *ws, size_t n_ws, size_t iters, double deadline,
                                    twinn_error *err);
+/* After an analysis of a box: both ends of the pre-activations of n chosen ReLUs (ReLU input
+ * point point[r], neuron neuron[r]) of every network of s optimised over `iters` rounds and
+ * certified (twinn_sym_bound_opt_at), and, if any end moved (*moved = 1), every point's bounds
+ * of the analysis, tightened there, set as the priors of f (and g): sound for the box and any
+ * sub-box with the same or more splits, until removed (twinn_sym_set_prior with NULL) or
+ * replaced. Nothing is set when no end moved (*moved = 0). TWINN_ERR_USAGE for a point that is
+ * not a ReLU input or a neuron out of range; TWINN_ERR_NOMEM. */
+twinn_status twinn_sym_refine_relus(twinn_sym *s, size_t n, const size_t *point,
+                                    const size_t *neuron, size_t iters, int *moved,
+                                    twinn_error *err);
 /* The prior bounds of network `which` (lower, or upper when upper), NULL if none. */
 const double *twinn_sym_prior(const twinn_sym *s, int which, int upper);
 /* The entries of a network's prior bounds (the sum of its point widths). */

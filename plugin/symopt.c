@@ -582,6 +582,69 @@ const double *twinn_sym_prior(const twinn_sym *s, int which, int upper) {
 
 size_t twinn_sym_prior_len(const twinn_sym *s) { return s->off[s->n_points]; }
 
+twinn_status twinn_sym_refine_relus(twinn_sym *s, size_t n, const size_t *point,
+                                    const size_t *neuron, size_t iters, int *moved,
+                                    twinn_error *err) {
+  size_t total = total_of(s), mw = s->max_w;
+  int n_nets = s->net[1] ? 2 : 1;
+  double *lo[2] = {NULL, NULL}, *hi[2] = {NULL, NULL}, *c = NULL, *b = NULL;
+  twinn_status st = TWINN_OK;
+  *moved = 0;
+  if (!s->analysed)
+    return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: refine before analyse");
+  for (size_t r = 0; r < n; r++)
+    if (point[r] >= s->n_layers || !is_relu(s, point[r]) || neuron[r] >= width_at(s, point[r]))
+      return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0,
+                             "symbolic: no ReLU neuron %zu at point %zu", neuron[r], point[r]);
+  if (s->overflow || s->infeasible || !n) return TWINN_OK;
+  if (!(c = twinn_calloc(2 * n * mw, sizeof(double))) || !(b = twinn_calloc(2 * n, sizeof(double))))
+    goto nomem;
+  for (int w = 0; w < n_nets; w++) {
+    if (!(lo[w] = twinn_mallocarray(total ? total : 1, sizeof(double))) ||
+        !(hi[w] = twinn_mallocarray(total ? total : 1, sizeof(double))))
+      goto nomem;
+    memcpy(lo[w], s->lo[w], total * sizeof(double));
+    memcpy(hi[w], s->hi[w], total * sizeof(double));
+  }
+  /* One call per network and point (the first of its neurons in the list): rows +e_j (the
+   * lower end) and -e_j (the upper end) of each of its neurons. */
+  for (int w = 0; w < n_nets && st == TWINN_OK; w++)
+    for (size_t r = 0, q, k; r < n && st == TWINN_OK; r++) {
+      size_t m = width_at(s, point[r]);
+      for (q = 0; q < r && point[q] != point[r]; q++) continue;
+      if (q < r) continue; /* its point is done */
+      for (q = r, k = 0; q < n; q++)
+        if (point[q] == point[r]) {
+          memset(c + k * m, 0, 2 * m * sizeof(double));
+          c[k * m + neuron[q]] = 1.0;
+          c[(k + 1) * m + neuron[q]] = -1.0;
+          k += 2;
+        }
+      if ((st = twinn_sym_bound_opt_at(s, w, point[r], c, NULL, k, iters, b, err)) != TWINN_OK)
+        break;
+      for (q = r, k = 0; q < n; q++)
+        if (point[q] == point[r]) {
+          size_t x = s->off[point[r]] + neuron[q];
+          if (b[k] > lo[w][x]) lo[w][x] = b[k], *moved = 1;
+          if (-b[k + 1] < hi[w][x]) hi[w][x] = -b[k + 1], *moved = 1;
+          k += 2;
+        }
+    }
+  for (int w = 0; w < n_nets && st == TWINN_OK && *moved; w++)
+    st = twinn_sym_set_prior(s, w, lo[w], hi[w], err);
+  goto out;
+nomem:
+  st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+out:
+  for (int w = 0; w < 2; w++) {
+    twinn_free(lo[w]);
+    twinn_free(hi[w]);
+  }
+  twinn_free(c);
+  twinn_free(b);
+  return st;
+}
+
 const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point) {
   if (which < 0 || which > 1 || !s->osc[which] || !s->osc_set[which] || point >= s->n_points ||
       !s->analysed)

@@ -1135,6 +1135,80 @@ static void test_acasxu_fp16(void **state) {
   twinn_net_free(g);
 }
 
+/* twinn_sym_refine_relus: the chosen ReLUs' optimised ends, set as priors, and the analysis
+ * run again with them: every sampled point of the box meets every bound of f, g and g - f and
+ * the random forms (check_samples), for single networks and pairs; the priors tighten some
+ * bounds (n_tighter), turn some neurons stable (n_stable), and a neuron out of range is a usage
+ * error. Also checked after a second analysis of a sub-box (the priors hold there too). */
+static void test_refine_relus(void **state) {
+  (void)state;
+  tally t = {0, 0, 0.0};
+  int n_tighter = 0, n_stable = 0, n_moved = 0;
+  for (int c = 0; c < 40; c++) {
+    size_t n_in = irand(2, 6), n_out = irand(1, 3), pts[6], nrn[6], n = 0;
+    twinn_net *f = rand_net(n_in, irand(2, 4), irand(6, 24), n_out, 1);
+    twinn_net *g = c % 4 == 3 ? NULL : twin_of(f, c % 4);
+    twinn_sym *s = twinn_sym_new(f, g);
+    double lo[8], hi[8], sub_lo[8], sub_hi[8];
+    int moved = 0;
+    assert_non_null(s);
+    random_box(n_in, lo, hi);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    size_t total = twinn_sym_prior_len(s);
+    double *blo = twinn_mallocarray(total, sizeof *blo),
+           *bhi = twinn_mallocarray(total, sizeof *bhi);
+    assert_non_null(blo);
+    assert_non_null(bhi);
+    memcpy(blo, twinn_sym_point_lo(s, TWINN_SYM_F, 0), total * sizeof *blo);
+    memcpy(bhi, twinn_sym_point_hi(s, TWINN_SYM_F, 0), total * sizeof *bhi);
+    /* Up to 6 unstable neurons of f, the deepest first. */
+    for (size_t p = f->n_layers; p-- > 0 && n < 6;) {
+      if (f->layers[p].kind != TWINN_LAYER_RELU) continue;
+      const double *l = twinn_sym_point_lo(s, TWINN_SYM_F, p),
+                   *h = twinn_sym_point_hi(s, TWINN_SYM_F, p);
+      for (size_t j = 0; j < f->layers[p].n_in && n < 6; j++)
+        if (l[j] < 0 && h[j] > 0) pts[n] = p, nrn[n++] = j;
+    }
+    assert_int_equal(twinn_sym_refine_relus(s, n, pts, nrn, 20, &moved, NULL), TWINN_OK);
+    n_moved += moved;
+    assert_int_equal(moved, twinn_sym_prior(s, TWINN_SYM_F, 0) != NULL);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    check_samples(s, f, g, lo, hi, 300, &t, NULL, 0);
+    for (size_t r = 0; r < n; r++) {
+      size_t x = (size_t)(twinn_sym_point_lo(s, TWINN_SYM_F, pts[r]) -
+                          twinn_sym_point_lo(s, TWINN_SYM_F, 0)) +
+                 nrn[r];
+      const double *l = twinn_sym_point_lo(s, TWINN_SYM_F, 0),
+                   *h = twinn_sym_point_hi(s, TWINN_SYM_F, 0);
+      n_tighter += l[x] > blo[x] || h[x] < bhi[x];
+      n_stable += l[x] >= 0 || h[x] <= 0;
+    }
+    /* A sub-box: the priors still hold. */
+    for (size_t i = 0; i < n_in; i++) {
+      double a = lo[i] + urand() * (hi[i] - lo[i]), b = lo[i] + urand() * (hi[i] - lo[i]);
+      sub_lo[i] = a < b ? a : b;
+      sub_hi[i] = a < b ? b : a;
+    }
+    assert_int_equal(twinn_sym_analyse(s, sub_lo, sub_hi, NULL), TWINN_OK);
+    check_samples(s, f, g, sub_lo, sub_hi, 100, &t, NULL, 0);
+    if (n) {
+      size_t bad = 999;
+      assert_int_equal(twinn_sym_refine_relus(s, 1, pts, &bad, 5, &moved, NULL), TWINN_ERR_USAGE);
+    }
+    twinn_free(blo);
+    twinn_free(bhi);
+    twinn_sym_free(s);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  printf("refine: %lu checks, %lu violations (worst %g); %d moved, %d ends tighter, %d stable\n",
+         t.checked, t.violations, t.worst, n_moved, n_tighter, n_stable);
+  assert_true(t.checked > 100000);
+  assert_int_equal(t.violations, 0);
+  assert_true(n_tighter > 0);
+  assert_true(n_stable > 0);
+}
+
 /* Neuron weights of the difference form (twinn_sym_pair_weights): absent until kept and after
  * every analysis, absent for single networks, additive in the weights kept, and for one hidden
  * layer exactly |c_g W_g| + |(c_f + c_g) W_f + c_g (W_g - W_f)| per neuron (the row's
@@ -1214,14 +1288,23 @@ static void test_pair_weights(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kernels),       cmocka_unit_test(test_kernels_f32),
-      cmocka_unit_test(test_opt_wide),      cmocka_unit_test(test_samples_single_and_pair),
-      cmocka_unit_test(test_affine_tight),  cmocka_unit_test(test_splits),
-      cmocka_unit_test(test_mixed_splits),  cmocka_unit_test(test_halfspaces),
-      cmocka_unit_test(test_dead_and_wide), cmocka_unit_test(test_alpha),
-      cmocka_unit_test(test_opt),           cmocka_unit_test(test_anderson),
-      cmocka_unit_test(test_tighten_par),   cmocka_unit_test(test_errors_and_faults),
-      cmocka_unit_test(test_acasxu_fp16),   cmocka_unit_test(test_pair_weights),
+      cmocka_unit_test(test_kernels),
+      cmocka_unit_test(test_kernels_f32),
+      cmocka_unit_test(test_opt_wide),
+      cmocka_unit_test(test_samples_single_and_pair),
+      cmocka_unit_test(test_affine_tight),
+      cmocka_unit_test(test_splits),
+      cmocka_unit_test(test_mixed_splits),
+      cmocka_unit_test(test_halfspaces),
+      cmocka_unit_test(test_dead_and_wide),
+      cmocka_unit_test(test_alpha),
+      cmocka_unit_test(test_opt),
+      cmocka_unit_test(test_anderson),
+      cmocka_unit_test(test_tighten_par),
+      cmocka_unit_test(test_errors_and_faults),
+      cmocka_unit_test(test_acasxu_fp16),
+      cmocka_unit_test(test_pair_weights),
+      cmocka_unit_test(test_refine_relus),
       cmocka_unit_test(test_first_layer_reuse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
