@@ -988,10 +988,10 @@ static double relu_height(double l, double u) {
 /* After box_upper_once of [lo, hi] gave *u (its analysis in w->sym, the pair weights of its
  * upper ends kept): the ReLUs whose relaxation the bound pays most for (pair weight times the
  * larger triangle height of f's and g's neuron, as verify.c ranks neuron splits),
- * QUANT_REFINE_K at most, get both ends of f's and g's pre-activation optimised
- * (twinn_sym_bound_opt_at, certified); if any end moved, the box is analysed again with them as
- * priors and bounded again, *u the smaller bound. The priors are removed after: they hold for
- * this box only. */
+ * QUANT_REFINE_K at most, get both ends of f's and g's pre-activation optimised and certified
+ * (twinn_sym_refine_relus); if any end moved, the box is analysed again with them as priors and
+ * bounded again, *u the smaller bound. The priors are removed after: they hold for this box
+ * (and its sub-boxes) only. */
 static twinn_status refine_relus(qws *w, const objective *o, const double *lo, const double *hi,
                                  double *u, twinn_error *err) {
   twinn_sym *s = w->sym;
@@ -1000,6 +1000,9 @@ static twinn_status refine_relus(qws *w, const objective *o, const double *lo, c
   double cs[QUANT_REFINE_K], u2;
   int moved = 0;
   twinn_status st = TWINN_OK;
+  /* The priors set here are removed after: a workspace with priors of its own (the root's, on
+   * wide inputs: share_root) is left alone. */
+  if (twinn_sym_prior(s, TWINN_SYM_F, 0)) return TWINN_OK;
   for (k = 0; k < f->n_layers; k++) {
     const double *pw = twinn_sym_pair_weights(s, k), *fl, *fh, *gl, *gh;
     if (f->layers[k].kind != TWINN_LAYER_RELU || !pw) continue;
