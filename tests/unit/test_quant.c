@@ -1119,8 +1119,11 @@ static void test_upper_monotone(void **state) {
  * (g's weights moved by up to 1 %), such boxes occur, and every interval holds the exact
  * maximum of |g_i - f_i| over the box, found by the exact phase search (exact.h: one LP per
  * activation region the box leaves open, certified; no symbolic bound involved); every lower
- * end is attained at its point. (The MILP mode, as in test_product_pairs, timed out at 60 s on
- * twins of this size or answered unknown at 1.001 upper: GLPK's integrality tolerance.) */
+ * end is attained at its point. The exact searches settle boxes of twins this small, so this
+ * checks the search around the refined boxes; test_symbolic test_refine_relus checks the
+ * refined analysis itself (it fails with the neuron index off by one; this test did not). The
+ * MILP mode is no reference here: 60 s were too few for twins 12 wide or 4 layers deep, and at
+ * 8 wide it answered unknown at 1.001 upper (GLPK's integrality tolerance). */
 static void test_refined_exact(void **state) {
   unsigned long refined = 0;
   (void)state;

@@ -1288,24 +1288,15 @@ static void test_pair_weights(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kernels),
-      cmocka_unit_test(test_kernels_f32),
-      cmocka_unit_test(test_opt_wide),
-      cmocka_unit_test(test_samples_single_and_pair),
-      cmocka_unit_test(test_affine_tight),
-      cmocka_unit_test(test_splits),
-      cmocka_unit_test(test_mixed_splits),
-      cmocka_unit_test(test_halfspaces),
-      cmocka_unit_test(test_dead_and_wide),
-      cmocka_unit_test(test_alpha),
-      cmocka_unit_test(test_opt),
-      cmocka_unit_test(test_anderson),
-      cmocka_unit_test(test_tighten_par),
-      cmocka_unit_test(test_errors_and_faults),
-      cmocka_unit_test(test_acasxu_fp16),
-      cmocka_unit_test(test_pair_weights),
-      cmocka_unit_test(test_refine_relus),
-      cmocka_unit_test(test_first_layer_reuse),
+      cmocka_unit_test(test_kernels),       cmocka_unit_test(test_kernels_f32),
+      cmocka_unit_test(test_opt_wide),      cmocka_unit_test(test_samples_single_and_pair),
+      cmocka_unit_test(test_affine_tight),  cmocka_unit_test(test_splits),
+      cmocka_unit_test(test_mixed_splits),  cmocka_unit_test(test_halfspaces),
+      cmocka_unit_test(test_dead_and_wide), cmocka_unit_test(test_alpha),
+      cmocka_unit_test(test_opt),           cmocka_unit_test(test_anderson),
+      cmocka_unit_test(test_tighten_par),   cmocka_unit_test(test_errors_and_faults),
+      cmocka_unit_test(test_acasxu_fp16),   cmocka_unit_test(test_pair_weights),
+      cmocka_unit_test(test_refine_relus),  cmocka_unit_test(test_first_layer_reuse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
