@@ -980,11 +980,6 @@ static size_t undecided(const qws *w) {
   return n;
 }
 
-/* Triangle height -l u / (u - l) of an unstable neuron's relaxation (0 when it is stable). */
-static double relu_height(double l, double u) {
-  return l < 0.0 && u > 0.0 ? -l * u / (u - l) : 0.0;
-}
-
 /* After box_upper_once of [lo, hi] gave *u (its analysis in w->sym, the pair weights of its
  * upper ends kept): the ReLUs whose relaxation the bound pays most for (pair weight times the
  * larger triangle height of f's and g's neuron, as verify.c ranks neuron splits),
@@ -1009,7 +1004,8 @@ static twinn_status refine_relus(qws *w, const objective *o, const double *lo, c
     fl = twinn_sym_point_lo(s, 0, k), fh = twinn_sym_point_hi(s, 0, k);
     gl = twinn_sym_point_lo(s, 1, k), gh = twinn_sym_point_hi(s, 1, k);
     for (i = 0; i < f->layers[k].n_in; i++) {
-      double sc = pw[i] * fmax(relu_height(fl[i], fh[i]), relu_height(gl[i], gh[i]));
+      double sc =
+          pw[i] * fmax(twinn_relu_tri_height(fl[i], fh[i]), twinn_relu_tri_height(gl[i], gh[i]));
       size_t at;
       if (!(sc > 0.0) || (nc == QUANT_REFINE_K && !(sc > cs[nc - 1]))) continue;
       at = nc < QUANT_REFINE_K ? nc++ : nc - 1;
@@ -1315,8 +1311,7 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
   if ((st = box_upper(w, o, lo, hi, &b->u, &b->und, err)) != TWINN_OK) goto fail;
   if (o->kind == OBJ_ABS && w->ex && b->und > 0 && b->und <= QUANT_STEER_UNSTABLE &&
-      b->u > w->cur.best_lo && b->u >= QUANT_REFINE_STALL * cap &&
-      b->u > QUANT_REFINE_LOOSE * w->cur.best_lo) {
+      b->u >= QUANT_REFINE_STALL * cap && b->u > QUANT_REFINE_LOOSE * w->cur.best_lo) {
     twinn_sym_set_stable_exact(w->sym, 1);
     st = refine_relus(w, o, lo, hi, &b->u, err);
     twinn_sym_set_stable_exact(w->sym, 0);

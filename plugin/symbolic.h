@@ -131,6 +131,13 @@ twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twin
  * last point they analysed. */
 twinn_status twinn_sym_tighten_par(twinn_sym *const *ws, size_t n_ws, size_t iters, double deadline,
                                    twinn_error *err);
+/* The height -l u / (u - l) of the triangle relaxation of a ReLU whose input lies in [l, u]
+ * (its upper line's value at 0): what the relaxation of an unstable neuron costs at most; 0 for
+ * a stable one (l >= 0 or u <= 0). Ranks neurons to split (verify.c) or to refine (quant.c). */
+static inline double twinn_relu_tri_height(double l, double u) {
+  return l < 0.0 && u > 0.0 ? -l * u / (u - l) : 0.0;
+}
+
 /* After an analysis of a box: both ends of the pre-activations of n chosen ReLUs (ReLU input
  * point point[r], neuron neuron[r]) of every network of s optimised over `iters` rounds and
  * certified (twinn_sym_bound_opt_at), and, if any end moved (*moved = 1), every point's bounds

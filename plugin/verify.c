@@ -768,10 +768,6 @@ static int unstable(const symw *w, int which, size_t k, size_t i, double *l, dou
   return *l < 0 && *u > 0 && isfinite(*l) && isfinite(*u);
 }
 
-/* The height -l u / (u - l) of the triangle relaxation of an unstable ReLU with bounds [l, u]
- * (its upper line's value at 0). */
-static double tri_height(double l, double u) { return -l * u / (u - l); }
-
 /* The branching estimate of unstable neuron i (bounds [l, u]) of ReLU layer k of net without
  * optimised scores: the triangle's height times the L1 norm of its outgoing weights. */
 static double neuron_estimate(const twinn_net *net, size_t k, size_t i, double l, double u) {
@@ -781,7 +777,7 @@ static double neuron_estimate(const twinn_net *net, size_t k, size_t i, double l
     for (size_t o = 0; o < next->n_out; o++) wn += fabs(next->w[o * next->n_in + i]);
   else
     wn = 1.0;
-  return tri_height(l, u) * wn;
+  return twinn_relu_tri_height(l, u) * wn;
 }
 
 /* Whether the last analyses left optimised branching scores (twinn_sym_opt_scores) for some
@@ -856,7 +852,7 @@ static size_t pick_neuron(const engine *E, twinn_nsplit *out) {
           double sc, sc2 = 0.0;
           if (!unstable(w, which, k, i, &l, &u)) continue;
           sc = by_opt ? (os ? os[i] : 0.0) : neuron_estimate(net, k, i, l, u);
-          if (pw) sc2 = sc, sc = pw[i] * tri_height(l, u);
+          if (pw) sc2 = sc, sc = pw[i] * twinn_relu_tri_height(l, u);
           if (lf != b_lf || (lf && k != b_layer)) {
             if (lf < b_lf || (lf && k > b_layer)) continue;
             best = best2 = 0.0; /* ranked layer first, or of an earlier layer: ranks first */
