@@ -1026,9 +1026,9 @@ static twinn_status refine_relus(qws *w, const objective *o, const double *lo, c
       double sc;
       size_t at;
       if (!nearly_stable(fl[i], fh[i]) && !nearly_stable(gl[i], gh[i])) continue;
-      sc = pw[i] * fmax(fmax(twinn_relu_tri_height(fl[i], fh[i]),
-                             twinn_relu_tri_height(gl[i], gh[i])),
-                        dh[i] - dl[i]);
+      sc = pw[i] *
+           fmax(fmax(twinn_relu_tri_height(fl[i], fh[i]), twinn_relu_tri_height(gl[i], gh[i])),
+                dh[i] - dl[i]);
       if (!(sc > 0.0) || (nc == QUANT_REFINE_K && !(sc > cs[nc - 1]))) continue;
       at = nc < QUANT_REFINE_K ? nc++ : nc - 1;
       while (at > 0 && cs[at - 1] < sc) {
