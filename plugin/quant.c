@@ -313,14 +313,14 @@ static void ws_release(qws *w) {
 #define QUANT_TIGHTEN_MAX_WS 8 /* workspaces sharing it at most (verify.c's TIGHTEN_MAX_WS) */
 #define QUANT_ANDERSON_DEPTH 3 /* ReLU layers at least (verify.c's ANDERSON_DEPTH) */
 /* A half whose own bound is at least QUANT_REFINE_STALL times the halved box's (halving did not
- * lower it) gets refine_relus: the QUANT_REFINE_K ReLUs whose relaxations weigh most in its
- * bound get their bounds optimised (QUANT_REFINE_ITERS rounds), and it is analysed again. Why:
- * on acasxu_2_7 fp16 p1, output 3's search (55 s, 51 k boxes) ended at 2.88e-3 with 9 300
- * queued boxes all within 0.1 % of it, while the top one's maximum is 1.7e-5: in all of them a
- * last-layer neuron that no input turns on (sampled maximum -0.30) keeps an upper end just above
- * 0 (0.10), so h_d = relu(f + d) - relu(f) is bounded by d's range there, 0.17, whatever the
- * box; its optimised upper end is -0.297 (0.2 ms). 30 s, 2 workers, L-inf upper ends on 2_7 /
- * 3_8 p1 (lower ends 2.00e-3 / 2.17e-3): none 4.73e-3 / 2.81e-3; every half 3.16e-3 /
+ * lower it) gets refine_relus: the QUANT_REFINE_K nearly stable ReLUs (QUANT_REFINE_NEAR) whose
+ * relaxations weigh most in its bound get their bounds optimised (QUANT_REFINE_ITERS rounds), and
+ * it is analysed again. Why: on acasxu_2_7 fp16 p1, output 3's search (55 s, 51 k boxes) ended
+ * at 2.88e-3 with 9 300 queued boxes all within 0.1 % of it, while the top one's maximum is 1.7e-5:
+ * in all of them a last-layer neuron that no input turns on (sampled maximum -0.30) keeps an upper
+ * end just above 0 (0.10), so h_d = relu(f + d) - relu(f) is bounded by d's range there, 0.17,
+ * whatever the box; its optimised upper end is -0.297 (0.2 ms). 30 s, 2 workers, L-inf upper ends
+ * on 2_7 / 3_8 p1 (lower ends 2.00e-3 / 2.17e-3): none 4.73e-3 / 2.81e-3; every half 3.16e-3 /
  * 2.83e-3 (a third fewer boxes); stall 0.98 3.05e-3 / 2.61e-3, 0.995 3.02e-3 / 2.58e-3, 0.999
  * 3.00e-3 / 2.58e-3 (about as many boxes as none); 5 rounds instead of 20: no better than
  * none; 2 ReLUs: 4.02e-3 / 2.67e-3 (stall 0.98); 8 (every half): 3.19e-3 / 3.09e-3. */
@@ -1022,6 +1022,7 @@ static twinn_status refine_relus(qws *w, const objective *o, const double *lo, c
     fl = twinn_sym_point_lo(s, TWINN_SYM_F, k), fh = twinn_sym_point_hi(s, TWINN_SYM_F, k);
     gl = twinn_sym_point_lo(s, TWINN_SYM_G, k), gh = twinn_sym_point_hi(s, TWINN_SYM_G, k);
     dl = twinn_sym_point_lo(s, TWINN_SYM_DIFF, k), dh = twinn_sym_point_hi(s, TWINN_SYM_DIFF, k);
+    if (!gl || !gh || !dl || !dh) continue; /* pair weights exist only for a pair's workspace */
     for (i = 0; i < f->layers[k].n_in; i++) {
       double sc;
       size_t at;
