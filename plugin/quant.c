@@ -1333,6 +1333,10 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
   if ((st = box_upper(w, o, lo, hi, &b->u, &b->und, err)) != TWINN_OK) goto fail;
+  /* A stalled half (QUANT_REFINE_STALL, QUANT_REFINE_LOOSE). Only with at most
+   * QUANT_STEER_UNSTABLE undecided ReLUs: w->sym then holds box_upper's exact-form analysis alone,
+   * whose pair weights refine_relus ranks by and whose setting it analyses again with (above
+   * that, the steering analysis replaced it). */
   if (o->kind == OBJ_ABS && w->ex && b->und > 0 && b->und <= QUANT_STEER_UNSTABLE &&
       b->u >= QUANT_REFINE_STALL * cap && b->u > QUANT_REFINE_LOOSE * w->cur.best_lo) {
     twinn_sym_set_stable_exact(w->sym, 1);
