@@ -30,6 +30,8 @@ typedef struct {
                           workspace, valid until the next call); NULL if no leaf was solved */
   double value;        /* the LP's value at point (a float estimate of h(point)) */
   unsigned long leaves, lps;
+  unsigned long settled; /* questions settled without an LP (one constraint's certificate, or
+                            known points on both sides of a phase); counted in lps too */
 } twinn_exact_result;
 
 /* Fixes the phase of neuron `neuron` of ReLU layer `layer` (an index into net->layers) of
@@ -47,7 +49,8 @@ void twinn_exact_set_deadline(twinn_exact *x, double t);
 /* Maximises h(x) = c_f . f(x) + c_g . g(x) over the box [lo, hi] (n_in entries, lo <= hi,
  * finite); c_g must be NULL without g. Phase combinations whose proved bound is <= floor are
  * not refined further, and count as floor in res->upper (so upper = max(floor, the rest)).
- * Stops with complete = 0 after max_lps linear programs. TWINN_ERR_NOMEM, TWINN_ERR_INTERNAL
+ * Stops with complete = 0 after max_lps linear programs (or questions settled without one:
+ * res->settled). TWINN_ERR_NOMEM, TWINN_ERR_INTERNAL
  * (GLPK could not be initialised). */
 twinn_status twinn_exact_max(twinn_exact *x, const double *c_f, const double *c_g, const double *lo,
                              const double *hi, double floor, unsigned long max_lps,

@@ -3,7 +3,8 @@
  * samples and at every box vertex. Exactness: the returned point lies in the box and its value,
  * evaluated by the plain forward pass, equals the proved upper end to rounding, so the maximum
  * is pinned down from both sides. Also: the floor prunes without losing soundness, a small
- * LP budget reports an incomplete search instead of a bound, and several forms searched
+ * LP budget reports an incomplete search instead of a bound, a floor just below the maximum
+ * keeps it (the pruning by one constraint's certificate), and several forms searched
  * together (twinn_exact_max_many) give what separate searches give, with fewer LPs, and fixed
  * phases (twinn_exact_fix) restrict a search to their half of the box and no further. */
 #include <math.h>
@@ -46,8 +47,12 @@ static double sampled_max(const twinn_net *f, const twinn_net *g, const double *
   return best;
 }
 
-/* One random case: pair or single network, n inputs, objective on outputs. */
-static void one_case(uint64_t seed, int pair) {
+/* One random case: pair or single network, n inputs, objective on outputs. With near_floor,
+ * the search is run again with a floor just below the maximum it proved: the leaf holding the
+ * maximum must survive the pruning (most other leaves are pruned, many of them by one path
+ * constraint's certificate without an LP), so the proved end stays the maximum. Adds the
+ * questions settled without an LP to *settled. */
+static void one_case_floor(uint64_t seed, int pair, int near_floor, unsigned long *settled) {
   size_t widths[3] = {10, 10, 3}, n = 2 + seed % 2, t;
   double lo[4], hi[4], cf[3], cg[3], smax, hv;
   twinn_net *f, *g = NULL;
@@ -93,9 +98,25 @@ static void one_case(uint64_t seed, int pair) {
     fail_msg("seed %llu: upper %.17g but the point gives %.17g (sampled %.17g)",
              (unsigned long long)seed, res.upper, hv, smax);
   assert_true(fabs(res.value - hv) <= 1e-9 * (1.0 + fabs(hv)));
+  *settled += res.settled;
+  if (near_floor) {
+    double m = res.upper, fl = m - 1e-6 * (1.0 + fabs(m));
+    assert_int_equal(twinn_exact_max(ex, cf, pair ? cg : NULL, lo, hi, fl, 1000000, &res, &err),
+                     TWINN_OK);
+    assert_true(res.complete);
+    if (!(smax <= res.upper) || !(fabs(res.upper - m) <= 1e-9 * (1.0 + fabs(m))))
+      fail_msg("seed %llu: floor %.17g: upper %.17g, without floor %.17g, sampled %.17g",
+               (unsigned long long)seed, fl, res.upper, m, smax);
+    *settled += res.settled;
+  }
   twinn_exact_free(ex);
   twinn_net_free(f);
   twinn_net_free(g);
+}
+
+static void one_case(uint64_t seed, int pair) {
+  unsigned long settled = 0;
+  one_case_floor(seed, pair, 0, &settled);
 }
 
 static void test_single_network_exact(void **state) {
@@ -106,6 +127,16 @@ static void test_single_network_exact(void **state) {
 static void test_pair_difference_exact(void **state) {
   (void)state;
   for (uint64_t s = 0; s < 40; s++) one_case(s, 1);
+}
+
+/* A floor just below the maximum: the maximum stays (see one_case_floor); some questions were
+ * settled without an LP, so that path of the search is what this checks. */
+static void test_floor_near_max(void **state) {
+  unsigned long settled = 0;
+  (void)state;
+  for (uint64_t s = 0; s < 40; s++) one_case_floor(s, (int)(s % 2), 1, &settled);
+  print_message("floor near the maximum: %lu questions settled without an LP\n", settled);
+  assert_true(settled > 0);
 }
 
 /* A floor above the maximum prunes every leaf: the result is the floor itself, still an upper
@@ -315,7 +346,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_single_network_exact), cmocka_unit_test(test_pair_difference_exact),
       cmocka_unit_test(test_floor_and_budget),     cmocka_unit_test(test_many_forms),
-      cmocka_unit_test(test_fixed_phases),
+      cmocka_unit_test(test_fixed_phases),         cmocka_unit_test(test_floor_near_max),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
