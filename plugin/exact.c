@@ -339,6 +339,17 @@ static int simplex(twinn_exact *x) {
     glp_std_basis(x->lp);
     rc = glp_simplex(x->lp, &sp);
   }
+  /* GLPK's primal simplex can call a feasible LP infeasible (after "perturbing LP to avoid
+   * instability", on rows of coefficients 1e-2 to 1.6e3: a path of acasxu_2_7 fp16 whose
+   * phase-1 LP attains t = 8e-4 > 0) or cycle to the iteration limit on 12 rows; the leaf then
+   * fell back to the box's bound (0.025 against a maximum of 2.2e-3). The dual simplex from the
+   * standard basis solves both; a truly empty path says so again. */
+  if (rc == GLP_EITLIM || (rc == 0 && glp_get_status(x->lp) == GLP_NOFEAS)) {
+    glp_std_basis(x->lp);
+    sp.meth = GLP_DUALP;
+    x->lps++;
+    rc = glp_simplex(x->lp, &sp);
+  }
   st = glp_get_status(x->lp);
   if (rc != 0) return -1;
   return st == GLP_OPT ? 1 : st == GLP_NOFEAS ? 0 : -1;

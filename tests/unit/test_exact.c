@@ -19,6 +19,7 @@
 
 #include "exact.h"
 #include "helpers.h"
+#include "onnx_load.h"
 
 /* h(x) = c_f . f(x) + c_g . g(x), in double. */
 static double objective(const twinn_net *f, const twinn_net *g, const double *cf, const double *cg,
@@ -342,11 +343,67 @@ static void test_fixed_phases(void **state) {
   assert_true(fewer >= 4); /* the fixes restrict something (8 here; ignoring them: 0) */
 }
 
+/* A box of acasxu_2_7 and its fp16 twin (property 1's region, from the top of `twinn bound`'s
+ * queue) where GLPK's primal simplex calls feasible paths' LPs infeasible (rows of coefficients
+ * 1e-2 to 1.6e3; their phase-1 LPs attain t = 8e-4 > 0): the leaves then fell back to the box's
+ * bound and the search ended at 0.025 over a maximum of 1e-3 or so. Both signs of g_0 - f_0
+ * must now be exact: the point attains the proved end to 1e-6, no sample lies above it.
+ * Skipped when ../shared is missing. */
+static void test_acas_box_exact(void **state) {
+  double lo[5] = {0.6, -0.0263671875, -0.09375, 0.45, -0.475};
+  double hi[5] = {0.6399288845, -0.025390625, -0.0625, 0.475, -0.4625};
+  double x[5], yf[5], yg[5], smax, pv;
+  twinn_net *f = NULL, *g = NULL;
+  twinn_exact *ex;
+  twinn_exact_result res;
+  twinn_error err;
+  (void)state;
+  if (twinn_onnx_load_file(TWINN_SHARED_DIR "/benchmarks/onnx/acasxu/acasxu_2_7.onnx", &f, NULL) !=
+          TWINN_OK ||
+      twinn_onnx_load_file(TWINN_SHARED_DIR "/benchmarks/onnx/acasxu_fp16/acasxu_2_7_fp16.onnx", &g,
+                           NULL) != TWINN_OK) {
+    print_message("acasxu_2_7: cannot load, skipped\n");
+    twinn_net_free(f);
+    twinn_net_free(g);
+    skip();
+  }
+  assert_non_null(ex = twinn_exact_new(f, g));
+  twinn_test_rng_state = 4242;
+  for (int sg = -1; sg <= 1; sg += 2) {
+    double cf[5] = {0, 0, 0, 0, 0}, cg[5] = {0, 0, 0, 0, 0};
+    cg[0] = sg;
+    cf[0] = -sg;
+    twinn_error_clear(&err);
+    assert_int_equal(twinn_exact_max(ex, cf, cg, lo, hi, -INFINITY, 1000000, &res, &err), TWINN_OK);
+    assert_true(res.complete);
+    assert_non_null(res.point);
+    assert_int_equal(twinn_net_eval(f, res.point, yf), TWINN_OK);
+    assert_int_equal(twinn_net_eval(g, res.point, yg), TWINN_OK);
+    pv = sg * (yg[0] - yf[0]);
+    smax = -INFINITY;
+    for (int s = 0; s < 20000; s++) {
+      for (int t = 0; t < 5; t++) x[t] = lo[t] + (hi[t] - lo[t]) * twinn_test_urand();
+      assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
+      assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
+      smax = fmax(smax, sg * (yg[0] - yf[0]));
+    }
+    print_message("sign %+d: upper %.9g, point %.9g, sampled %.9g, %lu LPs\n", sg, res.upper, pv,
+                  smax, res.lps);
+    assert_true(smax <= res.upper);
+    if (!(res.upper - pv <= 1e-6))
+      fail_msg("sign %+d: upper %.9g but the point gives %.9g", sg, res.upper, pv);
+  }
+  twinn_exact_free(ex);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_single_network_exact), cmocka_unit_test(test_pair_difference_exact),
       cmocka_unit_test(test_floor_and_budget),     cmocka_unit_test(test_many_forms),
       cmocka_unit_test(test_fixed_phases),         cmocka_unit_test(test_floor_near_max),
+      cmocka_unit_test(test_acas_box_exact),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
