@@ -692,6 +692,16 @@ static try_outcome solve(glp_prob *lp, int path, const twinn_options *opt, doubl
     sp.tm_lim = ms;
     rc = glp_simplex(lp, &sp);
     st = glp_get_status(lp);
+    if (rc == 0 && st == GLP_NOFEAS) {
+      /* The primal simplex also calls feasible LPs infeasible (exact.c simplex: acasxu_2_7
+       * fp16 paths, after it perturbs the LP): the dual simplex from the standard basis must
+       * agree. */
+      glp_std_basis(lp);
+      sp.meth = GLP_DUALP;
+      if ((sp.tm_lim = ms_left(opt, deadline)) == 0) return TRY_TIMEOUT;
+      rc = glp_simplex(lp, &sp);
+      st = glp_get_status(lp);
+    }
     if (rc == GLP_ETMLIM) return TRY_TIMEOUT;
     if (rc == 0 && st == GLP_NOFEAS) return TRY_INFEASIBLE;
     if (rc != 0 || st != GLP_OPT) {
