@@ -6,12 +6,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "helpers.h"
 #include "milp.h"
+#include "onnx_load.h"
 #include "vnnlib.h"
 
 uint64_t twinn_test_rng_state;
@@ -142,4 +144,20 @@ twinn_net *twinn_test_split_twin(const twinn_net *f, double noise) {
   }
   twinn_free(alpha);
   return g;
+}
+
+void twinn_test_acas_fp16_pair(const char *n, twinn_net **f, twinn_net **g) {
+  char pf[512], pg[512];
+  *f = *g = NULL;
+  snprintf(pf, sizeof pf, "%s/benchmarks/onnx/acasxu/acasxu_%s.onnx", TWINN_SHARED_DIR, n);
+  snprintf(pg, sizeof pg, "%s/benchmarks/onnx/acasxu_fp16/acasxu_%s_fp16.onnx", TWINN_SHARED_DIR,
+           n);
+  if (twinn_onnx_load_file(pf, f, NULL) == TWINN_OK &&
+      twinn_onnx_load_file(pg, g, NULL) == TWINN_OK)
+    return;
+  print_message("acasxu_%s: cannot load, skipped\n", n);
+  twinn_net_free(*f);
+  twinn_net_free(*g);
+  *f = *g = NULL;
+  skip();
 }

@@ -1,5 +1,6 @@
 /* helpers.h: code shared by the unit tests (linked into every test_*.c executable): the seeded
- * splitmix64 generator, the random ReLU/smooth chain builders and the MILP mode's verdicts.
+ * splitmix64 generator, the random ReLU/smooth chain builders, the MILP mode's verdicts and the
+ * shared ACAS Xu fp16 twins.
  * Deterministic: the sequence depends only on what the test stores in twinn_test_rng_state. Fails
  * the running cmocka test on out of memory; never used by library code. */
 #ifndef TWINN_TESTS_HELPERS_H
@@ -43,5 +44,9 @@ twinn_net *twinn_test_widened_twin(const twinn_net *f, size_t extra, double nois
  * both), every weight and bias then moved by up to `noise`: nearly f's function, on neurons
  * that align.h cannot match. Owned by the caller. */
 twinn_net *twinn_test_split_twin(const twinn_net *f, double noise);
+
+/* ACAS Xu network N (e.g. "2_7") and its fp16 twin from ../shared/benchmarks/onnx, or skips the
+ * running test (both NULL) when they cannot be loaded. Owned by the caller. */
+void twinn_test_acas_fp16_pair(const char *n, twinn_net **f, twinn_net **g);
 
 #endif

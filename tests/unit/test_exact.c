@@ -19,7 +19,6 @@
 
 #include "exact.h"
 #include "helpers.h"
-#include "onnx_load.h"
 
 /* h(x) = c_f . f(x) + c_g . g(x), in double. */
 static double objective(const twinn_net *f, const twinn_net *g, const double *cf, const double *cg,
@@ -358,15 +357,7 @@ static void test_acas_box_exact(void **state) {
   twinn_exact_result res;
   twinn_error err;
   (void)state;
-  if (twinn_onnx_load_file(TWINN_SHARED_DIR "/benchmarks/onnx/acasxu/acasxu_2_7.onnx", &f, NULL) !=
-          TWINN_OK ||
-      twinn_onnx_load_file(TWINN_SHARED_DIR "/benchmarks/onnx/acasxu_fp16/acasxu_2_7_fp16.onnx", &g,
-                           NULL) != TWINN_OK) {
-    print_message("acasxu_2_7: cannot load, skipped\n");
-    twinn_net_free(f);
-    twinn_net_free(g);
-    skip();
-  }
+  twinn_test_acas_fp16_pair("2_7", &f, &g);
   assert_non_null(ex = twinn_exact_new(f, g));
   twinn_test_rng_state = 4242;
   for (int sg = -1; sg <= 1; sg += 2) {

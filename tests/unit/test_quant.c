@@ -23,7 +23,6 @@
 #include "clock.h"
 #include "quant_union.h"
 #include "report.h"
-#include "onnx_load.h"
 #include "helpers.h"
 
 static uint64_t rng_state = 12345;
@@ -1088,15 +1087,7 @@ static void test_upper_monotone(void **state) {
   twinn_quant_diff r;
   upper_probe pr;
   (void)state;
-  if (twinn_onnx_load_file(TWINN_SHARED_DIR "/benchmarks/onnx/acasxu/acasxu_1_2.onnx", &f, NULL) !=
-          TWINN_OK ||
-      twinn_onnx_load_file(TWINN_SHARED_DIR "/benchmarks/onnx/acasxu_fp16/acasxu_1_2_fp16.onnx", &g,
-                           NULL) != TWINN_OK) {
-    printf("acasxu_1_2: cannot load, skipped\n");
-    twinn_net_free(f);
-    twinn_net_free(g);
-    skip();
-  }
+  twinn_test_acas_fp16_pair("1_2", &f, &g);
   memset(&pr, 0, sizeof pr);
   twinn_quant_options_init(&opt);
   opt.timeout = 4.0;
