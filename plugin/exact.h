@@ -50,8 +50,7 @@ void twinn_exact_set_deadline(twinn_exact *x, double t);
  * finite); c_g must be NULL without g. Phase combinations whose proved bound is <= floor are
  * not refined further, and count as floor in res->upper (so upper = max(floor, the rest)).
  * Stops with complete = 0 after max_lps linear programs (or questions settled without one:
- * res->settled). TWINN_ERR_NOMEM, TWINN_ERR_INTERNAL
- * (GLPK could not be initialised). */
+ * res->settled). TWINN_ERR_NOMEM, TWINN_ERR_INTERNAL (GLPK could not be initialised). */
 twinn_status twinn_exact_max(twinn_exact *x, const double *c_f, const double *c_g, const double *lo,
                              const double *hi, double floor, unsigned long max_lps,
                              twinn_exact_result *res, twinn_error *err);
