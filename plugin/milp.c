@@ -6,8 +6,8 @@
  * infeasible). We mitigate, not prove: every row and column is widened by 1e-7 of its
  * magnitude (+1e-9), big-M values and leaf bounds are rounded outward, and infeasibility must
  * be reported by two different routes through GLPK (with and without presolver; the latter's
- * LP relaxation by the primal and then the dual simplex) before it becomes UNSAT. Trustworthy for small, well-scaled networks (exact mode, test oracle), not a
- * certificate. Never prints. */
+ * LP relaxation by the primal and then the dual simplex) before it becomes UNSAT. Trustworthy
+ * for small, well-scaled networks (exact mode, test oracle), not a certificate. Never prints. */
 #include "milp.h"
 
 #include <float.h>
