@@ -182,6 +182,14 @@ static double lag_upper(twinn_exact *x, const double *o, const double *y, double
   return h;
 }
 
+/* A question settled without an LP counts as one in the budget (a search's size in steps stays
+ * what it was with LPs alone); returns r. */
+static int settle(twinn_exact *x, int r) {
+  x->lps++;
+  x->settled++;
+  return r;
+}
+
 /* Float value of max over the box of o + y g. */
 static double one_cons_val(const twinn_exact *x, const double *o, const double *g, double y) {
   size_t n = x->n, t;
@@ -517,8 +525,7 @@ static int leaf(twinn_exact *x) {
     }
     e = (e + gam(2 * n_out) * a + EX_ETA * (double)(2 * n_out * (n + 1))) * EX_INFLATE;
     if (x->floor > -INFINITY && one_cons_le(x, x->obj, e, x->floor)) { /* no LP needed */
-      x->lps++;
-      x->settled++;
+      settle(x, 0);
       if (j == 0) x->leaves++;
       x->pruned = 1;
       continue;
@@ -564,24 +571,10 @@ static int lp_phase(twinn_exact *x, int w, size_t k, size_t i) {
     if (z > tol) try_neg = 0;
     if (z < -tol) try_pos = 0;
   }
+  if (!try_neg && !try_pos) return settle(x, 0);
+  if (try_neg && one_cons_le(x, a, e, 0.0)) return settle(x, -1);
   for (t = 0; t <= n; t++) x->obj[t] = -a[t];
-  /* A question settled without an LP counts as one in the budget (a search's size in steps
-   * stays what it was with LPs alone). */
-  if (!try_neg && !try_pos) {
-    x->lps++;
-    x->settled++;
-    return 0;
-  }
-  if (try_neg && one_cons_le(x, a, e, 0.0)) {
-    x->lps++;
-    x->settled++;
-    return -1;
-  }
-  if (try_pos && one_cons_le(x, x->obj, e, 0.0)) {
-    x->lps++;
-    x->settled++;
-    return 1;
-  }
+  if (try_pos && one_cons_le(x, x->obj, e, 0.0)) return settle(x, 1);
   if (try_neg) {
     if (lp_max(x, a, &u, &val) == LP_EMPTY) return 2;
     if (twinn_round_up(u + e) <= 0) return -1;
