@@ -32,6 +32,7 @@ typedef struct {
   unsigned long leaves, lps;
   unsigned long settled; /* questions settled without an LP (one constraint's certificate, or
                             known points on both sides of a phase); counted in lps too */
+  unsigned long capped;  /* forms dropped below a node by their cap (twinn_exact_set_caps) */
 } twinn_exact_result;
 
 /* Fixes the phase of neuron `neuron` of ReLU layer `layer` (an index into net->layers) of
@@ -45,6 +46,14 @@ void twinn_exact_clear_fixes(twinn_exact *x);
 
 /* Stop searches (complete = 0) once twinn_clock_now() passes t (<= 0, the default: never). */
 void twinn_exact_set_deadline(twinn_exact *x, double t);
+
+/* Caps for the next search only (twinn_exact_max / _max_many clear them): n_forms rows of
+ * n_in + 1 (coefficients, then constant) with h_j(x) <= caps_j . x + caps_j[n_in] for every x of
+ * that search's box, in real arithmetic (as twinn_sym_diff_upper_row gives). Where one
+ * constraint of a path brings a form's cap to the floor or below, the search drops that form
+ * below the path (counted as settled). Ignored with more than 8 forms; the array must live
+ * until the search returns. */
+void twinn_exact_set_caps(twinn_exact *x, const double *caps);
 
 /* Maximises h(x) = c_f . f(x) + c_g . g(x) over the box [lo, hi] (n_in entries, lo <= hi,
  * finite); c_g must be NULL without g. Phase combinations whose proved bound is <= floor are

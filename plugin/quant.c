@@ -211,6 +211,8 @@ typedef struct {
   double *xcf, *xcg;         /* try_exact's forms (n_out + 1 rows of n_out each) */
   double *wid, *gain;        /* n_in: the box's widths and the form's relaxation gains */
   double *nlo, *nhi;         /* n_in: the box of near_exact */
+  double *caps;              /* 2 (n_in + 1): |g_i - f_i|'s forms' upper rows (box_upper_once) */
+  int caps_ok;               /* both rows are from the last box bounded */
   double *px, *pq;           /* n_in: the pattern search's point and scratch */
   double *fwd;               /* every point of one forward pass (largest network) */
   double *v1, *v2;           /* max width */
@@ -245,6 +247,7 @@ static void ws_release(qws *w) {
   twinn_free(w->wid);
   twinn_free(w->gain);
   twinn_free(w->nlo);
+  twinn_free(w->caps);
   twinn_free(w->nhi);
   twinn_free(w->xcf);
   twinn_free(w->xcg);
@@ -451,6 +454,7 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
     w->wid = twinn_calloc(w->n_in, sizeof(double));
     w->gain = twinn_calloc(w->n_in, sizeof(double));
     w->nlo = twinn_calloc(w->n_in, sizeof(double));
+    w->caps = twinn_calloc(2 * (w->n_in + 1), sizeof(double));
     w->nhi = twinn_calloc(w->n_in, sizeof(double));
     w->xcf = twinn_calloc((w->n_out + 1) * w->n_out, sizeof(double));
     w->xcg = twinn_calloc((w->n_out + 1) * w->n_out, sizeof(double));
@@ -474,7 +478,7 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
       (S->prod && (!w->sg || !w->pa || !w->pb || !w->pcoef)) ||
       (w->n_in <= QUANT_EXACT_DIMS &&
        ((S->prod ? !w->ssg : !w->ex || !w->ex_f || !w->ex_g) || !w->ss || !w->bcf || !w->bcg ||
-        !w->wid || !w->gain || !w->nlo || !w->nhi || !w->xcf || !w->xcg)) ||
+        !w->wid || !w->gain || !w->nlo || !w->nhi || !w->caps || !w->xcf || !w->xcg)) ||
       twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
     ws_release(w);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
@@ -899,6 +903,7 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
   const double *sens = NULL;
   int have = 0;
   twinn_status st;
+  w->caps_ok = 0;
   if ((st = twinn_sym_analyse(w->sym, lo, hi, err)) != TWINN_OK) return st;
   if (w->sg && (st = twinn_sym_analyse(w->sg, lo, hi, err)) != TWINN_OK) return st;
   for (j = 0; j < w->n_out; j++) {
@@ -932,6 +937,11 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
         w->cf[j] = -sgn;
         if ((st = form_upper(w, &h, &sens, err)) != TWINN_OK) return st;
         if (!w->sg && isfinite(h)) twinn_sym_keep_pair_weights(w->sym, fmax(h, 0.0));
+        /* The form's upper row, exact_forms' form sgn > 0 (objective_form), for try_exact. */
+        if (w->caps && !w->sg) {
+          int ok = twinn_sym_diff_upper_row(w->sym, w->caps + (sgn > 0) * (w->n_in + 1));
+          w->caps_ok = sgn < 0 ? ok : w->caps_ok && ok;
+        }
         if (!have || h > best) {
           best = h;
           have = 1;
@@ -1211,6 +1221,7 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
   /* m_g - m_f: the maxima of its forms only bound it, and bisection must go on anyway. */
   if (!w->ex || o->kind == OBJ_MDIFF || !(b->u > w->cur.best_lo) || b->und > max_und)
     return TWINN_OK;
+  if (w->caps_ok && o->kind == OBJ_ABS) twinn_exact_set_caps(w->ex, w->caps);
   if ((st = exact_forms(w, o, lo, hi, w->cur.best_lo, max_lps, &r, err)) != TWINN_OK) return st;
   if (!r.complete) return TWINN_OK;
   if ((st = try_maximiser(w, o, &r, err)) != TWINN_OK) return st;

@@ -130,6 +130,11 @@ struct twinn_sym {
   /* Pairs: f's two final rows of the last bound (2 * n_in), their constants and error terms,
    * summed with g's into the product network's form (lin_once). */
   double *prow, pcst[2], per[2];
+  /* The difference form's upper row of the last bound of a pair (n_in coefficients, then its
+   * constant plus error term rounded up), urow_ok when it holds on the whole box
+   * (twinn_sym_diff_upper_row). */
+  double *urow;
+  int urow_ok;
   /* symand.c: rounds of the first ReLU layer's hull planes while back-substitutions use them
    * for their lower ends (0: not; certify sets it), and_opt the workspace's setting
    * (twinn_sym_set_anderson); and_buf / and_idx its scratch (allocated on first use). */
@@ -139,16 +144,8 @@ struct twinn_sym {
 };
 
 /* The ReLU steps of the back-substitutions (symbolic.c's and symdiff.c's backsub_relu, with
- * their inlined row loops) get an AVX2 clone that GCC picks at load time on CPUs that have it
- * (target_clones, x86-64, glibc's ifunc): the same operations in the same order in 4-wide
- * instead of 2-wide vectors, so the same results bit for bit (no FMA: "avx2" alone does not
- * enable it). Not under ASan (the sanitizer builds keep one plain copy). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
-    !defined(__SANITIZE_ADDRESS__)
-#define SYM_HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define SYM_HOT
-#endif
+ * their inlined row loops) get an AVX2 clone (common.h's TWINN_HOT). */
+#define SYM_HOT TWINN_HOT
 
 /* max(a, b) of two magnitudes for the error weights, inline (fmax is a library call unless
  * NaN semantics are given up). A NaN b gives NaN, which ends as an infinite bound (sound); a

@@ -133,6 +133,7 @@ void twinn_sym_free(twinn_sym *s) {
   }
   twinn_free(s->vtx);
   twinn_free(s->prow);
+  twinn_free(s->urow);
   twinn_free(s->tmp);
   twinn_free(s->row);
   twinn_free(s->hs_w);
@@ -318,9 +319,11 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
   s->coefb = twinn_calloc(f->n_in ? f->n_in : 1, sizeof(double));
   s->vtx = twinn_calloc(8 * (f->n_in ? f->n_in : 1), sizeof(double));
   s->prow = twinn_calloc(2 * (f->n_in ? f->n_in : 1), sizeof(double));
+  s->urow = twinn_calloc(f->n_in + 1, sizeof(double));
   s->tmp = twinn_mallocarray(2 * mw, sizeof(double));
   s->row = twinn_mallocarray(10 * mw, sizeof(double));
-  if (!s->cst || !s->er || !s->coef || !s->coefb || !s->vtx || !s->prow || !s->tmp || !s->row)
+  if (!s->cst || !s->er || !s->coef || !s->coefb || !s->vtx || !s->prow || !s->urow || !s->tmp ||
+      !s->row)
     goto fail;
   size_t nh = s->n_points > 2 ? 2 * width_at(s, 1) : 1;
   s->hs_w = twinn_mallocarray(nh, sizeof *s->hs_w);
@@ -904,6 +907,27 @@ static int all_zero(const double *c, size_t n) {
   return 1;
 }
 
+/* After the difference form's back-substitution (its rows in s->fin, r = 1) with upper end h:
+ * its upper row into s->urow, valid on the whole box unless split constraints shaped it. */
+static void keep_upper_row(twinn_sym *s, double h) {
+  size_t n_in = s->net[0]->n_in, total = s->off[s->n_points];
+  s->urow_ok = 0;
+  if (!isfinite(h) || s->nhs) return;
+  for (int w = 0; w < 2; w++)
+    for (size_t j = 0; j < total; j++)
+      if (s->split[w][j]) return;
+  for (size_t i = 0; i < n_in; i++)
+    if (!isfinite(s->urow[i] = s->fin[i])) return;
+  s->urow[n_in] = twinn_round_up(s->cst[0] + s->er[0]);
+  s->urow_ok = isfinite(s->urow[n_in]);
+}
+
+int twinn_sym_diff_upper_row(const twinn_sym *s, double *row) {
+  if (!s->urow_ok) return 0;
+  memcpy(row, s->urow, (s->net[0]->n_in + 1) * sizeof(double));
+  return 1;
+}
+
 static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double *lo, double *hi,
                      const double **vlo, const double **vhi) {
   size_t L = s->n_layers, n_out = width_at(s, L), n_in = s->net[0]->n_in;
@@ -957,6 +981,7 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
   s->cst[0] = s->cst[1] = 0.0;
   s->er[0] = s->er[1] = 2.0 * twinn_sym_gamma(0) * e0;
   twinn_symdiff_backsub(s, L, 1, &l3, &h3, coef_d);
+  keep_upper_row(s, h3);
   if (f_part)
     rows_ends(s, s->prow, s->pcst, s->per, fmax(sep_lo, l3), fmin(sep_hi, h3), &prod_lo, &prod_hi);
   *lo = fmax(fmax(sep_lo, l3), prod_lo);
@@ -1052,6 +1077,7 @@ twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *
   *lo = -INFINITY;
   *hi = INFINITY;
   s->bw_ok = 0;
+  s->urow_ok = 0;
   if (s->overflow || s->infeasible) return TWINN_OK;
   const double *vlo, *vhi;
   lin_once(s, c_f, c_g, lo, hi, &vlo, &vhi);

@@ -191,6 +191,13 @@ void twinn_sym_sum_bounds(twinn_sym *sa, const double *c_a, twinn_sym *sb, const
  * of the bound's slack input i accounts for. Owned by s; zeros before any bound_lin. */
 const double *twinn_sym_input_coef(const twinn_sym *s);
 
+/* After a twinn_sym_bound_lin with c_g (a pair): its difference form's upper row, n_in + 1
+ * entries into row: c_f . f(x) + c_g . g(x) <= row . x + row[n_in] for every x of the box in
+ * real arithmetic (the back-substitution's rounding is in row[n_in]; the caller bounds the
+ * rounding of evaluating the row). Returns 0 (row untouched) if there is none: no pair form,
+ * an infinite bound, or split constraints (valid only where they hold). */
+int twinn_sym_diff_upper_row(const twinn_sym *s, double *row);
+
 /* After analyse: bounds of the output of f, g or g - f (n_out entries, owned by s), NULL if
  * absent (no g). */
 const double *twinn_sym_out_lo(const twinn_sym *s, int which);

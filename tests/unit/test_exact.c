@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "exact.h"
+#include "symbolic.h"
 #include "helpers.h"
 
 /* h(x) = c_f . f(x) + c_g . g(x), in double. */
@@ -137,6 +138,86 @@ static void test_floor_near_max(void **state) {
   for (uint64_t s = 0; s < 40; s++) one_case_floor(s, (int)(s % 2), 1, &settled);
   print_message("floor near the maximum: %lu questions settled without an LP\n", settled);
   assert_true(settled > 0);
+}
+
+/* Caps (twinn_exact_set_caps) from the pair's analysis (twinn_sym_diff_upper_row) of |g_i - f_i|'s
+ * two forms: each row dominates its form at every sample and vertex of the box; a search with
+ * them and a floor just below the maximum keeps the maximum (only paths whose cap is proved
+ * below the floor are dropped), one with a floor above it returns the floor; some forms were
+ * dropped by their caps over the cases, so that path of the search is what this checks. */
+static void test_caps_keep_max(void **state) {
+  size_t widths[3] = {10, 10, 3}, n, t, j, i;
+  double lo[3], hi[3], cf[6], cg[6], caps[8], x[3], l, h, m, fl;
+  unsigned long capped = 0;
+  twinn_net *f, *g;
+  twinn_sym *sym;
+  twinn_exact *ex;
+  twinn_exact_result res;
+  twinn_error err;
+  (void)state;
+  for (uint64_t seed = 0; seed < 40; seed++) {
+    twinn_test_rng_state = seed * 6151 + 3;
+    n = 2 + seed % 2;
+    f = twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, NULL, 0.0);
+    g = twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, f, 0.02);
+    for (t = 0; t < n; t++) {
+      double c = 2 * twinn_test_urand() - 1, r = 0.05 + 0.4 * twinn_test_urand();
+      lo[t] = c - r;
+      hi[t] = c + r;
+    }
+    i = seed % 3;
+    memset(cf, 0, sizeof cf);
+    memset(cg, 0, sizeof cg);
+    for (j = 0; j < 2; j++) { /* form 0: f_i - g_i, form 1: g_i - f_i */
+      cg[j * 3 + i] = j ? 1.0 : -1.0;
+      cf[j * 3 + i] = -cg[j * 3 + i];
+    }
+    assert_non_null(sym = twinn_sym_new(f, g));
+    twinn_error_clear(&err);
+    assert_int_equal(twinn_sym_analyse(sym, lo, hi, &err), TWINN_OK);
+    for (j = 0; j < 2; j++) {
+      assert_int_equal(twinn_sym_bound_lin(sym, cf + 3 * j, cg + 3 * j, &l, &h, &err), TWINN_OK);
+      assert_true(twinn_sym_diff_upper_row(sym, caps + j * (n + 1)));
+    }
+    for (size_t s = 0; s < 20000 + ((size_t)1 << n); s++) {
+      for (t = 0; t < n; t++)
+        x[t] = s < 20000                ? lo[t] + (hi[t] - lo[t]) * twinn_test_urand()
+               : ((s - 20000) >> t) & 1 ? hi[t]
+                                        : lo[t];
+      for (j = 0; j < 2; j++) {
+        double v = objective(f, g, cf + 3 * j, cg + 3 * j, x), u = caps[j * (n + 1) + n];
+        for (t = 0; t < n; t++) u += caps[j * (n + 1) + t] * x[t];
+        if (!(v <= u + 1e-12 * (1.0 + fabs(v))))
+          fail_msg("seed %llu: form %zu is %.17g at a sample, its cap %.17g",
+                   (unsigned long long)seed, j, v, u);
+      }
+    }
+    assert_non_null(ex = twinn_exact_new(f, g));
+    assert_int_equal(twinn_exact_max_many(ex, 2, cf, cg, lo, hi, -INFINITY, 1000000, &res, &err),
+                     TWINN_OK);
+    assert_true(res.complete);
+    m = res.upper;
+    fl = m - 1e-6 * (1.0 + fabs(m));
+    twinn_exact_set_caps(ex, caps);
+    assert_int_equal(twinn_exact_max_many(ex, 2, cf, cg, lo, hi, fl, 1000000, &res, &err),
+                     TWINN_OK);
+    assert_true(res.complete);
+    if (!(fabs(res.upper - m) <= 1e-9 * (1.0 + fabs(m))))
+      fail_msg("seed %llu: with caps and floor %.17g: upper %.17g, without %.17g",
+               (unsigned long long)seed, fl, res.upper, m);
+    capped += res.capped;
+    twinn_exact_set_caps(ex, caps);
+    assert_int_equal(twinn_exact_max_many(ex, 2, cf, cg, lo, hi, m + 1e-3, 1000000, &res, &err),
+                     TWINN_OK);
+    assert_true(res.complete && res.upper == m + 1e-3);
+    capped += res.capped;
+    twinn_exact_free(ex);
+    twinn_sym_free(sym);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  print_message("caps: %lu forms dropped below a node\n", capped);
+  assert_true(capped > 0);
 }
 
 /* A floor above the maximum prunes every leaf: the result is the floor itself, still an upper
@@ -394,7 +475,7 @@ int main(void) {
       cmocka_unit_test(test_single_network_exact), cmocka_unit_test(test_pair_difference_exact),
       cmocka_unit_test(test_floor_and_budget),     cmocka_unit_test(test_many_forms),
       cmocka_unit_test(test_fixed_phases),         cmocka_unit_test(test_floor_near_max),
-      cmocka_unit_test(test_acas_box_exact),
+      cmocka_unit_test(test_acas_box_exact),       cmocka_unit_test(test_caps_keep_max),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
