@@ -48,26 +48,33 @@ static double sampled_max(const twinn_net *f, const twinn_net *g, const double *
   return best;
 }
 
+/* A random case from the current test RNG state: f (and g, a twin of f, with pair) with n
+ * inputs, hidden widths 10 and 10, 3 outputs, and a random box of half-widths 0.05 to 0.45. */
+static void random_case(size_t n, int pair, twinn_net **f, twinn_net **g, double *lo, double *hi) {
+  size_t widths[3] = {10, 10, 3};
+  *f = twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, NULL, 0.0);
+  *g = pair ? twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, *f, 0.02) : NULL;
+  for (size_t t = 0; t < n; t++) {
+    double c = 2 * twinn_test_urand() - 1, r = 0.05 + 0.4 * twinn_test_urand();
+    lo[t] = c - r;
+    hi[t] = c + r;
+  }
+}
+
 /* One random case: pair or single network, n inputs, objective on outputs. With near_floor,
  * the search is run again with a floor just below the maximum it proved: the leaf holding the
  * maximum must survive the pruning (most other leaves are pruned, many of them by one path
  * constraint's certificate without an LP), so the proved end stays the maximum. Adds the
  * questions settled without an LP to *settled. */
 static void one_case_floor(uint64_t seed, int pair, int near_floor, unsigned long *settled) {
-  size_t widths[3] = {10, 10, 3}, n = 2 + seed % 2, t;
+  size_t n = 2 + seed % 2, t;
   double lo[4], hi[4], cf[3], cg[3], smax, hv;
   twinn_net *f, *g = NULL;
   twinn_exact *ex;
   twinn_exact_result res;
   twinn_error err;
   twinn_test_rng_state = seed * 7919 + 17;
-  f = twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, NULL, 0.0);
-  if (pair) g = twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, f, 0.02);
-  for (t = 0; t < n; t++) {
-    double c = 2 * twinn_test_urand() - 1, r = 0.05 + 0.4 * twinn_test_urand();
-    lo[t] = c - r;
-    hi[t] = c + r;
-  }
+  random_case(n, pair, &f, &g, lo, hi);
   for (t = 0; t < 3; t++) {
     cf[t] = pair ? 0.0 : 2 * twinn_test_urand() - 1;
     cg[t] = 0.0;
@@ -146,7 +153,7 @@ static void test_floor_near_max(void **state) {
  * below the floor are dropped), one with a floor above it returns the floor; some forms were
  * dropped by their caps over the cases, so that path of the search is what this checks. */
 static void test_caps_keep_max(void **state) {
-  size_t widths[3] = {10, 10, 3}, n, t, j, i;
+  size_t n, t, j, i;
   double lo[3], hi[3], cf[6], cg[6], caps[8], x[3], l, h, m, fl;
   unsigned long capped = 0;
   twinn_net *f, *g;
@@ -158,13 +165,7 @@ static void test_caps_keep_max(void **state) {
   for (uint64_t seed = 0; seed < 40; seed++) {
     twinn_test_rng_state = seed * 6151 + 3;
     n = 2 + seed % 2;
-    f = twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, NULL, 0.0);
-    g = twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, f, 0.02);
-    for (t = 0; t < n; t++) {
-      double c = 2 * twinn_test_urand() - 1, r = 0.05 + 0.4 * twinn_test_urand();
-      lo[t] = c - r;
-      hi[t] = c + r;
-    }
+    random_case(n, 1, &f, &g, lo, hi);
     i = seed % 3;
     memset(cf, 0, sizeof cf);
     memset(cg, 0, sizeof cg);
@@ -249,7 +250,7 @@ static void test_floor_and_budget(void **state) {
  * every sample of the largest form, the point attains it to rounding, it agrees with the
  * largest of the six separate searches, and the shared phase LPs make it cheaper than they. */
 static void test_many_forms(void **state) {
-  size_t widths[3] = {10, 10, 3}, n, t, j;
+  size_t n, t, j;
   double lo[3], hi[3], cf[18], cg[18], x[3], smax, hv, sep, yf[3], yg[3];
   unsigned long sep_lps;
   twinn_net *f, *g;
@@ -260,13 +261,7 @@ static void test_many_forms(void **state) {
   for (uint64_t seed = 0; seed < 20; seed++) {
     twinn_test_rng_state = seed * 104729 + 5;
     n = 2 + seed % 2;
-    f = twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, NULL, 0.0);
-    g = twinn_test_random_net(n, widths, 3, TWINN_LAYER_RELU, f, 0.02);
-    for (t = 0; t < n; t++) {
-      double c = 2 * twinn_test_urand() - 1, r = 0.05 + 0.4 * twinn_test_urand();
-      lo[t] = c - r;
-      hi[t] = c + r;
-    }
+    random_case(n, 1, &f, &g, lo, hi);
     memset(cf, 0, sizeof cf);
     memset(cg, 0, sizeof cg);
     for (j = 0; j < 6; j++) { /* form j: sign (j % 2) of output j / 2 */
