@@ -30,12 +30,12 @@
  * both signs, floor at the region's maximum) the searches took 829 k LPs and 8.9 s, now 273 k
  * and 4.9 s, every bound the same (and one tighter since simplex retries with the dual).
  *
- * Caps. A caller that holds a linear upper bound of each form over the whole box (twinn_bound's
- * box analysis: twinn_sym_diff_upper_row) passes it as the form's cap: below a node where one
- * constraint of the path brings a cap to the floor (one_cons_le), that form is not bounded again,
- * and a node where every form is so capped is not searched. On acasxu_4_1 fp16 p1 (60 s of
+ * Caps. A caller that holds a linear upper bound of each form over the whole box (`twinn
+ * bound`'s box analysis: twinn_sym_diff_upper_row) passes it as the form's cap: below a node where
+ * one constraint of the path brings a cap to the floor (one_cons_le), that form is not bounded
+ * again, and a node where every form is so capped is not searched. On acasxu_4_1 fp16 p1 (60 s of
  * `twinn bound`) 5 % of the checks drop a form, and the searches of boxes with 9 to 16
- * undecided ReLUs take 349 steps each instead of 413. */
+ * undecided ReLUs take 349 steps each instead of 415 (the same best value from the start). */
 #include "exact.h"
 
 #include <glpk.h>
@@ -447,8 +447,8 @@ static double *row_of(twinn_exact *x, int w, size_t p, size_t i) {
 }
 
 /* Forms of point k + 1 from point k through affine layer k. Only the inputs whose form or
- * error is nonzero contribute (listed first: about half of a ReLU layer's outputs are 0 on a
- * path); a zero weight adds its underflow allowance too, which only loosens e. */
+ * error is nonzero contribute (listed first: an inactive ReLU's output is the exact 0); a zero
+ * weight adds its underflow allowance too, which only loosens e. */
 TWINN_HOT static void affine_forms(twinn_exact *x, int w, size_t k) {
   const twinn_layer *ly = &x->net[w]->layers[k];
   size_t n = x->n, i, j, t, m = 0;

@@ -147,11 +147,12 @@ static void test_floor_near_max(void **state) {
   assert_true(settled > 0);
 }
 
-/* Caps (twinn_exact_set_caps) from the pair's analysis (twinn_sym_diff_upper_row) of |g_i - f_i|'s
- * two forms: each row dominates its form at every sample and vertex of the box; a search with
- * them and a floor just below the maximum keeps the maximum (only paths whose cap is proved
- * below the floor are dropped), one with a floor above it returns the floor; some forms were
- * dropped by their caps over the cases, so that path of the search is what this checks. */
+/* Caps (twinn_exact_set_caps) from the pair's analysis (twinn_sym_diff_upper_row, with and
+ * without exact forms where both networks are stable) of |g_i - f_i|'s two forms: each row
+ * dominates its form at every sample and vertex of the box; a search with them and a floor just
+ * below the maximum keeps the maximum (only paths whose cap is proved below the floor are dropped),
+ * one with a floor above it returns the floor; some forms were dropped by their caps over the
+ * cases, so that path of the search is what this checks. */
 static void test_caps_keep_max(void **state) {
   size_t n, t, j, i;
   double lo[3], hi[3], cf[6], cg[6], caps[8], x[3], l, h, m, fl;
@@ -174,6 +175,7 @@ static void test_caps_keep_max(void **state) {
       cf[j * 3 + i] = -cg[j * 3 + i];
     }
     assert_non_null(sym = twinn_sym_new(f, g));
+    twinn_sym_set_stable_exact(sym, (int)(seed % 2)); /* `twinn bound`'s first analysis */
     twinn_error_clear(&err);
     assert_int_equal(twinn_sym_analyse(sym, lo, hi, &err), TWINN_OK);
     for (j = 0; j < 2; j++) {
