@@ -532,7 +532,7 @@ static int leaf(twinn_exact *x) {
   int w;
   for (j = 0; j < x->n_forms; j++) {
     double e = 0.0, a = 0.0;
-    if (x->caps && x->dead[j]) continue; /* proved <= floor on this path (caps_prune) */
+    if (x->dead[j]) continue; /* proved <= floor on this path (caps_prune) */
     memset(x->obj, 0, (n + 1) * sizeof(double));
     for (w = 0; w < x->n_nets; w++) {
       if (!x->c[w]) continue;

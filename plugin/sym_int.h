@@ -135,6 +135,7 @@ struct twinn_sym {
    * (twinn_sym_diff_upper_row). */
   double *urow;
   int urow_ok;
+  size_t n_split; /* nonzero entries of split (twinn_sym_set_split, twinn_sym_clear_splits) */
   /* symand.c: rounds of the first ReLU layer's hull planes while back-substitutions use them
    * for their lower ends (0: not; certify sets it), and_opt the workspace's setting
    * (twinn_sym_set_anderson); and_buf / and_idx its scratch (allocated on first use). */

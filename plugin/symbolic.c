@@ -352,13 +352,17 @@ twinn_status twinn_sym_set_split(twinn_sym *s, int which, size_t layer, size_t n
       neuron >= width_at(s, layer))
     return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0,
                            "split: layer %zu neuron %zu is not a ReLU neuron", layer, neuron);
-  s->split[which][s->off[layer] + neuron] = (signed char)(phase > 0 ? 1 : phase < 0 ? -1 : 0);
+  signed char *sp = &s->split[which][s->off[layer] + neuron];
+  s->n_split -= *sp != 0;
+  *sp = (signed char)(phase > 0 ? 1 : phase < 0 ? -1 : 0);
+  s->n_split += *sp != 0;
   return TWINN_OK;
 }
 
 void twinn_sym_clear_splits(twinn_sym *s) {
   for (int w = 0; w < 2; w++)
     if (s->split[w]) memset(s->split[w], 0, s->off[s->n_points]);
+  s->n_split = 0;
 }
 
 void twinn_sym_relu_relax(double l, double u, double *rs, double *rt, double *ra) {
@@ -910,12 +914,9 @@ static int all_zero(const double *c, size_t n) {
 /* After the difference form's back-substitution (its rows in s->fin, r = 1) with upper end h:
  * its upper row into s->urow, valid on the whole box unless split constraints shaped it. */
 static void keep_upper_row(twinn_sym *s, double h) {
-  size_t n_in = s->net[0]->n_in, total = s->off[s->n_points];
+  size_t n_in = s->net[0]->n_in;
   s->urow_ok = 0;
-  if (!isfinite(h) || s->nhs) return;
-  for (int w = 0; w < 2; w++)
-    for (size_t j = 0; j < total; j++)
-      if (s->split[w][j]) return;
+  if (!isfinite(h) || s->nhs || s->n_split) return;
   for (size_t i = 0; i < n_in; i++)
     if (!isfinite(s->urow[i] = s->fin[i])) return;
   s->urow[n_in] = twinn_round_up(s->cst[0] + s->er[0]);

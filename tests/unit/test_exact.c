@@ -155,7 +155,7 @@ static void test_floor_near_max(void **state) {
  * cases, so that path of the search is what this checks. */
 static void test_caps_keep_max(void **state) {
   size_t n, t, j, i;
-  double lo[3], hi[3], cf[6], cg[6], caps[8], x[3], l, h, m, fl;
+  double lo[3], hi[3], cf[6], cg[6], caps[8], row[4], x[3], l, h, m, fl;
   unsigned long capped = 0;
   twinn_net *f, *g;
   twinn_sym *sym;
@@ -195,6 +195,17 @@ static void test_caps_keep_max(void **state) {
                    (unsigned long long)seed, j, v, u);
       }
     }
+    /* A split constraint shapes the rows: none is given while one is set (on the second ReLU
+     * layer: a first-layer split is also a half-space of the input). */
+    for (size_t k = 0, relus = 0; k < f->n_layers; k++)
+      if (f->layers[k].kind == TWINN_LAYER_RELU && ++relus == 2) {
+        assert_int_equal(twinn_sym_set_split(sym, 0, k, 0, 1, &err), TWINN_OK);
+        break;
+      }
+    assert_int_equal(twinn_sym_analyse(sym, lo, hi, &err), TWINN_OK);
+    assert_int_equal(twinn_sym_bound_lin(sym, cf, cg, &l, &h, &err), TWINN_OK);
+    assert_false(twinn_sym_diff_upper_row(sym, row));
+    twinn_sym_clear_splits(sym);
     assert_non_null(ex = twinn_exact_new(f, g));
     assert_int_equal(twinn_exact_max_many(ex, 2, cf, cg, lo, hi, -INFINITY, 1000000, &res, &err),
                      TWINN_OK);
