@@ -213,6 +213,7 @@ typedef struct {
   double *nlo, *nhi;         /* n_in: the box of near_exact */
   double *caps;              /* 2 (n_in + 1): |g_i - f_i|'s forms' upper rows (box_upper_once) */
   int caps_ok;               /* both rows are from the last box bounded */
+  size_t nd;                 /* bytes of dead-ReLU bits after each queued box (0: none) */
   double *px, *pq;           /* n_in: the pattern search's point and scratch */
   double *fwd;               /* every point of one forward pass (largest network) */
   double *v1, *v2;           /* max width */
@@ -227,6 +228,17 @@ typedef struct {
   pthread_t thread;
   int started;
 } qws;
+
+/* A queued box: lo, hi (n_in doubles each), then w->nd bytes: the ReLUs its analysis proved
+ * inactive in both networks (twinn_sym_dead_bits), which are on its halves too. */
+static size_t box_bytes(const qws *w) { return 2 * w->n_in * sizeof(double) + w->nd; }
+static unsigned char *box_dead(const qws *w, double *box) {
+  return (unsigned char *)(box + 2 * w->n_in);
+}
+/* The dead ReLUs of the analysis in w->sym (of that box) into the box's bits. */
+static void keep_dead(qws *w, double *box) {
+  if (w->nd && !twinn_sym_dead_bits(w->sym, box_dead(w, box))) memset(box_dead(w, box), 0, w->nd);
+}
 
 static size_t fwd_size(const twinn_net *n) {
   size_t k, t = 0;
@@ -441,6 +453,7 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
     w->sym = twinn_sym_new(f, g);
   }
   if (w->n_in <= QUANT_EXACT_DIMS) {
+    if (!S->prod && w->sym) w->nd = twinn_sym_dead_bytes(w->sym);
     if (!S->prod) { /* the phase search bounds pairs only */
       w->ex = twinn_exact_new(f, g);
       w->ex_f = twinn_exact_new(f, NULL);
@@ -1343,19 +1356,24 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   *keep = 0;
   for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
-  if ((st = box_upper(w, o, lo, hi, &b->u, &b->und, err)) != TWINN_OK) goto fail;
+  /* The halved box's dead ReLUs (this half's copy of its bits) are dead here too. */
+  if (w->nd) twinn_sym_set_dead(w->sym, box_dead(w, box));
+  st = box_upper(w, o, lo, hi, &b->u, &b->und, err);
   /* A stalled half (QUANT_REFINE_STALL, QUANT_REFINE_LOOSE). Only with at most
    * QUANT_STEER_UNSTABLE undecided ReLUs: w->sym then holds box_upper's exact-form analysis alone,
    * whose pair weights refine_relus ranks by and whose setting it analyses again with (above
    * that, the steering analysis replaced it). */
-  if (o->kind == OBJ_ABS && w->ex && b->und > 0 && b->und <= QUANT_STEER_UNSTABLE &&
-      b->u >= QUANT_REFINE_STALL * cap && b->u > QUANT_REFINE_LOOSE * w->cur.best_lo) {
+  if (st == TWINN_OK && o->kind == OBJ_ABS && w->ex && b->und > 0 &&
+      b->und <= QUANT_STEER_UNSTABLE && b->u >= QUANT_REFINE_STALL * cap &&
+      b->u > QUANT_REFINE_LOOSE * w->cur.best_lo) {
     twinn_sym_set_stable_exact(w->sym, 1);
     st = refine_relus(w, o, lo, hi, &b->u, err);
     twinn_sym_set_stable_exact(w->sym, 0);
-    if (st != TWINN_OK) goto fail;
-    b->und = undecided(w);
+    if (st == TWINN_OK) b->und = undecided(w);
   }
+  twinn_sym_set_dead(w->sym, NULL);
+  if (st != TWINN_OK) goto fail;
+  keep_dead(w, box); /* the bits just read are this half's own from now on */
   if (cap < b->u) b->u = cap;
   b->exact = 0;
   if (big) {
@@ -1523,11 +1541,12 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   if ((st = polish(w, o, NULL, NULL)) != TWINN_OK)
     return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
   J->polished = w->cur.best_lo;
-  if (!(box = twinn_mallocarray(2 * n, sizeof(double))))
+  if (!(box = twinn_malloc(box_bytes(w))))
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
   memcpy(box, w->root_lo, n * sizeof(double));
   memcpy(box + n, w->root_hi, n * sizeof(double));
   if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, &b.und, err)) != TWINN_OK) goto fail;
+  keep_dead(w, box);
   b.exact = 0;
   if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS,
                       err)) != TWINN_OK)
@@ -1659,14 +1678,14 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
         twinn_free(top.box);
         continue;
       }
-      if (!(right = twinn_mallocarray(2 * n, sizeof(double)))) {
+      if (!(right = twinn_malloc(box_bytes(w)))) {
         twinn_free(top.box);
         st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
         break;
       }
       t = top.dim;
       mid = top.box[t] + (top.box[n + t] - top.box[t]) / 2;
-      memcpy(right, top.box, 2 * n * sizeof(double));
+      memcpy(right, top.box, box_bytes(w));
       top.box[n + t] = mid;
       right[t] = mid;
       J->t[nt].box = top.box;

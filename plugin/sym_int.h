@@ -34,8 +34,9 @@ struct twinn_sym {
   /* Pair only, per ReLU input point entry: 1 where twinn_symdiff_affine left d's interval bound
    * (no back-substitution: both networks active, d narrow); h_d = d is used exactly there. */
   unsigned char *dskip;
-  int skip_active;  /* twinn_sym_set_skip_active */
-  int stable_exact; /* twinn_sym_set_stable_exact */
+  int skip_active;           /* twinn_sym_set_skip_active */
+  int stable_exact;          /* twinn_sym_set_stable_exact */
+  const unsigned char *dead; /* twinn_sym_set_dead: bits over point entries, or NULL */
   /* Pair only: dw[k] = fl(W_g - W_f), db[k] = fl(b_g - b_f) of each affine layer k (else NULL). */
   double **dw, **db;
   /* Error weights of each affine layer k (n_out entries, per analysis): back-substituting
@@ -250,5 +251,11 @@ double *twinn_symand_rows(twinn_sym *s, int w);
 /* Tightens lo[i] with the hull planes' bound of kept lower row i (the optimised bounds are lower
  * ends; an upper end is the lower end of the negated objective). */
 void twinn_symand_bound_rows(twinn_sym *s, int w, size_t r, double *lo);
+
+/* Whether entry x (point order) is a ReLU input proved inactive in every network on a box
+ * containing the one analysed (twinn_sym_set_dead). */
+static inline int twinn_sym_is_dead(const twinn_sym *s, size_t x) {
+  return s->dead && (s->dead[x >> 3] >> (x & 7) & 1u);
+}
 
 #endif

@@ -637,15 +637,16 @@ static void affine_interval(twinn_sym *s, int w, size_t k) {
 }
 
 /* Second step: intersection with back-substitution in blocks of SYM_BLOCK neurons. Before a
- * ReLU, neurons that the interval step proves inactive in f and g are skipped: their ReLU
- * outputs are exactly 0 (also h_d) whatever their bounds, and back-substitution is most of the
- * cost. (Skipping stable active ones too loosens g - f: its interval step needs their bounds.) */
+ * ReLU, neurons that the interval step proves inactive in f and g, or that are dead on a box
+ * containing this one (twinn_sym_set_dead), are skipped: their ReLU outputs are exactly 0 (also
+ * h_d) whatever their bounds, and back-substitution is most of the cost. (Skipping stable active ones too loosens g - f: its interval step needs their bounds.) */
 static void affine_backsub(twinn_sym *s, int w, size_t k) {
   const twinn_layer *ly = &s->net[w]->layers[k];
   size_t m = ly->n_out, n = ly->n_in, nr = 0, o = s->off[k + 1];
   double *lo = s->lo[w] + o, *hi = s->hi[w] + o;
   for (size_t j = 0; j < m; j++) {
-    int keep = !s->pack[k] || hi[j] > 0.0 || (s->net[1] && s->hi[1 - w][o + j] > 0.0);
+    int keep = !s->pack[k] || ((hi[j] > 0.0 || (s->net[1] && s->hi[1 - w][o + j] > 0.0)) &&
+                               !twinn_sym_is_dead(s, o + j));
     if (keep) s->sel[nr++] = j;
   }
   for (size_t j0 = 0; j0 < nr; j0 += SYM_BLOCK) {
@@ -717,6 +718,7 @@ static int settle_point(twinn_sym *s, size_t p) {
       for (size_t j = 0; j < n; j++) {
         if (s->split[w][o + j] > 0) s->lo[w][o + j] = fmax(s->lo[w][o + j], 0.0);
         if (s->split[w][o + j] < 0) s->hi[w][o + j] = fmin(s->hi[w][o + j], 0.0);
+        if (twinn_sym_is_dead(s, o + j)) s->hi[w][o + j] = fmin(s->hi[w][o + j], 0.0);
       }
   for (int w = 0; w < n_nets; w++) /* twinn_sym_set_prior: bounds over a superset, still sound */
     if (s->plo[w])
@@ -1004,6 +1006,23 @@ void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps) { s->alpha_steps = st
 void twinn_sym_set_skip_active(twinn_sym *s, int on) { s->skip_active = on != 0; }
 
 void twinn_sym_set_stable_exact(twinn_sym *s, int on) { s->stable_exact = on != 0; }
+
+void twinn_sym_set_dead(twinn_sym *s, const unsigned char *bits) { s->dead = bits; }
+
+size_t twinn_sym_dead_bytes(const twinn_sym *s) { return (s->off[s->n_points] + 7) / 8; }
+
+int twinn_sym_dead_bits(const twinn_sym *s, unsigned char *bits) {
+  int n_nets = s->net[1] ? 2 : 1;
+  if (!s->analysed || s->infeasible || s->overflow) return 0;
+  memset(bits, 0, twinn_sym_dead_bytes(s));
+  for (size_t p = 0; p < s->n_layers; p++) {
+    if (s->net[0]->layers[p].kind != TWINN_LAYER_RELU) continue;
+    for (size_t x = s->off[p]; x < s->off[p + 1]; x++)
+      if (s->hi[0][x] <= 0.0 && (n_nets < 2 || s->hi[1][x] <= 0.0))
+        bits[x >> 3] |= (unsigned char)(1u << (x & 7));
+  }
+  return 1;
+}
 
 void twinn_sym_set_anderson(twinn_sym *s, size_t rounds) { s->and_opt = rounds; }
 

@@ -79,6 +79,19 @@ void twinn_sym_set_skip_active(twinn_sym *s, int on);
  * upper end at 10 s 9.5e-5 off, 2.5e-3 on (the input splits then go elsewhere). */
 void twinn_sym_set_stable_exact(twinn_sym *s, int on);
 
+/* Dead ReLUs: bits (one per point entry, point order, twinn_sym_dead_bytes bytes) of the ReLU
+ * inputs proved <= 0 in every network of s on a box that contains every box analysed next
+ * (twinn_sym_dead_bits of an analysis of it). Later analyses clamp those pre-activations to
+ * <= 0 and back-substitute no row for them: their ReLU outputs (and h_d) are 0 whatever their
+ * bounds, which then come from the interval step alone. NULL (the default) removes them; the
+ * array must live while it is set. Sound only while the boxes analysed lie in that box. */
+void twinn_sym_set_dead(twinn_sym *s, const unsigned char *bits);
+size_t twinn_sym_dead_bytes(const twinn_sym *s);
+/* After analyse: the bits of the ReLU inputs it proved <= 0 in every network (the box's, with
+ * its splits and priors), into bits (twinn_sym_dead_bytes). 0 (bits untouched) without a sound
+ * analysis (none, infeasible, overflow). */
+int twinn_sym_dead_bits(const twinn_sym *s, unsigned char *bits);
+
 /* Hull planes for the first ReLU layer (symand.c) in the sound bounds of twinn_sym_bound_opt(_many)
  * and twinn_sym_tighten: with rounds > 0 each such bound also relaxes every unstable neuron
  * right after the first affine layer by a plane of the convex hull of relu(w . x + b) over the

@@ -8,8 +8,9 @@
  * float product of rows adds gamma_k |L| |W| M to the row's error term (M: bounds of d_k or
  * f_k), fl(W_g - W_f) is off by at most u |.| (its error too), relaxation coefficients on d and
  * f are exact (slopes are multiples of 2^-52 in [0, 1]) and constants rounded outward.
- * Rows of neurons inactive in both networks (by the bounds already computed for the layer) are
- * not back-substituted: h_d = 0 there whatever d is, so the interval step's bound suffices. */
+ * Rows of neurons inactive in both networks (by the bounds already computed for the layer, or
+ * dead on a box containing this one: twinn_sym_set_dead) are not back-substituted: h_d = 0
+ * there whatever d is, so the interval step's bound suffices. */
 #include <math.h>
 #include <string.h>
 
@@ -226,7 +227,8 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
       continue;
     }
     s->dskip[s->off[k + 1] + j] = 0;
-    if (!s->pack[k] || hf[j] > 0.0 || hg[j] > 0.0) s->sel[nr++] = j;
+    if (!s->pack[k] || ((hf[j] > 0.0 || hg[j] > 0.0) && !twinn_sym_is_dead(s, s->off[k + 1] + j)))
+      s->sel[nr++] = j;
   }
   for (size_t j0 = 0; j0 < nr; j0 += SYM_BLOCK) {
     size_t r = nr - j0 < SYM_BLOCK ? nr - j0 : SYM_BLOCK;

@@ -113,6 +113,32 @@ static void eval_points(const twinn_net *net, const double *x, long double *val,
   }
 }
 
+/* g - f at every point of twins f and g (same shapes) in long double, by its own recursion:
+ * d' = W_g d + (W_g - W_f) f + (b_g - b_f) after an affine layer, relu(f + d) - relu(f) after a
+ * ReLU (d, or 0, or -f, or f + d by the phases), so that a difference far smaller than the
+ * values does not lose its digits to the subtraction vg - vf. vf: f's values (eval_points). */
+static void eval_diff(const twinn_net *f, const twinn_net *g, const long double *vf,
+                      const size_t *off, long double *vd) {
+  for (size_t i = 0; i < f->n_in; i++) vd[i] = 0;
+  for (size_t k = 0; k < f->n_layers; k++) {
+    const twinn_layer *lf = &f->layers[k], *lg = &g->layers[k];
+    const long double *sf = vf + off[k], *sd = vd + off[k];
+    long double *dst = vd + off[k + 1];
+    for (size_t j = 0; j < lf->n_out; j++) {
+      if (lf->kind == TWINN_LAYER_RELU) {
+        long double zg = sf[j] + sd[j];
+        dst[j] = zg > 0 ? (sf[j] > 0 ? sd[j] : zg) : (sf[j] > 0 ? -sf[j] : 0);
+      } else {
+        long double s = (long double)lg->b[j] - lf->b[j];
+        for (size_t i = 0; i < lf->n_in; i++)
+          s += (long double)lg->w[j * lf->n_in + i] * sd[i] +
+               ((long double)lg->w[j * lf->n_in + i] - lf->w[j * lf->n_in + i]) * sf[i];
+        dst[j] = s;
+      }
+    }
+  }
+}
+
 #define MAXV 4096
 
 typedef struct {
@@ -158,7 +184,7 @@ static int meets(const long double *vf, const long double *vg, const size_t *off
 static void check_samples(twinn_sym *s, const twinn_net *f, const twinn_net *g, const double *lo,
                           const double *hi, int n_samples, tally *t, const split_req *req,
                           size_t n_req) {
-  static long double vf[MAXV], vg[MAXV];
+  static long double vf[MAXV], vg[MAXV], vd[MAXV];
   size_t off[64];
   double x[16], cf[5][64], cg[5][64], blo[5], bhi[5];
   size_t n_out = twinn_net_width_at(f, f->n_layers);
@@ -174,7 +200,7 @@ static void check_samples(twinn_sym *s, const twinn_net *f, const twinn_net *g, 
   for (int it = 0; it < n_samples; it++) {
     sample_box(lo, hi, f->n_in, x);
     eval_points(f, x, vf, off);
-    if (g) eval_points(g, x, vg, off);
+    if (g) eval_points(g, x, vg, off), eval_diff(f, g, vf, off, vd);
     if (!meets(vf, vg, off, req, n_req)) continue;
     for (size_t p = 0; p <= f->n_layers; p++) {
       size_t w = twinn_net_width_at(f, p);
@@ -188,7 +214,7 @@ static void check_samples(twinn_sym *s, const twinn_net *f, const twinn_net *g, 
                    *h2 = twinn_sym_point_hi(s, TWINN_SYM_DIFF, p);
       for (size_t j = 0; j < w; j++) {
         check_in(t, vg[off[p] + j], l1[j], h1[j]);
-        check_in(t, vg[off[p] + j] - vf[off[p] + j], l2[j], h2[j]);
+        check_in(t, vd[off[p] + j], l2[j], h2[j]);
       }
     }
     size_t o = off[f->n_layers];
@@ -1209,6 +1235,85 @@ static void test_refine_relus(void **state) {
   assert_true(n_stable > 0);
 }
 
+/* Dead ReLUs (twinn_sym_set_dead): the bits of an analysis of a box, set for the analysis of
+ * a sub-box, skip those neurons' rows. Every sampled point still lies in every bound; the
+ * output bounds and bound_lin's are within the plain analysis' of the sub-box (a dead neuron's
+ * output, and h_d, are 0 whatever its bounds; nearly always the same bounds, tighter where the
+ * sub-box's own analysis left a neuron dead in the box undecided); and bits that mark every
+ * ReLU dead are caught by the samples (the check can fail). */
+static void test_dead_relus(void **state) {
+  (void)state;
+  tally t = {0, 0, 0.0}, wrong = {0, 0, 0.0};
+  size_t n_dead = 0, n_cmp = 0, n_same = 0;
+  for (int c = 0; c < 40; c++) {
+    size_t n_in = irand(2, 6), n_out = irand(1, 3), nets = c % 4 == 3 ? 1 : 3;
+    twinn_net *f = rand_net(n_in, irand(2, 4), irand(6, 24), n_out, 1);
+    twinn_net *g = c % 4 == 3 ? NULL : twin_of(f, c % 4);
+    twinn_sym *s = twinn_sym_new(f, g);
+    double lo[8], hi[8], sub_lo[8], sub_hi[8], cf[8], cg[8], ref[3][2][8], bl[2][2];
+    assert_non_null(s);
+    twinn_sym_set_stable_exact(s, c % 2);
+    random_box(n_in, lo, hi);
+    for (size_t i = 0; i < n_in; i++) {
+      double a = lo[i] + urand() * (hi[i] - lo[i]), b = lo[i] + urand() * (hi[i] - lo[i]);
+      sub_lo[i] = a < b ? a : b;
+      sub_hi[i] = a < b ? b : a;
+    }
+    for (size_t j = 0; j < n_out; j++) cf[j] = srand1(), cg[j] = srand1();
+    size_t nb = twinn_sym_dead_bytes(s);
+    unsigned char *bits = twinn_calloc(nb, 1);
+    assert_non_null(bits);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    assert_int_equal(twinn_sym_dead_bits(s, bits), 1);
+    for (size_t x = 0; x < 8 * nb; x++) n_dead += bits[x >> 3] >> (x & 7) & 1u;
+    for (int m = 0; m < 2; m++) { /* the sub-box plain, then with the box's dead ReLUs */
+      twinn_sym_set_dead(s, m ? bits : NULL);
+      assert_int_equal(twinn_sym_analyse(s, sub_lo, sub_hi, NULL), TWINN_OK);
+      assert_int_equal(twinn_sym_bound_lin(s, cf, g ? cg : NULL, &bl[m][0], &bl[m][1], NULL),
+                       TWINN_OK);
+      for (size_t w = 0; w < nets; w++)
+        for (size_t j = 0; j < n_out; j++) {
+          double l = twinn_sym_out_lo(s, (int)w)[j], h = twinn_sym_out_hi(s, (int)w)[j];
+          if (m == 0) {
+            ref[w][0][j] = l, ref[w][1][j] = h;
+            continue;
+          }
+          assert_true(l >= ref[w][0][j] - 1e-12 * (1.0 + fabs(l)));
+          assert_true(h <= ref[w][1][j] + 1e-12 * (1.0 + fabs(h)));
+          n_cmp++;
+          n_same += l == ref[w][0][j] && h == ref[w][1][j];
+        }
+      if (m) check_samples(s, f, g, sub_lo, sub_hi, 200, &t, NULL, 0);
+    }
+    assert_true(bl[1][0] >= bl[0][0] - 1e-12 * (1.0 + fabs(bl[0][0])));
+    assert_true(bl[1][1] <= bl[0][1] + 1e-12 * (1.0 + fabs(bl[0][1])));
+    /* Wrong bits: also the ReLUs the sub-box's analysis leaves undecided in f. */
+    for (size_t p = 0; p < f->n_layers; p++) {
+      const double *l = twinn_sym_point_lo(s, TWINN_SYM_F, p),
+                   *h = twinn_sym_point_hi(s, TWINN_SYM_F, p);
+      size_t x0 = (size_t)(l - twinn_sym_point_lo(s, TWINN_SYM_F, 0));
+      if (f->layers[p].kind != TWINN_LAYER_RELU) continue;
+      for (size_t j = 0; j < f->layers[p].n_in; j++)
+        if (l[j] < 0 && h[j] > 0) bits[(x0 + j) >> 3] |= (unsigned char)(1u << ((x0 + j) & 7));
+    }
+    assert_int_equal(twinn_sym_analyse(s, sub_lo, sub_hi, NULL), TWINN_OK);
+    check_samples(s, f, g, sub_lo, sub_hi, 50, &wrong, NULL, 0);
+    twinn_sym_set_dead(s, NULL);
+    twinn_free(bits);
+    twinn_sym_free(s);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  printf("dead ReLUs: %zu dead, %zu of %zu output intervals the same (the others tighter), %lu "
+         "checks, %lu violations; with wrong bits %lu of %lu checks violated\n",
+         n_dead, n_same, n_cmp, t.checked, t.violations, wrong.violations, wrong.checked);
+  assert_true(n_dead > 100);
+  assert_true(t.checked > 100000);
+  assert_int_equal(t.violations, 0);
+  assert_true(wrong.violations > 0);
+  assert_true(n_same > n_cmp / 2);
+}
+
 /* Neuron weights of the difference form (twinn_sym_pair_weights): absent until kept and after
  * every analysis, absent for single networks, additive in the weights kept, and for one hidden
  * layer exactly |c_g W_g| + |(c_f + c_g) W_f + c_g (W_g - W_f)| per neuron (the row's
@@ -1297,6 +1402,7 @@ int main(void) {
       cmocka_unit_test(test_tighten_par),   cmocka_unit_test(test_errors_and_faults),
       cmocka_unit_test(test_acasxu_fp16),   cmocka_unit_test(test_pair_weights),
       cmocka_unit_test(test_refine_relus),  cmocka_unit_test(test_first_layer_reuse),
+      cmocka_unit_test(test_dead_relus),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
