@@ -258,4 +258,13 @@ static inline int twinn_sym_is_dead(const twinn_sym *s, size_t x) {
   return s->dead && (s->dead[x >> 3] >> (x & 7) & 1u);
 }
 
+/* Whether the row of ReLU input entry x needs no back-substitution: dead (above), or inactive
+ * in every network by the priors (twinn_sym_set_prior), which settle_point intersects only
+ * after the layer's rows: its ReLU output (and h_d) is 0 whatever its bounds. On mnist_256x4
+ * fp16 (verify, root priors) 62 % of the rows f's interval step left were so. */
+static inline int twinn_sym_skip_row(const twinn_sym *s, size_t x) {
+  return twinn_sym_is_dead(s, x) ||
+         (s->phi[0] && s->phi[0][x] <= 0.0 && (!s->net[1] || (s->phi[1] && s->phi[1][x] <= 0.0)));
+}
+
 #endif

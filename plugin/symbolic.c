@@ -639,14 +639,15 @@ static void affine_interval(twinn_sym *s, int w, size_t k) {
 /* Second step: intersection with back-substitution in blocks of SYM_BLOCK neurons. Before a
  * ReLU, neurons that the interval step proves inactive in f and g, or that are dead on a box
  * containing this one (twinn_sym_set_dead), are skipped: their ReLU outputs are exactly 0 (also
- * h_d) whatever their bounds, and back-substitution is most of the cost. (Skipping stable active ones too loosens g - f: its interval step needs their bounds.) */
+ * h_d) whatever their bounds, and back-substitution is most of the cost. (Skipping stable active
+ * ones too loosens g - f: its interval step needs their bounds.) */
 static void affine_backsub(twinn_sym *s, int w, size_t k) {
   const twinn_layer *ly = &s->net[w]->layers[k];
   size_t m = ly->n_out, n = ly->n_in, nr = 0, o = s->off[k + 1];
   double *lo = s->lo[w] + o, *hi = s->hi[w] + o;
   for (size_t j = 0; j < m; j++) {
     int keep = !s->pack[k] || ((hi[j] > 0.0 || (s->net[1] && s->hi[1 - w][o + j] > 0.0)) &&
-                               !twinn_sym_is_dead(s, o + j));
+                               !twinn_sym_skip_row(s, o + j));
     if (keep) s->sel[nr++] = j;
   }
   for (size_t j0 = 0; j0 < nr; j0 += SYM_BLOCK) {

@@ -227,7 +227,7 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
       continue;
     }
     s->dskip[s->off[k + 1] + j] = 0;
-    if (!s->pack[k] || ((hf[j] > 0.0 || hg[j] > 0.0) && !twinn_sym_is_dead(s, s->off[k + 1] + j)))
+    if (!s->pack[k] || ((hf[j] > 0.0 || hg[j] > 0.0) && !twinn_sym_skip_row(s, s->off[k + 1] + j)))
       s->sel[nr++] = j;
   }
   for (size_t j0 = 0; j0 < nr; j0 += SYM_BLOCK) {

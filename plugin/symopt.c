@@ -553,11 +553,14 @@ twinn_status twinn_sym_tighten_par(twinn_sym *const *ws, size_t n_ws, size_t ite
           s->phi[w][j] = fmin(s->phi[w][j], ws[t]->phi[w][j]);
         }
     if (cut) break; /* sound as far as it got */
+    /* Every workspace gets the merged priors before any is analysed with them (an analysis
+     * skips the rows its priors prove inactive, so priors that differed would change which
+     * rows share a product, and the last bits of the others). */
+    for (size_t t = 1; t < n_ws && st == TWINN_OK; t++)
+      for (int w = 0; w < n_nets && st == TWINN_OK; w++)
+        st = twinn_sym_set_prior(ws[t], w, s->plo[w], s->phi[w], err);
     for (size_t t = 0; t < n_ws && st == TWINN_OK; t++) {
-      if (t > 0)
-        for (int w = 0; w < n_nets && st == TWINN_OK; w++)
-          st = twinn_sym_set_prior(ws[t], w, s->plo[w], s->phi[w], err);
-      if (st == TWINN_OK) st = twinn_sym_analyse(ws[t], box, box + n_in, err);
+      st = twinn_sym_analyse(ws[t], box, box + n_in, err);
       for (int w = 0; w < n_nets && st == TWINN_OK; w++) {
         memcpy(ws[t]->plo[w], ws[t]->lo[w], total * sizeof(double));
         memcpy(ws[t]->phi[w], ws[t]->hi[w], total * sizeof(double));

@@ -1236,7 +1236,8 @@ static void test_refine_relus(void **state) {
 }
 
 /* Dead ReLUs (twinn_sym_set_dead): the bits of an analysis of a box, set for the analysis of
- * a sub-box, skip those neurons' rows. Every sampled point still lies in every bound; the
+ * a sub-box, skip those neurons' rows; so do the box's bounds set as priors where they prove a
+ * neuron inactive in every network. Every sampled point still lies in every bound; the
  * output bounds and bound_lin's are within the plain analysis' of the sub-box (a dead neuron's
  * output, and h_d, are 0 whatever its bounds; nearly always the same bounds, tighter where the
  * sub-box's own analysis left a neuron dead in the box undecided); and bits that mark every
@@ -1250,7 +1251,7 @@ static void test_dead_relus(void **state) {
     twinn_net *f = rand_net(n_in, irand(2, 4), irand(6, 24), n_out, 1);
     twinn_net *g = c % 4 == 3 ? NULL : twin_of(f, c % 4);
     twinn_sym *s = twinn_sym_new(f, g);
-    double lo[8], hi[8], sub_lo[8], sub_hi[8], cf[8], cg[8], ref[3][2][8], bl[2][2];
+    double lo[8], hi[8], sub_lo[8], sub_hi[8], cf[8], cg[8], ref[3][2][8], bl[3][2], *pri[4];
     assert_non_null(s);
     twinn_sym_set_stable_exact(s, c % 2);
     random_box(n_in, lo, hi);
@@ -1266,8 +1267,20 @@ static void test_dead_relus(void **state) {
     assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
     assert_int_equal(twinn_sym_dead_bits(s, bits), 1);
     for (size_t x = 0; x < 8 * nb; x++) n_dead += bits[x >> 3] >> (x & 7) & 1u;
-    for (int m = 0; m < 2; m++) { /* the sub-box plain, then with the box's dead ReLUs */
-      twinn_sym_set_dead(s, m ? bits : NULL);
+    for (int q = 0; q < 4; q++) { /* the box's bounds of f and g, as priors (rows skipped too) */
+      pri[q] = twinn_mallocarray(twinn_sym_prior_len(s), sizeof(double));
+      assert_non_null(pri[q]);
+      if (q / 2 < (g ? 2 : 1))
+        memcpy(pri[q], (q % 2 ? twinn_sym_point_hi : twinn_sym_point_lo)(s, q / 2, 0),
+               twinn_sym_prior_len(s) * sizeof(double));
+    }
+    /* The sub-box plain, with the box's dead ReLUs, with the box's bounds as priors. */
+    for (int m = 0; m < 3; m++) {
+      twinn_sym_set_dead(s, m == 1 ? bits : NULL);
+      for (int w = 0; w < (g ? 2 : 1); w++)
+        assert_int_equal(twinn_sym_set_prior(s, w, m == 2 ? pri[2 * w] : NULL,
+                                             m == 2 ? pri[2 * w + 1] : NULL, NULL),
+                         TWINN_OK);
       assert_int_equal(twinn_sym_analyse(s, sub_lo, sub_hi, NULL), TWINN_OK);
       assert_int_equal(twinn_sym_bound_lin(s, cf, g ? cg : NULL, &bl[m][0], &bl[m][1], NULL),
                        TWINN_OK);
@@ -1284,9 +1297,11 @@ static void test_dead_relus(void **state) {
           n_same += l == ref[w][0][j] && h == ref[w][1][j];
         }
       if (m) check_samples(s, f, g, sub_lo, sub_hi, 200, &t, NULL, 0);
+      if (m) assert_true(bl[m][0] >= bl[0][0] - 1e-12 * (1.0 + fabs(bl[0][0])));
+      if (m) assert_true(bl[m][1] <= bl[0][1] + 1e-12 * (1.0 + fabs(bl[0][1])));
     }
-    assert_true(bl[1][0] >= bl[0][0] - 1e-12 * (1.0 + fabs(bl[0][0])));
-    assert_true(bl[1][1] <= bl[0][1] + 1e-12 * (1.0 + fabs(bl[0][1])));
+    for (int w = 0; w < (g ? 2 : 1); w++) twinn_sym_set_prior(s, w, NULL, NULL, NULL);
+    for (int q = 0; q < 4; q++) twinn_free(pri[q]);
     /* Wrong bits: also the ReLUs the sub-box's analysis leaves undecided in f. */
     for (size_t p = 0; p < f->n_layers; p++) {
       const double *l = twinn_sym_point_lo(s, TWINN_SYM_F, p),
@@ -1296,6 +1311,7 @@ static void test_dead_relus(void **state) {
       for (size_t j = 0; j < f->layers[p].n_in; j++)
         if (l[j] < 0 && h[j] > 0) bits[(x0 + j) >> 3] |= (unsigned char)(1u << ((x0 + j) & 7));
     }
+    twinn_sym_set_dead(s, bits);
     assert_int_equal(twinn_sym_analyse(s, sub_lo, sub_hi, NULL), TWINN_OK);
     check_samples(s, f, g, sub_lo, sub_hi, 50, &wrong, NULL, 0);
     twinn_sym_set_dead(s, NULL);
