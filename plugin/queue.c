@@ -11,14 +11,20 @@ twinn_region *twinn_region_new(size_t n_free, size_t n_splits) {
 }
 
 twinn_region *twinn_region_new_lins(size_t n_free, size_t n_splits, size_t n_lins) {
-  /* One block: header, 2 (n_free + n_lins) doubles, then the splits (double alignment suits
-   * both). */
-  size_t nd, room = (SIZE_MAX - sizeof(twinn_region)) / sizeof(double) / 8;
+  return twinn_region_new_dead(n_free, n_splits, n_lins, 0);
+}
+
+twinn_region *twinn_region_new_dead(size_t n_free, size_t n_splits, size_t n_lins, size_t n_dead) {
+  /* One block: header, 2 (n_free + n_lins) doubles, the splits (double alignment suits
+   * both), then the dead-ReLU bytes. */
+  size_t nd, room = (SIZE_MAX - sizeof(twinn_region)) / sizeof(double) / 8, head;
   twinn_region *r;
-  if (n_free > room || n_lins > room) return NULL;
+  if (n_free > room || n_lins > room || n_dead > room) return NULL;
   nd = 2 * (n_free + n_lins) + 1;
-  if (n_splits > (SIZE_MAX - sizeof *r - nd * sizeof(double)) / sizeof(twinn_nsplit)) return NULL;
-  r = twinn_malloc(sizeof *r + nd * sizeof(double) + (n_splits + 1) * sizeof(twinn_nsplit));
+  if (n_splits > (SIZE_MAX - sizeof *r - nd * sizeof(double) - n_dead) / sizeof(twinn_nsplit) - 1)
+    return NULL;
+  head = sizeof *r + nd * sizeof(double) + (n_splits + 1) * sizeof(twinn_nsplit);
+  r = twinn_malloc(head + n_dead);
   if (!r) return NULL;
   memset(r, 0, sizeof *r);
   r->n_free = n_free;
@@ -31,6 +37,8 @@ twinn_region *twinn_region_new_lins(size_t n_free, size_t n_splits, size_t n_lin
     r->lin_hi = r->lin_lo + n_lins;
   }
   r->splits = (twinn_nsplit *)(void *)(r->lo + nd);
+  r->n_dead = n_dead;
+  if (n_dead) r->dead = (unsigned char *)r + head;
   return r;
 }
 
@@ -38,7 +46,7 @@ void twinn_region_free(twinn_region *r) { twinn_free(r); }
 
 size_t twinn_region_bytes(const twinn_region *r) {
   return sizeof *r + (2 * (r->n_free + r->n_lins) + 1) * sizeof(double) +
-         (r->n_splits + 1) * sizeof(twinn_nsplit);
+         (r->n_splits + 1) * sizeof(twinn_nsplit) + r->n_dead;
 }
 
 /* a comes out before b: lower margin, then the newer push. NaN margins count as -inf. */

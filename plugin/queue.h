@@ -28,12 +28,17 @@ typedef struct {
   size_t n_lins;           /* 0, or the property's constraint count: */
   double *lin_lo, *lin_hi; /* n_lins each: sound enclosures of each constraint's left side over a
                               superset of the region (its parent), NULL when n_lins is 0 */
+  size_t n_dead;           /* 0, or the engine's count of dead-ReLU bytes: */
+  unsigned char *dead;     /* n_dead: the ReLUs an analysis of a superset (its parent) proved
+                              inactive (twinn_sym_dead_bits of each workspace), NULL if none */
 } twinn_region;
 
 /* A region with room for n_splits splits (lo, hi, splits uninitialised). NULL on out of memory. */
 twinn_region *twinn_region_new(size_t n_free, size_t n_splits);
 /* The same with room for n_lins inherited enclosures (uninitialised; n_lins may be 0). */
 twinn_region *twinn_region_new_lins(size_t n_free, size_t n_splits, size_t n_lins);
+/* The same with room for n_dead dead-ReLU bytes too (uninitialised; n_dead may be 0). */
+twinn_region *twinn_region_new_dead(size_t n_free, size_t n_splits, size_t n_lins, size_t n_dead);
 void twinn_region_free(twinn_region *r); /* NULL is a no-op */
 size_t twinn_region_bytes(const twinn_region *r);
 

@@ -172,7 +172,13 @@ typedef struct {
   double *ss_width;        /* the widest input */
   size_t *ss_rows;         /* n_lins */
   int have_ss;             /* some workspace has a twinn_splitscore */
-  twinn_region **local;    /* depth-first stack when the queue is over its memory cap */
+  /* Dead ReLUs (twinn_sym_set_dead): per workspace, its bytes at dead_off[i] of n_dead. rdead:
+   * the bits the current region inherited (its parent's analysis), NULL outside process() and
+   * for the case boxes; kdead: this region's own, after its analysis, for its kids. */
+  size_t *dead_off, n_dead;
+  const unsigned char *rdead;
+  unsigned char *kdead;
+  twinn_region **local; /* depth-first stack when the queue is over its memory cap */
   size_t n_local, cap_local;
   size_t opt_rounds;       /* twinn_sym_bound_opt rounds per undecided constraint (0: none) */
   size_t *dup;             /* per lin: the first lin with the same terms, constant and comparison */
@@ -321,7 +327,10 @@ static int analyse_sym(engine *E, const double *lo, const double *hi, const twin
                                     splits[r].phase, &err) == TWINN_OK;
     /* A workspace that could not take its splits is not used: its bounds would be of a
      * larger region, still sound, but a split region could then never close. */
+    /* The region's inherited dead ReLUs hold on its sub-boxes too (trial halves, child splits). */
+    twinn_sym_set_dead(w->s, E->rdead ? E->rdead + E->dead_off[i] : NULL);
     w->ok = w->ok && twinn_sym_analyse(w->s, E->in_lo, E->in_hi, &err) == TWINN_OK;
+    twinn_sym_set_dead(w->s, NULL);
     if (w->ok && twinn_sym_infeasible(w->s)) infeasible = 1;
   }
   return infeasible;
@@ -930,7 +939,7 @@ static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nspl
   for (b = 0; b < n_kids; b++) {
     twinn_region *k;
     if (km && km[b] == INFINITY) continue;
-    k = twinn_region_new_lins(n, r->n_splits + n_ns, n_lins);
+    k = twinn_region_new_dead(n, r->n_splits + n_ns, n_lins, E->n_dead);
     if (!k) {
       while (n_made-- > 0) twinn_region_free(kids[n_made]);
       return (size_t)-1;
@@ -943,6 +952,7 @@ static size_t make_kids(const engine *E, const twinn_region *r, const twinn_nspl
       memcpy(k->lin_lo, E->keep_lo, n_lins * sizeof *k->lin_lo);
       memcpy(k->lin_hi, E->keep_hi, n_lins * sizeof *k->lin_hi);
     }
+    if (E->n_dead) memcpy(k->dead, E->kdead, E->n_dead);
     k->margin = km ? km[b] : margin;
     k->attacked = n_ns > 0;
     k->no_exact = r->no_exact || E->ex_out;
@@ -1372,7 +1382,14 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
     prior_lo = E->keep_lo;
     prior_hi = E->keep_hi;
   }
+  /* The kids' dead ReLUs: this region's (where its analysis gives none, what it inherited). */
+  if (E->rdead)
+    memcpy(E->kdead, E->rdead, E->n_dead);
+  else
+    memset(E->kdead, 0, E->n_dead);
   if (analyse_sym(E, lo, hi, r->splits, r->n_splits)) return TWINN_OK;
+  for (i = 0; i < E->n_syms; i++)
+    if (E->syms[i].ok) (void)twinn_sym_dead_bits(E->syms[i].s, E->kdead + E->dead_off[i]);
   if (!cheap)
     for (i = 0; i < E->n_syms; i++)
       if (!E->syms[i].ok) { /* a failed analysis: the cheap bounds are all there is */
@@ -1600,7 +1617,9 @@ static void *worker_main(void *arg) {
     S->branches++;
     report(S, now, 0);
     pthread_mutex_unlock(&S->mu);
+    E->rdead = r->n_dead == E->n_dead && E->n_dead ? r->dead : NULL;
     st = process(E, r, kids, &nk, &sat);
+    E->rdead = NULL;
     pthread_mutex_lock(&S->mu);
     if (st != TWINN_OK) {
       stop_with(S, STOP_ERROR, st);
@@ -1818,6 +1837,14 @@ static twinn_status engine_init(engine *E, shared *S) {
   for (i = 0; i < n; i++) E->bounded[i] = (unsigned char)net_read(E->prop, i);
   for (i = 0; i < E->n_pairs; i++) E->bounded[E->pairs[i].f] = E->bounded[E->pairs[i].g] = 1;
   if (find_syms(E) != TWINN_OK) return TWINN_ERR_NOMEM;
+  E->dead_off = twinn_calloc(E->n_syms + 1, sizeof *E->dead_off);
+  if (!E->dead_off) return TWINN_ERR_NOMEM;
+  for (i = 0; i < E->n_syms; i++) {
+    E->dead_off[i] = E->n_dead;
+    E->n_dead += twinn_sym_dead_bytes(E->syms[i].s);
+  }
+  E->kdead = twinn_calloc(E->n_dead + 1, 1);
+  if (!E->kdead) return TWINN_ERR_NOMEM;
   if (E->have_ss) {
     E->ss_cf = twinn_mallocarray(E->prop->n_lins * max_out + 1, sizeof *E->ss_cf);
     E->ss_cg = twinn_mallocarray(E->prop->n_lins * max_out + 1, sizeof *E->ss_cg);
@@ -1868,6 +1895,8 @@ static void engine_release(engine *E) {
   twinn_free(E->leaf_lo);
   twinn_free(E->leaf_hi);
   twinn_free(E->keep_lo);
+  twinn_free(E->dead_off);
+  twinn_free(E->kdead);
   twinn_free(E->keep_hi);
   twinn_free(E->center);
   twinn_free(E->grad);

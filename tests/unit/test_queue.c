@@ -1,6 +1,7 @@
 /* test_queue.c: the best-first region queue (plugin/queue.h): pops come out in order of
  * margin (NaN counting as -inf), newest first among equal margins, the byte count returns to
- * zero, and an allocation failure while growing frees the region instead of leaking it. */
+ * zero, an allocation failure while growing frees the region instead of leaking it, and a
+ * region's parts do not overlap. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,8 +65,32 @@ static void test_push_nomem(void **state) {
   twinn_queue_release(&q);
 }
 
+/* A region with every part (box, enclosures, splits, dead-ReLU bytes): the parts do not
+ * overlap (each written whole, then read back) and the byte count covers them all. */
+static void test_layout(void **state) {
+  size_t nf = 5, ns = 3, nl = 7, nd = 11, i;
+  twinn_region *r = twinn_region_new_dead(nf, ns, nl, nd), *plain = twinn_region_new(nf, ns);
+  (void)state;
+  assert_non_null(r);
+  assert_non_null(plain);
+  assert_null(plain->dead);
+  assert_int_equal(r->n_dead, nd);
+  assert_int_equal(twinn_region_bytes(r), twinn_region_bytes(plain) + 2 * nl * sizeof(double) + nd);
+  for (i = 0; i < nf; i++) r->lo[i] = (double)i, r->hi[i] = (double)i + 0.5;
+  for (i = 0; i < nl; i++) r->lin_lo[i] = -(double)i, r->lin_hi[i] = (double)i;
+  for (i = 0; i < ns; i++) r->splits[i] = (twinn_nsplit){(uint32_t)i, 1, 2, 0, 1};
+  for (i = 0; i < nd; i++) r->dead[i] = (unsigned char)(0xA0 + i);
+  for (i = 0; i < nf; i++) assert_true(r->lo[i] == (double)i && r->hi[i] == (double)i + 0.5);
+  for (i = 0; i < nl; i++) assert_true(r->lin_lo[i] == -(double)i && r->lin_hi[i] == (double)i);
+  for (i = 0; i < ns; i++) assert_int_equal(r->splits[i].sym, i);
+  for (i = 0; i < nd; i++) assert_int_equal(r->dead[i], 0xA0 + i);
+  twinn_region_free(r);
+  twinn_region_free(plain);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_order),
-                                     cmocka_unit_test(test_push_nomem)};
+                                     cmocka_unit_test(test_push_nomem),
+                                     cmocka_unit_test(test_layout)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
