@@ -34,6 +34,7 @@
 #include "roots.h"
 #include "splitscore.h"
 #include "symbolic.h"
+#include "symkern.h"
 
 const char *twinn_pairing_name(twinn_pairing p) {
   return p == TWINN_PAIRING_ALIGNED   ? "aligned"
@@ -215,7 +216,7 @@ typedef struct {
   int caps_ok;               /* both rows are from the last box bounded */
   size_t nd;                 /* bytes of dead-ReLU bits after each queued box (0: none) */
   double *px, *pq;           /* n_in: the pattern search's point and scratch */
-  double *fwd;               /* every point of one forward pass (largest network) */
+  double *fwd, *fwd_g;       /* every point of f's and g's last forward pass (try_point) */
   double *v1, *v2;           /* max width */
   int refined;               /* refine_relus analysed the last box again */
   uint64_t rng;
@@ -278,6 +279,7 @@ static void ws_release(qws *w) {
   twinn_free(w->px);
   twinn_free(w->pq);
   twinn_free(w->fwd);
+  twinn_free(w->fwd_g);
   twinn_free(w->v1);
   twinn_free(w->v2);
   twinn_free(w->cur.best_pt);
@@ -482,12 +484,13 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   w->px = twinn_calloc(w->n_in, sizeof(double));
   w->pq = twinn_calloc(w->n_in, sizeof(double));
   w->fwd = twinn_calloc(fs, sizeof(double));
+  w->fwd_g = twinn_calloc(fs, sizeof(double));
   w->v1 = twinn_calloc(mw, sizeof(double));
   w->v2 = twinn_calloc(mw, sizeof(double));
   w->cur.best_pt = twinn_calloc(w->n_in, sizeof(double));
   w->cur.dis_pt = twinn_calloc(w->n_in, sizeof(double));
   if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef || !w->px ||
-      !w->pq || !w->fwd || !w->v1 || !w->v2 || !w->cur.best_pt || !w->cur.dis_pt ||
+      !w->pq || !w->fwd || !w->fwd_g || !w->v1 || !w->v2 || !w->cur.best_pt || !w->cur.dis_pt ||
       (S->prod && (!w->sg || !w->pa || !w->pb || !w->pcoef)) ||
       (w->n_in <= QUANT_EXACT_DIMS &&
        ((S->prod ? !w->ssg : !w->ex || !w->ex_f || !w->ex_g) || !w->ss || !w->bcf || !w->bcg ||
@@ -689,13 +692,33 @@ static double certified_value(qws *w, const objective *o, const double *x) {
   return o->which ? -mghi : -mfhi;
 }
 
-/* Evaluates x in double (twinn_net_eval); certifies and keeps it when it may beat the best
- * attained value (or may show a top-1 disagreement). *val is the double value. */
+/* Every point of net (AFFINE / RELU layers: twinn_sym_supported) at x into store, in double
+ * by the dense kernels (their summation order: a candidate value only, which try_point
+ * certifies by intervals); returns the output's. */
+static const double *forward(const twinn_net *net, const double *x, double *store) {
+  double *in = store;
+  memcpy(store, x, net->n_in * sizeof(double));
+  for (size_t k = 0; k < net->n_layers; k++) {
+    const twinn_layer *ly = &net->layers[k];
+    double *out = in + ly->n_in;
+    if (ly->kind == TWINN_LAYER_AFFINE) {
+      memcpy(out, ly->b, ly->n_out * sizeof(double));
+      twinn_symk_gemv_f64(ly->n_out, ly->n_in, ly->w, ly->n_in, in, 1.0, out);
+    } else {
+      for (size_t j = 0; j < ly->n_out; j++) out[j] = in[j] > 0 ? in[j] : 0.0;
+    }
+    in = out;
+  }
+  return in;
+}
+
+/* Evaluates x in double (forward: f's pass in w->fwd, g's in w->fwd_g, the outputs in w->yf,
+ * w->yg); certifies and keeps it when it may beat the best attained value (or may show a
+ * top-1 disagreement). *val is the double value. */
 static twinn_status try_point(qws *w, const objective *o, const double *x, double *val) {
   double cert;
-  twinn_status st;
-  if ((st = twinn_net_eval(w->f, x, w->yf)) != TWINN_OK) return st;
-  if ((st = twinn_net_eval(w->g, x, w->yg)) != TWINN_OK) return st;
+  memcpy(w->yf, forward(w->f, x, w->fwd), w->n_out * sizeof(double));
+  memcpy(w->yg, forward(w->g, x, w->fwd_g), w->n_out * sizeof(double));
   *val = double_value(w, o);
   if (*val <= w->cur.best_lo &&
       (o->kind == OBJ_ABS || w->cur.disagree || decide(w, w->yf) == decide(w, w->yg)))
@@ -709,39 +732,22 @@ static twinn_status try_point(qws *w, const objective *o, const double *x, doubl
   return TWINN_OK;
 }
 
-/* grad += J^T c for network net at x (reverse pass over one stored forward pass). */
-static void net_vjp(qws *w, const twinn_net *net, const double *x, const double *c, double *grad) {
+/* grad += J^T c for network net at x: a reverse pass over its forward pass in store (made
+ * again unless it is at x already: try_point's). */
+static void net_vjp(qws *w, const twinn_net *net, double *store, const double *x, const double *c,
+                    double *grad) {
   size_t k, j, t, off = 0, n_layers = net->n_layers;
   double *cur = w->v1, *nxt = w->v2, *tmp;
-  memcpy(w->fwd, x, net->n_in * sizeof(double));
-  for (k = 0; k < n_layers; k++) {
-    const twinn_layer *ly = &net->layers[k];
-    double *in = w->fwd + off, *out = in + ly->n_in;
-    if (ly->kind == TWINN_LAYER_AFFINE) {
-      for (j = 0; j < ly->n_out; j++) {
-        double s = ly->b[j];
-        const double *row = ly->w + j * ly->n_in;
-        for (t = 0; t < ly->n_in; t++) s += row[t] * in[t];
-        out[j] = s;
-      }
-    } else {
-      for (j = 0; j < ly->n_out; j++) out[j] = in[j] > 0 ? in[j] : 0.0;
-    }
-    off += ly->n_in;
-  }
+  if (memcmp(store, x, net->n_in * sizeof(double)) != 0) (void)forward(net, x, store);
+  for (k = 0; k < n_layers; k++) off += net->layers[k].n_in;
   memcpy(cur, c, net->n_out * sizeof(double));
   for (k = n_layers; k-- > 0;) {
     const twinn_layer *ly = &net->layers[k];
     const double *in;
     off -= ly->n_in;
-    in = w->fwd + off;
+    in = store + off;
     if (ly->kind == TWINN_LAYER_AFFINE) {
-      for (t = 0; t < ly->n_in; t++) nxt[t] = 0.0;
-      for (j = 0; j < ly->n_out; j++) {
-        const double *row = ly->w + j * ly->n_in;
-        if (cur[j] != 0.0)
-          for (t = 0; t < ly->n_in; t++) nxt[t] += row[t] * cur[j];
-      }
+      twinn_symk_gemv_t_f64(ly->n_out, ly->n_in, ly->w, ly->n_in, cur, nxt);
     } else {
       for (j = 0; j < ly->n_out; j++) nxt[j] = in[j] > 0 ? cur[j] : 0.0;
     }
@@ -781,8 +787,8 @@ static void objective_grad(qws *w, const objective *o, const double *x) {
       c[w->cls] -= w->dir;
     }
   }
-  net_vjp(w, w->f, x, w->cf, w->grad);
-  net_vjp(w, w->g, x, w->cg, w->grad);
+  net_vjp(w, w->f, w->fwd, x, w->cf, w->grad);
+  net_vjp(w, w->g, w->fwd_g, x, w->cg, w->grad);
 }
 
 /* Signed-gradient ascent from x (overwritten) inside [lo, hi]: steps shrinking from a quarter
