@@ -74,6 +74,7 @@ struct twinn_sym {
   double *coef; /* n_in: |input coefficients| * width of the last bound_lin's upper bound */
   double *tmp;  /* 2 * max_w: the concrete input box and scratch */
   double *row;  /* 10 * max_w: full rows and per-entry terms of a ReLU step; interval steps */
+  double *gv;   /* 10 * max_w: twinn_sym_gemv_pair's interleaved operands */
   /* Optimised lower slopes (twinn_sym_set_alpha_steps): rounds per bound end, the analysis'
    * own lower slopes ra0 (restored after each optimisation), the concrete values of f and g at
    * every point at a box vertex (zv, total entries each), the vertices where the last
@@ -254,6 +255,13 @@ void twinn_symand_bound_rows(twinn_sym *s, int w, size_t r, double *lo);
 
 /* Whether entry x (point order) is a ReLU input proved inactive in every network on a box
  * containing the one analysed (twinn_sym_set_dead). */
+/* vl += A xl and vh += A xh (A: r x m, row stride m), with A read once: one product by the
+ * two columns interleaved in s->gv (m <= 8 max_w, r <= 2 max_w). The interval steps are
+ * products of a weight matrix by two vectors, and each of them reads the whole matrix, which
+ * dominates their cost (the same products, in another summation order: the kernels' bound). */
+void twinn_sym_gemv_pair(twinn_sym *s, size_t r, size_t m, const double *a, const double *xl,
+                         const double *xh, double *vl, double *vh);
+
 static inline int twinn_sym_is_dead(const twinn_sym *s, size_t x) {
   return s->dead && (s->dead[x >> 3] >> (x & 7) & 1u);
 }

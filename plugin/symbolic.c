@@ -136,6 +136,7 @@ void twinn_sym_free(twinn_sym *s) {
   twinn_free(s->urow);
   twinn_free(s->tmp);
   twinn_free(s->row);
+  twinn_free(s->gv);
   twinn_free(s->hs_w);
   twinn_free(s->hs_b);
   twinn_free(s->hs_s);
@@ -322,8 +323,9 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
   s->urow = twinn_calloc(f->n_in + 1, sizeof(double));
   s->tmp = twinn_mallocarray(2 * mw, sizeof(double));
   s->row = twinn_mallocarray(10 * mw, sizeof(double));
+  s->gv = twinn_mallocarray(10 * mw, sizeof(double));
   if (!s->cst || !s->er || !s->coef || !s->coefb || !s->vtx || !s->prow || !s->urow || !s->tmp ||
-      !s->row)
+      !s->row || !s->gv)
     goto fail;
   size_t nh = s->n_points > 2 ? 2 * width_at(s, 1) : 1;
   s->hs_w = twinn_mallocarray(nh, sizeof *s->hs_w);
@@ -604,6 +606,16 @@ static void affine_weights(twinn_sym *s, int w, size_t k) {
         2.0 * (twinn_sym_gamma(m) * s->am[w][j] + twinn_sym_gamma(m + 1) * fabs(ly->b[j]));
 }
 
+void twinn_sym_gemv_pair(twinn_sym *s, size_t r, size_t m, const double *a, const double *xl,
+                         const double *xh, double *vl, double *vh) {
+  double *x2 = s->gv, *y2 = s->gv + 8 * s->max_w;
+  TWINN_ASSERT(m <= 8 * s->max_w && r <= 2 * s->max_w);
+  for (size_t q = 0; q < m; q++) x2[2 * q] = xl[q], x2[2 * q + 1] = xh[q];
+  for (size_t j = 0; j < r; j++) y2[2 * j] = vl[j], y2[2 * j + 1] = vh[j];
+  twinn_symk_gemm_f64(r, m, 2, a, m, x2, 2, 1.0, y2, 2);
+  for (size_t j = 0; j < r; j++) vl[j] = y2[2 * j], vh[j] = y2[2 * j + 1];
+}
+
 /* Bounds of point k + 1 of network w after affine layer k, first step: interval arithmetic
  * from point k, as b + W+ lo + W- hi and b + W+ hi + W- lo. Each is a float sum of at most
  * 2n + 1 nonzero terms (products by the zero entries of W+ / W- are exact zeros) in any order:
@@ -623,8 +635,7 @@ static void affine_interval(twinn_sym *s, int w, size_t k) {
   memcpy(xh + n, plo, n * sizeof(double));
   if (!twinn_sym_c0_get(s, k, 4 + 2 * (size_t)w, vl, m) ||
       !twinn_sym_c0_get(s, k, 5 + 2 * (size_t)w, vh, m)) {
-    twinn_symk_gemv_f64(m, 2 * n, s->wpn[w][k], 2 * n, xl, 1.0, vl);
-    twinn_symk_gemv_f64(m, 2 * n, s->wpn[w][k], 2 * n, xh, 1.0, vh);
+    twinn_sym_gemv_pair(s, m, 2 * n, s->wpn[w][k], xl, xh, vl, vh);
     twinn_sym_c0_put(s, k, 4 + 2 * (size_t)w, vl, m);
     twinn_sym_c0_put(s, k, 5 + 2 * (size_t)w, vh, m);
   }

@@ -202,8 +202,7 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
   for (int h = 0; h < 2; h++)
     for (size_t q = 0; q < 4; q++) memcpy((h ? xh : xl) + q * n, parts[h][q], n * sizeof(double));
   if (!twinn_sym_c0_get(s, k, 8, vl, m) || !twinn_sym_c0_get(s, k, 9, vh, m)) {
-    twinn_symk_gemv_f64(m, 4 * n, s->wpn[2][k], 4 * n, xl, 1.0, vl);
-    twinn_symk_gemv_f64(m, 4 * n, s->wpn[2][k], 4 * n, xh, 1.0, vh);
+    twinn_sym_gemv_pair(s, m, 4 * n, s->wpn[2][k], xl, xh, vl, vh);
     twinn_sym_c0_put(s, k, 8, vl, m);
     twinn_sym_c0_put(s, k, 9, vh, m);
   }
