@@ -34,8 +34,9 @@ struct twinn_sym {
   /* Pair only, per ReLU input point entry: 1 where twinn_symdiff_affine left d's interval bound
    * (no back-substitution: both networks active, d narrow); h_d = d is used exactly there. */
   unsigned char *dskip;
-  int skip_active;           /* twinn_sym_set_skip_active */
-  int stable_exact;          /* twinn_sym_set_stable_exact */
+  unsigned relax_changed; /* settle_point: bits 0, 1 if f's, g's live list at its point changed */
+  int skip_active;        /* twinn_sym_set_skip_active */
+  int stable_exact;       /* twinn_sym_set_stable_exact */
   const unsigned char *dead; /* twinn_sym_set_dead: bits over point entries, or NULL */
   /* Pair only: dw[k] = fl(W_g - W_f), db[k] = fl(b_g - b_f) of each affine layer k (else NULL). */
   double **dw, **db;
@@ -253,15 +254,15 @@ double *twinn_symand_rows(twinn_sym *s, int w);
  * ends; an upper end is the lower end of the negated objective). */
 void twinn_symand_bound_rows(twinn_sym *s, int w, size_t r, double *lo);
 
-/* Whether entry x (point order) is a ReLU input proved inactive in every network on a box
- * containing the one analysed (twinn_sym_set_dead). */
 /* vl += A xl and vh += A xh (A: r x m, row stride m), with A read once: one product by the
- * two columns interleaved in s->gv (m <= 8 max_w, r <= 2 max_w). The interval steps are
+ * two columns interleaved in s->gv (m <= 4 max_w, r <= max_w). The interval steps are
  * products of a weight matrix by two vectors, and each of them reads the whole matrix, which
  * dominates their cost (the same products, in another summation order: the kernels' bound). */
 void twinn_sym_gemv_pair(twinn_sym *s, size_t r, size_t m, const double *a, const double *xl,
                          const double *xh, double *vl, double *vh);
 
+/* Whether entry x (point order) is a ReLU input proved inactive in every network on a box
+ * containing the one analysed (twinn_sym_set_dead). */
 static inline int twinn_sym_is_dead(const twinn_sym *s, size_t x) {
   return s->dead && (s->dead[x >> 3] >> (x & 7) & 1u);
 }

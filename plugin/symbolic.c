@@ -609,7 +609,7 @@ static void affine_weights(twinn_sym *s, int w, size_t k) {
 void twinn_sym_gemv_pair(twinn_sym *s, size_t r, size_t m, const double *a, const double *xl,
                          const double *xh, double *vl, double *vh) {
   double *x2 = s->gv, *y2 = s->gv + 8 * s->max_w;
-  TWINN_ASSERT(m <= 8 * s->max_w && r <= 2 * s->max_w);
+  TWINN_ASSERT(m <= 4 * s->max_w && r <= s->max_w);
   for (size_t q = 0; q < m; q++) x2[2 * q] = xl[q], x2[2 * q + 1] = xh[q];
   for (size_t j = 0; j < r; j++) y2[2 * j] = vl[j], y2[2 * j + 1] = vh[j];
   twinn_symk_gemm_f64(r, m, 2, a, m, x2, 2, 1.0, y2, 2);
@@ -725,6 +725,7 @@ static int settle_point(twinn_sym *s, size_t p) {
   size_t o = s->off[p], n = width_at(s, p);
   int n_nets = s->net[1] ? 2 : 1;
   int relu = p < s->n_layers && s->net[0]->layers[p].kind == TWINN_LAYER_RELU;
+  s->relax_changed = 0;
   if (relu)
     for (int w = 0; w < n_nets; w++)
       for (size_t j = 0; j < n; j++) {
@@ -770,9 +771,25 @@ static int settle_point(twinn_sym *s, size_t p) {
         if (n_nets == 2 && s->split[w][o + j] > 0 && s->split[1 - w][o + j] < 0)
           s->rs[w][o + j] = 0.0, s->rt[w][o + j] = s->hi[w][o + j], s->ra[w][o + j] = 0.0;
       }
-      twinn_sym_relax_live(s, w, p);
+      if (twinn_sym_relax_live(s, w, p)) s->relax_changed |= 1u << w;
     }
   return 1;
+}
+
+/* The error weights of the packed rows of affine layer k - 1 (per analysis, unlike the rows). */
+static void pack_errors(twinn_sym *s, size_t k) {
+  if (k == 0 || !s->pack[k - 1]) return;
+  size_t o = s->off[k];
+  for (int w = 0; w < (s->net[1] ? 3 : 1); w++) {
+    const size_t *lv = s->live[w] + o;
+    for (size_t c = 0; c < s->nlive[w][k]; c++)
+      if (w < 2) {
+        s->pe[w][k - 1][c] = s->ew[w][k - 1][lv[c]];
+      } else {
+        s->pe[2][k - 1][c] = s->ewd[k - 1][lv[c]];
+        s->pe[3][k - 1][c] = s->ewf[k - 1][lv[c]];
+      }
+  }
 }
 
 /* Packs the rows of affine layer k - 1 on the live neurons of the ReLU at point k (pack[]), for
@@ -832,8 +849,13 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
             s->lo[w][o1 + j] = fmax(s->lo[w][o + j], 0.0);
             s->hi[w][o1 + j] = fmax(s->hi[w][o + j], 0.0);
           }
-        if (s->net[1]) twinn_symdiff_relu(s, k, 1);
-        twinn_sym_pack_layer(s, k, 7u);
+        /* Rows are packed again only where a live list changed since they were packed (every
+         * change of one is followed by a packing: here, symopt.c, set_slopes); their error
+         * weights are this analysis' own. */
+        unsigned changed = s->relax_changed;
+        if (s->net[1] && twinn_symdiff_relu(s, k, 1)) changed |= 4u;
+        twinn_sym_pack_layer(s, k, changed);
+        pack_errors(s, k);
       } else {
         if (k == 0) s->c0_hit = c0_check(s);
         twinn_sym_abs_products(s, k);
