@@ -264,7 +264,7 @@ void twinn_sym_gemv_pair(twinn_sym *s, size_t r, size_t m, const double *a, cons
 /* Whether entry x (point order) is a ReLU input proved inactive in every network on a box
  * containing the one analysed (twinn_sym_set_dead). */
 static inline int twinn_sym_is_dead(const twinn_sym *s, size_t x) {
-  return s->dead && (s->dead[x >> 3] >> (x & 7) & 1u);
+  return s->dead && ((unsigned)s->dead[x >> 3] >> (x & 7) & 1u);
 }
 
 /* Whether the row of ReLU input entry x needs no back-substitution: dead (above), or inactive

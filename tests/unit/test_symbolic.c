@@ -1272,7 +1272,7 @@ static void test_dead_relus(void **state) {
     assert_non_null(bits);
     assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
     assert_int_equal(twinn_sym_dead_bits(s, bits), 1);
-    for (size_t x = 0; x < 8 * nb; x++) n_dead += bits[x >> 3] >> (x & 7) & 1u;
+    for (size_t x = 0; x < 8 * nb; x++) n_dead += (unsigned)bits[x >> 3] >> (x & 7) & 1u;
     for (int q = 0; q < 4; q++) { /* the box's bounds of f and g, as priors (rows skipped too) */
       pri[q] = twinn_mallocarray(twinn_sym_prior_len(s), sizeof(double));
       assert_non_null(pri[q]);
