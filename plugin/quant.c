@@ -1379,7 +1379,6 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   }
   twinn_sym_set_dead(w->sym, NULL);
   if (st != TWINN_OK) goto fail;
-  keep_dead(w, box); /* the bits just read are this half's own from now on */
   if (cap < b->u) b->u = cap;
   b->exact = 0;
   if (big) {
@@ -1397,6 +1396,9 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   }
   /* An exact box is never halved (maximise stops when one is on top). try_exact and ascend
    * leave w->sym and the kept form alone. */
+  /* Its own dead ReLUs replace the halved box's (read above) in its copy. try_exact left w->sym
+   * alone: it still holds this half's analysis. */
+  keep_dead(w, box);
   set_dim(w, b, lo, hi);
   steps = w->ex ? QUANT_ASCENT_FEW : QUANT_ASCENT;
   if (!b->exact && (st = ascend(w, o, lo, hi, w->x, steps)) != TWINN_OK) goto fail;

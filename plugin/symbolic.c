@@ -776,11 +776,13 @@ static int settle_point(twinn_sym *s, size_t p) {
   return 1;
 }
 
-/* The error weights of the packed rows of affine layer k - 1 (per analysis, unlike the rows). */
-static void pack_errors(twinn_sym *s, size_t k) {
+/* The error weights of the packed rows of affine layer k - 1 (per analysis, unlike the rows),
+ * for f, g and the pair's rows as bits 0, 1, 2 of mask select. */
+static void pack_errors(twinn_sym *s, size_t k, unsigned mask) {
   if (k == 0 || !s->pack[k - 1]) return;
   size_t o = s->off[k];
   for (int w = 0; w < (s->net[1] ? 3 : 1); w++) {
+    if (!(mask >> w & 1u)) continue;
     const size_t *lv = s->live[w] + o;
     for (size_t c = 0; c < s->nlive[w][k]; c++)
       if (w < 2) {
@@ -806,7 +808,6 @@ void twinn_sym_pack_layer(twinn_sym *s, size_t k, unsigned mask) {
         const twinn_layer *ly = &s->net[w]->layers[k - 1];
         memcpy(s->pw[w][k - 1] + c * n, ly->w + j * n, n * sizeof(double));
         s->pb[w][k - 1][c] = ly->b[j];
-        s->pe[w][k - 1][c] = s->ew[w][k - 1][j];
         continue;
       }
       memcpy(s->pw[2][k - 1] + c * n, s->net[1]->layers[k - 1].w + j * n, n * sizeof(double));
@@ -814,10 +815,9 @@ void twinn_sym_pack_layer(twinn_sym *s, size_t k, unsigned mask) {
       memcpy(s->pw[4][k - 1] + c * n, s->net[0]->layers[k - 1].w + j * n, n * sizeof(double));
       s->pb[2][k - 1][c] = s->db[k - 1][j];
       s->pb[3][k - 1][c] = s->net[0]->layers[k - 1].b[j];
-      s->pe[2][k - 1][c] = s->ewd[k - 1][j];
-      s->pe[3][k - 1][c] = s->ewf[k - 1][j];
     }
   }
+  pack_errors(s, k, mask);
 }
 
 twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi, twinn_error *err) {
@@ -855,7 +855,7 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
         unsigned changed = s->relax_changed;
         if (s->net[1] && twinn_symdiff_relu(s, k, 1)) changed |= 4u;
         twinn_sym_pack_layer(s, k, changed);
-        pack_errors(s, k);
+        pack_errors(s, k, 7u & ~changed);
       } else {
         if (k == 0) s->c0_hit = c0_check(s);
         twinn_sym_abs_products(s, k);

@@ -325,9 +325,9 @@ static int analyse_sym(engine *E, const double *lo, const double *hi, const twin
       if (splits[r].sym == i)
         w->ok = twinn_sym_set_split(w->s, splits[r].which, splits[r].layer, splits[r].neuron,
                                     splits[r].phase, &err) == TWINN_OK;
-    /* A workspace that could not take its splits is not used: its bounds would be of a
+    /* The region's inherited dead ReLUs hold on its sub-boxes too (trial halves, child
+     * splits). A workspace that could not take its splits is not used: its bounds would be of a
      * larger region, still sound, but a split region could then never close. */
-    /* The region's inherited dead ReLUs hold on its sub-boxes too (trial halves, child splits). */
     twinn_sym_set_dead(w->s, E->rdead ? E->rdead + E->dead_off[i] : NULL);
     w->ok = w->ok && twinn_sym_analyse(w->s, E->in_lo, E->in_hi, &err) == TWINN_OK;
     twinn_sym_set_dead(w->s, NULL);
