@@ -430,7 +430,7 @@ static int lp_max(twinn_exact *x, const double *o, double *u, double *val) {
     *val = glp_get_obj_val(x->lp) + o[n];
     for (t = 0; t < n; t++) {
       double p = glp_get_col_prim(x->lp, (int)t + 1);
-      x->pt[t] = fmin(x->hi[t], fmax(x->lo[t], p));
+      x->pt[t] = twinn_fmin(x->hi[t], twinn_fmax(x->lo[t], p));
     }
     add_feasible(x, x->pt);
     return LP_FEAS;
@@ -771,7 +771,7 @@ twinn_status twinn_exact_max_many(twinn_exact *x, size_t n_forms, const double *
   x->n_cons = 0;
   x->n_feas = x->next_feas = 0;
   memset(x->dead, 0, sizeof x->dead);
-  for (t = 0; t < n; t++) x->xmax[t] = fmax(fabs(lo[t]), fabs(hi[t]));
+  for (t = 0; t < n; t++) x->xmax[t] = twinn_fmax(fabs(lo[t]), fabs(hi[t]));
   for (w = 0; w < x->n_nets; w++) {
     memset(x->err[w], 0, n * sizeof(double));
     for (i = 0; i < n; i++) {
@@ -798,7 +798,7 @@ twinn_status twinn_exact_max_many(twinn_exact *x, size_t n_forms, const double *
   res->settled = x->settled;
   res->capped = x->capped;
   res->complete = r == GO_ON;
-  res->upper = x->pruned ? fmax(x->upper, floor) : x->upper;
+  res->upper = x->pruned ? twinn_fmax(x->upper, floor) : x->upper;
   res->point = x->have_best ? x->best : NULL;
   res->value = x->have_best ? x->best_val : NAN;
   return TWINN_OK;

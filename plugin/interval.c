@@ -71,7 +71,7 @@ void twinn_iacc_add(twinn_iacc *acc, double w, double lo, double hi, int w_inexa
   acc->a_hi += fabs(thi);
   acc->n++;
   if (w_inexact) {
-    double e = fabs(w) * fmax(fabs(lo), fabs(hi));
+    double e = fabs(w) * twinn_fmax(fabs(lo), fabs(hi));
     acc->a_lo += e;
     acc->a_hi += e;
     acc->n++;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "interval.h"
 #include "symkern.h"
 
 struct twinn_splitscore {
@@ -80,7 +81,7 @@ static void neuron_phi(size_t n, double l, double u, const double *mj, double *p
   double h = height(l, u), tot = 0.0;
   size_t c;
   for (c = 0; c < n; c++) tot += fabs(mj[c]);
-  tot = fmax(tot, NEURON_SHARE_FLOOR * (u - l));
+  tot = twinn_fmax(tot, NEURON_SHARE_FLOOR * (u - l));
   for (c = 0; c < n; c++) {
     double del = tot > 0.0 ? (u - l) * fabs(mj[c]) / (2.0 * tot) : 0.0;
     phi[c] =
@@ -122,7 +123,7 @@ int twinn_splitscore_prepare(twinn_splitscore *x, const twinn_sym *s, const doub
       x->slack[0][t] = height(fl[a], fh[a]);
       if (gl) {
         x->slope[1][t] = chord(gl[a], gh[a]);
-        x->slack[1][t] = unst_f || unst_g ? fmax(fabs(dl[a]), fabs(dh[a])) / 2.0 : 0.0;
+        x->slack[1][t] = unst_f || unst_g ? twinn_fmax(fabs(dl[a]), fabs(dh[a])) / 2.0 : 0.0;
       }
       for (size_t c = 0; c < n; c++) x->m[a * n + c] *= x->slope[0][t];
     }

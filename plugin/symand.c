@@ -156,10 +156,10 @@ static double upper(twinn_sym *s, int w, const double *mu, double c, double e) {
     double l = b[k], u = b[k];
     for (size_t i = 0; i < n; i++) {
       double p0 = wk[i] * lo[i], p1 = wk[i] * hi[i];
-      l += fmin(p0, p1), u += fmax(p0, p1);
+      l += twinn_fmin(p0, p1), u += twinn_fmax(p0, p1);
     }
     kl[q] = l;
-    double lam = u > l ? fmin(fmax(u / (u - l), 0.0), 1.0) : 1.0;
+    double lam = u > l ? twinn_fmin(twinn_fmax(u / (u - l), 0.0), 1.0) : 1.0;
     for (size_t i = 0; i < n; i++) T[q * n + i] = lam;
   }
   memset(TM, 0, npos * n * sizeof(double));
@@ -194,7 +194,7 @@ static double upper(twinn_sym *s, int w, const double *mu, double c, double e) {
       double sub, beta;
       plane_pass(n, mu[idx[q]], W + idx[q] * n, T + q * n, lo, hi, A, &sub, &beta);
       bs[q] = beta += kl[q];
-      cst += mu[idx[q]] * (fmax(beta, 0.0) - sub);
+      cst += mu[idx[q]] * (twinn_fmax(beta, 0.0) - sub);
     }
     double v = cst;
     for (size_t i = 0; i < n; i++) {
@@ -218,7 +218,8 @@ static double upper(twinn_sym *s, int w, const double *mu, double c, double e) {
       am[q] = AND_B1 * am[q] + (1.0 - AND_B1) * g;
       av[q] = AND_B2 * av[q] + (1.0 - AND_B2) * g * g;
       double vh = sqrt(av[q] / (1.0 - c2));
-      if (vh > 0.0) al[q] = fmin(fmax(al[q] - lr * (am[q] / (1.0 - c1)) / (vh + 1e-12), 0.0), 1.0);
+      if (vh > 0.0)
+        al[q] = twinn_fmin(twinn_fmax(al[q] - lr * (am[q] / (1.0 - c1)) / (vh + 1e-12), 0.0), 1.0);
     }
     double r1 = 1.0 / (1.0 - c1), r2 = 1.0 / (1.0 - c2);
     for (size_t q = 0; q < npos; q++)
@@ -270,7 +271,7 @@ static double upper(twinn_sym *s, int w, const double *mu, double c, double e) {
       double t1 = wk[i] * Li, t2 = (1.0 - tq[i]) * fabs(wk[i]) * D[i];
       sb += t1 + t2, mb += fabs(t1) + t2;
     }
-    double beta = fmax(0.0, twinn_round_up(sb + 2.0 * gB * mb + AND_ETA));
+    double beta = twinn_fmax(0.0, twinn_round_up(sb + 2.0 * gB * mb + AND_ETA));
     if (!isfinite(beta)) return INFINITY;
     double tb = mu[k] * beta;
     C += tb, CM += fabs(tb), nc++;
@@ -282,7 +283,7 @@ static double upper(twinn_sym *s, int w, const double *mu, double c, double e) {
     }
   }
   double err = 0.0;
-  for (size_t i = 0; i < n; i++) err += AM[i] * fmax(fabs(lo[i]), fabs(hi[i]));
+  for (size_t i = 0; i < n; i++) err += AM[i] * twinn_fmax(fabs(lo[i]), fabs(hi[i]));
   err = 2.0 * (gA * err + twinn_sym_gamma(nc + 2) * CM) + AND_ETA;
   return twinn_sym_concretise_box(s, A, C, e + err, 1);
 }

@@ -40,7 +40,7 @@ double twinn_sym_gamma(size_t k) { return ((double)k + 1.0) * SYM_U52; }
 
 static size_t width_at(const twinn_sym *s, size_t p) { return s->off[p + 1] - s->off[p]; }
 
-static double maxabs(double l, double h) { return fmax(fabs(l), fabs(h)); }
+static double maxabs(double l, double h) { return twinn_fmax(fabs(l), fabs(h)); }
 
 twinn_status twinn_sym_supported(const twinn_net *f, const twinn_net *g, twinn_error *err) {
   if (!f) return twinn_error_set(err, TWINN_ERR_USAGE, NULL, 0, 0, "symbolic: no network");
@@ -378,7 +378,7 @@ void twinn_sym_relu_relax(double l, double u, double *rs, double *rt, double *ra
     double s = (u / (u - l) + 1.0) - 1.0;
     double t1 = twinn_round_up(-s * l), t2 = twinn_round_up(u * (1.0 - s));
     *rs = s;
-    *rt = fmax(t1, t2);
+    *rt = twinn_fmax(t1, t2);
     *ra = u > -l ? 1.0 : 0.0;
   }
 }
@@ -675,14 +675,14 @@ static void affine_backsub(twinn_sym *s, int w, size_t k) {
     s->hs_defer = 0;
     for (size_t i = 0; i < r; i++) {
       size_t j = s->sel[j0 + i];
-      lo[j] = fmax(lo[j], s->blk[i]);
-      hi[j] = fmin(hi[j], s->blk[SYM_BLOCK + i]);
+      lo[j] = twinn_fmax(lo[j], s->blk[i]);
+      hi[j] = twinn_fmin(hi[j], s->blk[SYM_BLOCK + i]);
       /* Split half-spaces (symhalf.c) only where the neuron is still unstable before a ReLU
        * or at the output: elsewhere its relaxation is exact whatever the bounds. */
       if (s->nhs && (!s->pack[k] || (lo[j] < 0.0 && hi[j] > 0.0))) {
         twinn_sym_refine_row(s, i, r, &s->blk[i], &s->blk[SYM_BLOCK + i]);
-        lo[j] = fmax(lo[j], s->blk[i]);
-        hi[j] = fmin(hi[j], s->blk[SYM_BLOCK + i]);
+        lo[j] = twinn_fmax(lo[j], s->blk[i]);
+        hi[j] = twinn_fmin(hi[j], s->blk[SYM_BLOCK + i]);
       }
     }
   }
@@ -694,12 +694,12 @@ static void tighten_pair(twinn_sym *s, size_t p) {
   double *lf = s->lo[0] + o, *uf = s->hi[0] + o, *lg = s->lo[1] + o, *ug = s->hi[1] + o;
   double *ld = s->lo[2] + o, *ud = s->hi[2] + o;
   for (size_t j = 0; j < n; j++) {
-    lg[j] = fmax(lg[j], twinn_round_down(lf[j] + ld[j]));
-    ug[j] = fmin(ug[j], twinn_round_up(uf[j] + ud[j]));
-    ld[j] = fmax(ld[j], twinn_round_down(lg[j] - uf[j]));
-    ud[j] = fmin(ud[j], twinn_round_up(ug[j] - lf[j]));
-    lf[j] = fmax(lf[j], twinn_round_down(lg[j] - ud[j]));
-    uf[j] = fmin(uf[j], twinn_round_up(ug[j] - ld[j]));
+    lg[j] = twinn_fmax(lg[j], twinn_round_down(lf[j] + ld[j]));
+    ug[j] = twinn_fmin(ug[j], twinn_round_up(uf[j] + ud[j]));
+    ld[j] = twinn_fmax(ld[j], twinn_round_down(lg[j] - uf[j]));
+    ud[j] = twinn_fmin(ud[j], twinn_round_up(ug[j] - lf[j]));
+    lf[j] = twinn_fmax(lf[j], twinn_round_down(lg[j] - ud[j]));
+    uf[j] = twinn_fmin(uf[j], twinn_round_up(ug[j] - ld[j]));
   }
 }
 
@@ -729,15 +729,15 @@ static int settle_point(twinn_sym *s, size_t p) {
   if (relu)
     for (int w = 0; w < n_nets; w++)
       for (size_t j = 0; j < n; j++) {
-        if (s->split[w][o + j] > 0) s->lo[w][o + j] = fmax(s->lo[w][o + j], 0.0);
-        if (s->split[w][o + j] < 0) s->hi[w][o + j] = fmin(s->hi[w][o + j], 0.0);
-        if (twinn_sym_is_dead(s, o + j)) s->hi[w][o + j] = fmin(s->hi[w][o + j], 0.0);
+        if (s->split[w][o + j] > 0) s->lo[w][o + j] = twinn_fmax(s->lo[w][o + j], 0.0);
+        if (s->split[w][o + j] < 0) s->hi[w][o + j] = twinn_fmin(s->hi[w][o + j], 0.0);
+        if (twinn_sym_is_dead(s, o + j)) s->hi[w][o + j] = twinn_fmin(s->hi[w][o + j], 0.0);
       }
   for (int w = 0; w < n_nets; w++) /* twinn_sym_set_prior: bounds over a superset, still sound */
     if (s->plo[w])
       for (size_t j = 0; j < n; j++) {
-        s->lo[w][o + j] = fmax(s->lo[w][o + j], s->plo[w][o + j]);
-        s->hi[w][o + j] = fmin(s->hi[w][o + j], s->phi[w][o + j]);
+        s->lo[w][o + j] = twinn_fmax(s->lo[w][o + j], s->plo[w][o + j]);
+        s->hi[w][o + j] = twinn_fmin(s->hi[w][o + j], s->phi[w][o + j]);
       }
   if (s->net[1]) tighten_pair(s, p);
   for (int i = 0; i < (s->net[1] ? 3 : 1); i++)
@@ -846,8 +846,8 @@ twinn_status twinn_sym_analyse(twinn_sym *s, const double *lo, const double *hi,
       if (s->net[0]->layers[k].kind == TWINN_LAYER_RELU) {
         for (int w = 0; w < n_nets; w++)
           for (size_t j = 0; j < n; j++) {
-            s->lo[w][o1 + j] = fmax(s->lo[w][o + j], 0.0);
-            s->hi[w][o1 + j] = fmax(s->hi[w][o + j], 0.0);
+            s->lo[w][o1 + j] = twinn_fmax(s->lo[w][o + j], 0.0);
+            s->hi[w][o1 + j] = twinn_fmax(s->hi[w][o + j], 0.0);
           }
         /* Rows are packed again only where a live list changed since they were packed (every
          * change of one is followed by a packing: here, symopt.c, set_slopes); their error
@@ -902,7 +902,7 @@ static void add_rows(const twinn_sym *s, double *rows, double *cst, double *er, 
     const double *ar = add + (size_t)k * n;
     for (size_t i = 0; i < n; i++) {
       row[i] += ar[i];
-      extra += fabs(row[i]) * fmax(fabs(blo[i]), fabs(bhi[i]));
+      extra += fabs(row[i]) * twinn_fmax(fabs(blo[i]), fabs(bhi[i]));
     }
     cst[k] += acst[k];
     extra = twinn_round_up((extra + fabs(cst[k])) * 0x1p-52 * (1.0 + 1e-10));
@@ -1020,12 +1020,13 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
   twinn_symdiff_backsub(s, L, 1, &l3, &h3, coef_d);
   keep_upper_row(s, h3);
   if (f_part)
-    rows_ends(s, s->prow, s->pcst, s->per, fmax(sep_lo, l3), fmin(sep_hi, h3), &prod_lo, &prod_hi);
-  *lo = fmax(fmax(sep_lo, l3), prod_lo);
-  *hi = fmin(fmin(sep_hi, h3), prod_hi);
+    rows_ends(s, s->prow, s->pcst, s->per, twinn_fmax(sep_lo, l3), twinn_fmin(sep_hi, h3), &prod_lo,
+              &prod_hi);
+  *lo = twinn_fmax(twinn_fmax(sep_lo, l3), prod_lo);
+  *hi = twinn_fmin(twinn_fmin(sep_hi, h3), prod_hi);
   s->bw_cur = h3 <= sep_hi && h3 <= prod_hi;
   if (l3 >= sep_lo) *vlo = s->vtx + 5 * n_in;
-  if (prod_hi < fmin(sep_hi, h3)) { /* the summed form's sensitivities (its row in s->prow) */
+  if (prod_hi < twinn_fmin(sep_hi, h3)) { /* the summed form's sensitivities (its row in s->prow) */
     for (size_t i = 0; i < n_in; i++) s->coef[i] = fabs(s->prow[i]) * (s->hi[0][i] - s->lo[0][i]);
   } else if (h3 <= sep_hi) {
     *vhi = s->vtx + 4 * n_in;
@@ -1154,7 +1155,7 @@ twinn_status twinn_sym_bound_lin(twinn_sym *s, const double *c_f, const double *
       eval_points(s, x);
       set_slopes(s, 1);
       lin_once(s, c_f, c_g, &l, &h, &nlo, &nhi);
-      *lo = fmax(*lo, l);
+      *lo = twinn_fmax(*lo, l);
       if (h < *hi) {
         *hi = h;
         memcpy(s->coefb, s->coef, n_in * sizeof(double));

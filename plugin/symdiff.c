@@ -248,8 +248,8 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
     s->hs_defer = 0;
     for (size_t i = 0; i < r; i++) {
       size_t j = s->sel[j0 + i];
-      lo[j] = fmax(lo[j], s->blk[i]);
-      hi[j] = fmin(hi[j], s->blk[SYM_BLOCK + i]);
+      lo[j] = twinn_fmax(lo[j], s->blk[i]);
+      hi[j] = twinn_fmin(hi[j], s->blk[SYM_BLOCK + i]);
       /* Split half-spaces (symhalf.c) at the output only. Also where h_d's relaxation depends
        * on d's bounds (a network unstable there) until session 25: on mnist_256x4 fp16 that
        * cost more time than the tighter d bounds saved (img0 / img3 / img5 1.38 / 35.2 /
@@ -257,8 +257,8 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
        * -0.193). f's and g's own rows keep them (without those img3 times out). */
       if (s->nhs && !s->pack[k]) {
         twinn_sym_refine_row(s, i, r, &s->blk[i], &s->blk[SYM_BLOCK + i]);
-        lo[j] = fmax(lo[j], s->blk[i]);
-        hi[j] = fmin(hi[j], s->blk[SYM_BLOCK + i]);
+        lo[j] = twinn_fmax(lo[j], s->blk[i]);
+        hi[j] = twinn_fmin(hi[j], s->blk[SYM_BLOCK + i]);
       }
     }
   }
@@ -314,10 +314,10 @@ int twinn_symdiff_relu(twinn_sym *s, size_t k, int bounds) {
       /* Both stable: the generic form is h_d exactly (twinn_sym_set_stable_exact). */
       if (s->stable_exact && (lf >= 0.0 || uf <= 0.0) && (lg >= 0.0 || ug <= 0.0)) u = gu, l = gl;
       if (bounds) {
-        double hl = exact_diff_down(fmax(lg, 0.0), fmax(uf, 0.0));
-        double hh = exact_diff_up(fmax(ug, 0.0), fmax(lf, 0.0));
-        blo = fmax(fmax(lgen, ldon), hl);
-        bhi = fmin(fmin(ugen, udon), hh);
+        double hl = exact_diff_down(twinn_fmax(lg, 0.0), twinn_fmax(uf, 0.0));
+        double hh = exact_diff_up(twinn_fmax(ug, 0.0), twinn_fmax(lf, 0.0));
+        blo = twinn_fmax(twinn_fmax(lgen, ldon), hl);
+        bhi = twinn_fmin(twinn_fmin(ugen, udon), hh);
       }
     }
     s->dl[1][0][x] = u.cd, s->dl[1][1][x] = u.cf, s->dl[1][2][x] = u.cc;

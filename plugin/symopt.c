@@ -251,7 +251,7 @@ static double certify(twinn_sym *s, int w, size_t p, const double *c, const doub
     size_t o = s->off[k];
     for (size_t j = 0; j < width_at(s, k); j++)
       if (s->lo[w][o + j] < 0.0 && s->hi[w][o + j] > 0.0) {
-        double a = fmin(fmax(al[o + j], 0.0), 1.0);
+        double a = twinn_fmin(twinn_fmax(al[o + j], 0.0), 1.0);
         s->ra[w][o + j] = ldexp(nearbyint(ldexp(a, 52)), -52);
       }
     /* Only multipliers of split inactive neurons make new columns live (unstable neurons are
@@ -276,7 +276,7 @@ static double certify(twinn_sym *s, int w, size_t p, const double *c, const doub
     memcpy(s->a[0] + n_out, c, n_out * sizeof(double));
     s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
     twinn_sym_backsub(s, w, p, 1, &l2, &h2, NULL);
-    l = fmax(l, l2);
+    l = twinn_fmax(l, l2);
   }
   return l;
 }
@@ -321,11 +321,11 @@ static void optimise(twinn_sym *s, int w, size_t p, size_t k, const double *c, s
         for (size_t r = 0, e = j; r < k; r++, e += total) {
           if (free && lam[e] >= 0.0) {
             adam(&al[e], &ma[e], &va[e], lam[e] * zh[e], OPT_LR_ALPHA, 1.0 - c1, 1.0 - c2);
-            al[e] = fmin(fmax(al[e], 0.0), 1.0);
+            al[e] = twinn_fmin(twinn_fmax(al[e], 0.0), 1.0);
           }
           if (sg) {
             adam(&be[e], &mb[e], &vb[e], -(double)sg * zh[e], OPT_LR_BETA, 1.0 - c1, 1.0 - c2);
-            be[e] = fmax(be[e], 0.0);
+            be[e] = twinn_fmax(be[e], 0.0);
           }
         }
       }
@@ -374,7 +374,7 @@ twinn_status twinn_sym_bound_opt_at(twinn_sym *s, int which, size_t point, const
     lower_pass(s, w, L, kk, cc, bal, bbe, lam);
     for (size_t r = 0; r < kk; r++) {
       double gap = -((off ? off[r0 + r] : 0.0) + lo[r0 + r]);
-      best[r] = isfinite(best[r]) && gap > 0.0 ? fmin(gap, 1e300) : 0.0;
+      best[r] = isfinite(best[r]) && gap > 0.0 ? twinn_fmin(gap, 1e300) : 0.0;
     }
     for (size_t q = 0; q < L; q++) {
       if (!is_relu(s, q)) continue;
@@ -383,9 +383,10 @@ twinn_status twinn_sym_bound_opt_at(twinn_sym *s, int which, size_t point, const
         if (!(l < 0.0 && u > 0.0 && isfinite(l) && isfinite(u))) continue;
         for (size_t r = 0; r < kk; r++)
           if (best[r] > 0.0)
-            s->osc[w][j] +=
-                best[r] * (fmax(-lam[r * total + j], 0.0) + 0.01 * fmax(lam[r * total + j], 0.0)) *
-                (-l * u / (u - l));
+            s->osc[w][j] += best[r] *
+                            (twinn_fmax(-lam[r * total + j], 0.0) +
+                             0.01 * twinn_fmax(lam[r * total + j], 0.0)) *
+                            (-l * u / (u - l));
       }
     }
   }
@@ -458,9 +459,9 @@ static void *tighten_job(void *arg) {
           certify(s, B->w, p, J->c + r * n, slot(s, O_BAL) + r * total, slot(s, O_BBE) + r * total);
       size_t e = o + J->obj[B->first + r / 2];
       if (r % 2)
-        s->phi[B->w][e] = fmin(s->phi[B->w][e], -v);
+        s->phi[B->w][e] = twinn_fmin(s->phi[B->w][e], -v);
       else
-        s->plo[B->w][e] = fmax(s->plo[B->w][e], v);
+        s->plo[B->w][e] = twinn_fmax(s->plo[B->w][e], v);
     }
   }
   return NULL;
@@ -549,8 +550,8 @@ twinn_status twinn_sym_tighten_par(twinn_sym *const *ws, size_t n_ws, size_t ite
     for (size_t t = 1; t < n_ws; t++) /* the point's bounds, each from the worker that had it */
       for (int w = 0; w < n_nets; w++)
         for (size_t j = o; j < o + n; j++) {
-          s->plo[w][j] = fmax(s->plo[w][j], ws[t]->plo[w][j]);
-          s->phi[w][j] = fmin(s->phi[w][j], ws[t]->phi[w][j]);
+          s->plo[w][j] = twinn_fmax(s->plo[w][j], ws[t]->plo[w][j]);
+          s->phi[w][j] = twinn_fmin(s->phi[w][j], ws[t]->phi[w][j]);
         }
     if (cut) break; /* sound as far as it got */
     /* Every workspace gets the merged priors before any is analysed with them (an analysis

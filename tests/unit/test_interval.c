@@ -270,6 +270,35 @@ static void test_round_steps(void **state) {
   }
 }
 
+/* The inline max / min give libm's fmax / fmin: a NaN operand yields the other one (two NaNs:
+ * NaN), infinities and subnormals compare as numbers; equal values (zeros of either sign
+ * included) give one of them. */
+static void test_fmax_fmin(void **state) {
+  static const double v[] = {0.0,     -0.0,     1.0,      -1.0,      0x1p-1074, -0x1p-1074,
+                             DBL_MAX, -DBL_MAX, INFINITY, -INFINITY, NAN,       3.5};
+  size_t i, j, n = sizeof v / sizeof v[0];
+  (void)state;
+  twinn_test_rng_state = 16;
+  for (i = 0; i < n; i++)
+    for (j = 0; j < n; j++) {
+      double a = v[i], b = v[j], mx = twinn_fmax(a, b), mn = twinn_fmin(a, b);
+      if (isnan(a) && isnan(b)) {
+        assert_true(isnan(mx) && isnan(mn));
+      } else {
+        assert_true(mx == fmax(a, b) && mn == fmin(a, b)); /* -0 == +0 */
+        assert_false(isnan(mx) || isnan(mn));
+      }
+    }
+  for (i = 0; i < 10000; i++) {
+    double a = ldexp(2 * twinn_test_urand() - 1, (int)(twinn_test_urand() * 40) - 20);
+    double b =
+        i % 3 == 0 ? a : ldexp(2 * twinn_test_urand() - 1, (int)(twinn_test_urand() * 40) - 20);
+    assert_true(twinn_fmax(a, b) == fmax(a, b) && twinn_fmin(a, b) == fmin(a, b));
+    assert_true(twinn_fmax(a, b) >= a && twinn_fmax(a, b) >= b);
+    assert_true(twinn_fmin(a, b) <= a && twinn_fmin(a, b) <= b);
+  }
+}
+
 /* Row i of  W1 x1 + b1 + (W2 - W3) x2 - b2  in long double (the differences are rounded once
  * there: 11 more bits than double, covered by the slack of the callers). */
 static long double row_ld(size_t n, const double *w1, const double *x1, double b1, const double *w2,
@@ -347,7 +376,7 @@ int main(void) {
       cmocka_unit_test(test_diff_sampling),     cmocka_unit_test(test_diff_tighter),
       cmocka_unit_test(test_iacc_cancellation), cmocka_unit_test(test_round_steps),
       cmocka_unit_test(test_affine_reference),  cmocka_unit_test(test_unbounded_box),
-      cmocka_unit_test(test_exact_zero),
+      cmocka_unit_test(test_exact_zero),        cmocka_unit_test(test_fmax_fmin),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
