@@ -138,9 +138,10 @@ typedef struct {
   unsigned long branches, polished_at, n_polish;
   unsigned long refined; /* boxes refine_relus analysed again */
   double polished, seconds;
-  /* near_exact: boxes when it last ran, the best value it last saw, its next box's size. */
+  /* near_exact: boxes when it last ran, the best value it last saw, its next box's size (of
+   * the region's widths; of the top box's, near_k, at most near_kmax; 0: none). */
   unsigned long near_at;
-  double near_from, near_r;
+  double near_from, near_r, near_k, near_kmax;
   qbest save; /* the owner's state while its round's tasks run */
 } qjob;
 
@@ -318,6 +319,17 @@ static void ws_release(qws *w) {
 #define QUANT_NEAR_EVERY 1024
 #define QUANT_NEAR_LPS 10000
 #define QUANT_NEAR_R0 0.05
+/* Once those are done (until a new best), the searches are shaped like the box on top of the
+ * queue instead: QUANT_NEAR_K0 times its widths, halved after a search that ran out of LPs (not
+ * below QUANT_NEAR_KMIN), doubled while it finds nothing better (never back above a size that
+ * ran out). Why: the bisection halves the inputs the objective is sensitive to far more often,
+ * and a box of the same share of every width holds too many undecided ReLUs there. On acasxu_2_7
+ * fp16 p1 some runs kept 2.1759e-3 for 60 s (the region's maximum is 2.1784e-3, 1-2 % of the region
+ * away in inputs 0, 3 and 4): the search of 5 % of every width around it ran out of its 10 000 LPs
+ * per form (and of 10 %), so no larger one followed; boxes of 5 % in inputs 0, 3, 4 and 0.5 % in 1,
+ * 2 (the top boxes' are 3-50 % and 0.2-0.4 %) find 2.1784e-3 in 5 244 steps (21 ms). */
+#define QUANT_NEAR_K0 2.0
+#define QUANT_NEAR_KMIN 0.5
 /* A new best restarts it when it exceeds the last search's best by this much, relative. */
 #define QUANT_NEAR_RISE 1e-3
 
@@ -1267,27 +1279,46 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
 static twinn_status near_exact(qws *w, const objective *o, qjob *J, twinn_error *err) {
   twinn_exact_result r;
   double before = w->cur.best_lo;
-  size_t t;
+  const double *top = J->h.n ? J->h.a[0].box : NULL;
+  size_t t, n = w->n_in;
+  int shaped, whole = 1;
   twinn_status st;
   if (!w->ex || !(before > -INFINITY) || isnan(w->cur.best_val)) return TWINN_OK;
   /* A new best since the last search (by more than a gap's worth): start small around it. */
-  if (!(before <= J->near_from + QUANT_NEAR_RISE * fabs(J->near_from))) J->near_r = QUANT_NEAR_R0;
-  if (J->near_r > 1.0) return TWINN_OK; /* done until a new best */
-  for (t = 0; t < w->n_in; t++) {
-    double half = 0.5 * J->near_r * (w->root_hi[t] - w->root_lo[t]);
+  if (!(before <= J->near_from + QUANT_NEAR_RISE * fabs(J->near_from))) {
+    J->near_r = QUANT_NEAR_R0;
+    J->near_k = QUANT_NEAR_K0;
+    J->near_kmax = INFINITY;
+  }
+  shaped = top && J->near_k > 0 && J->near_r > 1.0;
+  if (!shaped && J->near_r > 1.0) return TWINN_OK; /* done until a new best */
+  for (t = 0; t < n; t++) {
+    double half = 0.5 * (shaped ? J->near_k * (top[n + t] - top[t])
+                                : J->near_r * (w->root_hi[t] - w->root_lo[t]));
     w->nlo[t] = fmax(w->root_lo[t], w->cur.best_pt[t] - half);
     w->nhi[t] = fmin(w->root_hi[t], w->cur.best_pt[t] + half);
+    whole &= w->nlo[t] <= w->root_lo[t] && w->nhi[t] >= w->root_hi[t];
   }
   st = exact_forms(w, o, w->nlo, w->nhi, before, QUANT_NEAR_LPS, &r, err);
   if (st != TWINN_OK || (st = try_maximiser(w, o, &r, err)) != TWINN_OK) return st;
   /* None after a search that ran out of LPs or covered the whole region (until a new best from
    * elsewhere: its own finds do not count, or an unfinished search would creep, each time a
    * little higher, at full cost: acasxu_1_4 fp16 p1 spent 9 % of its time so); the same box
-   * around a better point; else a larger one. */
-  if (!r.complete || (!(w->cur.best_lo > before) && J->near_r >= 1.0))
+   * around a better point; else a larger one. Shaped: a smaller one after running out of LPs,
+   * none once that is below QUANT_NEAR_KMIN or a larger one would exceed a size that ran out. */
+  if (shaped) {
+    if (!r.complete) {
+      J->near_kmax = J->near_k / 2.0;
+      J->near_k = J->near_kmax < QUANT_NEAR_KMIN ? 0.0 : J->near_kmax;
+    } else if (!(w->cur.best_lo > before)) {
+      J->near_k = whole || 2.0 * J->near_k > J->near_kmax ? 0.0 : 2.0 * J->near_k;
+    }
+  } else if (!r.complete || (!(w->cur.best_lo > before) && J->near_r >= 1.0)) {
+    if (r.complete) J->near_k = 0.0; /* the whole region: nothing is left to find */
     J->near_r = 2.0;
-  else if (!(w->cur.best_lo > before))
+  } else if (!(w->cur.best_lo > before)) {
     J->near_r *= 2.0;
+  }
   J->near_from = w->cur.best_lo;
   return TWINN_OK;
 }
@@ -1572,6 +1603,8 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   J->polished_at = J->near_at = J->branches;
   J->near_from = NAN;
   J->near_r = QUANT_NEAR_R0;
+  J->near_k = QUANT_NEAR_K0;
+  J->near_kmax = INFINITY;
   return TWINN_OK;
 fail:
   twinn_free(box);
