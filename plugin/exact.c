@@ -50,8 +50,9 @@
 #define EX_INFLATE (1.0 + 1e-10)          /* covers the rounding of an error bound's own sum */
 #define EX_ETA 1e-300                     /* per-product underflow allowance */
 #define EX_POOL 8                         /* feasible points kept (lp_phase) */
-#define EX_FEAS_TOL 1e-9 /* relative slack of a kept point's constraints (LP tolerances) */
-#define EX_MAX_CAPS 8    /* forms that can have caps */
+#define EX_FEAS_TOL 1e-9     /* relative slack of a kept point's constraints (LP tolerances) */
+#define EX_REACH_MARGIN 0.01 /* reach_side: a point's s a beyond e by this share of e, at least */
+#define EX_MAX_CAPS 8        /* forms that can have caps */
 
 static double gam(size_t m) { return ((double)m + 2.0) * EX_U52; }
 
@@ -573,6 +574,45 @@ static int leaf(twinn_exact *x) {
   return out_of_budget(x) ? STOP : GO_ON;
 }
 
+/* 1 if a point of the path's polytope (up to the LPs' tolerance) has s (a . x + a0) > e, which
+ * it then adds to the pool: from each kept point, a step toward the box vertex that maximises
+ * s a, as far as every constraint of the path allows (a ratio test), shortened by a thousandth.
+ * Such a point shows that the LP asking whether s a <= 0 on the path could not prove it. Only
+ * chooses which LPs run, never a bound. On acasxu_4_1 fp16 p1 (40 s) the LPs that proved no
+ * phase were two thirds of all; this finds a point for 14 % of those asking about z > 0 and 34
+ * % of those asking about z < 0, and never for an LP that proved its phase; 600 searches of
+ * plateau-sized boxes of 2_7 p1 take 0.537-0.667 s (4 runs) against 0.586-0.625 s. */
+static int reach_side(twinn_exact *x, const double *a, double s, double e) {
+  size_t n = x->n, t, k, q;
+  double *v = x->pt, *d = x->v; /* scratch: lp_max and lag_upper set them before reading */
+  for (t = 0; t < n; t++) v[t] = s * a[t] > 0 ? x->hi[t] : x->lo[t];
+  for (q = 0; q < x->n_feas; q++) {
+    const double *p = x->feas + q * n;
+    double step = 1.0, z = a[n], dz = 0.0;
+    for (t = 0; t < n; t++) {
+      d[t] = v[t] - p[t];
+      z += a[t] * p[t];
+      dz += a[t] * d[t];
+    }
+    if (!(s * dz > 0)) continue;
+    for (k = 0; k < x->n_cons && step > 0; k++) {
+      const double *g = x->cons + k * (n + 1);
+      double g0 = g[n], gd = 0.0;
+      for (t = 0; t < n; t++) {
+        g0 += g[t] * p[t];
+        gd += g[t] * d[t];
+      }
+      if (gd < 0 && g0 < -gd * step) step = g0 > 0 ? g0 / -gd : 0.0;
+    }
+    step *= 0.999;
+    if (!(s * (z + step * dz) > e * (1.0 + EX_REACH_MARGIN))) continue;
+    for (t = 0; t < n; t++) v[t] = fmin(x->hi[t], fmax(x->lo[t], p[t] + step * d[t]));
+    add_feasible(x, v);
+    return 1;
+  }
+  return 0;
+}
+
 /* Phase of pre-activation i at point k under the path's constraints: certified LP bounds.
  * Returns 2 if the constraints were proved empty. A phase that a known feasible point of the
  * constraints contradicts (the form's float value there is clearly on the other side) is not
@@ -599,6 +639,9 @@ static int lp_phase(twinn_exact *x, int w, size_t k, size_t i) {
   if (try_neg && one_cons_le(x, a, e, 0.0)) return settle(x, -1);
   for (t = 0; t <= n; t++) x->obj[t] = -a[t];
   if (try_pos && one_cons_le(x, x->obj, e, 0.0)) return settle(x, 1);
+  if (try_neg && reach_side(x, a, 1.0, e)) try_neg = 0;
+  if (try_pos && reach_side(x, a, -1.0, e)) try_pos = 0;
+  if (!try_neg && !try_pos) return settle(x, 0);
   if (try_neg) {
     if (lp_max(x, a, &u, &val) == LP_EMPTY) return 2;
     if (twinn_round_up(u + e) <= 0) return -1;
