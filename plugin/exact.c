@@ -606,7 +606,7 @@ static int reach_side(twinn_exact *x, const double *a, double s, double e) {
     }
     step *= 0.999;
     if (!(s * (z + step * dz) > e * (1.0 + EX_REACH_MARGIN))) continue;
-    for (t = 0; t < n; t++) v[t] = fmin(x->hi[t], fmax(x->lo[t], p[t] + step * d[t]));
+    for (t = 0; t < n; t++) v[t] = twinn_fmin(x->hi[t], twinn_fmax(x->lo[t], p[t] + step * d[t]));
     add_feasible(x, v);
     return 1;
   }

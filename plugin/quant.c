@@ -1601,10 +1601,7 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   }
   job_save(w, k, b0, t_start);
   J->polished_at = J->near_at = J->branches;
-  J->near_from = NAN;
-  J->near_r = QUANT_NEAR_R0;
-  J->near_k = QUANT_NEAR_K0;
-  J->near_kmax = INFINITY;
+  J->near_from = NAN; /* near_exact's first call sets the sizes (no best seen yet) */
   return TWINN_OK;
 fail:
   twinn_free(box);
