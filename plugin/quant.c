@@ -215,7 +215,7 @@ typedef struct {
   double *nlo, *nhi;         /* n_in: the box of near_exact */
   double *caps;              /* 2 (n_in + 1): |g_i - f_i|'s forms' upper rows (box_upper_once) */
   int caps_ok;               /* both rows are from the last box bounded */
-  size_t nd;                 /* bytes of dead-ReLU bits after each queued box (0: none) */
+  size_t nd;                 /* bytes of phase bits after each queued box (0: none) */
   double *px, *pq;           /* n_in: the pattern search's point and scratch */
   double *fwd, *fwd_g;       /* every point of f's and g's last forward pass (try_point) */
   double *v1, *v2;           /* max width */
@@ -231,15 +231,19 @@ typedef struct {
   int started;
 } qws;
 
-/* A queued box: lo, hi (n_in doubles each), then w->nd bytes: the ReLUs its analysis proved
- * inactive in both networks (twinn_sym_dead_bits), which are on its halves too. */
+/* A queued box: lo, hi (n_in doubles each), then w->nd bytes: the bits of the ReLUs its
+ * analysis proved inactive in both networks (twinn_sym_dead_bits), then of those it proved
+ * active in both (twinn_sym_active_bits), which are so on its halves too. */
 static size_t box_bytes(const qws *w) { return 2 * w->n_in * sizeof(double) + w->nd; }
 static unsigned char *box_dead(const qws *w, double *box) {
   return (unsigned char *)(box + 2 * w->n_in);
 }
-/* The dead ReLUs of the analysis in w->sym (of that box) into the box's bits. */
+static unsigned char *box_active(const qws *w, double *box) { return box_dead(w, box) + w->nd / 2; }
+/* The dead and active ReLUs of the analysis in w->sym (of that box) into the box's bits. */
 static void keep_dead(qws *w, double *box) {
-  if (w->nd && !twinn_sym_dead_bits(w->sym, box_dead(w, box))) memset(box_dead(w, box), 0, w->nd);
+  if (w->nd && (!twinn_sym_dead_bits(w->sym, box_dead(w, box)) ||
+                !twinn_sym_active_bits(w->sym, box_active(w, box))))
+    memset(box_dead(w, box), 0, w->nd);
 }
 
 static size_t fwd_size(const twinn_net *n) {
@@ -467,7 +471,7 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
     w->sym = twinn_sym_new(f, g);
   }
   if (w->n_in <= QUANT_EXACT_DIMS) {
-    if (!S->prod && w->sym) w->nd = twinn_sym_dead_bytes(w->sym);
+    if (!S->prod && w->sym) w->nd = 2 * twinn_sym_dead_bytes(w->sym);
     if (!S->prod) { /* the phase search bounds pairs only */
       w->ex = twinn_exact_new(f, g);
       w->ex_f = twinn_exact_new(f, NULL);
@@ -1393,8 +1397,11 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   *keep = 0;
   for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
-  /* The halved box's dead ReLUs (this half's copy of its bits) are dead here too. */
-  if (w->nd) twinn_sym_set_dead(w->sym, box_dead(w, box));
+  /* The halved box's dead and active ReLUs (this half's copy of its bits) are so here too. */
+  if (w->nd) {
+    twinn_sym_set_dead(w->sym, box_dead(w, box));
+    twinn_sym_set_active(w->sym, box_active(w, box));
+  }
   st = box_upper(w, o, lo, hi, &b->u, &b->und, err);
   /* A stalled half (QUANT_REFINE_STALL, QUANT_REFINE_LOOSE). Only with at most
    * QUANT_STEER_UNSTABLE undecided ReLUs: w->sym then holds box_upper's exact-form analysis alone,
@@ -1409,6 +1416,7 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
     if (st == TWINN_OK) b->und = undecided(w);
   }
   twinn_sym_set_dead(w->sym, NULL);
+  twinn_sym_set_active(w->sym, NULL);
   if (st != TWINN_OK) goto fail;
   if (cap < b->u) b->u = cap;
   b->exact = 0;
@@ -1427,8 +1435,8 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   }
   /* An exact box is never halved (maximise stops when one is on top). try_exact and ascend
    * leave w->sym and the kept form alone. */
-  /* Its own dead ReLUs replace the halved box's (read above) in its copy. try_exact left w->sym
-   * alone: it still holds this half's analysis. */
+  /* Its own dead and active ReLUs replace the halved box's (read above) in its copy. try_exact left
+   * w->sym alone: it still holds this half's analysis. */
   keep_dead(w, box);
   set_dim(w, b, lo, hi);
   steps = w->ex ? QUANT_ASCENT_FEW : QUANT_ASCENT;

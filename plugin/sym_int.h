@@ -37,7 +37,8 @@ struct twinn_sym {
   unsigned relax_changed; /* settle_point: bits 0, 1 if f's, g's live list at its point changed */
   int skip_active;        /* twinn_sym_set_skip_active */
   int stable_exact;       /* twinn_sym_set_stable_exact */
-  const unsigned char *dead; /* twinn_sym_set_dead: bits over point entries, or NULL */
+  const unsigned char *dead;   /* twinn_sym_set_dead: bits over point entries, or NULL */
+  const unsigned char *active; /* twinn_sym_set_active: the same, or NULL */
   /* Pair only: dw[k] = fl(W_g - W_f), db[k] = fl(b_g - b_f) of each affine layer k (else NULL). */
   double **dw, **db;
   /* Error weights of each affine layer k (n_out entries, per analysis): back-substituting
@@ -265,6 +266,12 @@ void twinn_sym_gemv_pair(twinn_sym *s, size_t r, size_t m, const double *a, cons
  * containing the one analysed (twinn_sym_set_dead). */
 static inline int twinn_sym_is_dead(const twinn_sym *s, size_t x) {
   return s->dead && ((unsigned)s->dead[x >> 3] >> (x & 7) & 1u);
+}
+
+/* Whether entry x (point order) is a ReLU input proved active (>= 0) in every network on a box
+ * containing the one analysed (twinn_sym_set_active). */
+static inline int twinn_sym_is_active(const twinn_sym *s, size_t x) {
+  return s->active && ((unsigned)s->active[x >> 3] >> (x & 7) & 1u);
 }
 
 /* Whether the row of ReLU input entry x needs no back-substitution: dead (above), or inactive

@@ -732,6 +732,7 @@ static int settle_point(twinn_sym *s, size_t p) {
         if (s->split[w][o + j] > 0) s->lo[w][o + j] = twinn_fmax(s->lo[w][o + j], 0.0);
         if (s->split[w][o + j] < 0) s->hi[w][o + j] = twinn_fmin(s->hi[w][o + j], 0.0);
         if (twinn_sym_is_dead(s, o + j)) s->hi[w][o + j] = twinn_fmin(s->hi[w][o + j], 0.0);
+        if (twinn_sym_is_active(s, o + j)) s->lo[w][o + j] = twinn_fmax(s->lo[w][o + j], 0.0);
       }
   for (int w = 0; w < n_nets; w++) /* twinn_sym_set_prior: bounds over a superset, still sound */
     if (s->plo[w])
@@ -1046,17 +1047,29 @@ void twinn_sym_set_dead(twinn_sym *s, const unsigned char *bits) { s->dead = bit
 
 size_t twinn_sym_dead_bytes(const twinn_sym *s) { return (s->off[s->n_points] + 7) / 8; }
 
-int twinn_sym_dead_bits(const twinn_sym *s, unsigned char *bits) {
+void twinn_sym_set_active(twinn_sym *s, const unsigned char *bits) { s->active = bits; }
+
+/* The bits of the ReLU inputs whose bounds (upper ends when upper, else lower ends) are <= 0
+ * (upper) or >= 0 in every network. */
+static int phase_bits(const twinn_sym *s, int upper, unsigned char *bits) {
   int n_nets = s->net[1] ? 2 : 1;
   if (!s->analysed || s->infeasible || s->overflow) return 0;
   memset(bits, 0, twinn_sym_dead_bytes(s));
   for (size_t p = 0; p < s->n_layers; p++) {
     if (s->net[0]->layers[p].kind != TWINN_LAYER_RELU) continue;
-    for (size_t x = s->off[p]; x < s->off[p + 1]; x++)
-      if (s->hi[0][x] <= 0.0 && (n_nets < 2 || s->hi[1][x] <= 0.0))
-        bits[x >> 3] |= (unsigned char)(1u << (x & 7));
+    for (size_t x = s->off[p]; x < s->off[p + 1]; x++) {
+      int in = 1;
+      for (int w = 0; w < n_nets && in; w++) in = upper ? s->hi[w][x] <= 0.0 : s->lo[w][x] >= 0.0;
+      if (in) bits[x >> 3] |= (unsigned char)(1u << (x & 7));
+    }
   }
   return 1;
+}
+
+int twinn_sym_dead_bits(const twinn_sym *s, unsigned char *bits) { return phase_bits(s, 1, bits); }
+
+int twinn_sym_active_bits(const twinn_sym *s, unsigned char *bits) {
+  return phase_bits(s, 0, bits);
 }
 
 void twinn_sym_set_anderson(twinn_sym *s, size_t rounds) { s->and_opt = rounds; }

@@ -1336,6 +1336,106 @@ static void test_dead_relus(void **state) {
   assert_true(n_same > n_cmp / 2);
 }
 
+/* Active ReLUs (twinn_sym_set_active): the bits of an analysis of a box, set (with its dead
+ * ones) for the analysis of a sub-box, clamp those pre-activations to >= 0 and skip d's rows
+ * there. Every sampled point still lies in every bound (also where the twins' phases differ:
+ * bits from f's bounds alone fail here); a single network's output bounds are within the plain
+ * analysis' of the sub-box (the clamp only tightens); a pair's d output bounds are within the
+ * plain ones (to 1e-6 of their scale) on at least 80 % of the intervals (only the interval
+ * steps see d's looser bounds there); and bits that also mark the ReLUs the sub-box leaves
+ * undecided are caught by the samples (the check can fail). */
+static void test_active_relus(void **state) {
+  (void)state;
+  tally t = {0, 0, 0.0}, wrong = {0, 0, 0.0};
+  size_t n_active = 0, n_single = 0, n_pair = 0, n_close = 0;
+  for (int c = 0; c < 48; c++) {
+    size_t n_in = irand(2, 6), n_out = irand(1, 3);
+    twinn_net *f = rand_net(n_in, irand(2, 4), irand(6, 24), n_out, 1);
+    for (size_t k = 0; k + 1 < f->n_layers; k++) /* more active neurons */
+      if (f->layers[k].kind == TWINN_LAYER_AFFINE)
+        for (size_t j = 0; j < f->layers[k].n_out; j++) f->layers[k].b[j] += 0.5 * urand();
+    twinn_net *g = c % 4 == 3 ? NULL : twin_of(f, c % 4);
+    if (c % 4 == 2) /* twins whose phases differ: active in f, inactive in g (or undecided) */
+      for (size_t k = 0; k + 1 < g->n_layers; k++)
+        if (g->layers[k].kind == TWINN_LAYER_AFFINE)
+          for (size_t j = 0; j < g->layers[k].n_out; j++) g->layers[k].b[j] -= 0.4 * urand();
+    twinn_sym *s = twinn_sym_new(f, g);
+    double lo[8], hi[8], sub_lo[8], sub_hi[8], ref[3][2][8];
+    assert_non_null(s);
+    twinn_sym_set_stable_exact(s, c % 2);
+    random_box(n_in, lo, hi);
+    for (size_t i = 0; i < n_in; i++) {
+      double a = lo[i] + urand() * (hi[i] - lo[i]), b = lo[i] + urand() * (hi[i] - lo[i]);
+      sub_lo[i] = a < b ? a : b;
+      sub_hi[i] = a < b ? b : a;
+    }
+    size_t nb = twinn_sym_dead_bytes(s);
+    unsigned char *dead = twinn_calloc(nb, 1), *act = twinn_calloc(nb, 1);
+    assert_non_null(dead);
+    assert_non_null(act);
+    assert_int_equal(twinn_sym_analyse(s, lo, hi, NULL), TWINN_OK);
+    assert_int_equal(twinn_sym_dead_bits(s, dead), 1);
+    assert_int_equal(twinn_sym_active_bits(s, act), 1);
+    for (size_t x = 0; x < 8 * nb; x++) {
+      unsigned a = (unsigned)act[x >> 3] >> (x & 7) & 1u,
+               d = (unsigned)dead[x >> 3] >> (x & 7) & 1u;
+      assert_false(a && d);
+      n_active += a;
+    }
+    /* The sub-box plain, then with the box's dead and active ReLUs. */
+    for (int m = 0; m < 2; m++) {
+      twinn_sym_set_dead(s, m ? dead : NULL);
+      twinn_sym_set_active(s, m ? act : NULL);
+      assert_int_equal(twinn_sym_analyse(s, sub_lo, sub_hi, NULL), TWINN_OK);
+      for (int w = 0; w < (g ? 3 : 1); w++)
+        for (size_t j = 0; j < n_out; j++) {
+          double l = twinn_sym_out_lo(s, w)[j], h = twinn_sym_out_hi(s, w)[j];
+          if (m == 0) {
+            ref[w][0][j] = l, ref[w][1][j] = h;
+          } else if (!g) {
+            assert_true(l >= ref[w][0][j] - 1e-12 * (1.0 + fabs(l)));
+            assert_true(h <= ref[w][1][j] + 1e-12 * (1.0 + fabs(h)));
+            n_single++;
+          } else if (w == TWINN_SYM_DIFF) {
+            double scale = fmax(fabs(ref[w][0][j]), fabs(ref[w][1][j])) + 1e-300;
+            n_pair++;
+            n_close += l >= ref[w][0][j] - 1e-6 * scale && h <= ref[w][1][j] + 1e-6 * scale;
+          }
+        }
+      if (m) check_samples(s, f, g, sub_lo, sub_hi, 200, &t, NULL, 0);
+    }
+    /* Wrong bits: also the ReLUs the sub-box's analysis leaves undecided in f. */
+    for (size_t p = 0; p < f->n_layers; p++) {
+      const double *l = twinn_sym_point_lo(s, TWINN_SYM_F, p),
+                   *h = twinn_sym_point_hi(s, TWINN_SYM_F, p);
+      size_t x0 = (size_t)(l - twinn_sym_point_lo(s, TWINN_SYM_F, 0));
+      if (f->layers[p].kind != TWINN_LAYER_RELU) continue;
+      for (size_t j = 0; j < f->layers[p].n_in; j++)
+        if (l[j] < 0 && h[j] > 0) act[(x0 + j) >> 3] |= (unsigned char)(1u << ((x0 + j) & 7));
+    }
+    assert_int_equal(twinn_sym_analyse(s, sub_lo, sub_hi, NULL), TWINN_OK);
+    check_samples(s, f, g, sub_lo, sub_hi, 50, &wrong, NULL, 0);
+    twinn_sym_set_dead(s, NULL);
+    twinn_sym_set_active(s, NULL);
+    twinn_free(dead);
+    twinn_free(act);
+    twinn_sym_free(s);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  printf("active ReLUs: %zu active, %zu single-network output intervals within the plain ones, "
+         "%zu of %zu d intervals within 1e-6 of them, %lu checks, %lu violations; with wrong "
+         "bits %lu of %lu checks violated\n",
+         n_active, n_single, n_close, n_pair, t.checked, t.violations, wrong.violations,
+         wrong.checked);
+  assert_true(n_active > 200);
+  assert_true(n_single > 10);
+  assert_true(t.checked > 100000);
+  assert_int_equal(t.violations, 0);
+  assert_true(wrong.violations > 0);
+  assert_true(n_close * 10 >= n_pair * 8);
+}
+
 /* Neuron weights of the difference form (twinn_sym_pair_weights): absent until kept and after
  * every analysis, absent for single networks, additive in the weights kept, and for one hidden
  * layer exactly |c_g W_g| + |(c_f + c_g) W_f + c_g (W_g - W_f)| per neuron (the row's
@@ -1424,7 +1524,7 @@ int main(void) {
       cmocka_unit_test(test_tighten_par),   cmocka_unit_test(test_errors_and_faults),
       cmocka_unit_test(test_acasxu_fp16),   cmocka_unit_test(test_pair_weights),
       cmocka_unit_test(test_refine_relus),  cmocka_unit_test(test_first_layer_reuse),
-      cmocka_unit_test(test_dead_relus),
+      cmocka_unit_test(test_dead_relus),    cmocka_unit_test(test_active_relus),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
