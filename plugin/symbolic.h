@@ -94,10 +94,11 @@ int twinn_sym_dead_bits(const twinn_sym *s, unsigned char *bits);
 /* Active ReLUs: the same for ReLU inputs proved >= 0 in every network of s on a box that
  * contains every box analysed next (twinn_sym_active_bits of an analysis of it; bits of
  * twinn_sym_dead_bytes bytes). Later analyses clamp those pre-activations to >= 0, and a
- * pair's analysis back-substitutes no row of d = g - f for them: h_d = d exactly there, so
- * d's bounds only feed the next interval steps (f's rows, which the interval steps need far
- * more, are still back-substituted). NULL (the default) removes them; the array must live
- * while it is set. Sound only while the boxes analysed lie in that box. */
+ * pair's analysis back-substitutes no row of d = g - f for them where d's interval is narrow
+ * against f's (symdiff.c): h_d = d exactly there, so d's bounds only feed the next interval
+ * steps (f's rows, which the interval steps need far more, are still back-substituted). NULL
+ * (the default) removes them; the array must live while it is set. Sound only while the
+ * boxes analysed lie in that box. */
 void twinn_sym_set_active(twinn_sym *s, const unsigned char *bits);
 int twinn_sym_active_bits(const twinn_sym *s, unsigned char *bits);
 
