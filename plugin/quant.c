@@ -106,7 +106,6 @@ typedef struct {
   double *box;  /* owned by the task until done (then in b, or freed) */
   double floor; /* the best attained value when the round began */
   int dis0;     /* a top-1 disagreement had already been seen */
-  int big;      /* child()'s big */
   double cap;   /* the halved box's proved bound, which holds on the half too */
   /* Out: */
   twinn_status st;
@@ -291,15 +290,23 @@ static void ws_release(qws *w) {
   twinn_free(w->cur.dis_pt);
 }
 
-/* Inputs of at most QUANT_EXACT_DIMS dimensions: a box whose analysis leaves at most
- * QUANT_EXACT_UNSTABLE ReLUs of f and g undecided is solved exactly (exact.h), within
+/* Inputs of at most QUANT_EXACT_DIMS dimensions: the root box, if its analysis leaves at most
+ * QUANT_EXACT_UNSTABLE ReLUs of f and g undecided, is solved exactly (exact.h), within
  * QUANT_EXACT_LPS linear programs per sign. */
 #define QUANT_EXACT_DIMS 16
 #define QUANT_EXACT_UNSTABLE 8
 #define QUANT_EXACT_LPS 1000
-/* The box on top of the queue (it holds the upper end) gets a larger search, once. */
-#define QUANT_EXACT_TOP_UNSTABLE 16
-#define QUANT_EXACT_TOP_LPS 4000
+/* So is every half whose analysis leaves at most QUANT_EXACT_HALF_UNSTABLE undecided, within
+ * QUANT_EXACT_HALF_LPS per sign, as soon as it is bounded. Until session 40 only the halves of
+ * a box with 9-16 undecided got that search (the others, at most 8 and 1 000 LPs): a half left
+ * with 9-16 was halved once more when on top, and its two halves searched. Searching it at once
+ * (whatever its parent had): acasxu_4_1 fp16 p1, output 0 closes after 219 k boxes at 60.1 s
+ * instead of 272 k at 71.0 s (side by side, --timeout 100); 2_7 p1 after 210 k at 45.3 s
+ * (230 k, 50-52 s); the 27-region sample 497.2 -> 490.5 s, every output closed on 23 regions
+ * (22). Sizes (session 37; re-measured in session 40 with the halves of 9-16 alone: 20 and 24
+ * searched fewer boxes but took as long or longer, 12 left 4_1 p1 open at 95 s). */
+#define QUANT_EXACT_HALF_UNSTABLE 16
+#define QUANT_EXACT_HALF_LPS 4000
 /* Boxes whose first analysis (box_upper) leaves at most this many ReLUs of f and g undecided
  * get no second analysis. */
 #define QUANT_STEER_UNSTABLE 40
@@ -1380,15 +1387,15 @@ int twinn_quant_gap_closed(const twinn_quant_options *opt, double lower, double 
 
 /* Bounds one child box into *b: attains points at its centre (and ascends from there when the
  * box may beat the best value), and sets *keep when its proved bound can beat the best value
- * (b->box = box; else box is freed, also on failure). big: a half of the box holding the upper
- * end, which gets the larger exact search (QUANT_EXACT_TOP_*). cap: the halved box's bound,
+ * (b->box = box; else box is freed, also on failure); a half with few undecided ReLUs is
+ * solved exactly (QUANT_EXACT_HALF_*). cap: the halved box's bound,
  * which holds on every part of it: the half's own analysis (intermediate bounds and relaxations
  * chosen anew) can come out looser, and the search's upper end then rose as the box was halved
  * (acasxu_1_2 fp16 p3, output 0 alone: 1.21e-3 at 15 s, 1.37e-3 at 26 s). What it computes
- * depends only on the box, big, cap, w->cur.best_lo and w->cur.disagree on entry (a helper's
- * copy of a task gives the same). */
-static twinn_status child(qws *w, const objective *o, double *box, int big, double cap, qbox *b,
-                          int *keep, twinn_error *err) {
+ * depends only on the box, cap, w->cur.best_lo and w->cur.disagree on entry (a helper's copy
+ * of a task gives the same). */
+static twinn_status child(qws *w, const objective *o, double *box, double cap, qbox *b, int *keep,
+                          twinn_error *err) {
   const double *lo = box, *hi = box + w->n_in;
   double val;
   unsigned steps;
@@ -1420,15 +1427,9 @@ static twinn_status child(qws *w, const objective *o, double *box, int big, doub
   if (st != TWINN_OK) goto fail;
   if (cap < b->u) b->u = cap;
   b->exact = 0;
-  if (big) {
-    if ((st = try_exact(w, o, lo, hi, b, QUANT_EXACT_TOP_UNSTABLE, QUANT_EXACT_TOP_LPS, err)) !=
-        TWINN_OK)
-      goto fail;
-    if (!b->exact) b->und = SIZE_MAX; /* tried: halved as usual when it is on top */
-  } else if ((st = try_exact(w, o, lo, hi, b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS, err)) !=
-             TWINN_OK) {
+  if ((st = try_exact(w, o, lo, hi, b, QUANT_EXACT_HALF_UNSTABLE, QUANT_EXACT_HALF_LPS, err)) !=
+      TWINN_OK)
     goto fail;
-  }
   if (!(b->u > w->cur.best_lo)) { /* cannot beat a value already attained: drop it */
     twinn_free(box);
     return TWINN_OK;
@@ -1459,7 +1460,7 @@ static void run_task(qws *w, qtask *T, const objective *o) {
   w->cur.disagree = T->dis0;
   twinn_error_clear(&w->err);
   w->refined = 0;
-  T->st = child(w, o, T->box, T->big, T->cap, &T->b, &T->keep, &w->err);
+  T->st = child(w, o, T->box, T->cap, &T->b, &T->keep, &w->err);
   T->refined = w->refined;
   T->box = NULL;
   T->err = w->err;
@@ -1713,13 +1714,11 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       continue;
     }
     /* A round: the box on top and the next ones, QUANT_ROUND at most (not an exact one, whose
-     * bound halving cannot lower; not one that cannot beat the best value). The halves of a
-     * box with few undecided ReLUs get the larger exact search. */
+     * bound halving cannot lower; not one that cannot beat the best value). */
     nt = 0;
     while (nt < 2 * QUANT_ROUND && h->n && !(nt > 0 && h->a[0].exact)) {
       qbox top = heap_pop(h);
       double *right, mid;
-      int big = top.und > QUANT_EXACT_UNSTABLE && top.und <= QUANT_EXACT_TOP_UNSTABLE;
       if (!(top.u > w->cur.best_lo)) { /* the best value rose since it was queued */
         twinn_free(top.box);
         continue;
@@ -1735,11 +1734,9 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       top.box[n + t] = mid;
       right[t] = mid;
       J->t[nt].box = top.box;
-      J->t[nt].cap = top.u;
-      J->t[nt++].big = big;
+      J->t[nt++].cap = top.u;
       J->t[nt].box = right;
-      J->t[nt].cap = top.u;
-      J->t[nt++].big = big;
+      J->t[nt++].cap = top.u;
     }
     if (st != TWINN_OK) {
       for (t = 0; t < nt; t++) twinn_free(J->t[t].box);
