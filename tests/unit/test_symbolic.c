@@ -235,6 +235,28 @@ static void random_box(size_t n, double *lo, double *hi) {
   }
 }
 
+/* A random box inside [lo, hi]. */
+static void random_sub_box(size_t n, const double *lo, const double *hi, double *sub_lo,
+                           double *sub_hi) {
+  for (size_t i = 0; i < n; i++) {
+    double a = lo[i] + urand() * (hi[i] - lo[i]), b = lo[i] + urand() * (hi[i] - lo[i]);
+    sub_lo[i] = a < b ? a : b;
+    sub_hi[i] = a < b ? b : a;
+  }
+}
+
+/* Wrong phase bits: also the ReLUs the last analysis in s leaves undecided in f. */
+static void mark_undecided(const twinn_sym *s, const twinn_net *f, unsigned char *bits) {
+  for (size_t p = 0; p < f->n_layers; p++) {
+    const double *l = twinn_sym_point_lo(s, TWINN_SYM_F, p),
+                 *h = twinn_sym_point_hi(s, TWINN_SYM_F, p);
+    size_t x0 = (size_t)(l - twinn_sym_point_lo(s, TWINN_SYM_F, 0));
+    if (f->layers[p].kind != TWINN_LAYER_RELU) continue;
+    for (size_t j = 0; j < f->layers[p].n_in; j++)
+      if (l[j] < 0 && h[j] > 0) bits[(x0 + j) >> 3] |= (unsigned char)(1u << ((x0 + j) & 7));
+  }
+}
+
 static double sum_width(const double *lo, const double *hi, size_t n) {
   double s = 0.0;
   for (size_t j = 0; j < n; j++) s += hi[j] - lo[j];
@@ -1216,11 +1238,7 @@ static void test_refine_relus(void **state) {
       n_stable += l[x] >= 0 || h[x] <= 0;
     }
     /* A sub-box: the priors still hold. */
-    for (size_t i = 0; i < n_in; i++) {
-      double a = lo[i] + urand() * (hi[i] - lo[i]), b = lo[i] + urand() * (hi[i] - lo[i]);
-      sub_lo[i] = a < b ? a : b;
-      sub_hi[i] = a < b ? b : a;
-    }
+    random_sub_box(n_in, lo, hi, sub_lo, sub_hi);
     assert_int_equal(twinn_sym_analyse(s, sub_lo, sub_hi, NULL), TWINN_OK);
     check_samples(s, f, g, sub_lo, sub_hi, 100, &t, NULL, 0);
     if (n) {
@@ -1261,11 +1279,7 @@ static void test_dead_relus(void **state) {
     assert_non_null(s);
     twinn_sym_set_stable_exact(s, c % 2);
     random_box(n_in, lo, hi);
-    for (size_t i = 0; i < n_in; i++) {
-      double a = lo[i] + urand() * (hi[i] - lo[i]), b = lo[i] + urand() * (hi[i] - lo[i]);
-      sub_lo[i] = a < b ? a : b;
-      sub_hi[i] = a < b ? b : a;
-    }
+    random_sub_box(n_in, lo, hi, sub_lo, sub_hi);
     for (size_t j = 0; j < n_out; j++) cf[j] = srand1(), cg[j] = srand1();
     size_t nb = twinn_sym_dead_bytes(s);
     unsigned char *bits = twinn_calloc(nb, 1);
@@ -1309,14 +1323,7 @@ static void test_dead_relus(void **state) {
     for (int w = 0; w < (g ? 2 : 1); w++) twinn_sym_set_prior(s, w, NULL, NULL, NULL);
     for (int q = 0; q < 4; q++) twinn_free(pri[q]);
     /* Wrong bits: also the ReLUs the sub-box's analysis leaves undecided in f. */
-    for (size_t p = 0; p < f->n_layers; p++) {
-      const double *l = twinn_sym_point_lo(s, TWINN_SYM_F, p),
-                   *h = twinn_sym_point_hi(s, TWINN_SYM_F, p);
-      size_t x0 = (size_t)(l - twinn_sym_point_lo(s, TWINN_SYM_F, 0));
-      if (f->layers[p].kind != TWINN_LAYER_RELU) continue;
-      for (size_t j = 0; j < f->layers[p].n_in; j++)
-        if (l[j] < 0 && h[j] > 0) bits[(x0 + j) >> 3] |= (unsigned char)(1u << ((x0 + j) & 7));
-    }
+    mark_undecided(s, f, bits);
     twinn_sym_set_dead(s, bits);
     assert_int_equal(twinn_sym_analyse(s, sub_lo, sub_hi, NULL), TWINN_OK);
     check_samples(s, f, g, sub_lo, sub_hi, 50, &wrong, NULL, 0);
@@ -1364,11 +1371,7 @@ static void test_active_relus(void **state) {
     assert_non_null(s);
     twinn_sym_set_stable_exact(s, c % 2);
     random_box(n_in, lo, hi);
-    for (size_t i = 0; i < n_in; i++) {
-      double a = lo[i] + urand() * (hi[i] - lo[i]), b = lo[i] + urand() * (hi[i] - lo[i]);
-      sub_lo[i] = a < b ? a : b;
-      sub_hi[i] = a < b ? b : a;
-    }
+    random_sub_box(n_in, lo, hi, sub_lo, sub_hi);
     size_t nb = twinn_sym_dead_bytes(s);
     unsigned char *dead = twinn_calloc(nb, 1), *act = twinn_calloc(nb, 1);
     assert_non_null(dead);
@@ -1405,14 +1408,7 @@ static void test_active_relus(void **state) {
       if (m) check_samples(s, f, g, sub_lo, sub_hi, 200, &t, NULL, 0);
     }
     /* Wrong bits: also the ReLUs the sub-box's analysis leaves undecided in f. */
-    for (size_t p = 0; p < f->n_layers; p++) {
-      const double *l = twinn_sym_point_lo(s, TWINN_SYM_F, p),
-                   *h = twinn_sym_point_hi(s, TWINN_SYM_F, p);
-      size_t x0 = (size_t)(l - twinn_sym_point_lo(s, TWINN_SYM_F, 0));
-      if (f->layers[p].kind != TWINN_LAYER_RELU) continue;
-      for (size_t j = 0; j < f->layers[p].n_in; j++)
-        if (l[j] < 0 && h[j] > 0) act[(x0 + j) >> 3] |= (unsigned char)(1u << ((x0 + j) & 7));
-    }
+    mark_undecided(s, f, act);
     assert_int_equal(twinn_sym_analyse(s, sub_lo, sub_hi, NULL), TWINN_OK);
     check_samples(s, f, g, sub_lo, sub_hi, 50, &wrong, NULL, 0);
     twinn_sym_set_dead(s, NULL);
