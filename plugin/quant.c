@@ -65,7 +65,6 @@ typedef struct {
   double u;   /* proved upper bound of h over the box */
   size_t dim; /* the dimension to bisect next */
   int exact;  /* bisecting cannot lower u: the exact maximum (exact.h), or a point box */
-  size_t und; /* ReLUs of f and g its analysis left undecided */
   double *box;
 } qbox;
 
@@ -239,7 +238,7 @@ static unsigned char *box_dead(const qws *w, double *box) {
 }
 static unsigned char *box_active(const qws *w, double *box) { return box_dead(w, box) + w->nd / 2; }
 /* The dead and active ReLUs of the analysis in w->sym (of that box) into the box's bits. */
-static void keep_dead(qws *w, double *box) {
+static void keep_phases(qws *w, double *box) {
   if (w->nd && (!twinn_sym_dead_bits(w->sym, box_dead(w, box)) ||
                 !twinn_sym_active_bits(w->sym, box_active(w, box))))
     memset(box_dead(w, box), 0, w->nd);
@@ -1252,17 +1251,17 @@ static twinn_status try_maximiser(qws *w, const objective *o, const twinn_exact_
   return TWINN_OK;
 }
 
-/* After box_upper of b's box, when its analysis left at most max_und ReLUs undecided: for
+/* After box_upper of b's box, when its analysis left und <= max_und ReLUs undecided: for
  * |g_i - f_i| and -m_w, the exact maximum of o over the box, the largest of its forms' maxima,
  * whose maximiser is offered as an attained point; b->u drops to it and b->exact is set. A
  * search over budget changes nothing. */
 static twinn_status try_exact(qws *w, const objective *o, const double *lo, const double *hi,
-                              qbox *b, size_t max_und, unsigned long max_lps, twinn_error *err) {
+                              qbox *b, size_t und, size_t max_und, unsigned long max_lps,
+                              twinn_error *err) {
   twinn_exact_result r;
   twinn_status st;
   /* m_g - m_f: the maxima of its forms only bound it, and bisection must go on anyway. */
-  if (!w->ex || o->kind == OBJ_MDIFF || !(b->u > w->cur.best_lo) || b->und > max_und)
-    return TWINN_OK;
+  if (!w->ex || o->kind == OBJ_MDIFF || !(b->u > w->cur.best_lo) || und > max_und) return TWINN_OK;
   if (w->caps_ok && o->kind == OBJ_ABS) twinn_exact_set_caps(w->ex, w->caps);
   if ((st = exact_forms(w, o, lo, hi, w->cur.best_lo, max_lps, &r, err)) != TWINN_OK) return st;
   if (!r.complete) return TWINN_OK;
@@ -1399,7 +1398,7 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, q
   const double *lo = box, *hi = box + w->n_in;
   double val;
   unsigned steps;
-  size_t t;
+  size_t t, und;
   twinn_status st;
   *keep = 0;
   for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
@@ -1409,26 +1408,25 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, q
     twinn_sym_set_dead(w->sym, box_dead(w, box));
     twinn_sym_set_active(w->sym, box_active(w, box));
   }
-  st = box_upper(w, o, lo, hi, &b->u, &b->und, err);
+  st = box_upper(w, o, lo, hi, &b->u, &und, err);
   /* A stalled half (QUANT_REFINE_STALL, QUANT_REFINE_LOOSE). Only with at most
    * QUANT_STEER_UNSTABLE undecided ReLUs: w->sym then holds box_upper's exact-form analysis alone,
    * whose pair weights refine_relus ranks by and whose setting it analyses again with (above
    * that, the steering analysis replaced it). */
-  if (st == TWINN_OK && o->kind == OBJ_ABS && w->ex && b->und > 0 &&
-      b->und <= QUANT_STEER_UNSTABLE && b->u >= QUANT_REFINE_STALL * cap &&
-      b->u > QUANT_REFINE_LOOSE * w->cur.best_lo) {
+  if (st == TWINN_OK && o->kind == OBJ_ABS && w->ex && und > 0 && und <= QUANT_STEER_UNSTABLE &&
+      b->u >= QUANT_REFINE_STALL * cap && b->u > QUANT_REFINE_LOOSE * w->cur.best_lo) {
     twinn_sym_set_stable_exact(w->sym, 1);
     st = refine_relus(w, o, lo, hi, &b->u, err);
     twinn_sym_set_stable_exact(w->sym, 0);
-    if (st == TWINN_OK) b->und = undecided(w);
+    if (st == TWINN_OK) und = undecided(w);
   }
   twinn_sym_set_dead(w->sym, NULL);
   twinn_sym_set_active(w->sym, NULL);
   if (st != TWINN_OK) goto fail;
   if (cap < b->u) b->u = cap;
   b->exact = 0;
-  if ((st = try_exact(w, o, lo, hi, b, QUANT_EXACT_HALF_UNSTABLE, QUANT_EXACT_HALF_LPS, err)) !=
-      TWINN_OK)
+  if ((st = try_exact(w, o, lo, hi, b, und, QUANT_EXACT_HALF_UNSTABLE, QUANT_EXACT_HALF_LPS,
+                      err)) != TWINN_OK)
     goto fail;
   if (!(b->u > w->cur.best_lo)) { /* cannot beat a value already attained: drop it */
     twinn_free(box);
@@ -1438,7 +1436,7 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, q
    * leave w->sym and the kept form alone. */
   /* Its own dead and active ReLUs replace the halved box's (read above) in its copy. try_exact left
    * w->sym alone: it still holds this half's analysis. */
-  keep_dead(w, box);
+  keep_phases(w, box);
   set_dim(w, b, lo, hi);
   steps = w->ex ? QUANT_ASCENT_FEW : QUANT_ASCENT;
   if (!b->exact && (st = ascend(w, o, lo, hi, w->x, steps)) != TWINN_OK) goto fail;
@@ -1566,7 +1564,7 @@ static void job_save(qws *w, size_t k, unsigned long b0, double t_start) {
 static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   qjob *J = &w->S->jobs[k];
   const objective *o = &w->S->obj[k];
-  size_t n = w->n_in, t;
+  size_t n = w->n_in, t, und;
   unsigned long b0 = w->branches;
   double t_start = twinn_clock_now();
   unsigned r;
@@ -1593,10 +1591,10 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
   memcpy(box, w->root_lo, n * sizeof(double));
   memcpy(box + n, w->root_hi, n * sizeof(double));
-  if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, &b.und, err)) != TWINN_OK) goto fail;
-  keep_dead(w, box);
+  if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, &und, err)) != TWINN_OK) goto fail;
+  keep_phases(w, box);
   b.exact = 0;
-  if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS,
+  if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, und, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS,
                       err)) != TWINN_OK)
     goto fail;
   set_dim(w, &b, w->root_lo, w->root_hi);
