@@ -58,10 +58,16 @@ void twinn_symdiff_weights(twinn_sym *s, size_t k) {
   size_t m = lf->n_out;
   const double *db = s->db[k];
   double gm = twinn_sym_gamma(m), g2 = twinn_sym_gamma(2 * m + 4);
-  /* am[3] = |W_g| M_d, am[2] = |dW| M_f, am[0] = |W_f| M_f (twinn_sym_abs_products). */
+  /* am[3] = |W_g| M_d, am[2] = |dW| M_f, am[0] = |W_f| M_f (twinn_sym_abs_products). Layer 0
+   * (d = 0 at its input) takes nf = cd dW + cf W_f: gm |cd| |W_g| M_d for nd (not read there)
+   * and g2 (|cd| |dW| + |cf| |W_f|) M_f for nf. Deeper layers take nf = nd + fl(cf - cd) W_f
+   * (twinn_symdiff_backsub), whose error is within g2 (|cd| (|W_g| + |W_f|) + |cf| |W_f|) M_f,
+   * with |W_g| M_f <= am[0] + (1 + u) am[2]. */
   for (size_t j = 0; j < m; j++) {
-    s->ewd[k][j] = 2.0 * (gm * s->am[3][j] + g2 * (s->am[2][j] + fabs(db[j])));
-    s->ewf[k][j] = 2.0 * g2 * (s->am[0][j] + fabs(lf->b[j]));
+    double pd = k == 0 ? s->am[2][j] : 2.0 * (s->am[0][j] + s->am[2][j]);
+    double pf = k == 0 ? s->am[0][j] : 2.0 * s->am[0][j];
+    s->ewd[k][j] = 2.0 * (gm * s->am[3][j] + g2 * (pd + fabs(db[j])));
+    s->ewf[k][j] = 2.0 * g2 * (pf + fabs(lf->b[j]));
   }
 }
 
@@ -157,10 +163,18 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
       }
       twinn_symk_gemv_f64(2 * r, m, cd, m, db, 1.0, s->cst);
       twinn_symk_gemv_f64(2 * r, m, cf, m, bf, 1.0, s->cst);
-      /* d = 0 at the input: after the first layer the d-coefficients are not read (below). */
-      if (k > 0) twinn_symk_gemm_f64(2 * r, m, n, cd, m, wg, n, 0.0, nd, n);
-      twinn_symk_gemm_f64(2 * r, m, n, cd, m, dw, n, 0.0, nf, n);
-      twinn_symk_gemm_f64(2 * r, m, n, cf, m, wf, n, 1.0, nf, n);
+      if (k > 0) {
+        /* nd = cd W_g and nf = cd dW + cf W_f = nd + (cf - cd) W_f: two products, not three
+         * (the error weights above cover the cancellation's rounding). */
+        size_t len = 2 * r * m;
+        twinn_symk_gemm_f64(2 * r, m, n, cd, m, wg, n, 0.0, nd, n);
+        for (size_t e = 0; e < len; e++) cd[e] = cf[e] - cd[e];
+        memcpy(nf, nd, 2 * r * n * sizeof(double));
+        twinn_symk_gemm_f64(2 * r, m, n, cd, m, wf, n, 1.0, nf, n);
+      } else { /* d = 0 at the input: the d-coefficients are not read (below). */
+        twinn_symk_gemm_f64(2 * r, m, n, cd, m, dw, n, 0.0, nf, n);
+        twinn_symk_gemm_f64(2 * r, m, n, cf, m, wf, n, 1.0, nf, n);
+      }
       packed = 0;
     } else {
       packed = k >= 1 && s->pack[k - 1];
