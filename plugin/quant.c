@@ -78,8 +78,9 @@ typedef struct {
  * other worker waits: with 4, the waits took 15 % of two workers' time on acasxu_3_8 fp16 p1.
  * 16: the 27-region sample of acasxu_fp16_eps (BENCHMARKS.md, session 33) the same regions
  * closed, median L-inf gap 8.8e-4 -> 6.0e-4, 3_8 p1 2.25 % -> 0.9 % open at 60 s; 8: 3_8 p1
- * 1.3 %. */
-#define QUANT_ROUND 16
+ * 1.3 %. 32 (session 41): the waits of 40 s of acasxu_4_1 fp16 p1 3.8 -> 2.6 worker-seconds
+ * (of 80), its output 0 closes after the same 219 k boxes at 56.9 s against 58.2 s. */
+#define QUANT_ROUND 32
 
 /* The best attained point of an objective's search, and the first top-1 disagreement it saw. */
 typedef struct {
@@ -303,8 +304,10 @@ static void ws_release(qws *w) {
  * instead of 272 k at 71.0 s (side by side, --timeout 100); 2_7 p1 after 210 k at 45.3 s
  * (230 k, 50-52 s); the 27-region sample 497.2 -> 490.5 s, every output closed on 23 regions
  * (22). Sizes (session 37; re-measured in session 40 with the halves of 9-16 alone: 20 and 24
- * searched fewer boxes but took as long or longer, 12 left 4_1 p1 open at 95 s). */
-#define QUANT_EXACT_HALF_UNSTABLE 16
+ * searched fewer boxes but took as long or longer, 12 left 4_1 p1 open at 95 s). 18 since
+ * session 41, whose searches and analyses are cheaper: 4_1 p1's output 0 closes after 168 k
+ * boxes at 58.1 s (16: 219 k, 58.2 s; --timeout 100), with QUANT_ROUND 32 at 55.7 s. */
+#define QUANT_EXACT_HALF_UNSTABLE 18
 #define QUANT_EXACT_HALF_LPS 4000
 /* Boxes whose first analysis (box_upper) leaves at most this many ReLUs of f and g undecided
  * get no second analysis. */
