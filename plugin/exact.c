@@ -374,10 +374,10 @@ static int simplex(twinn_exact *x) {
    * "perturbing LP to avoid instability", on rows of coefficients 1e-2 to 1.6e3: a path of
    * acasxu_2_7 fp16 whose phase-1 LP attains t = 8e-4 > 0) or cycle to the iteration limit on
    * 12 rows; the leaf then fell back to the box's bound (0.025 against a maximum of 2.2e-3).
-   * The dual simplex from the standard basis solves both; a truly empty path says so again. */
+   * The dual simplex (sp.meth) from the standard basis solves both; a truly empty path says
+   * so again. */
   if (rc == GLP_EITLIM || (rc == 0 && glp_get_status(x->lp) == GLP_NOFEAS)) {
     glp_std_basis(x->lp);
-    sp.meth = GLP_DUALP;
     x->lps++;
     rc = glp_simplex(x->lp, &sp);
   }

@@ -165,7 +165,8 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
       twinn_symk_gemv_f64(2 * r, m, cf, m, bf, 1.0, s->cst);
       if (k > 0) {
         /* nd = cd W_g and nf = cd dW + cf W_f = nd + (cf - cd) W_f: two products, not three
-         * (the error weights above cover the cancellation's rounding). */
+         * (the error weights above cover the cancellation's rounding). cd takes cf - cd in
+         * place: its error term is already added, and it is the next step's scratch. */
         size_t len = 2 * r * m;
         twinn_symk_gemm_f64(2 * r, m, n, cd, m, wg, n, 0.0, nd, n);
         for (size_t e = 0; e < len; e++) cd[e] = cf[e] - cd[e];
