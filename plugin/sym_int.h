@@ -60,6 +60,17 @@ struct twinn_sym {
    * on the pair's live neurons. */
   unsigned char *pack;
   double **pw[5], **pb[4], **pe[4];
+  /* cpack[k]: affine layer k (k >= 2) reads the output of a ReLU (layer k - 1) that follows a
+   * packed affine layer. Its matrix restricted to that ReLU's live neurons (point k - 1) as
+   * columns, and to the live neurons of the ReLU after it (point k + 1) as rows where pack[k]
+   * (else all rows): cw[w][k] for f and g, cw[2][k] = W_g and cw[4][k] = W_f on the pair's
+   * live lists (cw[3] unused: dW is read at layer 0 only). A back-substitution through it
+   * computes only the columns the ReLU step below keeps (its other neurons have all-zero
+   * relaxations) and hands them on packed. cdirty[i][k] (i = 0, 1, 2 for f, g, the pair): a
+   * live list it depends on changed since cw was built (twinn_sym_cols_changed); built again
+   * when next used. */
+  unsigned char *cpack, *cdirty[3];
+  double **cw[5];
   /* Sign parts of the affine matrices, exact, so that interval steps and error weights are
    * matrix-vector products (NULL entries for other layers). wpn[w] (w = 0 f, 1 g): rows
    * [max(W_j, 0) | min(W_j, 0)], m x 2n; wpn[2]: rows [W_g+ | W_g- | dW+ | dW-], m x 4n, with
@@ -189,6 +200,12 @@ static inline double sym_dot_abs(const double *x, const double *w, size_t n) {
   for (; j < n; j++) a0 += fabs(x[j]) * w[j];
   return (a0 + a1) + (a2 + a3);
 }
+
+/* The live list of index i (0 f, 1 g, 2 the pair's rows) at ReLU input point p changed: the
+ * column-packed matrices that depend on it are stale. */
+void twinn_sym_cols_changed(twinn_sym *s, int i, size_t p);
+/* Layer k's column-packed matrices of index i (cpack[k]), built again if stale. */
+void twinn_sym_cols_ready(twinn_sym *s, int i, size_t k);
 
 /* gamma(k) = (k + 1) 2^-52, an upper bound of the classic gamma_k = k u / (1 - k u). */
 double twinn_sym_gamma(size_t k);

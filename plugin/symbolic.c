@@ -92,6 +92,8 @@ void twinn_sym_free(twinn_sym *s) {
   for (int i = 0; i < 5; i++) {
     for (size_t k = 0; s->pw[i] && k < s->n_layers; k++) twinn_free(s->pw[i][k]);
     twinn_free(s->pw[i]);
+    for (size_t k = 0; s->cw[i] && k < s->n_layers; k++) twinn_free(s->cw[i][k]);
+    twinn_free(s->cw[i]);
   }
   for (int i = 0; i < 4; i++) {
     for (size_t k = 0; k < s->n_layers; k++) {
@@ -107,6 +109,8 @@ void twinn_sym_free(twinn_sym *s) {
     twinn_free(s->nlive[i]);
   }
   twinn_free(s->pack);
+  twinn_free(s->cpack);
+  for (int i = 0; i < 3; i++) twinn_free(s->cdirty[i]);
   for (int i = 0; i < 3; i++) {
     for (size_t k = 0; k < s->n_layers; k++) {
       if (s->wpn[i]) twinn_free(s->wpn[i][k]);
@@ -306,6 +310,24 @@ twinn_sym *twinn_sym_new(const twinn_net *f, const twinn_net *g) {
   }
   for (int i = 0; i < (g ? 5 : 1); i++)
     if (!pack_vectors(s, &s->pw[i], 1)) goto fail;
+  s->cpack = twinn_calloc(s->n_layers ? s->n_layers : 1, 1);
+  if (!s->cpack) goto fail;
+  for (size_t k = 2; k < s->n_layers; k++)
+    s->cpack[k] = f->layers[k].kind == TWINN_LAYER_AFFINE &&
+                  f->layers[k - 1].kind == TWINN_LAYER_RELU && s->pack[k - 2];
+  for (int i = 0; i < (g ? 5 : 2); i++) {
+    if (i == 3 || (!g && i == 1)) continue;
+    s->cw[i] = twinn_calloc(s->n_layers ? s->n_layers : 1, sizeof(double *));
+    if (!s->cw[i]) goto fail;
+    for (size_t k = 0; k < s->n_layers; k++) {
+      size_t len = s->cpack[k] ? f->layers[k].n_out * f->layers[k].n_in : 0;
+      if (len && !(s->cw[i][k] = twinn_mallocarray(len, sizeof(double)))) goto fail;
+    }
+  }
+  for (int i = 0; i < (g ? 3 : 1); i++) {
+    if (!(s->cdirty[i] = twinn_mallocarray(s->n_layers ? s->n_layers : 1, 1))) goto fail;
+    memset(s->cdirty[i], 1, s->n_layers ? s->n_layers : 1);
+  }
   for (int i = 0; i < (g ? 4 : 1); i++)
     if (!pack_vectors(s, &s->pb[i], 0) || !pack_vectors(s, &s->pe[i], 0)) goto fail;
   if (!make_signs(s)) goto fail;
@@ -444,12 +466,39 @@ relu_pass(size_t n, double kp, const double *restrict src, const double *restric
  * once per step (the factor 2 covers the rounding of that computation). Only an overflowing
  * |lam| > 2^1023 breaks the split, into NaN, which ends as an infinite bound. */
 SYM_HOT static void backsub_relu(twinn_sym *s, int w, size_t p, size_t r, const double *cur,
-                                 double *nxt, int packed) {
+                                 double *nxt, int packed, int packed_in) {
   size_t n = width_at(s, p), o = s->off[p], nl = s->nlive[w][p], mw = s->max_w;
   const double *rs = s->rs[w] + o, *rt = s->rt[w] + o, *ra = s->ra[w] + o, *mg = s->mag[w] + o;
   const size_t *lv = s->live[w] + o;
   double *av = s->row + mw, *cv = s->row + 2 * mw, *wt = s->row + 3 * mw;
   double g1 = twinn_sym_gamma(1), gc = twinn_sym_gamma(n + 2);
+  if (packed_in) { /* cur and nxt on the live neurons alone (cpack): the same sums without the
+                    * dead neurons' terms, which are exact zeros */
+    double *prs = s->row + 4 * mw, *pra = s->row + 5 * mw, *prt = s->row + 6 * mw;
+    TWINN_ASSERT(packed);
+    for (size_t c = 0; c < nl; c++) {
+      size_t j = lv[c];
+      prs[c] = rs[j], pra[c] = ra[j], prt[c] = rt[j];
+      wt[c] = g1 * sym_max(fabs(rs[j]), fabs(ra[j])) * mg[j] + gc * fabs(rt[j]);
+    }
+    for (size_t i = 0; i < 2 * r; i++) {
+      int up = i < r;
+      double *dst = nxt + i * nl;
+      relu_pass(nl, up ? 1.0 : 0.0, cur + i * nl, up ? prs : pra, up ? pra : prs, prt, wt, dst, av,
+                cv);
+      if (s->beta_w == w)
+        for (size_t c = 0; c < nl; c++) {
+          size_t j = lv[c];
+          double bt = s->beta[w][o + j];
+          if (bt == 0.0 || !s->split[w][o + j]) continue;
+          dst[c] += (up ? bt : -bt) * (double)s->split[w][o + j];
+          av[c] += g1 * fabs(dst[c]) * mg[j];
+        }
+      s->er[i] += 2.0 * (sym_sum(av, nl) + gc * fabs(s->cst[i]));
+      s->cst[i] += sym_sum(cv, nl);
+    }
+    return;
+  }
   for (size_t j = 0; j < n; j++)
     wt[j] = g1 * sym_max(fabs(rs[j]), fabs(ra[j])) * mg[j] + gc * fabs(rt[j]);
   for (size_t i = 0; i < 2 * r; i++) {
@@ -504,14 +553,24 @@ void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, doub
                        double *in_coef) {
   const twinn_net *net = s->net[w];
   double *cur = s->a[0], *nxt = s->a[1];
-  int packed = 0; /* cur holds only the live columns of point q (see backsub_relu) */
+  /* cur holds only the live columns of point q: of the ReLU it feeds (an affine step's input,
+   * see backsub_relu) or of the ReLU whose output it is (cpack, a ReLU step's input) */
+  int packed = 0;
   double *keep = twinn_symand_applies(s, w, p) && r <= SYM_BLOCK ? twinn_symand_rows(s, w) : NULL;
   for (size_t q = p; q > 0; q--) {
     const twinn_layer *ly = &net->layers[q - 1];
-    if (q == 2 && keep) { /* the lower rows on the first ReLU's outputs (full width: an
-                           * affine step came before), for the hull planes (symand.c) */
+    if (q == 2 && keep) { /* the lower rows on the first ReLU's outputs (full width), for the
+                           * hull planes (symand.c) */
       size_t m = width_at(s, 2);
-      memcpy(keep, cur + r * m, r * m * sizeof(double));
+      if (packed) { /* an affine step came before: packed on the live neurons of point 1 */
+        size_t nc = s->nlive[w][1];
+        const size_t *lv = s->live[w] + s->off[1];
+        memset(keep, 0, r * m * sizeof(double));
+        for (size_t i = 0; i < r; i++)
+          for (size_t c = 0; c < nc; c++) keep[i * m + lv[c]] = cur[(r + i) * nc + c];
+      } else {
+        memcpy(keep, cur + r * m, r * m * sizeof(double));
+      }
       memcpy(keep + SYM_BLOCK * m, s->cst + r, r * sizeof(double));
       memcpy(keep + SYM_BLOCK * m + SYM_BLOCK, s->er + r, r * sizeof(double));
     }
@@ -529,11 +588,20 @@ void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, doub
         s->er[i] += 2.0 * (acc + twinn_sym_gamma(width_at(s, q) + 1) * fabs(s->cst[i]));
       }
       twinn_symk_gemv_f64(2 * r, m, cur, m, bv, 1.0, s->cst);
-      twinn_symk_gemm_f64(2 * r, m, n, cur, m, wm, n, 0.0, nxt, n);
-      packed = 0;
+      /* Only the columns of the ReLU below that are live (cpack), where the rows match. */
+      if (s->cpack[q - 1] && (packed || !s->pack[q - 1])) {
+        size_t nc = s->nlive[w][q - 2];
+        twinn_sym_cols_ready(s, w, q - 1);
+        twinn_symk_gemm_f64(2 * r, m, nc, cur, m, s->cw[w][q - 1], nc, 0.0, nxt, nc);
+        packed = 1;
+      } else {
+        twinn_symk_gemm_f64(2 * r, m, n, cur, m, wm, n, 0.0, nxt, n);
+        packed = 0;
+      }
     } else {
+      int in = packed;
       packed = q >= 2 && s->pack[q - 2];
-      backsub_relu(s, w, q - 1, r, cur, nxt, packed);
+      backsub_relu(s, w, q - 1, r, cur, nxt, packed, in);
     }
     double *t = cur;
     cur = nxt;
@@ -716,7 +784,32 @@ int twinn_sym_relax_live(twinn_sym *s, int w, size_t p) {
     }
   changed |= nl != s->nlive[w][p];
   s->nlive[w][p] = nl;
+  if (changed) twinn_sym_cols_changed(s, w, p);
   return changed;
+}
+
+void twinn_sym_cols_changed(twinn_sym *s, int i, size_t p) {
+  if (p >= 1) s->cdirty[i][p - 1] = 1;
+  if (p + 1 < s->n_layers) s->cdirty[i][p + 1] = 1;
+}
+
+void twinn_sym_cols_ready(twinn_sym *s, int i, size_t k) {
+  if (!s->cdirty[i][k]) return;
+  size_t n = width_at(s, k), nc = s->nlive[i][k - 1], m = width_at(s, k + 1);
+  const size_t *lc = s->live[i] + s->off[k - 1], *lr = NULL;
+  if (s->pack[k]) {
+    m = s->nlive[i][k + 1];
+    lr = s->live[i] + s->off[k + 1];
+  }
+  for (int t = 0; t < (i < 2 ? 1 : 2); t++) {
+    const double *src = i < 2 ? s->net[i]->layers[k].w : s->net[t ? 0 : 1]->layers[k].w;
+    double *dst = s->cw[i < 2 ? i : 2 + 2 * t][k];
+    for (size_t r = 0; r < m; r++) {
+      const double *row = src + (lr ? lr[r] : r) * n;
+      for (size_t c = 0; c < nc; c++) dst[r * nc + c] = row[lc[c]];
+    }
+  }
+  s->cdirty[i][k] = 0;
 }
 
 /* Splits, tightening, emptiness and overflow checks and ReLU relaxations of point p. Returns 0

@@ -189,9 +189,10 @@ const double *twinn_sym_opt_scores(const twinn_sym *s, int which, size_t point);
  * point, the magnitude of its output's coefficients (on h_d = relu(f + d) - relu(f), and on f's
  * own relu) in the back-substituted row of the upper end of the last twinn_sym_bound_lin's
  * difference form, when that form gave the upper end: what the relaxation of an unstable neuron
- * there is paid with. twinn_sym_keep_pair_weights adds them, times weight, to a sum that every
- * analysis clears; twinn_sym_pair_weights returns that sum at `point`, NULL while nothing was
- * kept since the analysis (or point is out of range). */
+ * there is paid with (0 for a neuron inactive in both networks, whose relaxations are 0: the
+ * back-substitution does not compute its coefficients). twinn_sym_keep_pair_weights adds them,
+ * times weight, to a sum that every analysis clears; twinn_sym_pair_weights returns that sum at
+ * `point`, NULL while nothing was kept since the analysis (or point is out of range). */
 void twinn_sym_keep_pair_weights(twinn_sym *s, double weight);
 const double *twinn_sym_pair_weights(const twinn_sym *s, size_t point);
 

@@ -107,13 +107,41 @@ pair_pass(size_t n, double kp, const double *restrict lam_d, const double *restr
  * coefficient gives the row's error (the factor 2 covers the rounding of that computation). */
 SYM_HOT static void backsub_relu(twinn_sym *s, size_t p, size_t r, const double *cd,
                                  const double *cf, double *nd, double *nf, int packed,
-                                 double *rec) {
+                                 int packed_in, double *rec) {
   size_t n = width_at(s, p), o = s->off[p], nl = s->nlive[2][p], mw = s->max_w;
   const double *rs = s->rs[0] + o, *rt = s->rt[0] + o, *ra = s->ra[0] + o;
   const double *mgf = s->mag[0] + o, *mgd = s->mag[2] + o;
   const size_t *lv = s->live[2] + o;
   double *wd = s->row + 2 * mw, *wf = s->row + 3 * mw, *cv = s->row + 4 * mw, *av = s->row + 5 * mw;
   double g2 = twinn_sym_gamma(2), gc = twinn_sym_gamma(2 * n + 2);
+  if (packed_in) {     /* rows on the live neurons alone (cpack), as symbolic.c's backsub_relu */
+    double *q = s->gv; /* the relaxations gathered: 9 arrays of nl */
+    double *u0 = q, *u1 = q + mw, *u2 = q + 2 * mw, *l0 = q + 3 * mw, *l1 = q + 4 * mw,
+           *l2 = q + 5 * mw, *prs = q + 6 * mw, *pra = q + 7 * mw, *prt = q + 8 * mw;
+    TWINN_ASSERT(packed);
+    for (size_t c = 0; c < nl; c++) {
+      size_t j = lv[c], x = o + j;
+      u0[c] = s->dl[1][0][x], u1[c] = s->dl[1][1][x], u2[c] = s->dl[1][2][x];
+      l0[c] = s->dl[0][0][x], l1[c] = s->dl[0][1][x], l2[c] = s->dl[0][2][x];
+      prs[c] = rs[j], pra[c] = ra[j], prt[c] = rt[j];
+      wd[c] = g2 * (sym_max(fabs(u0[c]), fabs(l0[c])) * mgd[j] +
+                    sym_max(fabs(u1[c]), fabs(l1[c])) * mgf[j]) +
+              gc * sym_max(fabs(u2[c]), fabs(l2[c]));
+      wf[c] = g2 * sym_max(fabs(rs[j]), fabs(ra[j])) * mgf[j] + gc * fabs(rt[j]);
+    }
+    if (rec) memset(rec, 0, n * sizeof(double));
+    for (size_t i = 0; i < 2 * r; i++) {
+      int up = i < r;
+      pair_pass(nl, up ? 1.0 : 0.0, cd + i * nl, cf + i * nl, up ? u0 : l0, up ? u1 : l1,
+                up ? u2 : l2, up ? l0 : u0, up ? l1 : u1, up ? l2 : u2, up ? prs : pra,
+                up ? pra : prs, prt, wd, wf, nd + i * nl, nf + i * nl, cv, av);
+      s->er[i] += 2.0 * (sym_sum(av, nl) + gc * fabs(s->cst[i]));
+      s->cst[i] += sym_sum(cv, nl);
+      if (rec && i == 0)
+        for (size_t c = 0; c < nl; c++) rec[lv[c]] = fabs(cd[c]) + fabs(cf[c]);
+    }
+    return;
+  }
   for (size_t j = 0; j < n; j++) {
     size_t x = o + j;
     double md = sym_max(fabs(s->dl[1][0][x]), fabs(s->dl[0][0][x]));
@@ -146,7 +174,7 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
                            double *in_coef) {
   const twinn_net *f = s->net[0], *g = s->net[1];
   double *cd = s->ad[0], *cf = s->a[0], *nd = s->ad[1], *nf = s->a[1];
-  int packed = 0; /* the rows hold only the pair's live columns of point q */
+  int packed = 0; /* the rows hold only the pair's live columns of point q (symbolic.c) */
   for (size_t q = p; q > 0; q--) {
     size_t k = q - 1, n = width_at(s, k), m = width_at(s, q);
     if (f->layers[k].kind == TWINN_LAYER_AFFINE) {
@@ -166,22 +194,34 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
       if (k > 0) {
         /* nd = cd W_g and nf = cd dW + cf W_f = nd + (cf - cd) W_f: two products, not three
          * (the error weights above cover the cancellation's rounding). cd takes cf - cd in
-         * place: its error term is already added, and it is the next step's scratch. */
+         * place: its error term is already added, and it is the next step's scratch. Only
+         * the columns of the ReLU below that are live (cpack), where the rows match. */
         size_t len = 2 * r * m;
+        int cols = s->cpack[k] && (packed || !s->pack[k]);
+        if (cols) {
+          twinn_sym_cols_ready(s, 2, k);
+          n = s->nlive[2][k - 1];
+          wg = s->cw[2][k];
+          wf = s->cw[4][k];
+        }
         twinn_symk_gemm_f64(2 * r, m, n, cd, m, wg, n, 0.0, nd, n);
         for (size_t e = 0; e < len; e++) cd[e] = cf[e] - cd[e];
         memcpy(nf, nd, 2 * r * n * sizeof(double));
         twinn_symk_gemm_f64(2 * r, m, n, cd, m, wf, n, 1.0, nf, n);
+        packed = cols;
+        goto next;
       } else { /* d = 0 at the input: the d-coefficients are not read (below). */
         twinn_symk_gemm_f64(2 * r, m, n, cd, m, dw, n, 0.0, nf, n);
         twinn_symk_gemm_f64(2 * r, m, n, cf, m, wf, n, 1.0, nf, n);
       }
       packed = 0;
     } else {
+      int in = packed;
       packed = k >= 1 && s->pack[k - 1];
-      backsub_relu(s, k, r, cd, cf, nd, nf, packed,
+      backsub_relu(s, k, r, cd, cf, nd, nf, packed, in,
                    in_coef && s->bw[0] ? s->bw[0] + s->off[k] : NULL);
     }
+  next:;
     double *t = cd;
     cd = nd;
     nd = t;
@@ -355,5 +395,6 @@ int twinn_symdiff_relu(twinn_sym *s, size_t k, int bounds) {
   }
   changed |= nl != s->nlive[2][k];
   s->nlive[2][k] = nl;
+  if (changed) twinn_sym_cols_changed(s, 2, k);
   return changed;
 }
