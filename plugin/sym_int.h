@@ -71,6 +71,9 @@ struct twinn_sym {
    * when next used. */
   unsigned char *cpack, *cdirty[3];
   double **cw[5];
+  /* The next back-substitution's rows at point p are already packed on the live neurons of
+   * the ReLU whose output p is (cpack[p]); each back-substitution resets it. */
+  int start_packed;
   /* Sign parts of the affine matrices, exact, so that interval steps and error weights are
    * matrix-vector products (NULL entries for other layers). wpn[w] (w = 0 f, 1 g): rows
    * [max(W_j, 0) | min(W_j, 0)], m x 2n; wpn[2]: rows [W_g+ | W_g- | dW+ | dW-], m x 4n, with

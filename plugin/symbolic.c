@@ -555,14 +555,15 @@ void twinn_sym_backsub(twinn_sym *s, int w, size_t p, size_t r, double *lo, doub
   double *cur = s->a[0], *nxt = s->a[1];
   /* cur holds only the live columns of point q: of the ReLU it feeds (an affine step's input,
    * see backsub_relu) or of the ReLU whose output it is (cpack, a ReLU step's input) */
-  int packed = 0;
+  int packed = s->start_packed;
+  s->start_packed = 0;
   double *keep = twinn_symand_applies(s, w, p) && r <= SYM_BLOCK ? twinn_symand_rows(s, w) : NULL;
   for (size_t q = p; q > 0; q--) {
     const twinn_layer *ly = &net->layers[q - 1];
     if (q == 2 && keep) { /* the lower rows on the first ReLU's outputs (full width), for the
                            * hull planes (symand.c) */
       size_t m = width_at(s, 2);
-      if (packed) { /* an affine step came before: packed on the live neurons of point 1 */
+      if (packed) { /* packed on the live neurons of point 1 (cpack) */
         size_t nc = s->nlive[w][1];
         const size_t *lv = s->live[w] + s->off[1];
         memset(keep, 0, r * m * sizeof(double));
@@ -731,13 +732,23 @@ static void affine_backsub(twinn_sym *s, int w, size_t k) {
   }
   for (size_t j0 = 0; j0 < nr; j0 += SYM_BLOCK) {
     size_t r = nr - j0 < SYM_BLOCK ? nr - j0 : SYM_BLOCK;
+    /* The rows on the live neurons of the ReLU before (cpack): the others' outputs are 0. */
+    size_t nc = s->cpack[k] ? s->nlive[w][k - 1] : n;
+    const size_t *lv = s->cpack[k] ? s->live[w] + s->off[k - 1] : NULL;
     for (size_t i = 0; i < r; i++) {
       size_t j = s->sel[j0 + i];
-      memcpy(s->a[0] + i * n, ly->w + j * n, n * sizeof(double));
-      memcpy(s->a[0] + (r + i) * n, ly->w + j * n, n * sizeof(double));
+      const double *wr = ly->w + j * n;
+      double *up = s->a[0] + i * nc, *dn = s->a[0] + (r + i) * nc;
+      if (lv) {
+        for (size_t c = 0; c < nc; c++) up[c] = dn[c] = wr[lv[c]];
+      } else {
+        memcpy(up, wr, n * sizeof(double));
+        memcpy(dn, wr, n * sizeof(double));
+      }
       s->cst[i] = s->cst[r + i] = ly->b[j];
       s->er[i] = s->er[r + i] = 0.0;
     }
+    s->start_packed = lv != NULL;
     s->hs_defer = 1;
     twinn_sym_backsub(s, w, k, r, s->blk, s->blk + SYM_BLOCK, NULL);
     s->hs_defer = 0;

@@ -174,7 +174,8 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
                            double *in_coef) {
   const twinn_net *f = s->net[0], *g = s->net[1];
   double *cd = s->ad[0], *cf = s->a[0], *nd = s->ad[1], *nf = s->a[1];
-  int packed = 0; /* the rows hold only the pair's live columns of point q (symbolic.c) */
+  int packed = s->start_packed; /* the rows hold only the pair's live columns of point q */
+  s->start_packed = 0;
   for (size_t q = p; q > 0; q--) {
     size_t k = q - 1, n = width_at(s, k), m = width_at(s, q);
     if (f->layers[k].kind == TWINN_LAYER_AFFINE) {
@@ -292,18 +293,28 @@ void twinn_symdiff_affine(twinn_sym *s, size_t k) {
   }
   for (size_t j0 = 0; j0 < nr; j0 += SYM_BLOCK) {
     size_t r = nr - j0 < SYM_BLOCK ? nr - j0 : SYM_BLOCK;
+    /* The rows on the pair's live neurons of the ReLU before (cpack), as symbolic.c's. */
+    size_t nc = s->cpack[k] ? s->nlive[2][k - 1] : n;
+    const size_t *lv = s->cpack[k] ? s->live[2] + s->off[k - 1] : NULL;
     for (size_t i = 0; i < r; i++) {
       size_t j = s->sel[j0 + i];
       double inexact = fabs(db[j]) + s->am[2][j]; /* |db| + |dW| M_f */
+      const double *wgr = lg->w + j * n, *dwr = dw + j * n;
       for (int h = 0; h < 2; h++) {
         size_t row = (size_t)h * r + i;
-        memcpy(s->ad[0] + row * n, lg->w + j * n, n * sizeof(double));
-        memcpy(s->a[0] + row * n, dw + j * n, n * sizeof(double));
+        double *rd = s->ad[0] + row * nc, *rf = s->a[0] + row * nc;
+        if (lv) {
+          for (size_t c = 0; c < nc; c++) rd[c] = wgr[lv[c]], rf[c] = dwr[lv[c]];
+        } else {
+          memcpy(rd, wgr, n * sizeof(double));
+          memcpy(rf, dwr, n * sizeof(double));
+        }
         s->cst[row] = db[j];
         /* fl(W_g - W_f) and fl(b_g - b_f) are within u of the exact differences. */
         s->er[row] = 2.0 * twinn_sym_gamma(0) * inexact;
       }
     }
+    s->start_packed = lv != NULL;
     s->hs_defer = 1;
     twinn_symdiff_backsub(s, k, r, s->blk, s->blk + SYM_BLOCK, NULL);
     s->hs_defer = 0;
