@@ -192,13 +192,14 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
       }
       twinn_symk_gemv_f64(2 * r, m, cd, m, db, 1.0, s->cst);
       twinn_symk_gemv_f64(2 * r, m, cf, m, bf, 1.0, s->cst);
+      int cols = 0; /* the products' columns packed (cpack) */
       if (k > 0) {
         /* nd = cd W_g and nf = cd dW + cf W_f = nd + (cf - cd) W_f: two products, not three
          * (the error weights above cover the cancellation's rounding). cd takes cf - cd in
          * place: its error term is already added, and it is the next step's scratch. Only
          * the columns of the ReLU below that are live (cpack), where the rows match. */
         size_t len = 2 * r * m;
-        int cols = s->cpack[k] && (packed || !s->pack[k]);
+        cols = s->cpack[k] && (packed || !s->pack[k]);
         if (cols) {
           twinn_sym_cols_ready(s, 2, k);
           n = s->nlive[2][k - 1];
@@ -209,20 +210,17 @@ void twinn_symdiff_backsub(twinn_sym *s, size_t p, size_t r, double *lo, double 
         for (size_t e = 0; e < len; e++) cd[e] = cf[e] - cd[e];
         memcpy(nf, nd, 2 * r * n * sizeof(double));
         twinn_symk_gemm_f64(2 * r, m, n, cd, m, wf, n, 1.0, nf, n);
-        packed = cols;
-        goto next;
       } else { /* d = 0 at the input: the d-coefficients are not read (below). */
         twinn_symk_gemm_f64(2 * r, m, n, cd, m, dw, n, 0.0, nf, n);
         twinn_symk_gemm_f64(2 * r, m, n, cf, m, wf, n, 1.0, nf, n);
       }
-      packed = 0;
+      packed = cols;
     } else {
       int in = packed;
       packed = k >= 1 && s->pack[k - 1];
       backsub_relu(s, k, r, cd, cf, nd, nf, packed, in,
                    in_coef && s->bw[0] ? s->bw[0] + s->off[k] : NULL);
     }
-  next:;
     double *t = cd;
     cd = nd;
     nd = t;
