@@ -472,51 +472,35 @@ SYM_HOT static void backsub_relu(twinn_sym *s, int w, size_t p, size_t r, const 
   const size_t *lv = s->live[w] + o;
   double *av = s->row + mw, *cv = s->row + 2 * mw, *wt = s->row + 3 * mw;
   double g1 = twinn_sym_gamma(1), gc = twinn_sym_gamma(n + 2);
-  if (packed_in) { /* cur and nxt on the live neurons alone (cpack): the same sums without the
-                    * dead neurons' terms, which are exact zeros */
+  /* The rows' columns: all n neurons, or with packed_in the live ones alone (cpack; ix maps a
+   * column to its neuron): the same sums without the dead neurons' terms, exact zeros. */
+  size_t m = n;
+  const size_t *ix = NULL;
+  if (packed_in) {
     double *prs = s->row + 4 * mw, *pra = s->row + 5 * mw, *prt = s->row + 6 * mw;
     TWINN_ASSERT(packed);
-    for (size_t c = 0; c < nl; c++) {
-      size_t j = lv[c];
-      prs[c] = rs[j], pra[c] = ra[j], prt[c] = rt[j];
-      wt[c] = g1 * sym_max(fabs(rs[j]), fabs(ra[j])) * mg[j] + gc * fabs(rt[j]);
-    }
-    for (size_t i = 0; i < 2 * r; i++) {
-      int up = i < r;
-      double *dst = nxt + i * nl;
-      relu_pass(nl, up ? 1.0 : 0.0, cur + i * nl, up ? prs : pra, up ? pra : prs, prt, wt, dst, av,
-                cv);
-      if (s->beta_w == w)
-        for (size_t c = 0; c < nl; c++) {
-          size_t j = lv[c];
-          double bt = s->beta[w][o + j];
-          if (bt == 0.0 || !s->split[w][o + j]) continue;
-          dst[c] += (up ? bt : -bt) * (double)s->split[w][o + j];
-          av[c] += g1 * fabs(dst[c]) * mg[j];
-        }
-      s->er[i] += 2.0 * (sym_sum(av, nl) + gc * fabs(s->cst[i]));
-      s->cst[i] += sym_sum(cv, nl);
-    }
-    return;
+    for (size_t c = 0; c < nl; c++) prs[c] = rs[lv[c]], pra[c] = ra[lv[c]], prt[c] = rt[lv[c]];
+    rs = prs, ra = pra, rt = prt, m = nl, ix = lv;
   }
-  for (size_t j = 0; j < n; j++)
-    wt[j] = g1 * sym_max(fabs(rs[j]), fabs(ra[j])) * mg[j] + gc * fabs(rt[j]);
+  for (size_t c = 0; c < m; c++)
+    wt[c] = g1 * sym_max(fabs(rs[c]), fabs(ra[c])) * mg[ix ? ix[c] : c] + gc * fabs(rt[c]);
   for (size_t i = 0; i < 2 * r; i++) {
     int up = i < r;
-    const double *src = cur + i * n, *sp = up ? rs : ra, *sn = up ? ra : rs;
-    double *dst = packed ? s->row : nxt + i * n;
-    relu_pass(n, up ? 1.0 : 0.0, src, sp, sn, rt, wt, dst, av, cv);
+    const double *src = cur + i * m, *sp = up ? rs : ra, *sn = up ? ra : rs;
+    double *dst = packed && !ix ? s->row : nxt + i * m;
+    relu_pass(m, up ? 1.0 : 0.0, src, sp, sn, rt, wt, dst, av, cv);
     if (s->beta_w == w) /* symopt.c: + beta s z (upper rows), - beta s z (lower rows) */
-      for (size_t j = 0; j < n; j++) {
-        double bt = s->beta[w][o + j];
-        if (bt == 0.0 || !s->split[w][o + j]) continue;
-        dst[j] += (up ? bt : -bt) * (double)s->split[w][o + j];
-        av[j] += g1 * fabs(dst[j]) * mg[j]; /* the sum's rounding */
+      for (size_t c = 0; c < m; c++) {
+        size_t x = o + (ix ? ix[c] : c);
+        double bt = s->beta[w][x];
+        if (bt == 0.0 || !s->split[w][x]) continue;
+        dst[c] += (up ? bt : -bt) * (double)s->split[w][x];
+        av[c] += g1 * fabs(dst[c]) * s->mag[w][x]; /* the sum's rounding */
       }
-    if (packed)
+    if (packed && !ix)
       for (size_t c = 0; c < nl; c++) nxt[i * nl + c] = s->row[lv[c]];
-    s->er[i] += 2.0 * (sym_sum(av, n) + gc * fabs(s->cst[i]));
-    s->cst[i] += sym_sum(cv, n);
+    s->er[i] += 2.0 * (sym_sum(av, m) + gc * fabs(s->cst[i]));
+    s->cst[i] += sym_sum(cv, m);
   }
 }
 

@@ -114,59 +114,49 @@ SYM_HOT static void backsub_relu(twinn_sym *s, size_t p, size_t r, const double 
   const size_t *lv = s->live[2] + o;
   double *wd = s->row + 2 * mw, *wf = s->row + 3 * mw, *cv = s->row + 4 * mw, *av = s->row + 5 * mw;
   double g2 = twinn_sym_gamma(2), gc = twinn_sym_gamma(2 * n + 2);
-  if (packed_in) {     /* rows on the live neurons alone (cpack), as symbolic.c's backsub_relu */
-    double *q = s->gv; /* the relaxations gathered: 9 arrays of nl */
-    double *u0 = q, *u1 = q + mw, *u2 = q + 2 * mw, *l0 = q + 3 * mw, *l1 = q + 4 * mw,
-           *l2 = q + 5 * mw, *prs = q + 6 * mw, *pra = q + 7 * mw, *prt = q + 8 * mw;
+  /* h_d's upper (u) and lower (l) relaxations, fields cd, cf, cc. The rows' columns: all n
+   * neurons, or with packed_in the live ones alone (cpack; ix maps a column to its neuron, and
+   * the relaxations are gathered), as symbolic.c's backsub_relu. */
+  const double *u[3], *l[3];
+  size_t m = n;
+  const size_t *ix = NULL;
+  for (size_t t = 0; t < 3; t++) u[t] = s->dl[1][t] + o, l[t] = s->dl[0][t] + o;
+  if (packed_in) {
+    double *q = s->gv; /* 9 arrays of nl */
     TWINN_ASSERT(packed);
-    for (size_t c = 0; c < nl; c++) {
-      size_t j = lv[c], x = o + j;
-      u0[c] = s->dl[1][0][x], u1[c] = s->dl[1][1][x], u2[c] = s->dl[1][2][x];
-      l0[c] = s->dl[0][0][x], l1[c] = s->dl[0][1][x], l2[c] = s->dl[0][2][x];
-      prs[c] = rs[j], pra[c] = ra[j], prt[c] = rt[j];
-      wd[c] = g2 * (sym_max(fabs(u0[c]), fabs(l0[c])) * mgd[j] +
-                    sym_max(fabs(u1[c]), fabs(l1[c])) * mgf[j]) +
-              gc * sym_max(fabs(u2[c]), fabs(l2[c]));
-      wf[c] = g2 * sym_max(fabs(rs[j]), fabs(ra[j])) * mgf[j] + gc * fabs(rt[j]);
+    for (size_t t = 0; t < 9; t++) {
+      const double *from = t < 3 ? u[t] : t < 6 ? l[t - 3] : t == 6 ? rs : t == 7 ? ra : rt;
+      for (size_t c = 0; c < nl; c++) q[t * mw + c] = from[lv[c]];
     }
-    if (rec) memset(rec, 0, n * sizeof(double));
-    for (size_t i = 0; i < 2 * r; i++) {
-      int up = i < r;
-      pair_pass(nl, up ? 1.0 : 0.0, cd + i * nl, cf + i * nl, up ? u0 : l0, up ? u1 : l1,
-                up ? u2 : l2, up ? l0 : u0, up ? l1 : u1, up ? l2 : u2, up ? prs : pra,
-                up ? pra : prs, prt, wd, wf, nd + i * nl, nf + i * nl, cv, av);
-      s->er[i] += 2.0 * (sym_sum(av, nl) + gc * fabs(s->cst[i]));
-      s->cst[i] += sym_sum(cv, nl);
-      if (rec && i == 0)
-        for (size_t c = 0; c < nl; c++) rec[lv[c]] = fabs(cd[c]) + fabs(cf[c]);
-    }
-    return;
+    for (size_t t = 0; t < 3; t++) u[t] = q + t * mw, l[t] = q + (3 + t) * mw;
+    rs = q + 6 * mw, ra = q + 7 * mw, rt = q + 8 * mw, m = nl, ix = lv;
   }
-  for (size_t j = 0; j < n; j++) {
-    size_t x = o + j;
-    double md = sym_max(fabs(s->dl[1][0][x]), fabs(s->dl[0][0][x]));
-    double mf = sym_max(fabs(s->dl[1][1][x]), fabs(s->dl[0][1][x]));
-    double mc = sym_max(fabs(s->dl[1][2][x]), fabs(s->dl[0][2][x]));
-    wd[j] = g2 * (md * mgd[j] + mf * mgf[j]) + gc * mc;
-    wf[j] = g2 * sym_max(fabs(rs[j]), fabs(ra[j])) * mgf[j] + gc * fabs(rt[j]);
+  for (size_t c = 0; c < m; c++) {
+    size_t j = ix ? ix[c] : c;
+    double md = sym_max(fabs(u[0][c]), fabs(l[0][c]));
+    double mf = sym_max(fabs(u[1][c]), fabs(l[1][c]));
+    double mc = sym_max(fabs(u[2][c]), fabs(l[2][c]));
+    wd[c] = g2 * (md * mgd[j] + mf * mgf[j]) + gc * mc;
+    wf[c] = g2 * sym_max(fabs(rs[c]), fabs(ra[c])) * mgf[j] + gc * fabs(rt[c]);
   }
+  if (rec && ix) memset(rec, 0, n * sizeof(double)); /* dead neurons: no coefficients */
   for (size_t i = 0; i < 2 * r; i++) {
     int up = i < r;
-    /* Upper rows take the upper relaxation (dl[1]) where the coefficient is positive. */
-    const double *pcd = s->dl[up][0] + o, *pcf = s->dl[up][1] + o, *pcc = s->dl[up][2] + o;
-    const double *ncd = s->dl[!up][0] + o, *ncf = s->dl[!up][1] + o, *ncc = s->dl[!up][2] + o;
-    double *td = packed ? s->row : nd + i * n, *tf = packed ? s->row + mw : nf + i * n;
-    pair_pass(n, up ? 1.0 : 0.0, cd + i * n, cf + i * n, pcd, pcf, pcc, ncd, ncf, ncc, up ? rs : ra,
-              up ? ra : rs, rt, wd, wf, td, tf, cv, av);
-    if (packed)
+    /* Upper rows take the upper relaxation where the coefficient is positive. */
+    const double *const *pc = up ? u : l, *const *nc = up ? l : u;
+    double *td = packed && !ix ? s->row : nd + i * m,
+           *tf = packed && !ix ? s->row + mw : nf + i * m;
+    pair_pass(m, up ? 1.0 : 0.0, cd + i * m, cf + i * m, pc[0], pc[1], pc[2], nc[0], nc[1], nc[2],
+              up ? rs : ra, up ? ra : rs, rt, wd, wf, td, tf, cv, av);
+    if (packed && !ix)
       for (size_t c = 0; c < nl; c++) {
         nd[i * nl + c] = s->row[lv[c]];
         nf[i * nl + c] = s->row[mw + lv[c]];
       }
-    s->er[i] += 2.0 * (sym_sum(av, n) + gc * fabs(s->cst[i]));
-    s->cst[i] += sym_sum(cv, n);
+    s->er[i] += 2.0 * (sym_sum(av, m) + gc * fabs(s->cst[i]));
+    s->cst[i] += sym_sum(cv, m);
     if (rec && i == 0) /* the first upper row's weights of the neurons' outputs */
-      for (size_t j = 0; j < n; j++) rec[j] = fabs(cd[j]) + fabs(cf[j]);
+      for (size_t c = 0; c < m; c++) rec[ix ? ix[c] : c] = fabs(cd[c]) + fabs(cf[c]);
   }
 }
 
