@@ -1013,8 +1013,9 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
     }
     if (o->kind == OBJ_ABS || o->kind == OBJ_LINF) { /* both signs: max(g_i - f_i, f_i - g_i) */
       for (int sgn = -1; sgn <= 1; sgn += 2) {
-        uint64_t bit = (uint64_t)1 << (2 * j + (sgn > 0)); /* objective_form's index */
-        if (o->kind == OBJ_LINF && !(w->live & bit)) continue;
+        /* LINF: objective_form's index (2 n_out <= QUANT_LINF_FORMS); others: no mask. */
+        uint64_t bit = o->kind == OBJ_LINF ? (uint64_t)1 << (2 * j + (sgn > 0)) : 0;
+        if (bit && !(w->live & bit)) continue;
         w->cg[j] = sgn;
         w->cf[j] = -sgn;
         if ((st = form_upper(w, &h, &sens, err)) != TWINN_OK) return st;
