@@ -532,6 +532,10 @@ static int out_of_budget(const twinn_exact *x) {
 
 static int walk(twinn_exact *x, size_t k);
 
+/* Whether form j is dead below the current node (only the first EX_MAX_CAPS forms can be: a
+ * search of more forms has no caps). */
+static int form_dead(const twinn_exact *x, size_t j) { return j < EX_MAX_CAPS && x->dead[j]; }
+
 /* Every phase is fixed: the maximum of each form over the path's polytope, by LP. The forms
  * share the path (its phase LPs), so bounding them together costs one LP each per leaf. */
 static int leaf(twinn_exact *x) {
@@ -540,7 +544,7 @@ static int leaf(twinn_exact *x) {
   int w;
   for (j = 0; j < x->n_forms; j++) {
     double e = 0.0, a = 0.0;
-    if (x->dead[j]) continue; /* proved <= floor on this path (caps_prune) */
+    if (form_dead(x, j)) continue; /* proved <= floor on this path (caps_prune) */
     memset(x->obj, 0, (n + 1) * sizeof(double));
     for (w = 0; w < x->n_nets; w++) {
       if (!x->c[w]) continue;
@@ -667,7 +671,7 @@ static unsigned caps_prune(twinn_exact *x) {
   unsigned killed = 0;
   if (!x->caps || !(x->floor > -INFINITY)) return 0;
   for (j = 0; j < x->n_forms; j++) {
-    if (x->dead[j] || !one_cons_le(x, x->caps + j * (n + 1), 0.0, x->floor)) continue;
+    if (form_dead(x, j) || !one_cons_le(x, x->caps + j * (n + 1), 0.0, x->floor)) continue;
     settle(x, 0);
     x->capped++;
     x->dead[j] = 1;
@@ -678,14 +682,14 @@ static unsigned caps_prune(twinn_exact *x) {
 }
 
 static void revive(twinn_exact *x, unsigned killed) {
-  for (size_t j = 0; j < x->n_forms; j++)
+  for (size_t j = 0; j < x->n_forms && j < EX_MAX_CAPS; j++)
     if (killed & (1u << j)) x->dead[j] = 0;
 }
 
 /* Every form dead: nothing below this node can beat the floor. */
 static int all_dead(const twinn_exact *x) {
   for (size_t j = 0; j < x->n_forms; j++)
-    if (!x->dead[j]) return 0;
+    if (!form_dead(x, j)) return 0;
   return 1;
 }
 

@@ -328,6 +328,52 @@ static void test_many_forms(void **state) {
   }
 }
 
+/* More forms than can have caps (twinn_quant's L-inf search: two per output), with a finite
+ * floor: every form counts. Forms 0..9 are zero (the floor below them), forms 10 and 11 are
+ * +-(g_0 - f_0); the maximum must be at least every sample of |g_0 - f_0|, with or without
+ * caps for the first forms (a search of more forms ignores them). */
+static void test_forms_past_caps(void **state) {
+  size_t n = 3, t;
+  double lo[3], hi[3], cf[36], cg[36], caps[8 * 4], x[3], yf[3], yg[3], smax;
+  twinn_net *f, *g;
+  twinn_exact *ex;
+  twinn_exact_result res;
+  twinn_error err;
+  (void)state;
+  for (uint64_t seed = 0; seed < 6; seed++) {
+    twinn_test_rng_state = seed * 7919 + 11;
+    random_case(n, 1, &f, &g, lo, hi);
+    memset(cf, 0, sizeof cf);
+    memset(cg, 0, sizeof cg);
+    cg[10 * 3] = -1.0, cf[10 * 3] = 1.0;
+    cg[11 * 3] = 1.0, cf[11 * 3] = -1.0;
+    smax = 0.0;
+    for (size_t s = 0; s < 20000; s++) {
+      for (t = 0; t < n; t++) x[t] = lo[t] + (hi[t] - lo[t]) * twinn_test_urand();
+      assert_int_equal(twinn_net_eval(f, x, yf), TWINN_OK);
+      assert_int_equal(twinn_net_eval(g, x, yg), TWINN_OK);
+      smax = fmax(smax, fabs(yg[0] - yf[0]));
+    }
+    assert_non_null(ex = twinn_exact_new(f, g));
+    for (int with_caps = 0; with_caps < 2; with_caps++) {
+      memset(caps, 0, sizeof caps); /* h_j = 0 <= 0 for the zero forms 0..7 */
+      if (with_caps) twinn_exact_set_caps(ex, caps);
+      twinn_error_clear(&err);
+      /* A floor below 0 whose low bytes are not zero. */
+      assert_int_equal(
+          twinn_exact_max_many(ex, 12, cf, cg, lo, hi, -0.123456789, 1000000, &res, &err),
+          TWINN_OK);
+      assert_true(res.complete);
+      if (!(smax <= res.upper))
+        fail_msg("seed %llu, caps %d: sample %.17g above upper %.17g", (unsigned long long)seed,
+                 with_caps, smax, res.upper);
+    }
+    twinn_exact_free(ex);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+}
+
 /* Pre-activation of neuron i at the input of layer k (a ReLU layer) of net at x, in double. */
 static double pre_activation(const twinn_net *net, size_t k, size_t i, const double *x) {
   double a[16], b[16];
@@ -482,8 +528,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_single_network_exact), cmocka_unit_test(test_pair_difference_exact),
       cmocka_unit_test(test_floor_and_budget),     cmocka_unit_test(test_many_forms),
-      cmocka_unit_test(test_fixed_phases),         cmocka_unit_test(test_floor_near_max),
-      cmocka_unit_test(test_acas_box_exact),       cmocka_unit_test(test_caps_keep_max),
+      cmocka_unit_test(test_forms_past_caps),      cmocka_unit_test(test_fixed_phases),
+      cmocka_unit_test(test_floor_near_max),       cmocka_unit_test(test_acas_box_exact),
+      cmocka_unit_test(test_caps_keep_max),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
