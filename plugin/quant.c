@@ -2201,9 +2201,11 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
     st = run_objectives(&S, err);
     run_release(&S);
     if (st != TWINN_OK) goto fail;
-    S.seed_pt = linf_out.point;
+    if (linf_out.lower > -INFINITY) { /* an attained point (the region's centre at least) */
+      S.seed_pt = linf_out.point;
+      S.lam = linf_out.lower;
+    }
     S.cap_upper = linf_out.upper;
-    S.lam = linf_out.lower;
   }
   S.n_obj = S.n_out;
   S.obj = objs;
