@@ -2201,6 +2201,9 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
     st = run_objectives(&S, err);
     run_release(&S);
     if (st != TWINN_OK) goto fail;
+    res->linf_searched = 1;
+    res->linf_branches = linf_out.branches;
+    res->linf_seconds = twinn_clock_now() - S.t0;
     if (linf_out.lower > -INFINITY) { /* an attained point (the region's centre at least) */
       S.seed_pt = linf_out.point;
       S.lam = linf_out.lower;

@@ -90,6 +90,12 @@ typedef struct {
   double seconds;
   int timed_out;   /* the deadline stopped some refinement (some output is open) */
   int linf_closed; /* the L-inf interval reached the gap target (outputs may still be open) */
+  /* The search of the L-inf maximum itself, before the outputs' (inputs of at most 16
+   * dimensions, 2 to 32 outputs, f and g bounded together): linf_searched is 1 if it ran, and
+   * its boxes and seconds (included in branches and seconds, in no output's). */
+  int linf_searched;
+  unsigned long linf_branches;
+  double linf_seconds;
   twinn_pairing pairing;
   size_t matched; /* TWINN_PAIRING_ALIGNED: hidden neurons of g matched to f's */
 } twinn_quant_diff;

@@ -92,6 +92,9 @@ twinn_status twinn_quant_union_diff_bounds(const twinn_net *f, const twinn_net *
     for (i = 0; i < res->n_out; i++) merge_bound(&res->out[i], &out_box[i], &part.out[i], k);
     res->branches += part.branches;
     res->helped += part.helped;
+    res->linf_searched |= part.linf_searched;
+    res->linf_branches += part.linf_branches;
+    res->linf_seconds += part.linf_seconds;
     twinn_quant_diff_release(&part);
   }
   /* Recomputed from the combined intervals with quant's own rules. */

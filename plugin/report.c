@@ -318,6 +318,13 @@ twinn_status twinn_report_write_diff(FILE *out, const twinn_report_bound_ctx *ct
   twinn_json_number(&j, "upper", res->linf_upper);
   twinn_json_uint(&j, "output", res->linf_arg);
   twinn_json_bool(&j, "closed", res->linf_closed);
+  if (res->linf_searched) {
+    twinn_json_uint(&j, "branches", res->linf_branches);
+    twinn_json_number(&j, "seconds", res->linf_seconds);
+  } else {
+    twinn_json_null(&j, "branches");
+    twinn_json_null(&j, "seconds");
+  }
   twinn_json_end_object(&j);
   twinn_json_begin_array(&j, "verifier");
   for (i = 0; i < ctx->n_thresholds; i++) {

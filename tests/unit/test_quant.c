@@ -663,6 +663,14 @@ static void test_reports_well_formed(void **state) {
     assert_true(all < one && one < cut);
     assert_non_null(strstr(all, "\"bound\": null")); /* none after a proof */
   }
+  { /* 3 inputs, 4 outputs: the L-inf search ran, and the report gives its own boxes */
+    char want[64];
+    const char *linf = strstr(buf, "\"linf\": {");
+    assert_true(d.linf_searched);
+    snprintf(want, sizeof want, "\"branches\": %lu,\n    \"seconds\": ", d.linf_branches);
+    assert_non_null(linf);
+    assert_non_null(strstr(linf, want));
+  }
   free(buf);
 
   out = open_memstream(&buf, &len);
@@ -963,6 +971,15 @@ static void test_threads_shared_search(void **state) {
     for (i = 0; i < n_out; i++) assert_same_bound(&d1.out[i], &d2.out[i], NI);
     assert_true(d1.linf_lower == d2.linf_lower && d1.linf_upper == d2.linf_upper);
     assert_int_equal(d1.branches, d2.branches);
+    /* The L-inf search runs for 2 outputs or more; its boxes and the outputs' make up all. */
+    assert_int_equal(d1.linf_searched, n_out >= 2);
+    assert_int_equal(d2.linf_branches, d1.linf_branches);
+    {
+      unsigned long sum = d1.linf_branches;
+      for (i = 0; i < n_out; i++) sum += d1.out[i].branches;
+      assert_int_equal(sum, d1.branches);
+      assert_true(n_out == 1 || (d1.linf_branches > 0 && d1.linf_seconds <= d1.seconds));
+    }
     /* Against the exact maximum of |g_i - f_i| over the whole box (exact.h: ReLU phases
      * branched, an LP per leaf), where that search completes. */
     {
