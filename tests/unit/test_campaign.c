@@ -6,8 +6,8 @@
  *    20 000 samples (upper ends proved: never below a value seen; lower ends attained);
  *  - twinn_quant_margin_bounds' against samples (and a top-1 agreement against every sample).
  * CI runs a few trials (TWINN_CAMPAIGN_TRIALS, default 12, per test: 3 s); after an engine change
- * run more by hand, e.g. TWINN_CAMPAIGN_TRIALS=300 TWINN_CAMPAIGN_SEED=7 build/test_campaign
- * (BENCHMARKS.md, session 44). */
+ * run more by hand, e.g. TWINN_CAMPAIGN_TRIALS=300 TWINN_CAMPAIGN_SEED=7 build/test_campaign;
+ * TWINN_CAMPAIGN_MAX_OUT=40 draws networks of up to 40 outputs (BENCHMARKS.md, session 44). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +26,14 @@
 static unsigned long env_count(const char *name, unsigned long dflt) {
   const char *s = getenv(name);
   return s && *s ? strtoul(s, NULL, 10) : dflt;
+}
+
+/* Outputs per network: 2 to TWINN_CAMPAIGN_MAX_OUT (default 5, at most MAX_OUT; twinn bound's
+ * L-inf search takes two forms per output, up to 64). */
+#define MAX_OUT 40
+static size_t max_out(void) {
+  unsigned long m = env_count("TWINN_CAMPAIGN_MAX_OUT", 5);
+  return m < 2 ? 2 : m > MAX_OUT ? MAX_OUT : (size_t)m;
 }
 
 static size_t draw(size_t lo, size_t hi) { /* uniform in [lo, hi] */
@@ -66,7 +74,7 @@ typedef struct {
 static void trial_draw(trial *t, int wide) {
   size_t widths[3], depth = 3;
   t->n_in = wide ? draw(20, 30) : draw(2, 5);
-  t->n_out = draw(2, 5);
+  t->n_out = draw(2, max_out());
   widths[0] = draw(4, 14);
   widths[1] = draw(4, 14);
   widths[2] = t->n_out;
@@ -101,7 +109,7 @@ static void test_campaign_verify(void **state) {
   twinn_test_rng_state = 0xC0FFEEull + env_count("TWINN_CAMPAIGN_SEED", 0);
   for (unsigned long tr = 0; tr < n; tr++) {
     trial t;
-    double x[32], yf[8], yg[8], smax = 0;
+    double x[32], yf[MAX_OUT], yg[MAX_OUT], smax = 0;
     char *text = NULL;
     size_t len = 0;
     FILE *q;
@@ -188,7 +196,7 @@ static void test_campaign_bounds(void **state) {
     twinn_quant_diff d;
     twinn_quant_margin mg;
     twinn_exact *ex;
-    double x[32], yf[8], yg[8], smax[8] = {0};
+    double x[32], yf[MAX_OUT], yg[MAX_OUT], smax[MAX_OUT] = {0};
     double mx = -INFINITY, mn = INFINITY, fneg = -INFINITY, gneg = -INFINITY;
     size_t cls;
     trial_draw(&t, 0);
@@ -222,7 +230,7 @@ static void test_campaign_bounds(void **state) {
     assert_non_null(ex = twinn_exact_new(t.f, t.g));
     for (size_t j = 0; j < t.n_out; j++) {
       const twinn_quant_bound *b = &d.out[j];
-      double tol = 1e-12 * (1 + smax[j]), cf[8] = {0}, cg[8] = {0}, emax = -INFINITY;
+      double tol = 1e-12 * (1 + smax[j]), cf[MAX_OUT] = {0}, cg[MAX_OUT] = {0}, emax = -INFINITY;
       int complete = 1;
       if (smax[j] > b->upper + tol)
         fail_msg("trial %lu output %zu: upper %.17g below a sampled %.17g", tr, j, b->upper,
