@@ -7,7 +7,8 @@
  *  - twinn_quant_margin_bounds' against samples (and a top-1 agreement against every sample).
  * CI runs a few trials (TWINN_CAMPAIGN_TRIALS, default 12, per test: 3 s); after an engine change
  * run more by hand, e.g. TWINN_CAMPAIGN_TRIALS=300 TWINN_CAMPAIGN_SEED=7 build/test_campaign;
- * TWINN_CAMPAIGN_MAX_OUT=40 draws networks of up to 40 outputs (BENCHMARKS.md, session 44). */
+ * TWINN_CAMPAIGN_MAX_OUT=40 draws networks of up to 40 outputs, TWINN_CAMPAIGN_DUMP=DIR keeps the
+ * trials decided differently (dump_trial) (BENCHMARKS.md, session 44). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 
 #include "exact.h"
 #include "helpers.h"
+#include "onnx_load.h"
 #include "quant.h"
 
 static unsigned long env_count(const char *name, unsigned long dflt) {
@@ -102,6 +104,23 @@ static void sample(const trial *t, size_t s, double *x) {
                : t->lo[i] + (t->hi[i] - t->lo[i]) * twinn_test_urand();
 }
 
+/* With TWINN_CAMPAIGN_DUMP=DIR, a trial whose verdicts differ is written to DIR as
+ * trialN_f.onnx, trialN_g.onnx and trialN.vnnlib, to be run again with the CLI. */
+static void dump_trial(const trial *t, unsigned long tr, const char *text) {
+  const char *dir = getenv("TWINN_CAMPAIGN_DUMP");
+  char path[4096];
+  FILE *q;
+  if (!dir || !*dir) return;
+  snprintf(path, sizeof path, "%s/trial%lu_f.onnx", dir, tr);
+  assert_int_equal(twinn_onnx_save_file(t->f, path, NULL), TWINN_OK);
+  snprintf(path, sizeof path, "%s/trial%lu_g.onnx", dir, tr);
+  assert_int_equal(twinn_onnx_save_file(t->g, path, NULL), TWINN_OK);
+  snprintf(path, sizeof path, "%s/trial%lu.vnnlib", dir, tr);
+  assert_non_null(q = fopen(path, "w"));
+  fputs(text, q);
+  assert_int_equal(fclose(q), 0);
+}
+
 static void test_campaign_verify(void **state) {
   unsigned long n = env_count("TWINN_CAMPAIGN_TRIALS", 12);
   unsigned long decided = 0;
@@ -173,11 +192,16 @@ static void test_campaign_verify(void **state) {
       twinn_problem_release(&pb);
     }
     m = twinn_test_milp_verdict(prop, t.f, t.g);
+    if (v != m) dump_trial(&t, tr, text);
     if ((v == TWINN_VERDICT_SAT && m == TWINN_VERDICT_UNSAT) ||
         (v == TWINN_VERDICT_UNSAT && m == TWINN_VERDICT_SAT))
       fail_msg("trial %lu: twinn says %s, the MILP mode %s, on\n%s", tr, twinn_verdict_name(v),
                twinn_verdict_name(m), text);
-    decided += v == m && (v == TWINN_VERDICT_SAT || v == TWINN_VERDICT_UNSAT);
+    if (v == m && (v == TWINN_VERDICT_SAT || v == TWINN_VERDICT_UNSAT))
+      decided++;
+    else /* not a failure: one side ran out of time (or found no float32 witness) */
+      print_message("trial %lu (%zu inputs, property %d): twinn %s, the MILP mode %s\n", tr, t.n_in,
+                    kind, twinn_verdict_name(v), twinn_verdict_name(m));
     twinn_prop_free(prop);
     free(text);
     trial_free(&t);
