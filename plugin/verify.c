@@ -2537,16 +2537,23 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
     S.witness = NULL;
     finish(res, TWINN_VERDICT_SAT, NULL, S.t0);
   } else if (S.stop == STOP_TIMEOUT && (open > 0 || S.lost)) {
-    char why[160];
+    char why[sizeof res->reason];
+    int n = 0;
     res->open_margin = open_margin(E, n_threads);
     if (isfinite(res->open_margin)) /* how far the proof still is */
-      snprintf(why, sizeof why,
-               "timeout after %.1f s (%lu regions, %zu open; their worst margin %.3g, a proof "
-               "needs > 0)",
-               twinn_clock_now() - S.t0, S.branches, open, res->open_margin);
+      n = snprintf(why, sizeof why,
+                   "timeout after %.1f s (%lu regions, %zu open; their worst margin %.3g, a "
+                   "proof needs > 0)",
+                   twinn_clock_now() - S.t0, S.branches, open, res->open_margin);
     else
-      snprintf(why, sizeof why, "timeout after %.1f s (%lu regions, %zu open)",
-               twinn_clock_now() - S.t0, S.branches, open);
+      n = snprintf(why, sizeof why, "timeout after %.1f s (%lu regions, %zu open)",
+                   twinn_clock_now() - S.t0, S.branches, open);
+    /* Between few inputs (ACAS Xu: bisection wins by far) and many (MNIST: neurons first),
+     * neither order wins everywhere (random twins of 17-30 inputs, BENCHMARKS.md session 44):
+     * say which one ran. */
+    if (!S.neuron_mode && nf > TRIAL_DIMS && n > 0 && (size_t)n < sizeof why)
+      snprintf(why + n, sizeof why - (size_t)n,
+               "; inputs were bisected first: --neuron-split branches on ReLUs first");
     finish(res, TWINN_VERDICT_TIMEOUT, why, S.t0);
   } else if (S.undecided[0]) {
     finish(res, TWINN_VERDICT_UNKNOWN, S.undecided, S.t0);
