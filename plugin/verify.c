@@ -2553,7 +2553,8 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
      * say which one ran. */
     if (!S.neuron_mode && nf > TRIAL_DIMS && n > 0 && (size_t)n < sizeof why)
       snprintf(why + n, sizeof why - (size_t)n,
-               "; inputs were bisected first: --neuron-split branches on ReLUs first");
+               "; inputs were bisected first (option neuron_split, --neuron-split: ReLUs "
+               "first)");
     finish(res, TWINN_VERDICT_TIMEOUT, why, S.t0);
   } else if (S.undecided[0]) {
     finish(res, TWINN_VERDICT_UNKNOWN, S.undecided, S.t0);
