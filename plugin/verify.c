@@ -10,6 +10,7 @@
  * was proved with outward-rounded bounds; SAT only with a replayed witness. */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,6 +89,7 @@ enum { RUN = 0, STOP_SAT, STOP_TIMEOUT, STOP_ERROR };
  * split (each sub-run repeats the root's analysis). */
 #define SUB_NET 1
 #define SUB_DISJ 2
+#define SUB_HALF 4 /* one order of the portfolio (portfolio): no early attack of its own */
 #define SPLIT_MAX 64
 
 /* Rounds of optimised ReLU lower slopes (twinn_sym_set_alpha_steps) for single networks. */
@@ -115,7 +117,8 @@ typedef struct {
   const twinn_space *sp;
   const twinn_options *opt;
   double t0, deadline;
-  int neuron_mode; /* split on neurons first (opt->neuron_split) */
+  const atomic_int *cancel; /* once nonzero, the run stops as at its deadline; may be NULL */
+  int neuron_mode;          /* split on neurons first (opt->neuron_split) */
   int sub; /* what kind of sub-property this run decides (SUB_NET, SUB_DISJ; 0: the problem) */
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -134,6 +137,13 @@ typedef struct {
   double attack_burst; /* the length of its next burst */
   uint64_t attack_rng; /* its random generator */
 } shared;
+
+/* Whether the run is over at time `now`: its deadline passed, or its portfolio's other order
+ * decided (S->cancel). */
+static int past(const shared *S, double now) {
+  return (S->deadline > 0 && now > S->deadline) ||
+         (S->cancel && atomic_load_explicit(S->cancel, memory_order_relaxed));
+}
 
 /* One worker: its own analyses, symbolic workspaces and scratch. */
 typedef struct {
@@ -743,7 +753,7 @@ static size_t trial_split(engine *E, const twinn_region *r, double margin, doubl
     double mid, m0, m1, gain, w;
     int c;
     if (!twinn_halvable(r->lo[i], r->hi[i])) continue;
-    if (best != SIZE_MAX && E->S->deadline > 0 && twinn_clock_now() > E->S->deadline) break;
+    if (best != SIZE_MAX && past(E->S, twinn_clock_now())) break;
     mid = r->lo[i] + (r->hi[i] - r->lo[i]) / 2;
     memcpy(E->half_lo, r->lo, n * sizeof *E->half_lo);
     memcpy(E->half_hi, r->hi, n * sizeof *E->half_hi);
@@ -1396,7 +1406,7 @@ static twinn_status process(engine *E, const twinn_region *r, twinn_region **kid
         cheap_bounds(E, lo, hi);
         break;
       }
-  if (S->deadline > 0 && twinn_clock_now() > S->deadline) { /* an analysis can be long */
+  if (past(S, twinn_clock_now())) { /* an analysis can be long */
     E->timed_out = 1;
     return TWINN_OK;
   }
@@ -1587,7 +1597,7 @@ static void *worker_main(void *arg) {
     int sat = 0;
     twinn_status st;
     double now = twinn_clock_now();
-    if (S->deadline > 0 && now > S->deadline) {
+    if (past(S, now)) {
       stop_with(S, STOP_TIMEOUT, TWINN_OK);
       break;
     }
@@ -2097,7 +2107,7 @@ static int thread_count(const twinn_options *opt) {
 
 static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt_in,
                                twinn_result *res, twinn_error *err, int sub,
-                               const double *const *inherit);
+                               const double *const *inherit, const atomic_int *cancel);
 
 /* Verifies sub-properties subs[0..n) of the problem in turn, each as a problem of its own
  * (verify_run with sub flags `flags`) with the time left but `keep` seconds. Sets *decided when
@@ -2131,8 +2141,9 @@ static twinn_status run_subs(engine *E, const twinn_subprop *subs, size_t n, int
       o.timeout = S->deadline - twinn_clock_now() - keep;
       if (o.timeout <= 0.0) break;
     }
+    if (past(S, twinn_clock_now())) break;
     twinn_error_clear(&err);
-    st = verify_run(&spb, &o, &r, &err, flags, inherit);
+    st = verify_run(&spb, &o, &r, &err, flags, inherit, S->cancel);
     S->branches += r.branches;
     if (st != TWINN_OK) break;
     if (r.verdict == TWINN_VERDICT_SAT && r.witness) {
@@ -2242,6 +2253,149 @@ static twinn_status decompose_first(engine *E, int *decided, int *sat, char *why
                            subs[i].n_disjuncts == 1 ? "s" : "", prop->nets[subs[i].net].name);
   }
   twinn_subprops_free(subs, n);
+  return st;
+}
+
+/* The portfolio: on inputs of TRIAL_DIMS < n <= NEURON_DIMS dimensions, where neither branching
+ * order wins (random twins of 17-30 inputs, BENCHMARKS.md sessions 44-45: each decides in
+ * under a second instances the other leaves open at 60 s), a run of two or more threads
+ * verifies the problem twice at once, inputs bisected first on half of them and ReLUs first
+ * on the other half, and the first verdict of either stops the other. Both are sound, so the
+ * verdict is either's; a run neither decides reports both. */
+typedef struct order order;
+typedef struct {
+  pthread_mutex_t mu;
+  const twinn_options *opt; /* the caller's: its progress callback */
+  double t0;                /* the caller's start */
+  unsigned long before;     /* regions the caller analysed before the portfolio */
+  order *o;                 /* the two orders */
+} portfolio_state;
+
+struct order {
+  portfolio_state *P;
+  const twinn_problem *pb;
+  twinn_options opt;
+  atomic_int *cancel; /* both orders' */
+  twinn_result res;
+  twinn_error err;
+  twinn_status st;
+  twinn_progress last; /* its last progress snapshot */
+  pthread_t thread;
+  int started;
+};
+
+/* One order's progress, shown as the portfolio's: regions of both, the better bound. */
+static void order_progress(void *ctx, const twinn_progress *p) {
+  order *o = ctx;
+  portfolio_state *P = o->P;
+  twinn_progress q;
+  pthread_mutex_lock(&P->mu);
+  o->last = *p;
+  q.elapsed = twinn_clock_now() - P->t0;
+  q.branches = P->before + P->o[0].last.branches + P->o[1].last.branches;
+  q.open = P->o[0].last.open + P->o[1].last.open;
+  /* Each order's bound holds for the whole region, so the greater does. */
+  q.bound = fmax(P->o[0].last.bound, P->o[1].last.bound);
+  P->opt->progress(P->opt->progress_ctx, &q);
+  pthread_mutex_unlock(&P->mu);
+}
+
+static void *order_main(void *arg) {
+  order *o = arg;
+  twinn_verdict v;
+  o->st = verify_run(o->pb, &o->opt, &o->res, &o->err, SUB_HALF, NULL, o->cancel);
+  v = o->res.verdict;
+  if (o->st != TWINN_OK || v == TWINN_VERDICT_SAT || v == TWINN_VERDICT_UNSAT)
+    atomic_store(o->cancel, 1);
+  return NULL;
+}
+
+/* Runs the portfolio for the run of S (n_threads workers, none started yet) and fills res. */
+static twinn_status portfolio(shared *S, int n_threads, twinn_result *res, twinn_error *err) {
+  const twinn_options *opt = S->opt;
+  portfolio_state P;
+  order o[2];
+  atomic_int cancel;
+  twinn_status st = TWINN_OK;
+  int i, win = -1, timed_out = 0;
+  size_t n;
+  atomic_init(&cancel, 0);
+  memset(o, 0, sizeof o);
+  if (pthread_mutex_init(&P.mu, NULL) != 0)
+    return twinn_error_set(err, TWINN_ERR_INTERNAL, NULL, 0, 0, "internal failure in the verifier");
+  P.opt = opt;
+  P.t0 = S->t0;
+  P.before = S->branches;
+  P.o = o;
+  for (i = 0; i < 2; i++) {
+    o[i].P = &P;
+    o[i].pb = S->pb;
+    o[i].opt = *opt;
+    o[i].cancel = &cancel;
+    o[i].last.bound = NAN;
+    o[i].opt.timeout = S->deadline > 0 ? S->deadline - twinn_clock_now() : 0.0;
+    if (S->deadline > 0 && o[i].opt.timeout <= 0.0) o[i].opt.timeout = 1e-9;
+    /* Order 0 bisects (neuron_split 0 keeps that below NEURON_DIMS inputs); order 1 takes
+     * the other half of the threads, the root store (only neuron branching uses it) and a
+     * seed of its own. */
+    o[i].opt.neuron_split = i;
+    o[i].opt.threads = i == 0 ? n_threads / 2 : n_threads - n_threads / 2;
+    if (i == 0) o[i].opt.roots = NULL;
+    if (i == 1) o[i].opt.seed = (unsigned long)twinn_mix64((uint64_t)opt->seed ^ 0x0D3Eull);
+    if (opt->progress) {
+      o[i].opt.progress = order_progress;
+      o[i].opt.progress_ctx = &o[i];
+    }
+    twinn_error_clear(&o[i].err);
+  }
+  o[1].started = pthread_create(&o[1].thread, NULL, order_main, &o[1]) == 0;
+  if (!o[1].started) o[0].opt.threads = n_threads; /* one order alone: all the threads */
+  order_main(&o[0]);
+  if (o[1].started) pthread_join(o[1].thread, NULL);
+  pthread_mutex_destroy(&P.mu);
+  res->branches = S->branches;
+  for (i = 0; i < 2; i++) {
+    twinn_verdict v = o[i].res.verdict;
+    if (!o[i].started && i == 1) continue;
+    res->branches += o[i].res.branches;
+    if (o[i].st != TWINN_OK && st == TWINN_OK) {
+      st = o[i].st;
+      *err = o[i].err;
+    }
+    if (win < 0 && (v == TWINN_VERDICT_SAT || v == TWINN_VERDICT_UNSAT)) win = i;
+    timed_out |= v == TWINN_VERDICT_TIMEOUT;
+  }
+  if (st != TWINN_OK) {
+    res->verdict = TWINN_VERDICT_UNKNOWN;
+  } else if (win >= 0) {
+    res->witness = o[win].res.witness;
+    o[win].res.witness = NULL;
+    finish(res, o[win].res.verdict, o[win].res.reason, S->t0);
+  } else if (!o[1].started) {
+    res->open = o[0].res.open;
+    res->open_margin = o[0].res.open_margin;
+    finish(res, o[0].res.verdict, o[0].res.reason, S->t0);
+  } else {
+    /* Each order's open margin holds on the whole box: the greater does (fmax skips NAN). */
+    res->open = o[0].res.open + o[1].res.open;
+    res->open_margin = fmax(o[0].res.open_margin, o[1].res.open_margin);
+    n = (size_t)snprintf(res->reason, sizeof res->reason, "%s after %.1f s, both orders at once",
+                         timed_out ? "timeout" : "undecided", twinn_clock_now() - S->t0);
+    for (i = 0; i < 2 && n < sizeof res->reason; i++) {
+      const char *name = i ? "ReLUs first" : "inputs bisected first";
+      if (o[i].res.verdict == TWINN_VERDICT_TIMEOUT && isfinite(o[i].res.open_margin))
+        n += (size_t)snprintf(res->reason + n, sizeof res->reason - n,
+                              "; %s: %lu regions, %lu open, worst margin %.3g", name,
+                              o[i].res.branches, o[i].res.open, o[i].res.open_margin);
+      else
+        n += (size_t)snprintf(res->reason + n, sizeof res->reason - n, "; %s: %.90s", name,
+                              o[i].res.reason);
+    }
+    if (isfinite(res->open_margin) && n < sizeof res->reason)
+      snprintf(res->reason + n, sizeof res->reason - n, " (a proof needs > 0)");
+    finish(res, timed_out ? TWINN_VERDICT_TIMEOUT : TWINN_VERDICT_UNKNOWN, NULL, S->t0);
+  }
+  for (i = 0; i < 2; i++) twinn_result_release(&o[i].res);
   return st;
 }
 
@@ -2358,7 +2512,7 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
   }
   if (k == 0) {
     twinn_free(own);
-    return verify_run(pb, opt_in, res, err, 0, NULL);
+    return verify_run(pb, opt_in, res, err, 0, NULL, NULL);
   }
   if (opt_in)
     opt = *opt_in;
@@ -2366,7 +2520,7 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
     twinn_options_init(&opt);
   /* The root store is keyed by the networks' addresses; the rebuilt ones are freed below. */
   opt.roots = NULL;
-  st = verify_run(&al, &opt, res, err, 0, NULL);
+  st = verify_run(&al, &opt, res, err, 0, NULL, NULL);
   /* A witness holds for the rebuilt networks, the same functions; it is checked again on the
    * models as given (their own evaluation order), and its values are theirs. */
   if (st == TWINN_OK && res->verdict == TWINN_VERDICT_SAT && res->witness &&
@@ -2387,7 +2541,7 @@ twinn_status twinn_verify(const twinn_problem *pb, const twinn_options *opt_in, 
 
 static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt_in,
                                twinn_result *res, twinn_error *err, int sub,
-                               const double *const *inherit) {
+                               const double *const *inherit, const atomic_int *cancel) {
   twinn_options defaults;
   const twinn_options *opt = opt_in;
   twinn_space sp;
@@ -2407,6 +2561,7 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
   }
   S.t0 = twinn_clock_now();
   S.deadline = opt->timeout > 0 ? S.t0 + opt->timeout : 0.0;
+  S.cancel = cancel;
   S.pb = pb;
   S.sp = &sp;
   S.opt = opt;
@@ -2453,7 +2608,7 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
   S.attack_len = opt->timeout > 0 ? 0.1 * opt->timeout : 2.0;
   attack_end = S.t0 + S.attack_len;
   E[0].rng = (uint64_t)opt->seed;
-  for (c = 0; c < sp.n_cases && !sat && !(sub & SUB_DISJ) && !opt->no_attack; c++) {
+  for (c = 0; c < sp.n_cases && !sat && !(sub & (SUB_DISJ | SUB_HALF)) && !opt->no_attack; c++) {
     st = twinn_attack_run(E[0].atk, sp.lo + c * nf, sp.hi + c * nf, ATTACK_EARLY, ATTACK_STEPS, 0,
                           &E[0].rng, attack_end, S.witness, &sat);
     if (st != TWINN_OK) goto fail;
@@ -2468,6 +2623,11 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
       st = TWINN_OK;
       goto done;
     }
+  }
+  if (!sat && !sub && !opt->neuron_split && nf > TRIAL_DIMS && nf <= NEURON_DIMS &&
+      n_threads >= 2) {
+    st = portfolio(&S, n_threads, res, err);
+    goto done;
   }
   if (!sat && S.neuron_mode && sp.n_cases == 1 && E[0].opt_rounds) {
     const double **stored = NULL;
@@ -2549,12 +2709,12 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
       n = snprintf(why, sizeof why, "timeout after %.1f s (%lu regions, %zu open)",
                    twinn_clock_now() - S.t0, S.branches, open);
     /* Between few inputs (ACAS Xu: bisection wins by far) and many (MNIST: neurons first),
-     * neither order wins everywhere (random twins of 17-30 inputs, BENCHMARKS.md session 44):
-     * say which one ran. */
-    if (!S.neuron_mode && nf > TRIAL_DIMS && n > 0 && (size_t)n < sizeof why)
+     * neither order wins everywhere (random twins of 17-30 inputs, BENCHMARKS.md session 44),
+     * and one thread runs one of them (two run both: portfolio): say which. */
+    if (!S.neuron_mode && !sub && nf > TRIAL_DIMS && n > 0 && (size_t)n < sizeof why)
       snprintf(why + n, sizeof why - (size_t)n,
-               "; inputs were bisected first (option neuron_split, --neuron-split: ReLUs "
-               "first)");
+               "; inputs were bisected first (one thread; two run both orders at once; option "
+               "neuron_split, --neuron-split: ReLUs first)");
     finish(res, TWINN_VERDICT_TIMEOUT, why, S.t0);
   } else if (S.undecided[0]) {
     finish(res, TWINN_VERDICT_UNKNOWN, S.undecided, S.t0);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "exact.h"
 #include "milp.h"
 #include "roots.h"
 #include "twinn.h"
@@ -927,6 +928,93 @@ static void test_open_margin(void **state) {
   assert_true(n_cut >= 2);
 }
 
+/* The portfolio (17-64 inputs, two threads: both branching orders at once, the first verdict
+ * wins): verdicts against the exact maximum M of |g_i - f_i| over the box (exact.h, GLPK): sat
+ * only when M > t, unsat only when M <= t; a run neither order decides in time says so, and
+ * its open margin (the better order's) holds: M <= t - open_margin. Progress snapshots,
+ * summed over both orders, never go back. Twins of 18-24 inputs, thresholds from 0.5 % below
+ * to 2.5 % above M, runs of 5 ms (mostly cut short) and of 2 s (mostly decided). */
+typedef struct {
+  unsigned long branches, calls;
+  double elapsed;
+  int backwards;
+} progress_log;
+
+static void log_progress(void *ctx, const twinn_progress *p) {
+  progress_log *l = ctx;
+  l->backwards |= p->branches < l->branches || p->elapsed < l->elapsed;
+  l->branches = p->branches;
+  l->elapsed = p->elapsed;
+  l->calls++;
+}
+
+static void test_portfolio(void **state) {
+  size_t trial, i, k, n_cut = 0, n_sat = 0, n_unsat = 0;
+  char buf[32768];
+  /* The forms g_0 - f_0, f_0 - g_0, g_1 - f_1, f_1 - g_1. */
+  const double cf[8] = {-1, 0, 1, 0, 0, -1, 0, 1}, cg[8] = {1, 0, -1, 0, 0, 1, 0, -1};
+  (void)state;
+  twinn_test_rng_state = 4545;
+  for (trial = 0; trial < 16; trial++) {
+    size_t widths[3] = {8, 8, 2}, n_in = 18 + trial % 7;
+    double lo[32], hi[32], big, t;
+    twinn_net *f = twinn_test_random_net(n_in, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+    twinn_net *g = twinn_test_random_net(n_in, widths, 3, TWINN_LAYER_RELU, f, 0.05);
+    twinn_exact *ex = twinn_exact_new(f, g);
+    twinn_exact_result em;
+    twinn_prop *prop;
+    twinn_options opt;
+    assert_non_null(ex);
+    for (i = 0; i < n_in; i++) {
+      double w = twinn_test_urand() < 0.1 ? 0 : 0.05 + 0.3 * twinn_test_urand();
+      lo[i] = (float)(2 * twinn_test_urand() - 1);
+      hi[i] = (float)(lo[i] + w);
+    }
+    assert_int_equal(twinn_exact_max_many(ex, 4, cf, cg, lo, hi, -INFINITY, 20000, &em, NULL),
+                     TWINN_OK);
+    assert_true(em.complete);
+    t = (0.995 + 0.03 * twinn_test_urand()) * em.upper;
+    eps_query(buf, sizeof buf, n_in, 2, lo, hi, t);
+    prop = twinn_test_parse(buf);
+    /* em.upper is an LP's value in floating point: a little slack around it. */
+    big = 1e-9 * (1 + em.upper);
+    for (k = 0; k < 2; k++) { /* a run cut short, then one with time to decide */
+      twinn_result r;
+      progress_log pl = {0, 0, 0, 0};
+      twinn_options_init(&opt);
+      opt.timeout = k ? 2.0 : 0.005;
+      opt.threads = 2;
+      opt.progress = log_progress;
+      opt.progress_ctx = &pl;
+      verify2(prop, f, g, &opt, &r);
+      assert_false(pl.backwards);
+      if (r.verdict == TWINN_VERDICT_TIMEOUT) {
+        assert_true(!isnan(r.open_margin));
+        assert_true(r.open_margin < 0);
+        if (isfinite(r.open_margin)) {
+          assert_non_null(strstr(r.reason, "both orders at once"));
+          assert_true(em.upper <= t - r.open_margin + big);
+          n_cut++;
+        }
+      } else if (r.verdict == TWINN_VERDICT_SAT) {
+        assert_true(em.upper > t - big);
+        n_sat++;
+      } else if (r.verdict == TWINN_VERDICT_UNSAT) {
+        assert_true(em.upper <= t + big);
+        n_unsat++;
+      }
+      twinn_result_release(&r);
+    }
+    twinn_prop_free(prop);
+    twinn_exact_free(ex);
+    twinn_net_free(f);
+    twinn_net_free(g);
+  }
+  print_message("portfolio: %zu sat, %zu unsat, open margins checked on %zu timed-out runs\n",
+                n_sat, n_unsat, n_cut);
+  assert_true(n_cut >= 2 && n_sat >= 1 && n_unsat >= 1 && n_sat + n_unsat >= 8);
+}
+
 static void test_nomem(void **state) {
   size_t widths[2] = {6, 2}, k;
   double lo[2] = {-1, -1}, hi[2] = {1, 1}, m;
@@ -1191,7 +1279,7 @@ int main(void) {
       cmocka_unit_test(test_roots_store),       cmocka_unit_test(test_roots_exact),
       cmocka_unit_test(test_open_margin),       cmocka_unit_test(test_wide_exact),
       cmocka_unit_test(test_exact_regions),     cmocka_unit_test(test_disjoint_no_attack),
-      cmocka_unit_test(test_product_pair),
+      cmocka_unit_test(test_product_pair),      cmocka_unit_test(test_portfolio),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
