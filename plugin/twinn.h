@@ -66,8 +66,10 @@ typedef struct {
   int threads;        /* worker threads; <= 0 = all cores */
   int verbose;        /* 0 quiet, 1 phase summaries (through the log callback) */
   int neuron_split;   /* 1: branch on unstable ReLU neurons before inputs; 0 (default):
-                         the same for inputs of over 64 dimensions, else inputs first and
-                         neurons only once a box can no longer be halved */
+                         the same for inputs of over 64 dimensions; for 17 to 64 with two or
+                         more threads, both orders at once (half the threads each, the first
+                         verdict stops the other); else inputs first and neurons only once a
+                         box can no longer be halved */
   int no_decompose;   /* 1: never split a property into sub-problems first (single-network
                          ones, or one per disjunct; twinn_verify tries both by default) */
   int opt_rounds;     /* rounds of optimised ReLU slopes and split multipliers (alpha/beta-CROWN)

@@ -2305,7 +2305,9 @@ static void *order_main(void *arg) {
   twinn_verdict v;
   o->st = verify_run(o->pb, &o->opt, &o->res, &o->err, SUB_HALF, NULL, o->cancel);
   v = o->res.verdict;
-  if (o->st != TWINN_OK || v == TWINN_VERDICT_SAT || v == TWINN_VERDICT_UNSAT)
+  /* A failed order (out of memory: the queue of bisection grows fastest) leaves the other
+   * running; it may still decide, with the memory the failed one freed. */
+  if (o->st == TWINN_OK && (v == TWINN_VERDICT_SAT || v == TWINN_VERDICT_UNSAT))
     atomic_store(o->cancel, 1);
   return NULL;
 }
@@ -2360,17 +2362,20 @@ static twinn_status portfolio(shared *S, int n_threads, twinn_result *res, twinn
     res->branches += o[i].res.branches;
     if (o[i].st != TWINN_OK && st == TWINN_OK) {
       st = o[i].st;
-      *err = o[i].err;
+      if (err) *err = o[i].err;
     }
-    if (win < 0 && (v == TWINN_VERDICT_SAT || v == TWINN_VERDICT_UNSAT)) win = i;
+    if (win < 0 && o[i].st == TWINN_OK && (v == TWINN_VERDICT_SAT || v == TWINN_VERDICT_UNSAT))
+      win = i;
     timed_out |= v == TWINN_VERDICT_TIMEOUT;
   }
-  if (st != TWINN_OK) {
-    res->verdict = TWINN_VERDICT_UNKNOWN;
-  } else if (win >= 0) {
+  if (win >= 0) {
+    st = TWINN_OK;
+    twinn_error_clear(err);
     res->witness = o[win].res.witness;
     o[win].res.witness = NULL;
     finish(res, o[win].res.verdict, o[win].res.reason, S->t0);
+  } else if (st != TWINN_OK) {
+    res->verdict = TWINN_VERDICT_UNKNOWN;
   } else if (!o[1].started) {
     res->open = o[0].res.open;
     res->open_margin = o[0].res.open_margin;

@@ -1015,6 +1015,76 @@ static void test_portfolio(void **state) {
   assert_true(n_cut >= 2 && n_sat >= 1 && n_unsat >= 1 && n_sat + n_unsat >= 8);
 }
 
+/* Out of memory inside the portfolio: whichever order (or the caller) an allocation fails in,
+ * the run answers the verdict of a run with memory or TWINN_ERR_NOMEM, never another verdict
+ * (an order that failed leaves the other running). */
+static void test_portfolio_nomem(void **state) {
+  size_t widths[3] = {8, 8, 2}, i, n_in = 20;
+  double lo[20], hi[20];
+  const double cf[8] = {-1, 0, 1, 0, 0, -1, 0, 1}, cg[8] = {1, 0, -1, 0, 0, 1, 0, -1};
+  char buf[32768];
+  twinn_net *f, *g;
+  twinn_exact *ex;
+  twinn_exact_result em;
+  twinn_prop *prop;
+  twinn_options opt;
+  twinn_result ref, res;
+  unsigned long k, total;
+  int failures = 0, decided = 0;
+  (void)state;
+  twinn_test_rng_state = 4646;
+  f = twinn_test_random_net(n_in, widths, 3, TWINN_LAYER_RELU, NULL, 0);
+  g = twinn_test_random_net(n_in, widths, 3, TWINN_LAYER_RELU, f, 0.05);
+  for (i = 0; i < n_in; i++) {
+    lo[i] = (float)(2 * twinn_test_urand() - 1);
+    hi[i] = (float)(lo[i] + 0.05 + 0.3 * twinn_test_urand());
+  }
+  assert_non_null(ex = twinn_exact_new(f, g));
+  assert_int_equal(twinn_exact_max_many(ex, 4, cf, cg, lo, hi, -INFINITY, 20000, &em, NULL),
+                   TWINN_OK);
+  assert_true(em.complete);
+  twinn_exact_free(ex);
+  eps_query(buf, sizeof buf, n_in, 2, lo, hi, 1.01 * em.upper);
+  prop = twinn_test_parse(buf);
+  twinn_options_init(&opt);
+  opt.timeout = 10;
+  opt.threads = 2;
+  twinn_alloc_set_fail(0);
+  verify2(prop, f, g, &opt, &ref);
+  total = twinn_alloc_count();
+  assert_int_equal(ref.verdict, TWINN_VERDICT_UNSAT);
+  for (k = 1; k < total; k += total / 60 + 1) {
+    const char *names[2] = {"f", "g"};
+    const twinn_net *nets[2] = {f, g};
+    twinn_problem pb;
+    twinn_error err;
+    twinn_status st;
+    twinn_error_clear(&err);
+    assert_int_equal(twinn_problem_bind(&pb, prop, 2, names, nets, &err), TWINN_OK);
+    twinn_alloc_set_fail(k);
+    st = twinn_verify(&pb, &opt, &res, &err);
+    twinn_alloc_set_fail(0);
+    if (st != TWINN_OK) {
+      assert_int_equal(st, TWINN_ERR_NOMEM);
+      assert_int_equal(err.status, TWINN_ERR_NOMEM);
+      assert_true(res.verdict != TWINN_VERDICT_UNSAT);
+      failures++;
+    } else if (res.verdict != TWINN_VERDICT_TIMEOUT) {
+      assert_int_equal(res.verdict, ref.verdict);
+      decided++;
+    }
+    twinn_result_release(&res);
+    twinn_problem_release(&pb);
+  }
+  print_message("portfolio out of memory: %d failed, %d decided (%lu allocations)\n", failures,
+                decided, total);
+  assert_true(failures > 5 && decided > 5);
+  twinn_result_release(&ref);
+  twinn_prop_free(prop);
+  twinn_net_free(f);
+  twinn_net_free(g);
+}
+
 static void test_nomem(void **state) {
   size_t widths[2] = {6, 2}, k;
   double lo[2] = {-1, -1}, hi[2] = {1, 1}, m;
@@ -1280,6 +1350,7 @@ int main(void) {
       cmocka_unit_test(test_open_margin),       cmocka_unit_test(test_wide_exact),
       cmocka_unit_test(test_exact_regions),     cmocka_unit_test(test_disjoint_no_attack),
       cmocka_unit_test(test_product_pair),      cmocka_unit_test(test_portfolio),
+      cmocka_unit_test(test_portfolio_nomem),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
