@@ -81,10 +81,11 @@ fail:
 void twinn_attack_free(twinn_attack *a) {
   size_t i;
   if (!a) return;
-  for (i = 0; a->off && i < a->pb->n_nets; i++) {
-    twinn_free(a->off[i]);
-    twinn_free(a->val[i]);
-    twinn_free(a->grad[i]);
+  /* Any of the three arrays may be missing (out of memory in twinn_attack_new). */
+  for (i = 0; i < a->pb->n_nets; i++) {
+    if (a->off) twinn_free(a->off[i]);
+    if (a->val) twinn_free(a->val[i]);
+    if (a->grad) twinn_free(a->grad[i]);
   }
   twinn_free(a->off);
   twinn_free(a->val);
