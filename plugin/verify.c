@@ -1719,7 +1719,11 @@ static twinn_status find_syms(engine *E) {
       twinn_sym_set_skip_active(E->syms[E->n_syms].s, 1);
     if (E->sp->n_free <= TRIAL_DIMS) {
       E->syms[E->n_syms].ss = twinn_splitscore_new(E->pb->nets[f], ng);
-      if (!E->syms[E->n_syms].ss) return TWINN_ERR_NOMEM;
+      if (!E->syms[E->n_syms].ss) { /* not counted in n_syms yet: engine_release misses it */
+        twinn_sym_free(E->syms[E->n_syms].s);
+        E->syms[E->n_syms].s = NULL;
+        return TWINN_ERR_NOMEM;
+      }
       E->have_ss = 1;
     }
     E->syms[E->n_syms].ex_none =
