@@ -40,8 +40,8 @@ static const char usage_bound[] =
     "On inputs of at most 16 dimensions (twins bounded through g - f) the L-inf maximum\n"
     "is searched first, all outputs in one branch and bound, then each output alone with\n"
     "the time left, from that search's point and upper end.\n"
-    "On inputs of over 64 dimensions bisection gets a fifth of --timeout (12 s without\n"
-    "one) and the verifier (`twinn verify`'s neuron branching) the rest: it is asked\n"
+    "On inputs of over 16 dimensions bisection gets a fifth of --timeout (12 s without\n"
+    "one) and the verifier (`twinn verify`'s search) the rest: it is asked\n"
     "whether every |g_i - f_i| <= t on the region for thresholds t between the L-inf ends\n"
     "(a quarter of the upper end, or the geometric midpoint once the ends are closer); a\n"
     "proof makes t the upper end of every output, a counterexample is taken as an\n"
@@ -546,7 +546,7 @@ static void print_diff(const twinn_quant_diff *r, const bound_region *reg, const
     int first = k == 0 || tries[k].output != tries[k - 1].output;
     int last = k + 1 == n_tries || tries[k + 1].output != tries[k].output;
     if (first && tries[k].output == SIZE_MAX)
-      printf("the verifier (neuron branching) on max_i |g_i - f_i| <= t:");
+      printf("the verifier on max_i |g_i - f_i| <= t:");
     else if (first)
       printf("the verifier on |g_%zu - f_%zu| <= t:", tries[k].output, tries[k].output);
     printf("%s t = %.6g %s (%.1f s, %lu branches", first ? "" : ",", tries[k].threshold,

@@ -24,7 +24,7 @@ twinn_verdict cli_bound_top1(const bound_region *r, const twinn_net *f, const tw
                              size_t c, int argmin, unsigned long seed, int threads, double seconds);
 
 /* Inputs of more dimensions than this get the L-inf thresholds below after the bisection. */
-#define CLI_BOUND_VERIFY_DIMS 64
+#define CLI_BOUND_VERIFY_DIMS 16
 /* Without --timeout, each question to the verifier gets this many seconds. */
 #define CLI_BOUND_QUESTION_SECONDS 60.0
 /* At most this many thresholds are tried per interval (L-inf, or one output). */
