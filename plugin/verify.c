@@ -4,7 +4,8 @@
  * parent's constraint enclosures), proved regions are dropped, the rest are attacked and split: on
  * inputs (small single-network input spaces: the dimension whose halves bound best, tried; else
  * symbolic sensitivity x width), on unstable ReLU neurons first when opt->neuron_split asks or once
- * a box cannot be halved. Worker threads share a best-first queue (queue.h); past a memory cap a
+ * a box cannot be halved; on 17-64 inputs with two or more threads both orders run at once
+ * (portfolio). Worker threads share a best-first queue (queue.h); past a memory cap a
  * worker goes depth-first on its own subtree. The tree does not depend on timing (each region seeds
  * its own generator), so the verdict is the same for any thread count. UNSAT only when every region
  * was proved with outward-rounded bounds; SAT only with a replayed witness. */

@@ -1015,6 +1015,23 @@ static void test_portfolio(void **state) {
   assert_true(n_cut >= 2 && n_sat >= 1 && n_unsat >= 1 && n_sat + n_unsat >= 8);
 }
 
+/* Verifies pb with the k-th allocation from now failing (twinn_alloc_set_fail). Returns 1 when
+ * the run failed, as out of memory and without unsat; 0 with res filled. */
+static int verify_failing_at(const twinn_problem *pb, const twinn_options *opt, unsigned long k,
+                             twinn_result *res) {
+  twinn_error err;
+  twinn_status st;
+  twinn_error_clear(&err);
+  twinn_alloc_set_fail(k);
+  st = twinn_verify(pb, opt, res, &err);
+  twinn_alloc_set_fail(0);
+  if (st == TWINN_OK) return 0;
+  assert_int_equal(st, TWINN_ERR_NOMEM);
+  assert_int_equal(err.status, TWINN_ERR_NOMEM);
+  assert_true(res->verdict != TWINN_VERDICT_UNSAT);
+  return 1;
+}
+
 /* Out of memory inside the portfolio: whichever order (or the caller) an allocation fails in,
  * the run answers the verdict of a run with memory or TWINN_ERR_NOMEM, never another verdict
  * (an order that failed leaves the other running). */
@@ -1057,17 +1074,8 @@ static void test_portfolio_nomem(void **state) {
     const char *names[2] = {"f", "g"};
     const twinn_net *nets[2] = {f, g};
     twinn_problem pb;
-    twinn_error err;
-    twinn_status st;
-    twinn_error_clear(&err);
-    assert_int_equal(twinn_problem_bind(&pb, prop, 2, names, nets, &err), TWINN_OK);
-    twinn_alloc_set_fail(k);
-    st = twinn_verify(&pb, &opt, &res, &err);
-    twinn_alloc_set_fail(0);
-    if (st != TWINN_OK) {
-      assert_int_equal(st, TWINN_ERR_NOMEM);
-      assert_int_equal(err.status, TWINN_ERR_NOMEM);
-      assert_true(res.verdict != TWINN_VERDICT_UNSAT);
+    assert_int_equal(twinn_problem_bind(&pb, prop, 2, names, nets, NULL), TWINN_OK);
+    if (verify_failing_at(&pb, &opt, k, &res)) {
       failures++;
     } else if (res.verdict != TWINN_VERDICT_TIMEOUT) {
       assert_int_equal(res.verdict, ref.verdict);
@@ -1113,15 +1121,7 @@ static void test_nomem(void **state) {
   assert_int_equal(twinn_problem_bind(&pb, prop, 2, names, nets, &err), TWINN_OK);
   assert_int_equal(twinn_verify(&pb, &opt, &ref, &err), TWINN_OK);
   for (k = 1; k < 80; k++) {
-    twinn_status st;
-    twinn_error_clear(&err);
-    twinn_alloc_set_fail(k);
-    st = twinn_verify(&pb, &opt, &res, &err);
-    twinn_alloc_set_fail(0);
-    if (st != TWINN_OK) {
-      assert_int_equal(st, TWINN_ERR_NOMEM);
-      assert_int_equal(err.status, TWINN_ERR_NOMEM);
-      assert_true(res.verdict != TWINN_VERDICT_UNSAT);
+    if (verify_failing_at(&pb, &opt, k, &res)) {
       failures++;
     } else {
       assert_int_equal(res.verdict, ref.verdict);
