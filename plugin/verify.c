@@ -2326,6 +2326,8 @@ static twinn_status portfolio(shared *S, int n_threads, twinn_result *res, twinn
   twinn_status st = TWINN_OK;
   int i, win = -1, timed_out = 0;
   size_t n;
+  /* The time left (a tiny positive one if none: 0 would mean no limit). */
+  double left = S->deadline > 0 ? fmax(1e-9, S->deadline - twinn_clock_now()) : 0.0;
   atomic_init(&cancel, 0);
   memset(o, 0, sizeof o);
   if (pthread_mutex_init(&P.mu, NULL) != 0)
@@ -2340,8 +2342,7 @@ static twinn_status portfolio(shared *S, int n_threads, twinn_result *res, twinn
     o[i].opt = *opt;
     o[i].cancel = &cancel;
     o[i].last.bound = NAN;
-    o[i].opt.timeout = S->deadline > 0 ? S->deadline - twinn_clock_now() : 0.0;
-    if (S->deadline > 0 && o[i].opt.timeout <= 0.0) o[i].opt.timeout = 1e-9;
+    o[i].opt.timeout = left;
     /* Order 0 bisects (neuron_split 0 keeps that below NEURON_DIMS inputs); order 1 takes
      * the other half of the threads, the root store (only neuron branching uses it) and a
      * seed of its own. */
@@ -2363,7 +2364,7 @@ static twinn_status portfolio(shared *S, int n_threads, twinn_result *res, twinn
   res->branches = S->branches;
   for (i = 0; i < 2; i++) {
     twinn_verdict v = o[i].res.verdict;
-    if (!o[i].started && i == 1) continue;
+    if (i == 1 && !o[1].started) continue;
     res->branches += o[i].res.branches;
     if (o[i].st != TWINN_OK && st == TWINN_OK) {
       st = o[i].st;
@@ -2560,7 +2561,7 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
   twinn_status st = TWINN_OK;
   double attack_end;
   size_t c, i, nf, open;
-  int sat = 0, n_threads = 0, t, sync_ok = 0, blas_prev = 0;
+  int sat = 0, n_threads = 0, t, sync_ok = 0, blas_prev = 0, pf = 0;
   memset(res, 0, sizeof *res);
   res->open_margin = NAN;
   memset(&S, 0, sizeof S);
@@ -2603,7 +2604,10 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
   S.witness = twinn_calloc(pb->prop->n_scalars + 1, sizeof *S.witness);
   E = twinn_calloc((size_t)n_threads, sizeof *E);
   if (!S.witness || !E) goto nomem;
-  for (t = 0; t < n_threads; t++)
+  /* Both orders of a portfolio build their own workers: this run keeps one, for the early
+   * attack and the decomposition. */
+  pf = !sub && !opt->neuron_split && nf > TRIAL_DIMS && nf <= NEURON_DIMS && n_threads >= 2;
+  for (t = 0; t < (pf ? 1 : n_threads); t++)
     if (engine_init(&E[t], &S) != TWINN_OK) goto nomem;
   /* One BLAS thread per worker, one worker included: BLAS threads on top of busy cores spin in
    * sched_yield (measured: 40 % of a --threads 1 MNIST run on a loaded machine, 4 regions
@@ -2634,8 +2638,7 @@ static twinn_status verify_run(const twinn_problem *pb, const twinn_options *opt
       goto done;
     }
   }
-  if (!sat && !sub && !opt->neuron_split && nf > TRIAL_DIMS && nf <= NEURON_DIMS &&
-      n_threads >= 2) {
+  if (!sat && pf) {
     st = portfolio(&S, n_threads, res, err);
     goto done;
   }

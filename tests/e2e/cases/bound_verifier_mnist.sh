@@ -9,18 +9,8 @@ start=$(date +%s)
   --network "g=$shared/benchmarks/onnx/mnist_fp16/mnist_256x2_fp16.onnx" \
   --timeout 12 --json -q >b.json
 (($(date +%s) - start <= 20)) || { echo "took over 20 s with --timeout 12"; exit 1; }
-# Lines "out LOWER UPPER", "linf LOWER UPPER", "try OUTPUT THRESHOLD VERDICT BOUND" (OUTPUT: a
-# number, or null for all outputs; BOUND: a timed-out question's certified upper end, or null)
-# from the JSON.
-awk '/"outputs"/ { s = "out" } /"linf"/ { s = "linf" } /"verifier"/ { s = "try" }
-     /"complete"/ { s = "" }
-     s != "" && /"lower"/ { gsub(/,/, ""); l = $2 }
-     s == "out" && /"upper"/ { gsub(/,/, ""); print "out", l, $2 }
-     s == "linf" && /"upper"/ { gsub(/,/, ""); print "linf", l, $2 }
-     s == "try" && /"output"/ { gsub(/,/, ""); o = $2 }
-     s == "try" && /"threshold"/ { gsub(/,/, ""); t = $2 }
-     s == "try" && /"verdict"/ { gsub(/[",]/, ""); v = $2 }
-     s == "try" && /"bound"/ { gsub(/,/, ""); print "try", o, t, v, $2 }' b.json >ends.txt
+# The interval ends and the verifier's questions from the JSON (see bound_ends.awk).
+awk -f "$(dirname "${BASH_SOURCE[0]}")/bound_ends.awk" b.json >ends.txt
 grep -q '^try null [^ ]* unsat ' ends.txt || { echo "no L-inf threshold proved"; cat ends.txt; exit 1; }
 grep -q '^try [0-9]* [^ ]* unsat ' ends.txt || { echo "no output threshold proved"; cat ends.txt; exit 1; }
 # An output's upper end is the least of the thresholds proved and the bounds certified by the
