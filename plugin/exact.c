@@ -83,6 +83,7 @@ struct twinn_exact {
   const double *caps;
   unsigned char dead[EX_MAX_CAPS];
   double floor, upper, best_val, deadline;
+  const atomic_int *cancel; /* twinn_exact_set_cancel */
   size_t n_feas, next_feas;
   int have_best, pruned, fail;
   unsigned long lps, max_lps, leaves, settled, capped;
@@ -523,11 +524,15 @@ enum { GO_ON = 0, STOP = 1 };
 
 void twinn_exact_set_deadline(twinn_exact *x, double t) { x->deadline = t; }
 
+void twinn_exact_set_cancel(twinn_exact *x, const atomic_int *flag) { x->cancel = flag; }
+
 void twinn_exact_set_caps(twinn_exact *x, const double *caps) { x->caps = caps; }
 
-/* The LP budget is spent, or the deadline passed (the clock costs far less than an LP). */
+/* The LP budget is spent, the deadline passed (the clock costs far less than an LP) or the flag
+ * was raised. */
 static int out_of_budget(const twinn_exact *x) {
-  return x->lps > x->max_lps || (x->deadline > 0 && twinn_clock_now() > x->deadline);
+  return x->lps > x->max_lps || (x->deadline > 0 && twinn_clock_now() > x->deadline) ||
+         (x->cancel && atomic_load_explicit(x->cancel, memory_order_relaxed));
 }
 
 static int walk(twinn_exact *x, size_t k);

@@ -13,6 +13,8 @@
 #ifndef TWINN_EXACT_H
 #define TWINN_EXACT_H
 
+#include <stdatomic.h>
+
 #include "net.h"
 
 typedef struct twinn_exact twinn_exact;
@@ -46,6 +48,9 @@ void twinn_exact_clear_fixes(twinn_exact *x);
 
 /* Stop searches (complete = 0) once twinn_clock_now() passes t (<= 0, the default: never). */
 void twinn_exact_set_deadline(twinn_exact *x, double t);
+/* Stop searches as at the deadline once *flag (if not NULL; NULL, the default: no flag) is
+ * nonzero; another thread may raise it. */
+void twinn_exact_set_cancel(twinn_exact *x, const atomic_int *flag);
 
 /* Caps for the next search only (twinn_exact_max / _max_many clear them): n_forms rows of
  * n_in + 1 (coefficients, then constant) with h_j(x) <= caps_j . x + caps_j[n_in] for every x of

@@ -580,7 +580,7 @@ static twinn_status share_root(qws *W, size_t nw, const qshared *S, twinn_error 
     }
     blas_prev = openblas_get_num_threads();
     if (n_ws > 1) openblas_set_num_threads(1);
-    if (n_ws) (void)twinn_sym_tighten_par(ws, n_ws, QUANT_TIGHTEN_ROUNDS, S->deadline, &e2);
+    if (n_ws) (void)twinn_sym_tighten_par(ws, n_ws, QUANT_TIGHTEN_ROUNDS, S->deadline, NULL, &e2);
     openblas_set_num_threads(blas_prev);
     for (size_t t = 0; t < n_ws; t++) twinn_sym_set_anderson(ws[t], 0);
     for (size_t w = 0; w < n_nets; w++) {

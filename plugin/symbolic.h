@@ -7,6 +7,8 @@
 #ifndef TWINN_SYMBOLIC_H
 #define TWINN_SYMBOLIC_H
 
+#include <stdatomic.h>
+
 #include "net.h"
 
 typedef struct twinn_sym twinn_sym;
@@ -151,9 +153,10 @@ twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twin
  * without splits (and with the same hull-plane setting): ws[0]'s bounds are the result, as
  * twinn_sym_tighten's would be (the objectives go to the workspaces in the same batches),
  * computed by n_ws threads (the calling one included). The others end with the bounds of the
- * last point they analysed. */
+ * last point they analysed. Once *cancel (if not NULL) is nonzero it stops as at the deadline:
+ * another thread may raise it (a portfolio's other order decided). */
 twinn_status twinn_sym_tighten_par(twinn_sym *const *ws, size_t n_ws, size_t iters, double deadline,
-                                   twinn_error *err);
+                                   const atomic_int *cancel, twinn_error *err);
 /* The height -l u / (u - l) of the triangle relaxation of a ReLU whose input lies in [l, u]
  * (its upper line's value at 0): what the relaxation of an unstable neuron costs at most; 0 for
  * a stable one (l >= 0 or u <= 0). Ranks neurons to split (verify.c) or to refine (quant.c). */

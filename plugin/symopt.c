@@ -433,8 +433,9 @@ typedef struct {
   const tbatch *b;
   const size_t *obj;
   double deadline;
-  double *c; /* opt_batch rows of the point's width */
-  int cut;   /* the deadline stopped it */
+  const atomic_int *cancel; /* raised: stop as at the deadline (may be NULL) */
+  double *c;                /* opt_batch rows of the point's width */
+  int cut;                  /* the deadline or the flag stopped it */
 } tjob;
 
 static void *tighten_job(void *arg) {
@@ -444,7 +445,8 @@ static void *tighten_job(void *arg) {
   double best[OPT_BATCH];
   for (size_t b = J->start; b < J->nb; b += J->step) {
     const tbatch *B = &J->b[b];
-    if (J->deadline > 0 && twinn_clock_now() > J->deadline) {
+    if ((J->deadline > 0 && twinn_clock_now() > J->deadline) ||
+        (J->cancel && atomic_load_explicit(J->cancel, memory_order_relaxed))) {
       J->cut = 1;
       break;
     }
@@ -468,11 +470,11 @@ static void *tighten_job(void *arg) {
 }
 
 twinn_status twinn_sym_tighten(twinn_sym *s, size_t iters, double deadline, twinn_error *err) {
-  return twinn_sym_tighten_par(&s, 1, iters, deadline, err);
+  return twinn_sym_tighten_par(&s, 1, iters, deadline, NULL, err);
 }
 
 twinn_status twinn_sym_tighten_par(twinn_sym *const *ws, size_t n_ws, size_t iters, double deadline,
-                                   twinn_error *err) {
+                                   const atomic_int *cancel, twinn_error *err) {
   twinn_sym *s = ws[0];
   for (size_t t = 0; t < n_ws; t++) {
     if (!ws[t]->analysed)
@@ -534,6 +536,7 @@ twinn_status twinn_sym_tighten_par(twinn_sym *const *ws, size_t n_ws, size_t ite
       J->b = bat;
       J->obj = obj;
       J->deadline = deadline;
+      J->cancel = cancel;
       J->c = c + t * s->opt_batch * (s->max_w ? s->max_w : 1);
       J->cut = 0;
       started[t] = t > 0 && t < nb && pthread_create(&th[t], NULL, tighten_job, J) == 0;

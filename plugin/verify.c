@@ -1283,6 +1283,7 @@ static twinn_status exact_end(engine *E, symw *w, const twinn_lin *l, double sig
   net_box(E, w->f, lo, hi);
   twinn_error_clear(&err);
   twinn_exact_set_deadline(w->ex, E->S->deadline); /* the run's end: it stops then anyway */
+  twinn_exact_set_cancel(w->ex, E->S->cancel);
   st = twinn_exact_max(w->ex, E->ex_cf, w->g == SIZE_MAX ? NULL : E->ex_cg, E->in_lo, E->in_hi,
                        -INFINITY, EXACT_LPS, &res, &err);
   if (st == TWINN_ERR_INTERNAL) { /* GLPK could not start: no exact search */
@@ -1972,7 +1973,8 @@ static twinn_status tighten_root(engine *E, int n_threads, const double *lo, con
       twinn_sym_set_anderson(st, planes);
       ws[n_ws++] = st;
     }
-    twinn_status tst = twinn_sym_tighten_par(ws, n_ws, TIGHTEN_ROUNDS, E[0].S->deadline, &err);
+    twinn_status tst =
+        twinn_sym_tighten_par(ws, n_ws, TIGHTEN_ROUNDS, E[0].S->deadline, E[0].S->cancel, &err);
     for (size_t k = 0; k < n_ws; k++) twinn_sym_set_anderson(ws[k], 0);
     if (tst != TWINN_OK) {
       if (err.status == TWINN_ERR_NOMEM) {

@@ -235,7 +235,8 @@ static void test_caps_keep_max(void **state) {
 }
 
 /* A floor above the maximum prunes every leaf: the result is the floor itself, still an upper
- * bound; a budget of one LP leaves the search incomplete on a box with undecided ReLUs. */
+ * bound; a budget of one LP, or a raised cancel flag, leaves the search incomplete on a box with
+ * undecided ReLUs. */
 static void test_floor_and_budget(void **state) {
   size_t widths[3] = {10, 10, 2};
   double lo[2] = {-1, -1}, hi[2] = {1, 1}, cf[2] = {1, -1}, smax;
@@ -255,6 +256,15 @@ static void test_floor_and_budget(void **state) {
   assert_int_equal(twinn_exact_max(ex, cf, NULL, lo, hi, -INFINITY, 1, &res, &err), TWINN_OK);
   assert_false(res.complete);
   assert_true(res.lps >= 1);
+  /* A raised cancel flag stops it as the budget does; lowered, it completes again. */
+  atomic_int flag;
+  atomic_init(&flag, 1);
+  twinn_exact_set_cancel(ex, &flag);
+  assert_int_equal(twinn_exact_max(ex, cf, NULL, lo, hi, -INFINITY, 1000000, &res, &err), TWINN_OK);
+  assert_false(res.complete);
+  atomic_store(&flag, 0);
+  assert_int_equal(twinn_exact_max(ex, cf, NULL, lo, hi, -INFINITY, 1000000, &res, &err), TWINN_OK);
+  assert_true(res.complete && res.upper >= smax);
   twinn_exact_free(ex);
   twinn_net_free(f);
 }

@@ -850,10 +850,14 @@ static void test_opt(void **state) {
  * hold at every sampled point that meets the splits and are never below those without them,
  * and tighten's priors keep every point bound sound. */
 /* twinn_sym_tighten_par over 1 to 3 workspaces gives bit for bit the bounds twinn_sym_tighten
- * gives alone (the same batches), for single networks and pairs, with and without hull planes. */
+ * gives alone (the same batches), for single networks and pairs, with and without hull planes;
+ * with its cancel flag raised it tightens nothing. */
 static void test_tighten_par(void **state) {
   (void)state;
   int n_tighter = 0;
+  atomic_int down, raised; /* a cancel flag not raised, one raised */
+  atomic_init(&down, 0);
+  atomic_init(&raised, 1);
   for (int c = 0; c < 12; c++) {
     size_t n_in = irand(2, 6), n_out = irand(1, 3), n_ws = 1 + (size_t)c % 3;
     twinn_net *f = rand_net(n_in, irand(2, 3), irand(6, 40), n_out, 1);
@@ -877,7 +881,16 @@ static void test_tighten_par(void **state) {
       memcpy(before + o, twinn_sym_point_lo(one, TWINN_SYM_F, p),
              twinn_net_width_at(f, p) * sizeof *before);
     assert_int_equal(twinn_sym_tighten(one, 8, 0.0, NULL), TWINN_OK);
-    assert_int_equal(twinn_sym_tighten_par(ws, n_ws, 8, 0.0, NULL), TWINN_OK);
+    assert_int_equal(twinn_sym_tighten_par(ws, n_ws, 8, 0.0, c % 2 ? &down : NULL, NULL), TWINN_OK);
+    /* A raised flag stops it before the first batch, as a passed deadline: the priors are the
+     * analysis' bounds. */
+    twinn_sym *stopped = twinn_sym_new(f, g);
+    assert_non_null(stopped);
+    twinn_sym_set_anderson(stopped, c % 4 < 2 ? 0 : 10);
+    assert_int_equal(twinn_sym_analyse(stopped, lo, hi, NULL), TWINN_OK);
+    assert_int_equal(twinn_sym_tighten_par(&stopped, 1, 8, 0.0, &raised, NULL), TWINN_OK);
+    assert_memory_equal(twinn_sym_prior(stopped, 0, 0), before, total * sizeof *before);
+    twinn_sym_free(stopped);
     for (int w = 0; w < (g ? 2 : 1); w++)
       for (int up = 0; up < 2; up++) {
         const double *a = twinn_sym_prior(one, w, up), *b = twinn_sym_prior(ws[0], w, up);
