@@ -99,25 +99,52 @@ typedef struct {
   int disagree;
   size_t dis_f, dis_g;
   double *dis_pt; /* n_in */
+  /* Per-output mode (qshared.per_out), n_ob outputs (else 0): each output's best certified
+   * |g_j - f_j| (its floor, out_floor), the double value and the point; ob_sum grows with any
+   * of them (what "a new best" means there: best_lo stays 1). */
+  size_t n_ob;
+  double *ob_lo, *ob_val, *ob_pt; /* n_ob, n_ob, n_ob x n_in */
+  double ob_sum;
 } qbest;
 
 static void best_copy(qbest *dst, const qbest *src, size_t n) {
-  double *bp = dst->best_pt, *dp = dst->dis_pt;
+  double *bp = dst->best_pt, *dp = dst->dis_pt, *ol = dst->ob_lo, *ov = dst->ob_val,
+         *op = dst->ob_pt;
+  size_t m = dst->n_ob;
   *dst = *src;
   dst->best_pt = bp;
   dst->dis_pt = dp;
+  dst->n_ob = m;
+  dst->ob_lo = ol;
+  dst->ob_val = ov;
+  dst->ob_pt = op;
   memcpy(bp, src->best_pt, n * sizeof(double));
   memcpy(dp, src->dis_pt, n * sizeof(double));
+  if (m && src->n_ob == m) {
+    memcpy(ol, src->ob_lo, m * sizeof(double));
+    memcpy(ov, src->ob_val, m * sizeof(double));
+    memcpy(op, src->ob_pt, m * n * sizeof(double));
+  }
 }
+
+/* Per-output mode: the qbest arrays of n_out outputs in a (OB_DOUBLES(n_out, n_in) doubles). */
+static void best_attach(qbest *b, double *a, size_t n_out) {
+  b->n_ob = n_out;
+  b->ob_lo = a;
+  b->ob_val = a + n_out;
+  b->ob_pt = a + 2 * n_out;
+}
+#define OB_DOUBLES(n_out, n_in) (2 * (n_out) + (n_out) * (n_in))
 
 /* A half of a box halved in a round, and what its bounding gave (run_task). */
 typedef struct {
   /* In: */
-  double *box;   /* owned by the task until done (then in b, or freed) */
-  double floor;  /* the best attained value when the round began */
-  int dis0;      /* a top-1 disagreement had already been seen */
-  double cap;    /* the halved box's proved bound, which holds on the half too */
-  uint64_t live; /* the halved box's live forms (qbox.live) */
+  double *box;        /* owned by the task until done (then in b, or freed) */
+  double floor;       /* the best attained value when the round began */
+  const qbest *start; /* per-output mode: the round's state (its floors) */
+  int dis0;           /* a top-1 disagreement had already been seen */
+  double cap;         /* the halved box's proved bound, which holds on the half too */
+  uint64_t live;      /* the halved box's live forms (qbox.live) */
   /* Out: */
   twinn_status st;
   twinn_error err;
@@ -193,6 +220,16 @@ typedef struct {
    * on the region (+inf: none). */
   const double *seed_pt;
   double cap_upper;
+  /* Its third: per objective k, a first point and a cap of its own (NULL: seed_pt, cap_upper). */
+  const double *const *seed_of;
+  const double *cap_of;
+  /* Its second phase, per-output mode: one OBJ_LINF search for every output's own maximum at
+   * once. A form of output j is live on a box while its bound there is above j's best attained
+   * value (its floor), not the L-inf one; a box's key is its largest bound relative to that
+   * floor (rounded up; best_lo stays 1, so the gap closes when every output's does), from the
+   * per-form bounds each box keeps (box_fb). Its results go to outs (n_out). */
+  int per_out;
+  twinn_quant_bound *outs;
   size_t running;     /* objectives running on a worker */
   size_t next;        /* share mode: the next objective to take */
   size_t n_workers;   /* workers running (fewer than n_slots if a thread failed to start) */
@@ -229,6 +266,8 @@ typedef struct {
   double *wid, *gain;        /* n_in: the box's widths and the form's relaxation gains */
   double *nlo, *nhi;         /* n_in: the box of near_exact */
   double *caps;              /* 2 (n_in + 1): |g_i - f_i|'s forms' upper rows (box_upper_once) */
+  double *fb;                /* per-output mode: the box's per-form bounds (box_upper) */
+  size_t nfb;                /* per-output mode: 2 n_out (per-form bounds after each box), else 0 */
   int caps_ok;               /* both rows are from the last box bounded */
   size_t nd;                 /* bytes of phase bits after each queued box (0: none) */
   double *px, *pq;           /* n_in: the pattern search's point and scratch */
@@ -248,13 +287,17 @@ typedef struct {
   int started;
 } qws;
 
-/* A queued box: lo, hi (n_in doubles each), then w->nd bytes: the bits of the ReLUs its
+/* A queued box: lo, hi (n_in doubles each), in per-output mode w->nfb per-form bounds
+ * (box_fb), then w->nd bytes: the bits of the ReLUs its
  * analysis proved inactive in both networks (twinn_sym_dead_bits), then of those it proved
  * active in both (twinn_sym_active_bits), which are so on its halves too. */
-static size_t box_bytes(const qws *w) { return 2 * w->n_in * sizeof(double) + w->nd; }
+static size_t box_bytes(const qws *w) { return (2 * w->n_in + w->nfb) * sizeof(double) + w->nd; }
 static unsigned char *box_dead(const qws *w, double *box) {
-  return (unsigned char *)(box + 2 * w->n_in);
+  return (unsigned char *)(box + 2 * w->n_in + w->nfb);
 }
+/* Per-output mode: the box's per-form bounds (form t: output t / 2, g - f for odd t), between
+ * hi and the phase bits: each holds on the box (a half starts with its parent's). */
+static double *box_fb(const qws *w, double *box) { return box + 2 * w->n_in; }
 static unsigned char *box_active(const qws *w, double *box) { return box_dead(w, box) + w->nd / 2; }
 /* The dead and active ReLUs of the analysis in w->sym (of that box) into the box's bits. */
 static void keep_phases(qws *w, double *box) {
@@ -283,6 +326,8 @@ static void ws_release(qws *w) {
   twinn_free(w->gain);
   twinn_free(w->nlo);
   twinn_free(w->caps);
+  twinn_free(w->fb);
+  twinn_free(w->cur.ob_lo);
   twinn_free(w->nhi);
   twinn_free(w->xcf);
   twinn_free(w->xcg);
@@ -533,6 +578,19 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   w->v2 = twinn_calloc(mw, sizeof(double));
   w->cur.best_pt = twinn_calloc(w->n_in, sizeof(double));
   w->cur.dis_pt = twinn_calloc(w->n_in, sizeof(double));
+  if (S->per_out) {
+    double *a = twinn_calloc(OB_DOUBLES(w->n_out, w->n_in), sizeof(double));
+    w->fb = twinn_calloc(2 * w->n_out, sizeof(double));
+    w->nfb = 2 * w->n_out;
+    if (a) best_attach(&w->cur, a, w->n_out);
+    if (!a || !w->fb) {
+      twinn_free(a);
+      w->cur.n_ob = 0;
+      w->cur.ob_lo = NULL;
+      ws_release(w);
+      return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
+    }
+  }
   if (!w->sym || !w->cf || !w->cg || !w->yf || !w->yg || !w->x || !w->grad || !w->coef || !w->px ||
       !w->pq || !w->fwd || !w->fwd_g || !w->v1 || !w->v2 || !w->cur.best_pt || !w->cur.dis_pt ||
       (S->prod && (!w->sg || !w->pa || !w->pb || !w->pcoef)) ||
@@ -650,6 +708,40 @@ static void report_progress(qws *w, double lower, double upper) {
 
 /* ---- concrete evaluation ---------------------------------------------------------------- */
 
+/* Per-output mode: output j's floor, its best attained |g_j - f_j| (at least abs_gap, and
+ * positive: bounds are taken relative to it). */
+static double out_floor(const qws *w, size_t j) {
+  double tiny = fmax(w->opt->abs_gap, 1e-200);
+  return w->cur.ob_lo[j] > tiny ? w->cur.ob_lo[j] : tiny;
+}
+
+/* Per-output mode: the key of a box with per-form bounds fb under the current floors: *u the
+ * largest bound relative to its output's floor, rounded up (so *u <= 1 proves every form at or
+ * below its floor), over the forms in live still above their floor, which go to *live_out.
+ * -inf (none) when all are at or below. */
+static void outs_key(const qws *w, const double *fb, uint64_t live, double *u, uint64_t *live_out) {
+  double m = -INFINITY;
+  uint64_t lv = 0;
+  for (size_t t = 0; t < 2 * w->n_out; t++) {
+    double F, q;
+    if (!(live >> t & 1)) continue;
+    F = out_floor(w, t / 2);
+    if (fb[t] <= F) continue;
+    lv |= (uint64_t)1 << t;
+    q = isnan(fb[t]) ? INFINITY : twinn_round_up(fb[t] / F);
+    if (q > m) m = q;
+  }
+  *u = m;
+  *live_out = lv;
+}
+
+/* Per-output mode: the coefficient of output j's forms in the exact searches, at least
+ * 1 / floor: a form's maximum times it bounds its bound relative to the floor from above. */
+static double out_coef(const qws *w, size_t j) { return twinn_round_up(1.0 / out_floor(w, j)); }
+
+/* What rises with every new best attained: best_lo, or in per-output mode ob_sum. */
+static double best_mark(const qws *w) { return w->S->per_out ? w->cur.ob_sum : w->cur.best_lo; }
+
 /* Enclosure [*lo, *hi] of the margin m of one network from enclosures of its outputs. */
 static void margin_enclosure(const qws *w, const double *ylo, const double *yhi, double *lo,
                              double *hi) {
@@ -696,7 +788,8 @@ static double double_value(const qws *w, const objective *o) {
   if (o->kind == OBJ_ABS) return fabs(w->yg[o->i] - w->yf[o->i]);
   if (o->kind == OBJ_LINF) {
     double mx = 0.0;
-    for (size_t j = 0; j < w->n_out; j++) mx = fmax(mx, fabs(w->yg[j] - w->yf[j]));
+    for (size_t j = 0; j < w->n_out; j++)
+      mx = fmax(mx, fabs(w->yg[j] - w->yf[j]) / (w->S->per_out ? out_floor(w, j) : 1.0));
     return mx;
   }
   for (k = 0; k < 2; k++) {
@@ -767,6 +860,33 @@ static const double *forward(const twinn_net *net, const double *x, double *stor
   return in;
 }
 
+/* Per-output mode's try_point (f(x), g(x) in w->yf, w->yg; val their double value): where some
+ * |g_j - f_j| may beat output j's best, certifies every output at x (interval propagation over
+ * {x}) and keeps those it raises; best_pt is then x. */
+static twinn_status try_point_outs(qws *w, const double *x, double val) {
+  size_t j, n = w->n_in, Lf = w->f->n_layers, Lg = w->g->n_layers;
+  int any = 0, better = 0;
+  for (j = 0; j < w->n_out && !any; j++) any = fabs(w->yg[j] - w->yf[j]) > w->cur.ob_lo[j];
+  if (!any) return TWINN_OK;
+  twinn_interval_propagate(w->f, x, x, &w->bf);
+  twinn_interval_propagate(w->g, x, x, &w->bg);
+  for (j = 0; j < w->n_out; j++) {
+    double c = abs_diff_lower(w->bg.lo[w->bg.off[Lg] + j], w->bg.hi[w->bg.off[Lg] + j],
+                              w->bf.lo[w->bf.off[Lf] + j], w->bf.hi[w->bf.off[Lf] + j]);
+    if (!(c > w->cur.ob_lo[j])) continue;
+    w->cur.ob_sum += c - fmax(w->cur.ob_lo[j], 0.0);
+    w->cur.ob_lo[j] = c;
+    w->cur.ob_val[j] = fabs(w->yg[j] - w->yf[j]);
+    memcpy(w->cur.ob_pt + j * n, x, n * sizeof(double));
+    better = 1;
+  }
+  if (better) {
+    w->cur.best_val = val;
+    memcpy(w->cur.best_pt, x, n * sizeof(double));
+  }
+  return TWINN_OK;
+}
+
 /* Evaluates x in double (forward: f's pass in w->fwd, g's in w->fwd_g, the outputs in w->yf,
  * w->yg); certifies and keeps it when it may beat the best attained value (or may show a
  * top-1 disagreement). *val is the double value. */
@@ -775,6 +895,7 @@ static twinn_status try_point(qws *w, const objective *o, const double *x, doubl
   memcpy(w->yf, forward(w->f, x, w->fwd), w->n_out * sizeof(double));
   memcpy(w->yg, forward(w->g, x, w->fwd_g), w->n_out * sizeof(double));
   *val = double_value(w, o);
+  if (w->S->per_out) return try_point_outs(w, x, *val);
   if (*val <= w->cur.best_lo && (o->kind == OBJ_ABS || o->kind == OBJ_LINF || w->cur.disagree ||
                                  decide(w, w->yf) == decide(w, w->yg)))
     return TWINN_OK;
@@ -822,9 +943,11 @@ static void objective_grad(qws *w, const objective *o, const double *x) {
   if (o->kind == OBJ_ABS || o->kind == OBJ_LINF) { /* LINF: the output that attains it */
     size_t i = o->i;
     double s;
-    if (o->kind == OBJ_LINF)
+    if (o->kind == OBJ_LINF) /* per-output mode: relative to each output's floor */
       for (i = 0, j = 1; j < w->n_out; j++)
-        if (fabs(w->yg[j] - w->yf[j]) > fabs(w->yg[i] - w->yf[i])) i = j;
+        if (fabs(w->yg[j] - w->yf[j]) * (w->S->per_out ? out_floor(w, i) : 1.0) >
+            fabs(w->yg[i] - w->yf[i]) * (w->S->per_out ? out_floor(w, j) : 1.0))
+          i = j;
     s = w->yg[i] >= w->yf[i] ? 1.0 : -1.0;
     w->cg[i] = s;
     w->cf[i] = -s;
@@ -907,6 +1030,9 @@ static twinn_status polish(qws *w, const objective *o, const double *lo, const d
     hi = w->root_hi;
     memcpy(w->px, w->cur.best_pt, w->n_in * sizeof(double));
     v = -w->cur.best_val;
+    /* Per-output mode: values are relative to floors that rose since. */
+    if (w->S->per_out && ((st = polish_value(&c, w->px, &v, &stopped)) != TWINN_OK || stopped))
+      return st;
   } else {
     for (size_t t = 0; t < w->n_in; t++)
       w->px[t] = lo[t] + (hi[t] - lo[t]) * twinn_rand_unit(&w->rng);
@@ -1019,8 +1145,15 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
         w->cg[j] = sgn;
         w->cf[j] = -sgn;
         if ((st = form_upper(w, &h, &sens, err)) != TWINN_OK) return st;
-        if (!(h <= w->cur.best_lo)) w->live_out |= bit;
         if (!w->sg && isfinite(h)) twinn_sym_keep_pair_weights(w->sym, fmax(h, 0.0));
+        if (w->nfb) { /* per-output mode: kept per form; compared relative to its floor */
+          double F = out_floor(w, j);
+          w->fb[2 * j + (sgn > 0)] = fmin(w->fb[2 * j + (sgn > 0)], h);
+          if (!(h <= F)) w->live_out |= bit;
+          h = isnan(h) ? INFINITY : twinn_round_up(h / F);
+        } else if (!(h <= w->cur.best_lo)) {
+          w->live_out |= bit;
+        }
         /* The form's upper row, exact_forms' form sgn > 0 (objective_form), for try_exact. */
         if (w->caps && !w->sg && o->kind == OBJ_ABS) {
           int ok = twinn_sym_diff_upper_row(w->sym, w->caps + (sgn > 0) * (w->n_in + 1));
@@ -1166,6 +1299,7 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   *und = SIZE_MAX;
   w->branches++;
   atomic_fetch_add_explicit(&w->S->branches, 1, memory_order_relaxed);
+  for (size_t t = 0; t < w->nfb; t++) w->fb[t] = INFINITY; /* box_upper_once takes the least */
   if (w->n_in > QUANT_EXACT_DIMS || o->kind == OBJ_MNEG || w->sg) {
     if ((st = box_upper_once(w, o, lo, hi, u, err)) == TWINN_OK && w->ex) *und = undecided(w);
     return st;
@@ -1242,8 +1376,8 @@ static size_t objective_form(const qws *w, const objective *o, size_t t, double 
   memset(cf, 0, w->n_out * sizeof(double));
   memset(cg, 0, w->n_out * sizeof(double));
   if (o->kind == OBJ_LINF) { /* form t: output t / 2, g - f for odd t (box_upper_once's bits) */
-    if (t < 2 * w->n_out) {
-      double sgn = t % 2 ? 1.0 : -1.0;
+    if (t < 2 * w->n_out) {  /* per-output mode: relative to the output's floor (out_coef) */
+      double sgn = (t % 2 ? 1.0 : -1.0) * (w->S->per_out ? out_coef(w, t / 2) : 1.0);
       cg[t / 2] = sgn;
       cf[t / 2] = -sgn;
     }
@@ -1307,17 +1441,47 @@ static twinn_status try_maximiser(qws *w, const objective *o, const twinn_exact_
   return TWINN_OK;
 }
 
+/* Per-output mode's try_exact: the exact search of the live forms relative to their floors
+ * (out_coef), whose maximum r bounds each form by r / its coefficient (into fb); its maximiser
+ * raises floors, and while that leaves forms above the gap the search runs again on those, at
+ * most once per output. */
+static twinn_status try_exact_outs(qws *w, const objective *o, const double *lo, const double *hi,
+                                   qbox *b, double *fb, unsigned long max_lps, twinn_error *err) {
+  for (size_t round = 0; round < w->n_out; round++) {
+    twinn_exact_result r;
+    double c[QUANT_LINF_FORMS / 2], sum = w->cur.ob_sum, u;
+    uint64_t live;
+    twinn_status st;
+    for (size_t j = 0; j < w->n_out; j++) c[j] = out_coef(w, j);
+    if ((st = exact_forms(w, o, lo, hi, w->cur.best_lo, max_lps, b->live, &r, err)) != TWINN_OK)
+      return st;
+    if (!r.complete) return TWINN_OK;
+    for (size_t t = 0; t < 2 * w->n_out; t++)
+      if (b->live >> t & 1) fb[t] = fmin(fb[t], twinn_round_up(r.upper / c[t / 2]));
+    if ((st = try_maximiser(w, o, &r, err)) != TWINN_OK) return st;
+    outs_key(w, fb, b->live, &u, &live);
+    b->u = fmin(b->u, u);
+    b->live = live;
+    b->exact = twinn_quant_gap_closed(w->opt, w->cur.best_lo, b->u) || !(b->u > w->cur.best_lo);
+    if (b->exact || !(w->cur.ob_sum > sum))
+      break; /* closed, or no floor rose: as good as it gets */
+  }
+  return TWINN_OK;
+}
+
 /* After box_upper of b's box, when its analysis left und <= max_und ReLUs undecided: for
  * |g_i - f_i| and -m_w, the exact maximum of o over the box, the largest of its forms' maxima,
  * whose maximiser is offered as an attained point; b->u drops to it and b->exact is set. A
- * search over budget changes nothing. */
+ * search over budget changes nothing. fb: per-output mode's per-form bounds of the box (else
+ * NULL; try_exact_outs). */
 static twinn_status try_exact(qws *w, const objective *o, const double *lo, const double *hi,
-                              qbox *b, size_t und, size_t max_und, unsigned long max_lps,
-                              twinn_error *err) {
+                              qbox *b, double *fb, size_t und, size_t max_und,
+                              unsigned long max_lps, twinn_error *err) {
   twinn_exact_result r;
   twinn_status st;
   /* m_g - m_f: the maxima of its forms only bound it, and bisection must go on anyway. */
   if (!w->ex || o->kind == OBJ_MDIFF || !(b->u > w->cur.best_lo) || und > max_und) return TWINN_OK;
+  if (fb) return try_exact_outs(w, o, lo, hi, b, fb, max_lps, err);
   if (w->caps_ok && o->kind == OBJ_ABS) twinn_exact_set_caps(w->ex, w->caps);
   if ((st = exact_forms(w, o, lo, hi, w->cur.best_lo, max_lps, b->live, &r, err)) != TWINN_OK)
     return st;
@@ -1345,12 +1509,12 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
  * m_g - m_f the forms' maxima only bound it, but their maximiser is as good a candidate. */
 static twinn_status near_exact(qws *w, const objective *o, qjob *J, twinn_error *err) {
   twinn_exact_result r;
-  double before = w->cur.best_lo;
+  double before = best_mark(w);
   const double *top = J->h.n ? J->h.a[0].box : NULL;
   size_t t, n = w->n_in;
   int shaped, whole = 1;
   twinn_status st;
-  if (!w->ex || !(before > -INFINITY) || isnan(w->cur.best_val)) return TWINN_OK;
+  if (!w->ex || !(w->cur.best_lo > -INFINITY) || isnan(w->cur.best_val)) return TWINN_OK;
   /* A new best since the last search (by more than a gap's worth): start small around it. */
   if (!(before <= J->near_from + QUANT_NEAR_RISE * fabs(J->near_from))) {
     J->near_r = QUANT_NEAR_R0;
@@ -1366,7 +1530,7 @@ static twinn_status near_exact(qws *w, const objective *o, qjob *J, twinn_error 
     w->nhi[t] = fmin(w->root_hi[t], w->cur.best_pt[t] + half);
     whole &= w->nlo[t] <= w->root_lo[t] && w->nhi[t] >= w->root_hi[t];
   }
-  st = exact_forms(w, o, w->nlo, w->nhi, before, QUANT_NEAR_LPS, ~(uint64_t)0, &r, err);
+  st = exact_forms(w, o, w->nlo, w->nhi, w->cur.best_lo, QUANT_NEAR_LPS, ~(uint64_t)0, &r, err);
   if (st != TWINN_OK || (st = try_maximiser(w, o, &r, err)) != TWINN_OK) return st;
   /* None after a search that ran out of LPs or covered the whole region (until a new best from
    * elsewhere: its own finds do not count, or an unfinished search would creep, each time a
@@ -1377,16 +1541,16 @@ static twinn_status near_exact(qws *w, const objective *o, qjob *J, twinn_error 
     if (!r.complete) {
       J->near_kmax = J->near_k / 2.0;
       J->near_k = J->near_kmax < QUANT_NEAR_KMIN ? 0.0 : J->near_kmax;
-    } else if (!(w->cur.best_lo > before)) {
+    } else if (!(best_mark(w) > before)) {
       J->near_k = whole || 2.0 * J->near_k > J->near_kmax ? 0.0 : 2.0 * J->near_k;
     }
-  } else if (!r.complete || (!(w->cur.best_lo > before) && J->near_r >= 1.0)) {
+  } else if (!r.complete || (!(best_mark(w) > before) && J->near_r >= 1.0)) {
     if (r.complete) J->near_k = 0.0; /* the whole region: nothing is left to find */
     J->near_r = 2.0;
-  } else if (!(w->cur.best_lo > before)) {
+  } else if (!(best_mark(w) > before)) {
     J->near_r *= 2.0;
   }
-  J->near_from = w->cur.best_lo;
+  J->near_from = best_mark(w);
   return TWINN_OK;
 }
 
@@ -1436,6 +1600,27 @@ static qbox heap_pop(qheap *h) {
   return top;
 }
 
+/* Per-output mode: keys in the heap were taken under floors that have risen since, so each is
+ * at least its box's key now. The top's is taken again (outs_key) until it holds: a box whose
+ * forms are all at or below their floors is dropped, one whose key fell goes back in. Then the
+ * top's key bounds every box's. */
+static void refresh_top(const qws *w, qheap *h) {
+  while (h->n) {
+    double u;
+    uint64_t live;
+    outs_key(w, box_fb(w, h->a[0].box), h->a[0].live, &u, &live);
+    if (!(u < h->a[0].u)) break;
+    qbox top = heap_pop(h);
+    top.u = u;
+    top.live = live;
+    if (!live) {
+      twinn_free(top.box);
+      continue;
+    }
+    (void)heap_push(h, top); /* the slot it left is free: no allocation */
+  }
+}
+
 int twinn_quant_gap_closed(const twinn_quant_options *opt, double lower, double upper) {
   double d = upper - lower;
   return d <= opt->abs_gap || d <= opt->gap * fabs(upper);
@@ -1482,11 +1667,17 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, u
   twinn_sym_set_dead(w->sym, NULL);
   twinn_sym_set_active(w->sym, NULL);
   if (st != TWINN_OK) goto fail;
+  if (w->nfb) { /* per-output mode: the half's bounds where below its parent's, then its key */
+    double *fb = box_fb(w, box);
+    for (t = 0; t < w->nfb; t++)
+      if (live >> t & 1) fb[t] = fmin(fb[t], w->fb[t]);
+    outs_key(w, fb, live, &b->u, &w->live_out);
+  }
   if (cap < b->u) b->u = cap;
   b->exact = 0;
   b->live = w->live_out;
-  if ((st = try_exact(w, o, lo, hi, b, und, QUANT_EXACT_HALF_UNSTABLE, QUANT_EXACT_HALF_LPS,
-                      err)) != TWINN_OK)
+  if ((st = try_exact(w, o, lo, hi, b, w->nfb ? box_fb(w, box) : NULL, und,
+                      QUANT_EXACT_HALF_UNSTABLE, QUANT_EXACT_HALF_LPS, err)) != TWINN_OK)
     goto fail;
   if (!(b->u > w->cur.best_lo)) { /* cannot beat a value already attained: drop it */
     twinn_free(box);
@@ -1513,6 +1704,7 @@ fail:
  * (the best value attained and whether a top-1 disagreement was seen when the round began),
  * the results left in T. */
 static void run_task(qws *w, qtask *T, const objective *o) {
+  if (w->nfb) best_copy(&w->cur, T->start, w->n_in); /* per-output mode: the round's floors */
   w->cur.best_lo = T->floor;
   w->cur.best_val = NAN;
   w->cur.disagree = T->dis0;
@@ -1556,6 +1748,7 @@ static twinn_status run_round(qws *w, qjob *J, qheap *h, size_t nt, twinn_error 
   for (i = 0; i < nt; i++) {
     J->t[i].floor = J->save.best_lo;
     J->t[i].dis0 = J->save.disagree;
+    J->t[i].start = &J->save;
   }
   pthread_mutex_lock(&S->mu);
   J->n_tasks = nt;
@@ -1583,6 +1776,21 @@ static twinn_status run_round(qws *w, qjob *J, qheap *h, size_t nt, twinn_error 
       w->cur.best_lo = T->out.best_lo;
       w->cur.best_val = T->out.best_val;
       memcpy(w->cur.best_pt, T->out.best_pt, n * sizeof(double));
+    }
+    if (w->nfb) { /* per-output mode: each output's better value, in task order */
+      int better = 0;
+      for (size_t j = 0; j < w->n_out; j++) {
+        if (!(T->out.ob_lo[j] > w->cur.ob_lo[j])) continue;
+        w->cur.ob_sum += T->out.ob_lo[j] - fmax(w->cur.ob_lo[j], 0.0);
+        w->cur.ob_lo[j] = T->out.ob_lo[j];
+        w->cur.ob_val[j] = T->out.ob_val[j];
+        memcpy(w->cur.ob_pt + j * n, T->out.ob_pt + j * n, n * sizeof(double));
+        better = 1;
+      }
+      if (better) {
+        w->cur.best_val = T->out.best_val;
+        memcpy(w->cur.best_pt, T->out.best_pt, n * sizeof(double));
+      }
     }
     if (!w->cur.disagree && T->out.disagree) {
       w->cur.disagree = 1;
@@ -1631,14 +1839,21 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   twinn_status st;
   double *box = NULL;
   qbox b;
+  const double *seed = w->S->seed_of && w->S->seed_of[k] ? w->S->seed_of[k] : w->S->seed_pt;
+  double cap = w->S->cap_of ? w->S->cap_of[k] : w->S->cap_upper;
   J->best.best_lo = -INFINITY;
   J->best.best_val = NAN;
+  if (w->S->per_out) { /* relative values: 1 is every output's best */
+    J->best.best_lo = 1.0;
+    J->best.ob_sum = 0.0;
+    for (t = 0; t < w->n_out; t++) J->best.ob_lo[t] = -INFINITY;
+  }
   J->rng =
       ((uint64_t)w->opt->seed * 0x9E3779B97F4A7C15ull + 1) ^ ((uint64_t)k * 0xD1B54A32D192ED03ull);
   job_load(w, k);
-  if (w->S->seed_pt) {
+  if (seed) {
     double val;
-    memcpy(w->x, w->S->seed_pt, n * sizeof(double));
+    memcpy(w->x, seed, n * sizeof(double));
     if ((st = try_point(w, o, w->x, &val)) != TWINN_OK)
       return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
   }
@@ -1652,7 +1867,7 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   }
   if ((st = polish(w, o, NULL, NULL)) != TWINN_OK)
     return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
-  J->polished = w->cur.best_lo;
+  J->polished = best_mark(w);
   if (!(box = twinn_malloc(box_bytes(w))))
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
   memcpy(box, w->root_lo, n * sizeof(double));
@@ -1662,9 +1877,13 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   keep_phases(w, box);
   b.exact = 0;
   b.live = w->live_out;
-  if (o->kind == OBJ_ABS && w->S->cap_upper < b.u) b.u = w->S->cap_upper;
-  if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, und, QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS,
-                      err)) != TWINN_OK)
+  if (w->nfb) { /* per-output mode: the box's per-form bounds, each capped by the L-inf end */
+    for (t = 0; t < w->nfb; t++) box_fb(w, box)[t] = fmin(w->fb[t], w->S->cap_upper);
+    outs_key(w, box_fb(w, box), ~(uint64_t)0, &b.u, &b.live);
+  }
+  if (o->kind == OBJ_ABS && cap < b.u) b.u = cap;
+  if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, w->nfb ? box_fb(w, box) : NULL, und,
+                      QUANT_EXACT_UNSTABLE, QUANT_EXACT_LPS, err)) != TWINN_OK)
     goto fail;
   set_dim(w, &b, w->root_lo, w->root_hi);
   b.box = box;
@@ -1742,6 +1961,7 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
   for (;;) {
     size_t nt;
     unsigned long done;
+    if (w->nfb) refresh_top(w, h);
     upper = queue_upper(h, w->cur.best_lo);
     report_progress(w, w->cur.best_lo, upper);
     if (!h->n || twinn_quant_gap_closed(w->opt, w->cur.best_lo, upper)) break;
@@ -1769,10 +1989,10 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
      * the last one, else from a random point of the box holding the upper end or (every other
      * time) of the root box. */
     if (done - J->polished_at >= QUANT_POLISH_EVERY) {
-      int from_best = w->cur.best_lo > J->polished;
+      int from_best = best_mark(w) > J->polished;
       const double *plo = h->a[0].box, *phi = h->a[0].box + n;
       if (!from_best && (J->n_polish++ & 1)) plo = w->root_lo, phi = w->root_hi;
-      J->polished = w->cur.best_lo;
+      J->polished = best_mark(w);
       J->polished_at = done;
       if ((st = polish(w, o, from_best ? NULL : plo, phi)) != TWINN_OK) {
         twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
@@ -1784,8 +2004,10 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
      * bound halving cannot lower; not one that cannot beat the best value). */
     nt = 0;
     while (nt < 2 * QUANT_ROUND && h->n && !(nt > 0 && h->a[0].exact)) {
-      qbox top = heap_pop(h);
+      qbox top;
       double *right, mid;
+      if (w->nfb && (refresh_top(w, h), !h->n)) break;
+      top = heap_pop(h);
       if (!(top.u > w->cur.best_lo)) { /* the best value rose since it was queued */
         twinn_free(top.box);
         continue;
@@ -1834,6 +2056,28 @@ static twinn_status job_result(qshared *S, size_t k, twinn_error *err) {
   out->branches = J->branches;
   out->refined = J->refined;
   out->seconds = J->seconds;
+  if (S->per_out) { /* every output's own interval */
+    for (size_t j = 0; j < S->n_out; j++) {
+      twinn_quant_bound *oj = &S->outs[j];
+      double F = fmax(J->best.ob_lo[j], fmax(S->opt->abs_gap, 1e-200)), up = F;
+      /* Every box dropped, and every form of a queued box not live, was at or below output
+       * j's floor then, so at or below F (floors only rise); the live ones are bounded by
+       * their per-form bounds. */
+      for (size_t b = 0; b < J->h.n; b++)
+        for (size_t sg = 0; sg < 2; sg++)
+          if (J->h.a[b].live >> (2 * j + sg) & 1)
+            up = fmax(up, J->h.a[b].box[2 * S->n_in + 2 * j + sg]);
+      twinn_free(oj->point);
+      memset(oj, 0, sizeof *oj);
+      if (!(oj->point = twinn_mallocarray(S->n_in, sizeof(double))))
+        return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
+      memcpy(oj->point, J->best.ob_pt + j * S->n_in, S->n_in * sizeof(double));
+      oj->lower = J->best.ob_lo[j];
+      oj->value = J->best.ob_val[j];
+      oj->upper = up;
+      oj->closed = twinn_quant_gap_closed(S->opt, oj->lower, up);
+    }
+  }
   if (J->best.disagree) {
     S->dis[k] = 1;
     S->dis_f[k] = J->best.dis_f;
@@ -2044,7 +2288,9 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
    * theirs) gets its share. */
   S->max_open = S->opt->max_open;
   if (S->max_open == 0)
-    S->max_open = (size_t)256 * 1024 * 1024 / (2 * S->n_in * sizeof(double) + 64) / (S->n_obj + 1);
+    S->max_open = (size_t)256 * 1024 * 1024 /
+                  ((2 * S->n_in + (S->per_out ? 2 * S->n_out : 0)) * sizeof(double) + 64) /
+                  (S->n_obj + 1);
   S->busy_until = twinn_calloc(nw, sizeof(double));
   S->dis = twinn_calloc(S->n_obj, sizeof(int));
   S->dis_f = twinn_calloc(S->n_obj, sizeof(size_t));
@@ -2053,9 +2299,17 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
   S->jobs = twinn_calloc(S->n_obj, sizeof *S->jobs);
   for (t = 0; S->jobs && t < S->n_obj; t++) { /* arrays of n_in: 4, and 2 per task */
     qjob *J = &S->jobs[t];
-    double *a = twinn_calloc((4 + 4 * QUANT_ROUND) * S->n_in + 1, sizeof(double));
+    size_t ob = S->per_out ? OB_DOUBLES(S->n_out, S->n_in) : 0; /* per qbest: 2, 1 per task */
+    double *a = twinn_calloc((4 + 4 * QUANT_ROUND) * S->n_in + (2 + 2 * QUANT_ROUND) * ob + 1,
+                             sizeof(double));
     size_t i;
     if (!a) break;
+    if (ob) {
+      double *q = a + (4 + 4 * QUANT_ROUND) * S->n_in;
+      best_attach(&J->best, q, S->n_out);
+      best_attach(&J->save, q + ob, S->n_out);
+      for (i = 0; i < 2 * QUANT_ROUND; i++) best_attach(&J->t[i].out, q + (2 + i) * ob, S->n_out);
+    }
     J->best.best_pt = a;
     J->best.dis_pt = a + S->n_in;
     J->save.best_pt = a + 2 * S->n_in;
@@ -2158,10 +2412,14 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
   twinn_quant_bound **outs = NULL;
   char(*names)[32] = NULL;
   const char **name_ptrs = NULL;
-  twinn_quant_bound linf_out;
+  twinn_quant_bound linf_out, joint_out, *own = NULL;
+  const double **seeds = NULL;
+  double *caps = NULL;
+  size_t n_open, k;
   twinn_status st;
   memset(res, 0, sizeof *res);
   memset(&linf_out, 0, sizeof linf_out);
+  memset(&joint_out, 0, sizeof joint_out);
   if ((st = shared_init(&S, f, g, lo, hi, opt, err)) != TWINN_OK) return st;
   res->n_in = S.n_in;
   res->n_out = S.n_out;
@@ -2172,7 +2430,10 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
   outs = twinn_calloc(S.n_out, sizeof *outs);
   names = twinn_calloc(S.n_out, sizeof *names);
   name_ptrs = twinn_calloc(S.n_out, sizeof *name_ptrs);
-  if (!res->out || !objs || !outs || !names || !name_ptrs) {
+  own = twinn_calloc(S.n_out, sizeof *own);
+  seeds = twinn_calloc(S.n_out, sizeof *seeds);
+  caps = twinn_calloc(S.n_out, sizeof *caps);
+  if (!res->out || !objs || !outs || !names || !name_ptrs || !own || !seeds || !caps) {
     st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
     goto fail;
   }
@@ -2186,9 +2447,9 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
   /* First the L-inf difference itself, one search for all outputs (OBJ_LINF), on few inputs:
    * where the outputs are large in the same places, they share the boxes there (acasxu_4_1
    * fp16 p1: 170 k boxes close the L-inf interval, against 206 k as one search per output).
-   * Then one search per output with the time left, from the first's point and below its upper
-   * end, for each output's own interval (the output that attains the L-inf maximum has its
-   * lower end then, and its upper end where the L-inf interval closed). */
+   * Then, with the time left, every output's own interval: first by one search for all of
+   * them (per-output mode), from the first's point and below its upper end; then a search of
+   * its own for each output that leaves open (the only one where the first did not run). */
   S.linf = 1;
   if (!S.prod && S.n_in <= QUANT_EXACT_DIMS && S.n_out >= 2 && 2 * S.n_out <= QUANT_LINF_FORMS) {
     objective lobj = {OBJ_LINF, 0, 0.0, 0};
@@ -2209,12 +2470,74 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
       S.lam = linf_out.lower;
     }
     S.cap_upper = linf_out.upper;
+    /* Then every output's own maximum in one search (per-output mode): boxes where several
+     * outputs are above their best values are bounded once for all of them (acasxu_2_5 fp16
+     * p1: outputs 2 and 4 peak at the same point). */
+    if (S.deadline <= 0 || twinn_clock_now() < S.deadline) {
+      objective jobj = {OBJ_LINF, 0, 0.0, 0};
+      twinn_quant_bound *jout = &joint_out;
+      const char *jname = "outputs (upper / attained)";
+      double t1 = twinn_clock_now();
+      S.linf = 0;
+      S.per_out = 1;
+      S.outs = res->out;
+      S.n_obj = 1;
+      S.obj = &jobj;
+      S.out = &jout;
+      S.names = &jname;
+      st = run_objectives(&S, err);
+      run_release(&S);
+      S.per_out = 0;
+      S.linf = 1;
+      if (st != TWINN_OK) goto fail;
+      res->outs_searched = 1;
+      res->outs_branches = joint_out.branches;
+      res->outs_refined = joint_out.refined;
+      res->outs_seconds = twinn_clock_now() - t1;
+      S.lam = -INFINITY; /* the outputs' values attained, for the outputs left open */
+      for (i = 0; i < S.n_out; i++) S.lam = fmax(S.lam, res->out[i].lower);
+    }
   }
-  S.n_obj = S.n_out;
+  /* Each output not closed yet: a search of its own (from the joint search's point and below
+   * its upper end, where that ran), its result merged into what it had. */
+  n_open = 0;
+  for (i = 0; i < S.n_out; i++) {
+    if (res->outs_searched && res->out[i].closed) continue;
+    objs[n_open] = objs[i];
+    outs[n_open] = &own[n_open];
+    name_ptrs[n_open] = names[i];
+    seeds[n_open] = res->outs_searched ? res->out[i].point : NULL;
+    caps[n_open] = res->outs_searched ? res->out[i].upper : S.cap_upper;
+    n_open++;
+  }
+  S.n_obj = n_open;
   S.obj = objs;
   S.out = outs;
   S.names = name_ptrs;
-  if ((st = run_objectives(&S, err)) != TWINN_OK) goto fail;
+  S.seed_of = seeds;
+  S.cap_of = caps;
+  if (res->outs_searched && S.deadline > 0 && twinn_clock_now() >= S.deadline) n_open = 0;
+  if (n_open && (st = run_objectives(&S, err)) != TWINN_OK) goto fail;
+  for (k = 0; k < n_open; k++) {
+    twinn_quant_bound *r = &res->out[objs[k].i], *o = &own[k];
+    if (!res->outs_searched) { /* its only result */
+      *r = *o;
+      o->point = NULL;
+      continue;
+    }
+    if (o->lower > r->lower && o->point) {
+      twinn_free(r->point);
+      r->point = o->point;
+      o->point = NULL;
+      r->lower = o->lower;
+      r->value = o->value;
+    }
+    r->upper = fmin(r->upper, o->upper);
+    r->closed = o->closed || twinn_quant_gap_closed(opt, r->lower, r->upper);
+    r->branches += o->branches;
+    r->refined += o->refined;
+    r->seconds += o->seconds;
+  }
   res->linf_lower = res->linf_upper = -INFINITY;
   for (i = 0; i < S.n_out; i++) {
     if (!res->out[i].closed) res->timed_out = 1;
@@ -2225,7 +2548,7 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
     res->linf_upper = fmax(res->linf_upper, res->out[i].upper);
     res->branches += res->out[i].branches;
   }
-  res->branches += linf_out.branches;
+  res->branches += linf_out.branches + res->outs_branches;
   res->linf_closed = twinn_quant_gap_closed(opt, res->linf_lower, res->linf_upper);
   res->helped = atomic_load(&S.helped);
   res->seconds = twinn_clock_now() - S.t0;
@@ -2239,6 +2562,11 @@ done:
   twinn_free(names);
   twinn_free(name_ptrs);
   twinn_free(linf_out.point);
+  twinn_free(joint_out.point);
+  for (k = 0; own && k < S.n_out; k++) twinn_free(own[k].point);
+  twinn_free(own);
+  twinn_free(seeds);
+  twinn_free(caps);
   return st;
 }
 

@@ -96,6 +96,13 @@ typedef struct {
   int linf_searched;
   unsigned long linf_branches;
   double linf_seconds;
+  /* Then, where the L-inf search ran, one search for every output's own maximum at once (each
+   * box bounds all outputs' forms still above their best values): outs_searched is 1 if it
+   * ran, and its boxes and seconds (likewise in branches and seconds, in no output's). Outputs
+   * it leaves open get a search of their own with the time left. */
+  int outs_searched;
+  unsigned long outs_branches, outs_refined; /* refined: as twinn_quant_bound's */
+  double outs_seconds;
   twinn_pairing pairing;
   size_t matched; /* TWINN_PAIRING_ALIGNED: hidden neurons of g matched to f's */
 } twinn_quant_diff;

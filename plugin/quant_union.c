@@ -95,6 +95,10 @@ twinn_status twinn_quant_union_diff_bounds(const twinn_net *f, const twinn_net *
     res->linf_searched |= part.linf_searched;
     res->linf_branches += part.linf_branches;
     res->linf_seconds += part.linf_seconds;
+    res->outs_searched |= part.outs_searched;
+    res->outs_branches += part.outs_branches;
+    res->outs_refined += part.outs_refined;
+    res->outs_seconds += part.outs_seconds;
     twinn_quant_diff_release(&part);
   }
   /* Recomputed from the combined intervals with quant's own rules. */

@@ -326,6 +326,15 @@ twinn_status twinn_report_write_diff(FILE *out, const twinn_report_bound_ctx *ct
     twinn_json_null(&j, "seconds");
   }
   twinn_json_end_object(&j);
+  if (res->outs_searched) {
+    twinn_json_begin_object(&j, "joint");
+    twinn_json_uint(&j, "branches", res->outs_branches);
+    twinn_json_uint(&j, "refined", res->outs_refined);
+    twinn_json_number(&j, "seconds", res->outs_seconds);
+    twinn_json_end_object(&j);
+  } else {
+    twinn_json_null(&j, "joint");
+  }
   twinn_json_begin_array(&j, "verifier");
   for (i = 0; i < ctx->n_thresholds; i++) {
     const twinn_report_threshold *t = &ctx->thresholds[i];

@@ -974,11 +974,15 @@ static void test_threads_shared_search(void **state) {
     /* The L-inf search runs for 2 outputs or more; its boxes and the outputs' make up all. */
     assert_int_equal(d1.linf_searched, n_out >= 2);
     assert_int_equal(d2.linf_branches, d1.linf_branches);
+    /* So does the joint search of the outputs' own maxima. */
+    assert_int_equal(d1.outs_searched, n_out >= 2);
+    assert_int_equal(d2.outs_branches, d1.outs_branches);
     {
-      unsigned long sum = d1.linf_branches;
+      unsigned long sum = d1.linf_branches + d1.outs_branches;
       for (i = 0; i < n_out; i++) sum += d1.out[i].branches;
       assert_int_equal(sum, d1.branches);
-      assert_true(n_out == 1 || (d1.linf_branches > 0 && d1.linf_seconds <= d1.seconds));
+      assert_true(n_out == 1 || (d1.linf_branches > 0 && d1.linf_seconds <= d1.seconds &&
+                                 d1.outs_branches > 0 && d1.outs_seconds <= d1.seconds));
     }
     /* Against the exact maximum of |g_i - f_i| over the whole box (exact.h: ReLU phases
      * branched, an LP per leaf), where that search completes. */
@@ -1181,6 +1185,7 @@ static void test_refined_exact(void **state) {
       print_message("trial %d output %zu: refined %lu of %lu boxes, [%.9g, %.9g], exact %.9g\n",
                     trial, i, b->refined, b->branches, b->lower, b->upper, emax);
     }
+    refined += r.outs_refined;
     twinn_quant_diff_release(&r);
     twinn_exact_free(ex);
     twinn_net_free(f);
