@@ -671,8 +671,8 @@ static void test_reports_well_formed(void **state) {
     assert_non_null(linf);
     assert_non_null(strstr(linf, want));
     /* and the joint search's, or null where the L-inf search took all the time */
-    snprintf(want, sizeof want, "\"joint\": {\n    \"branches\": %lu,\n    \"refined\": ",
-             d.outs_branches);
+    snprintf(want, sizeof want,
+             "\"joint\": {\n    \"branches\": %lu,\n    \"refined\": ", d.outs_branches);
     assert_non_null(strstr(linf, d.outs_searched ? want : "\"joint\": null"));
   }
   free(buf);
