@@ -71,6 +71,10 @@ typedef struct {
   double u;   /* proved upper bound of h over the box */
   size_t dim; /* the dimension to bisect next */
   int exact;  /* bisecting cannot lower u: the exact maximum (exact.h), or a point box */
+  /* Per-output mode: the focus output is open on it (outs_key): queued before every box
+   * without (whatever u), so the top's u is the largest only when no box has it; a box with
+   * it has u above the gap, so the top's u still says whether the gap closed. Else 0. */
+  int first;
   /* OBJ_LINF: the forms whose bound on the box was above the best value then (bit t: form t of
    * objective_form); each other form's bound on it was at or below that value, so on its
    * halves too: they are not bounded again below it. Other objectives: unused. */
@@ -105,6 +109,7 @@ typedef struct {
   size_t n_ob;
   double *ob_lo, *ob_val, *ob_pt; /* n_ob, n_ob, n_ob x n_in */
   double ob_sum;
+  size_t focus; /* per-output mode: the output whose open boxes come first (outs_key) */
 } qbest;
 
 static void best_copy(qbest *dst, const qbest *src, size_t n) {
@@ -178,6 +183,7 @@ typedef struct {
   /* near_exact: boxes when it last ran, the best value it last saw, its next box's size (of
    * the region's widths; of the top box's, near_k, at most near_kmax; 0: none). */
   unsigned long near_at;
+  unsigned long focus_at; /* per-output mode: rounds until the focus is chosen again */
   double near_from, near_r, near_k, near_kmax;
   qbest save; /* the owner's state while its round's tasks run */
 } qjob;
@@ -715,12 +721,20 @@ static double out_floor(const qws *w, size_t j) {
   return w->cur.ob_lo[j] > tiny ? w->cur.ob_lo[j] : tiny;
 }
 
+/* Rounds of the joint search between choices of the focus (job_search: the open output with
+ * the fewest open boxes). */
+#define QUANT_FOCUS_ROUNDS 64
+
 /* Per-output mode: the key of a box with per-form bounds fb under the current floors: *u the
  * largest bound relative to its output's floor, rounded up (so *u <= 1 proves every form at or
- * below its floor), over the forms in live still above their floor, which go to *live_out.
- * -inf (none) when all are at or below. */
-static void outs_key(const qws *w, const double *fb, uint64_t live, double *u, uint64_t *live_out) {
-  double m = -INFINITY;
+ * below its floor), over the forms in live still above their floor, which go to *live_out;
+ * -inf (none) when all are at or below. Returns whether the focus output (qbest.focus) is still
+ * open there (a bound above its floor by more than the gap): such boxes come first (qbox.first).
+ * Without that the outputs close together, and a deadline left them all open (acasxu_5_9 fp16
+ * p1: outputs 1-4 at 0.15-0.16 relative gap after 47 s of the joint search; with it, 2 of the 4
+ * closed). */
+static int outs_key(const qws *w, const double *fb, uint64_t live, double *u, uint64_t *live_out) {
+  double m = -INFINITY, fm = -INFINITY;
   uint64_t lv = 0;
   for (size_t t = 0; t < 2 * w->n_out; t++) {
     double F, q;
@@ -730,9 +744,11 @@ static void outs_key(const qws *w, const double *fb, uint64_t live, double *u, u
     lv |= (uint64_t)1 << t;
     q = isnan(fb[t]) ? INFINITY : twinn_round_up(fb[t] / F);
     if (q > m) m = q;
+    if (t / 2 == w->cur.focus && q > fm) fm = q;
   }
   *u = m;
   *live_out = lv;
+  return fm > 1.0 / (1.0 - w->opt->gap);
 }
 
 /* Per-output mode: the coefficient of output j's forms in the exact searches, at least
@@ -1459,7 +1475,7 @@ static twinn_status try_exact_outs(qws *w, const objective *o, const double *lo,
     for (size_t t = 0; t < 2 * w->n_out; t++)
       if (b->live >> t & 1) fb[t] = fmin(fb[t], twinn_round_up(r.upper / c[t / 2]));
     if ((st = try_maximiser(w, o, &r, err)) != TWINN_OK) return st;
-    outs_key(w, fb, b->live, &u, &live);
+    b->first = outs_key(w, fb, b->live, &u, &live);
     b->u = fmin(b->u, u);
     b->live = live;
     b->exact = twinn_quant_gap_closed(w->opt, w->cur.best_lo, b->u) || !(b->u > w->cur.best_lo);
@@ -1563,7 +1579,12 @@ static void heap_release(qheap *h) {
   memset(h, 0, sizeof *h);
 }
 
-/* Max-heap on u. Takes ownership of b.box (freed on failure). */
+/* Whether a goes before b in the queue: first, then the larger u. */
+static int box_before(const qbox *a, const qbox *b) {
+  return a->first != b->first ? a->first > b->first : a->u > b->u;
+}
+
+/* Max-heap on (first, u). Takes ownership of b.box (freed on failure). */
 static twinn_status heap_push(qheap *h, qbox b) {
   size_t i;
   if (h->n == h->cap) {
@@ -1577,7 +1598,7 @@ static twinn_status heap_push(qheap *h, qbox b) {
     h->cap = cap;
   }
   i = h->n++;
-  while (i > 0 && h->a[(i - 1) / 2].u < b.u) {
+  while (i > 0 && box_before(&b, &h->a[(i - 1) / 2])) {
     h->a[i] = h->a[(i - 1) / 2];
     i = (i - 1) / 2;
   }
@@ -1591,8 +1612,8 @@ static qbox heap_pop(qheap *h) {
   for (;;) {
     size_t c = 2 * i + 1;
     if (c >= h->n) break;
-    if (c + 1 < h->n && h->a[c + 1].u > h->a[c].u) c++;
-    if (!(h->a[c].u > last.u)) break;
+    if (c + 1 < h->n && box_before(&h->a[c + 1], &h->a[c])) c++;
+    if (!box_before(&h->a[c], &last)) break;
     h->a[i] = h->a[c];
     i = c;
   }
@@ -1608,17 +1629,56 @@ static void refresh_top(const qws *w, qheap *h) {
   while (h->n) {
     double u;
     uint64_t live;
-    outs_key(w, box_fb(w, h->a[0].box), h->a[0].live, &u, &live);
-    if (!(u < h->a[0].u)) break;
+    int first = outs_key(w, box_fb(w, h->a[0].box), h->a[0].live, &u, &live);
+    if (!(u < h->a[0].u) && first == h->a[0].first) break;
     qbox top = heap_pop(h);
-    top.u = u;
+    top.u = fmin(u, top.u);
     top.live = live;
+    top.first = first;
     if (!live) {
       twinn_free(top.box);
       continue;
     }
     (void)heap_push(h, top); /* the slot it left is free: no allocation */
   }
+}
+
+/* Per-output mode: the focus becomes the output open (a live form above its floor by more than
+ * the gap) on the fewest queued boxes; if that changes it, the queue is keyed again. */
+static twinn_status choose_focus(qws *w, qheap *h, twinn_error *err) {
+  size_t cnt[QUANT_LINF_FORMS / 2] = {0}, best = SIZE_MAX, n = h->n;
+  double thr = 1.0 / (1.0 - w->opt->gap);
+  qbox *a = h->a;
+  for (size_t b = 0; b < n; b++) {
+    const double *fb = box_fb(w, a[b].box);
+    for (size_t t = 0; t < 2 * w->n_out; t++)
+      if ((a[b].live >> t & 1) && twinn_round_up(fb[t] / out_floor(w, t / 2)) > thr) {
+        cnt[t / 2]++;
+        t |= 1; /* the output's other form */
+      }
+  }
+  for (size_t j = 0; j < w->n_out; j++)
+    if (cnt[j] && (best == SIZE_MAX || cnt[j] < cnt[best])) best = j;
+  if (best == SIZE_MAX || best == w->cur.focus) return TWINN_OK;
+  w->cur.focus = best;
+  memset(h, 0, sizeof *h);
+  for (size_t b = 0; b < n; b++) {
+    qbox x = a[b];
+    uint64_t live;
+    double u;
+    x.first = outs_key(w, box_fb(w, x.box), x.live, &u, &live);
+    x.u = fmin(u, x.u);
+    x.live = live;
+    if (!live) {
+      twinn_free(x.box);
+    } else if (heap_push(h, x) != TWINN_OK) { /* it freed x.box; the rest go with them */
+      for (b++; b < n; b++) twinn_free(a[b].box);
+      twinn_free(a);
+      return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
+    }
+  }
+  twinn_free(a);
+  return TWINN_OK;
 }
 
 int twinn_quant_gap_closed(const twinn_quant_options *opt, double lower, double upper) {
@@ -1643,6 +1703,7 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, u
   size_t t, und;
   twinn_status st;
   *keep = 0;
+  b->first = 0;
   for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
   /* The halved box's dead and active ReLUs (this half's copy of its bits) are so here too. */
@@ -1671,7 +1732,7 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, u
     double *fb = box_fb(w, box);
     for (t = 0; t < w->nfb; t++)
       if (live >> t & 1) fb[t] = fmin(fb[t], w->fb[t]);
-    outs_key(w, fb, live, &b->u, &w->live_out);
+    b->first = outs_key(w, fb, live, &b->u, &w->live_out);
   }
   if (cap < b->u) b->u = cap;
   b->exact = 0;
@@ -1846,6 +1907,7 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   if (w->S->per_out) { /* relative values: 1 is every output's best */
     J->best.best_lo = 1.0;
     J->best.ob_sum = 0.0;
+    J->best.focus = SIZE_MAX; /* chosen when the search starts */
     for (t = 0; t < w->n_out; t++) J->best.ob_lo[t] = -INFINITY;
   }
   J->rng =
@@ -1876,10 +1938,11 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   if ((st = box_upper(w, o, w->root_lo, w->root_hi, &b.u, &und, err)) != TWINN_OK) goto fail;
   keep_phases(w, box);
   b.exact = 0;
+  b.first = 0;
   b.live = w->live_out;
   if (w->nfb) { /* per-output mode: the box's per-form bounds, each capped by the L-inf end */
     for (t = 0; t < w->nfb; t++) box_fb(w, box)[t] = fmin(w->fb[t], w->S->cap_upper);
-    outs_key(w, box_fb(w, box), ~(uint64_t)0, &b.u, &b.live);
+    b.first = outs_key(w, box_fb(w, box), ~(uint64_t)0, &b.u, &b.live);
   }
   if (o->kind == OBJ_ABS && cap < b.u) b.u = cap;
   if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, w->nfb ? box_fb(w, box) : NULL, und,
@@ -1962,6 +2025,10 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
     size_t nt;
     unsigned long done;
     if (w->nfb) refresh_top(w, h);
+    if (w->nfb && h->n && (!h->a[0].first || J->focus_at-- == 0)) {
+      J->focus_at = QUANT_FOCUS_ROUNDS;
+      if ((st = choose_focus(w, h, err)) != TWINN_OK) break;
+    }
     upper = queue_upper(h, w->cur.best_lo);
     report_progress(w, w->cur.best_lo, upper);
     if (!h->n || twinn_quant_gap_closed(w->opt, w->cur.best_lo, upper)) break;
