@@ -95,10 +95,6 @@ typedef struct {
  * 1.3 %. 32 (session 41): the waits of 40 s of acasxu_4_1 fp16 p1 3.8 -> 2.6 worker-seconds
  * (of 80), its output 0 closes after the same 219 k boxes at 56.9 s against 58.2 s. */
 #define QUANT_ROUND 32
-/* A round's tasks: the halves of its boxes, and at most one side task (qtask.side) first. */
-#define QUANT_TASKS (2 * QUANT_ROUND + 1)
-/* Side tasks: none, near_exact's search, or a pattern search (polish). */
-enum { SIDE_NONE, SIDE_NEAR, SIDE_POLISH };
 
 /* The best attained point of an objective's search, and the first top-1 disagreement it saw. */
 typedef struct {
@@ -145,29 +141,22 @@ static void best_attach(qbest *b, double *a, size_t n_out) {
 }
 #define OB_DOUBLES(n_out, n_in) (2 * (n_out) + (n_out) * (n_in))
 
-/* A half of a box halved in a round, and what its bounding gave (run_task); or the round's side
- * task: the search near_exact or polish would have run between rounds, run as a task of the
- * round from the round's state (the other worker bounds halves meanwhile), so the search is the
- * same for any number of workers. */
+/* A half of a box halved in a round, and what its bounding gave (run_task). */
 typedef struct {
   /* In: */
-  int side;                      /* SIDE_NONE: a half; else the side task, which has no box */
-  const double *slo, *shi, *spt; /* side: its box (qjob.side_lo, side_hi) and a start point */
-  double deadline;               /* side: the owner's (polish stops at it) */
-  double *box;                   /* owned by the task until done (then in b, or freed) */
-  double floor;                  /* the best attained value when the round began */
-  const qbest *start;            /* per-output mode: the round's state (its floors) */
-  int dis0;                      /* a top-1 disagreement had already been seen */
-  double cap;                    /* the halved box's proved bound, which holds on the half too */
-  uint64_t live;                 /* the halved box's live forms (qbox.live) */
+  double *box;        /* owned by the task until done (then in b, or freed) */
+  double floor;       /* the best attained value when the round began */
+  const qbest *start; /* per-output mode: the round's state (its floors) */
+  int dis0;           /* a top-1 disagreement had already been seen */
+  double cap;         /* the halved box's proved bound, which holds on the half too */
+  uint64_t live;      /* the halved box's live forms (qbox.live) */
   /* Out: */
   twinn_status st;
   twinn_error err;
   qbox b;
-  int keep;     /* b is to be queued */
-  int refined;  /* refine_relus analysed it again */
-  int complete; /* SIDE_NEAR: its exact search completed */
-  qbest out;    /* the state after its bounding (from floor and dis0) */
+  int keep;    /* b is to be queued */
+  int refined; /* refine_relus analysed it again */
+  qbest out;   /* the state after its bounding (from floor and dis0) */
 } qtask;
 
 /* One objective's search. It runs on one worker at a time (its owner), whose rounds' tasks a
@@ -182,7 +171,7 @@ typedef struct {
   double upper;                          /* its upper end when last published (L-inf mode) */
   size_t n_tasks, next_task, tasks_done; /* the current round */
   /* A task is written by the owner before its round, by the worker that takes it during it. */
-  qtask t[QUANT_TASKS];
+  qtask t[2 * QUANT_ROUND];
   /* The search between runs: only the worker running it touches these. */
   qheap h;
   int suspended;
@@ -196,9 +185,7 @@ typedef struct {
   unsigned long near_at;
   unsigned long focus_at; /* per-output mode: rounds until the focus is chosen again */
   double near_from, near_r, near_k, near_kmax;
-  int near_shaped, near_whole;         /* the planned search's (near_plan) */
-  double *side_lo, *side_hi, *side_pt; /* n_in each: the round's side task's box and point */
-  qbest save;                          /* the owner's state while its round's tasks run */
+  qbest save; /* the owner's state while its round's tasks run */
 } qjob;
 
 /* What the workers share. Fixed before the workers start, except the fields marked. */
@@ -290,6 +277,7 @@ typedef struct {
   double *bcf, *bcg;         /* box_upper's worst form for ss (n_out each) */
   double *xcf, *xcg;         /* try_exact's forms (2 n_out + 1 rows of n_out each) */
   double *wid, *gain;        /* n_in: the box's widths and the form's relaxation gains */
+  double *nlo, *nhi;         /* n_in: the box of near_exact */
   double *caps;              /* 2 (n_in + 1): |g_i - f_i|'s forms' upper rows (box_upper_once) */
   double *fb;                /* per-output mode: the box's per-form bounds (box_upper) */
   size_t nfb;                /* per-output mode: 2 n_out (per-form bounds after each box), else 0 */
@@ -349,9 +337,11 @@ static void ws_release(qws *w) {
   twinn_free(w->bcg);
   twinn_free(w->wid);
   twinn_free(w->gain);
+  twinn_free(w->nlo);
   twinn_free(w->caps);
   twinn_free(w->fb);
   twinn_free(w->cur.ob_lo);
+  twinn_free(w->nhi);
   twinn_free(w->xcf);
   twinn_free(w->xcg);
   twinn_exact_free(w->ex);
@@ -580,7 +570,9 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
     w->bcg = twinn_calloc(w->n_out, sizeof(double));
     w->wid = twinn_calloc(w->n_in, sizeof(double));
     w->gain = twinn_calloc(w->n_in, sizeof(double));
+    w->nlo = twinn_calloc(w->n_in, sizeof(double));
     w->caps = twinn_calloc(2 * (w->n_in + 1), sizeof(double));
+    w->nhi = twinn_calloc(w->n_in, sizeof(double));
     w->xcf = twinn_calloc((2 * w->n_out + 1) * w->n_out, sizeof(double));
     w->xcg = twinn_calloc((2 * w->n_out + 1) * w->n_out, sizeof(double));
   }
@@ -619,7 +611,7 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
       (S->prod && (!w->sg || !w->pa || !w->pb || !w->pcoef)) ||
       (w->n_in <= QUANT_EXACT_DIMS &&
        ((S->prod ? !w->ssg : !w->ex || !w->ex_f || !w->ex_g) || !w->ss || !w->bcf || !w->bcg ||
-        !w->wid || !w->gain || !w->caps || !w->xcf || !w->xcg)) ||
+        !w->wid || !w->gain || !w->nlo || !w->nhi || !w->caps || !w->xcf || !w->xcg)) ||
       twinn_ibounds_init(&w->bf, f) != TWINN_OK || twinn_ibounds_init(&w->bg, g) != TWINN_OK) {
     ws_release(w);
     return twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound analysis)");
@@ -772,12 +764,8 @@ static int outs_key(const qws *w, const double *fb, uint64_t live, double *u, ui
  * 1 / floor: a form's maximum times it bounds its bound relative to the floor from above. */
 static double out_coef(const qws *w, size_t j) { return twinn_round_up(1.0 / out_floor(w, j)); }
 
-/* What rises with every new best attained: best_lo, or in per-output mode ob_sum; of b, and of
- * the current state. */
-static double mark_of(const qws *w, const qbest *b) {
-  return w->S->per_out ? b->ob_sum : b->best_lo;
-}
-static double best_mark(const qws *w) { return mark_of(w, &w->cur); }
+/* What rises with every new best attained: best_lo, or in per-output mode ob_sum. */
+static double best_mark(const qws *w) { return w->S->per_out ? w->cur.ob_sum : w->cur.best_lo; }
 
 /* Enclosure [*lo, *hi] of the margin m of one network from enclosures of its outputs. */
 static void margin_enclosure(const qws *w, const double *ylo, const double *yhi, double *lo,
@@ -1061,12 +1049,11 @@ static twinn_status polish_value(void *ctx, const double *x, double *value, int 
 }
 
 /* Pattern search (pattern.h) for larger values of o: from the best attained point over the
- * root box (lo == NULL), or from the point start of the box [lo, hi] within it. The gradient
+ * root box (lo == NULL), or from a random point of the box [lo, hi] within it. The gradient
  * steps of ascend() stop short of maxima at the kinks of |g - f|, and lead most starts into the
  * same few basins (ACAS Xu 1_1 fp16, box of property 3, output 3: 1.528e-3 attained against
  * 1.749e-3 found by verify's attack, which searches this way). */
-static twinn_status polish(qws *w, const objective *o, const double *lo, const double *hi,
-                           const double *start) {
+static twinn_status polish(qws *w, const objective *o, const double *lo, const double *hi) {
   polish_ctx c = {w, o};
   double v;
   int stopped;
@@ -1082,7 +1069,8 @@ static twinn_status polish(qws *w, const objective *o, const double *lo, const d
     if (w->S->per_out && ((st = polish_value(&c, w->px, &v, &stopped)) != TWINN_OK || stopped))
       return st;
   } else {
-    memcpy(w->px, start, w->n_in * sizeof(double));
+    for (size_t t = 0; t < w->n_in; t++)
+      w->px[t] = lo[t] + (hi[t] - lo[t]) * twinn_rand_unit(&w->rng);
     if ((st = polish_value(&c, w->px, &v, &stopped)) != TWINN_OK || stopped) return st;
   }
   return twinn_pattern_search(w->n_in, lo, hi, w->px, &v, w->pq, polish_value, &c, 0, &stopped);
@@ -1544,7 +1532,7 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
 }
 
 /* A larger value near the best point attained: the exact search (exact.h) of a box around it,
- * J->near_r of the region's widths (clipped to the region), pruning what cannot
+ * w->nlo..w->nhi, J->near_r of the region's widths (clipped to the region), pruning what cannot
  * beat the best value; the maximiser it returns is tried (try_point certifies it). The box
  * starts at QUANT_NEAR_R0 after each new best and doubles while it finds nothing better; after
  * the whole region, or a search that ran out of LPs, none until a new best (so each new best
@@ -1553,71 +1541,52 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
  * (x = [-0.30036, -0.00529, 0.49977, 0.32545, 0.30607]) for 60 s in some runs, while the
  * maximum 1.806e-3 lies 3 % of the region away: the exact search of 10 % of the region around
  * the former finds it in 10 959 LPs (0.13 s); of 5 %, it proves 1.727e-3 the maximum there. For
- * m_g - m_f the forms' maxima only bound it, but their maximiser is as good a candidate.
- * It runs as a round's side task (run_round), planned by near_plan and sized by near_update.
- *
- * near_exact's search for the next round (J's owner, before the round's boxes are popped): its
- * box into lo, hi; 0 when none is due. */
-static int near_plan(qws *w, qjob *J, double *lo, double *hi) {
+ * m_g - m_f the forms' maxima only bound it, but their maximiser is as good a candidate. */
+static twinn_status near_exact(qws *w, const objective *o, qjob *J, twinn_error *err) {
+  twinn_exact_result r;
   double before = best_mark(w);
   const double *top = J->h.n ? J->h.a[0].box : NULL;
   size_t t, n = w->n_in;
-  int whole = 1;
-  if (!w->ex || !(w->cur.best_lo > -INFINITY) || isnan(w->cur.best_val)) return 0;
+  int shaped, whole = 1;
+  twinn_status st;
+  if (!w->ex || !(w->cur.best_lo > -INFINITY) || isnan(w->cur.best_val)) return TWINN_OK;
   /* A new best since the last search (by more than a gap's worth): start small around it. */
   if (!(before <= J->near_from + QUANT_NEAR_RISE * fabs(J->near_from))) {
     J->near_r = QUANT_NEAR_R0;
     J->near_k = QUANT_NEAR_K0;
     J->near_kmax = INFINITY;
   }
-  J->near_shaped = top && J->near_k > 0 && J->near_r > 1.0;
-  if (!J->near_shaped && J->near_r > 1.0) return 0; /* done until a new best */
+  shaped = top && J->near_k > 0 && J->near_r > 1.0;
+  if (!shaped && J->near_r > 1.0) return TWINN_OK; /* done until a new best */
   for (t = 0; t < n; t++) {
-    double half = 0.5 * (J->near_shaped ? J->near_k * (top[n + t] - top[t])
-                                        : J->near_r * (w->root_hi[t] - w->root_lo[t]));
-    lo[t] = fmax(w->root_lo[t], w->cur.best_pt[t] - half);
-    hi[t] = fmin(w->root_hi[t], w->cur.best_pt[t] + half);
-    whole &= lo[t] <= w->root_lo[t] && hi[t] >= w->root_hi[t];
+    double half = 0.5 * (shaped ? J->near_k * (top[n + t] - top[t])
+                                : J->near_r * (w->root_hi[t] - w->root_lo[t]));
+    w->nlo[t] = fmax(w->root_lo[t], w->cur.best_pt[t] - half);
+    w->nhi[t] = fmin(w->root_hi[t], w->cur.best_pt[t] + half);
+    whole &= w->nlo[t] <= w->root_lo[t] && w->nhi[t] >= w->root_hi[t];
   }
-  J->near_whole = whole;
-  return 1;
-}
-
-/* The search itself (any worker: the round's side task, from the round's state): the exact
- * search of the planned box, its maximiser tried. *complete: it completed. */
-static twinn_status near_exact(qws *w, const objective *o, const double *lo, const double *hi,
-                               int *complete, twinn_error *err) {
-  twinn_exact_result r;
-  twinn_status st =
-      exact_forms(w, o, lo, hi, w->cur.best_lo, QUANT_NEAR_LPS, ~(uint64_t)0, &r, err);
-  *complete = 0;
+  st = exact_forms(w, o, w->nlo, w->nhi, w->cur.best_lo, QUANT_NEAR_LPS, ~(uint64_t)0, &r, err);
   if (st != TWINN_OK || (st = try_maximiser(w, o, &r, err)) != TWINN_OK) return st;
-  *complete = r.complete;
-  return TWINN_OK;
-}
-
-/* After it (J's owner, merging the round): the next search's size. found: the search raised the
- * best itself; mark: best_mark after it (its own finds do not restart it: or an unfinished
- * search would creep, each time a little higher, at full cost: acasxu_1_4 fp16 p1 spent 9 % of
- * its time so). None after a search that ran out of LPs or covered the whole region (until a
- * new best from elsewhere); the same box around a better point; else a larger one. Shaped: a
- * smaller one after running out of LPs, none once that is below QUANT_NEAR_KMIN or a larger one
- * would exceed a size that ran out. */
-static void near_update(qjob *J, int complete, int found, double mark) {
-  if (J->near_shaped) {
-    if (!complete) {
+  /* None after a search that ran out of LPs or covered the whole region (until a new best from
+   * elsewhere: its own finds do not count, or an unfinished search would creep, each time a
+   * little higher, at full cost: acasxu_1_4 fp16 p1 spent 9 % of its time so); the same box
+   * around a better point; else a larger one. Shaped: a smaller one after running out of LPs,
+   * none once that is below QUANT_NEAR_KMIN or a larger one would exceed a size that ran out. */
+  if (shaped) {
+    if (!r.complete) {
       J->near_kmax = J->near_k / 2.0;
       J->near_k = J->near_kmax < QUANT_NEAR_KMIN ? 0.0 : J->near_kmax;
-    } else if (!found) {
-      J->near_k = J->near_whole || 2.0 * J->near_k > J->near_kmax ? 0.0 : 2.0 * J->near_k;
+    } else if (!(best_mark(w) > before)) {
+      J->near_k = whole || 2.0 * J->near_k > J->near_kmax ? 0.0 : 2.0 * J->near_k;
     }
-  } else if (!complete || (!found && J->near_r >= 1.0)) {
-    if (complete) J->near_k = 0.0; /* the whole region: nothing is left to find */
+  } else if (!r.complete || (!(best_mark(w) > before) && J->near_r >= 1.0)) {
+    if (r.complete) J->near_k = 0.0; /* the whole region: nothing is left to find */
     J->near_r = 2.0;
-  } else if (!found) {
+  } else if (!(best_mark(w) > before)) {
     J->near_r *= 2.0;
   }
-  J->near_from = mark;
+  J->near_from = best_mark(w);
+  return TWINN_OK;
 }
 
 /* ---- branch and bound -------------------------------------------------------------------- */
@@ -1813,29 +1782,14 @@ fail:
 
 /* Task T of a round (S->mu not held; any worker): its child bounded from the round's state
  * (the best value attained and whether a top-1 disagreement was seen when the round began),
- * or its side search from that whole state; the results left in T. */
+ * the results left in T. */
 static void run_task(qws *w, qtask *T, const objective *o) {
-  twinn_error_clear(&w->err);
-  w->refined = 0;
-  if (T->side) {
-    double deadline = w->deadline;
-    best_copy(&w->cur, T->start, w->n_in);
-    w->deadline = T->deadline;
-    if (T->side == SIDE_NEAR)
-      T->st = near_exact(w, o, T->slo, T->shi, &T->complete, &w->err);
-    else if ((T->st = polish(w, o, T->slo, T->shi, T->spt)) != TWINN_OK)
-      twinn_error_set(&w->err, T->st, NULL, 0, 0, "out of memory (network evaluation)");
-    w->deadline = deadline;
-    T->keep = 0;
-    T->refined = 0;
-    T->err = w->err;
-    best_copy(&T->out, &w->cur, w->n_in);
-    return;
-  }
   if (w->cur.n_ob) best_copy(&w->cur, T->start, w->n_in); /* each output's best at its start */
   w->cur.best_lo = T->floor;
   w->cur.best_val = NAN;
   w->cur.disagree = T->dis0;
+  twinn_error_clear(&w->err);
+  w->refined = 0;
   T->st = child(w, o, T->box, T->cap, T->live, &T->b, &T->keep, &w->err);
   T->refined = w->refined;
   T->box = NULL;
@@ -1859,8 +1813,7 @@ static int take_task(qws *w, qjob *J) {
 }
 
 /* One round of objective J (its owner): the boxes popped (QUANT_ROUND at most) were halved into
- * the nt tasks J->t (after the side task, if any, at J->t[0]), which the owner and the helper
- * (if any) run alike, each from the
+ * the nt tasks J->t, which the owner and the helper (if any) bound alike, each from the
  * same state: the best value attained when the round began (and whether a top-1 disagreement
  * had been seen). Then the results are merged in task order (a strictly better value replaces
  * the best; the first disagreement stays) and the kept halves queued in that order: the search
@@ -1897,7 +1850,7 @@ static twinn_status run_round(qws *w, qjob *J, qheap *h, size_t nt, twinn_error 
       }
       continue;
     }
-    if (!T->side) w->branches++;
+    w->branches++;
     J->refined += (unsigned long)T->refined;
     if (T->out.best_lo > w->cur.best_lo) {
       w->cur.best_lo = T->out.best_lo;
@@ -1925,8 +1878,6 @@ static twinn_status run_round(qws *w, qjob *J, qheap *h, size_t nt, twinn_error 
       w->cur.dis_g = T->out.dis_g;
       memcpy(w->cur.dis_pt, T->out.dis_pt, n * sizeof(double));
     }
-    if (T->side == SIDE_NEAR) /* by what it found itself, from the round's state */
-      near_update(J, T->complete, mark_of(w, &T->out) > mark_of(w, &J->save), mark_of(w, &T->out));
     if (!T->keep) continue;
     T->keep = 0;
     if (st != TWINN_OK) {
@@ -2004,7 +1955,7 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
     if ((st = ascend(w, o, w->root_lo, w->root_hi, w->x, 20)) != TWINN_OK)
       return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
   }
-  if ((st = polish(w, o, NULL, NULL, NULL)) != TWINN_OK)
+  if ((st = polish(w, o, NULL, NULL)) != TWINN_OK)
     return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
   J->polished = best_mark(w);
   if (!(box = twinn_malloc(box_bytes(w))))
@@ -2089,6 +2040,7 @@ static int should_yield(qws *w, qjob *J, double upper) {
 static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
   qshared *S = w->S;
   qjob *J = &S->jobs[k];
+  const objective *o = &S->obj[k];
   qheap *h = &J->h;
   size_t n = w->n_in, t, max_open = S->max_open;
   unsigned long b0 = w->branches, checked = w->branches;
@@ -2100,7 +2052,6 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
   for (;;) {
     size_t nt;
     unsigned long done;
-    int side;
     if (w->nfb) refresh_top(w, h);
     if (w->nfb && h->n && (!h->a[0].first || J->focus_at-- == 0)) {
       J->focus_at = QUANT_FOCUS_ROUNDS;
@@ -2124,47 +2075,30 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       break;
     }
     done = J->branches + (w->branches - b0); /* the job's boxes so far, this run's included */
-    /* The round's side task (run_task), planned here: every QUANT_NEAR_EVERY boxes near_exact's
-     * search; else every QUANT_POLISH_EVERY boxes a pattern search, from the best point if it
-     * is new since the last one, else from a random point of the box holding the upper end or
-     * (every other time) of the root box. They ran between rounds, the helper waiting: 6.3 of
-     * its 7.8 idle seconds of 60 on acasxu_4_9 fp16 p1. */
-    side = SIDE_NONE;
     if (done - J->near_at >= QUANT_NEAR_EVERY) {
       J->near_at = done;
-      if (near_plan(w, J, J->side_lo, J->side_hi)) side = SIDE_NEAR;
+      if ((st = near_exact(w, o, J, err)) != TWINN_OK) break;
+      continue;
     }
-    if (side == SIDE_NONE && done - J->polished_at >= QUANT_POLISH_EVERY &&
-        n <= QUANT_POLISH_DIMS) {
+    /* Every QUANT_POLISH_EVERY boxes a pattern search: from the best point if it is new since
+     * the last one, else from a random point of the box holding the upper end or (every other
+     * time) of the root box. */
+    if (done - J->polished_at >= QUANT_POLISH_EVERY) {
       int from_best = best_mark(w) > J->polished;
       const double *plo = h->a[0].box, *phi = h->a[0].box + n;
       if (!from_best && (J->n_polish++ & 1)) plo = w->root_lo, phi = w->root_hi;
       J->polished = best_mark(w);
       J->polished_at = done;
-      J->t[0].slo = NULL; /* polish: from the best point */
-      if (!from_best) {
-        memcpy(J->side_lo, plo, n * sizeof(double));
-        memcpy(J->side_hi, phi, n * sizeof(double));
-        for (t = 0; t < n; t++)
-          J->side_pt[t] = plo[t] + (phi[t] - plo[t]) * twinn_rand_unit(&w->rng);
-        J->t[0].slo = J->side_lo;
+      if ((st = polish(w, o, from_best ? NULL : plo, phi)) != TWINN_OK) {
+        twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
+        break;
       }
-      if (!from_best || (w->cur.best_lo > -INFINITY && !isnan(w->cur.best_val))) side = SIDE_POLISH;
-    }
-    if (side != SIDE_NONE) {
-      qtask *T = &J->t[0];
-      T->side = side;
-      T->deadline = w->deadline;
-      T->box = NULL;
-      T->keep = 0;
-      if (side == SIDE_NEAR) T->slo = J->side_lo;
-      T->shi = J->side_hi;
-      T->spt = J->side_pt;
+      continue;
     }
     /* A round: the box on top and the next ones, QUANT_ROUND at most (not an exact one, whose
      * bound halving cannot lower; not one that cannot beat the best value). */
-    nt = side != SIDE_NONE;
-    while (nt < QUANT_TASKS - 1 + (side != SIDE_NONE) && h->n && !(nt > 0 && h->a[0].exact)) {
+    nt = 0;
+    while (nt < 2 * QUANT_ROUND && h->n && !(nt > 0 && h->a[0].exact)) {
       qbox top;
       double *right, mid;
       if (w->nfb && (refresh_top(w, h), !h->n)) break;
@@ -2183,11 +2117,9 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       memcpy(right, top.box, box_bytes(w));
       top.box[n + t] = mid;
       right[t] = mid;
-      J->t[nt].side = SIDE_NONE;
       J->t[nt].box = top.box;
       J->t[nt].live = top.live;
       J->t[nt++].cap = top.u;
-      J->t[nt].side = SIDE_NONE;
       J->t[nt].box = right;
       J->t[nt].live = top.live;
       J->t[nt++].cap = top.u;
@@ -2465,32 +2397,27 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
   S->dis_g = twinn_calloc(S->n_obj, sizeof(size_t));
   S->dis_pt = twinn_calloc(S->n_obj * S->n_in + 1, sizeof(double));
   S->jobs = twinn_calloc(S->n_obj, sizeof *S->jobs);
-  /* Each job's arrays of n_in: 4, 2 per task, 3 of the side task (side_lo, side_hi, side_pt);
-   * and per-output arrays (ob) of 2 qbest and 1 per task. */
-  for (t = 0; S->jobs && t < S->n_obj; t++) {
+  for (t = 0; S->jobs && t < S->n_obj; t++) { /* arrays of n_in: 4, and 2 per task */
     qjob *J = &S->jobs[t];
-    size_t ob = S->per_out || S->track_pt ? OB_DOUBLES(S->n_out, S->n_in) : 0;
-    size_t n_pts = 4 + 2 * QUANT_TASKS + 3;
-    double *a = twinn_calloc(n_pts * S->n_in + (2 + QUANT_TASKS) * ob + 1, sizeof(double));
+    size_t ob = S->per_out || S->track_pt ? OB_DOUBLES(S->n_out, S->n_in) : 0; /* per qbest */
+    double *a = twinn_calloc((4 + 4 * QUANT_ROUND) * S->n_in + (2 + 2 * QUANT_ROUND) * ob + 1,
+                             sizeof(double));
     size_t i;
     if (!a) break;
     if (ob) {
-      double *q = a + n_pts * S->n_in;
+      double *q = a + (4 + 4 * QUANT_ROUND) * S->n_in;
       best_attach(&J->best, q, S->n_out);
       best_attach(&J->save, q + ob, S->n_out);
-      for (i = 0; i < QUANT_TASKS; i++) best_attach(&J->t[i].out, q + (2 + i) * ob, S->n_out);
+      for (i = 0; i < 2 * QUANT_ROUND; i++) best_attach(&J->t[i].out, q + (2 + i) * ob, S->n_out);
     }
     J->best.best_pt = a;
     J->best.dis_pt = a + S->n_in;
     J->save.best_pt = a + 2 * S->n_in;
     J->save.dis_pt = a + 3 * S->n_in;
-    for (i = 0; i < QUANT_TASKS; i++) {
+    for (i = 0; i < 2 * QUANT_ROUND; i++) {
       J->t[i].out.best_pt = a + (4 + 2 * i) * S->n_in;
       J->t[i].out.dis_pt = a + (5 + 2 * i) * S->n_in;
     }
-    J->side_lo = a + (4 + 2 * QUANT_TASKS) * S->n_in;
-    J->side_hi = J->side_lo + S->n_in;
-    J->side_pt = J->side_hi + S->n_in;
   }
   W = twinn_calloc(nw, sizeof *W);
   if (!S->busy_until || !S->dis || !S->dis_f || !S->dis_g || !S->dis_pt || !S->jobs || !W ||
