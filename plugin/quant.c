@@ -308,9 +308,11 @@ static size_t box_bytes(const qws *w) { return (2 * w->n_in + w->nfb) * sizeof(d
 static unsigned char *box_dead(const qws *w, double *box) {
   return (unsigned char *)(box + 2 * w->n_in + w->nfb);
 }
-/* Per-output mode: the box's per-form bounds (form t: output t / 2, g - f for odd t), between
- * hi and the phase bits: each holds on the box (a half starts with its parent's). */
-static double *box_fb(const qws *w, double *box) { return box + 2 * w->n_in; }
+/* Per-output mode: the per-form bounds (form t: output t / 2, g - f for odd t) of a box of n_in
+ * inputs, between hi and the phase bits: each holds on the box (a half starts with its
+ * parent's). */
+static double *box_fb_of(double *box, size_t n_in) { return box + 2 * n_in; }
+static double *box_fb(const qws *w, double *box) { return box_fb_of(box, w->n_in); }
 static unsigned char *box_active(const qws *w, double *box) { return box_dead(w, box) + w->nd / 2; }
 /* The dead and active ReLUs of the analysis in w->sym (of that box) into the box's bits. */
 static void keep_phases(qws *w, double *box) {
@@ -826,30 +828,41 @@ static double double_value(const qws *w, const objective *o) {
   return o->kind == OBJ_MDIFF ? o->s * (m[1] - m[0]) : -m[o->which];
 }
 
-/* A certified lower bound of the exact objective at x, from interval enclosures of f(x) and
- * g(x) over the degenerate box {x}. Also records a certain top-1 disagreement at x. */
 /* Certified lower end of |g - f| from enclosures [glo, ghi] of g and [flo, fhi] of f. */
 static double abs_diff_lower(double glo, double ghi, double flo, double fhi) {
   return fmax(0.0, fmax(twinn_round_down(glo - fhi), -twinn_round_up(ghi - flo)));
 }
 
+/* Interval enclosures of f(x) and g(x) over the degenerate box {x} into w->bf, w->bg. */
+static void enclose_point(qws *w, const double *x) {
+  twinn_interval_propagate(w->f, x, x, &w->bf);
+  twinn_interval_propagate(w->g, x, x, &w->bg);
+}
+
+/* A certified lower end of |g_j - f_j| at the point last enclosed (enclose_point). */
+static double out_certified(const qws *w, size_t j) {
+  size_t Lf = w->f->n_layers, Lg = w->g->n_layers;
+  return abs_diff_lower(w->bg.lo[w->bg.off[Lg] + j], w->bg.hi[w->bg.off[Lg] + j],
+                        w->bf.lo[w->bf.off[Lf] + j], w->bf.hi[w->bf.off[Lf] + j]);
+}
+
+/* A certified lower bound of the exact objective at x, from interval enclosures of f(x) and
+ * g(x) over the degenerate box {x}. Also records a certain top-1 disagreement at x. */
 static double certified_value(qws *w, const objective *o, const double *x) {
   const double *flo, *fhi, *glo, *ghi;
   size_t Lf = w->f->n_layers, Lg = w->g->n_layers, cf_cls, cg_cls;
   double mflo, mfhi, mglo, mghi;
-  twinn_interval_propagate(w->f, x, x, &w->bf);
-  twinn_interval_propagate(w->g, x, x, &w->bg);
+  enclose_point(w, x);
+  if (o->kind == OBJ_ABS) return out_certified(w, o->i);
+  if (o->kind == OBJ_LINF) {
+    double mx = 0.0;
+    for (size_t j = 0; j < w->n_out; j++) mx = fmax(mx, out_certified(w, j));
+    return mx;
+  }
   flo = w->bf.lo + w->bf.off[Lf];
   fhi = w->bf.hi + w->bf.off[Lf];
   glo = w->bg.lo + w->bg.off[Lg];
   ghi = w->bg.hi + w->bg.off[Lg];
-  if (o->kind == OBJ_ABS) return abs_diff_lower(glo[o->i], ghi[o->i], flo[o->i], fhi[o->i]);
-  if (o->kind == OBJ_LINF) {
-    double mx = 0.0;
-    for (size_t j = 0; j < w->n_out; j++)
-      mx = fmax(mx, abs_diff_lower(glo[j], ghi[j], flo[j], fhi[j]));
-    return mx;
-  }
   cf_cls = certain_class(w, flo, fhi);
   cg_cls = certain_class(w, glo, ghi);
   if (!w->cur.disagree && cf_cls != SIZE_MAX && cg_cls != SIZE_MAX && cf_cls != cg_cls) {
@@ -891,16 +904,14 @@ static const double *forward(const twinn_net *net, const double *x, double *stor
  * rounding below the double value, every visit of a best point certified it again: the L-inf
  * search of acasxu_4_1 fp16 p1 took 13 % longer.) */
 static int track_outs(qws *w, const double *x) {
-  size_t j, n = w->n_in, Lf = w->f->n_layers, Lg = w->g->n_layers;
+  size_t j, n = w->n_in;
   int any = 0, better = 0;
   for (j = 0; j < w->n_out && !any; j++)
     any = fabs(w->yg[j] - w->yf[j]) > (w->cur.ob_lo[j] > -INFINITY ? w->cur.ob_val[j] : -INFINITY);
   if (!any) return 0;
-  twinn_interval_propagate(w->f, x, x, &w->bf);
-  twinn_interval_propagate(w->g, x, x, &w->bg);
+  enclose_point(w, x);
   for (j = 0; j < w->n_out; j++) {
-    double c = abs_diff_lower(w->bg.lo[w->bg.off[Lg] + j], w->bg.hi[w->bg.off[Lg] + j],
-                              w->bf.lo[w->bf.off[Lf] + j], w->bf.hi[w->bf.off[Lf] + j]);
+    double c = out_certified(w, j);
     if (!(c > w->cur.ob_lo[j])) continue;
     w->cur.ob_sum += c - fmax(w->cur.ob_lo[j], 0.0);
     w->cur.ob_lo[j] = c;
@@ -2161,7 +2172,7 @@ static twinn_status job_result(qshared *S, size_t k, twinn_error *err) {
       for (size_t b = 0; b < J->h.n; b++)
         for (size_t sg = 0; sg < 2; sg++)
           if (J->h.a[b].live >> (2 * j + sg) & 1)
-            up = fmax(up, J->h.a[b].box[2 * S->n_in + 2 * j + sg]);
+            up = fmax(up, box_fb_of(J->h.a[b].box, S->n_in)[2 * j + sg]);
       twinn_free(oj->point);
       memset(oj, 0, sizeof *oj);
       if (!(oj->point = twinn_mallocarray(S->n_in, sizeof(double))))
