@@ -732,6 +732,13 @@ static double out_floor(const qws *w, size_t j) {
   return w->cur.ob_lo[j] > tiny ? w->cur.ob_lo[j] : tiny;
 }
 
+/* Per-output mode: form t's bound fb relative to its output's floor, rounded up (a NaN bound
+ * counts as unbounded); the form is open while this is above open_key (its gap not closed). */
+static double form_key(const qws *w, double fb, size_t t) {
+  return isnan(fb) ? INFINITY : twinn_round_up(fb / out_floor(w, t / 2));
+}
+static double open_key(const qws *w) { return 1.0 / (1.0 - w->opt->gap); }
+
 /* Rounds of the joint search between choices of the focus (job_search: the open output with
  * the fewest open boxes). */
 #define QUANT_FOCUS_ROUNDS 64
@@ -748,18 +755,16 @@ static int outs_key(const qws *w, const double *fb, uint64_t live, double *u, ui
   double m = -INFINITY, fm = -INFINITY;
   uint64_t lv = 0;
   for (size_t t = 0; t < 2 * w->n_out; t++) {
-    double F, q;
-    if (!(live >> t & 1)) continue;
-    F = out_floor(w, t / 2);
-    if (fb[t] <= F) continue;
+    double q;
+    if (!(live >> t & 1) || fb[t] <= out_floor(w, t / 2)) continue;
     lv |= (uint64_t)1 << t;
-    q = isnan(fb[t]) ? INFINITY : twinn_round_up(fb[t] / F);
+    q = form_key(w, fb[t], t);
     if (q > m) m = q;
     if (t / 2 == w->cur.focus && q > fm) fm = q;
   }
   *u = m;
   *live_out = lv;
-  return fm > 1.0 / (1.0 - w->opt->gap);
+  return fm > open_key(w);
 }
 
 /* Per-output mode: the coefficient of output j's forms in the exact searches, at least
@@ -1677,12 +1682,12 @@ static void refresh_top(const qws *w, qheap *h) {
  * the gap) on the fewest queued boxes; if that changes it, the queue is keyed again. */
 static twinn_status choose_focus(qws *w, qheap *h, twinn_error *err) {
   size_t cnt[QUANT_LINF_FORMS / 2] = {0}, best = SIZE_MAX, n = h->n;
-  double thr = 1.0 / (1.0 - w->opt->gap);
+  double thr = open_key(w);
   qbox *a = h->a;
   for (size_t b = 0; b < n; b++) {
     const double *fb = box_fb(w, a[b].box);
     for (size_t t = 0; t < 2 * w->n_out; t++)
-      if ((a[b].live >> t & 1) && twinn_round_up(fb[t] / out_floor(w, t / 2)) > thr) {
+      if ((a[b].live >> t & 1) && form_key(w, fb[t], t) > thr) {
         cnt[t / 2]++;
         t |= 1; /* the output's other form */
       }
