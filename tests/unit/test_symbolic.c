@@ -758,7 +758,13 @@ static void test_opt(void **state) {
       for (size_t j = 0; j < hw; j++) ch[j] = unit == SIZE_MAX ? srand1() : j == unit;
       assert_int_equal(twinn_sym_bound_opt_at(s, which, hp, ch, NULL, 1, 30, &lh, NULL), TWINN_OK);
       assert_true(!isnan(lh));
-      if (unit != SIZE_MAX && net->layers[hp - 1].kind == TWINN_LAYER_AFFINE) {
+      /* (Not on a split neuron itself: the analysis clamps it to its phase's side, which the
+       * back-substitution sees only through the split's multiplier.) */
+      int split_here = 0;
+      for (int r = 0; r < 2; r++)
+        split_here |=
+            rq[r].phase && rq[r].net == which && rq[r].layer == hp && rq[r].neuron == unit;
+      if (unit != SIZE_MAX && !split_here && net->layers[hp - 1].kind == TWINN_LAYER_AFFINE) {
         double l = twinn_sym_point_lo(s, which, hp)[unit];
         assert_true(lh >= l - 1e-12 * (1.0 + fabs(l)));
         n_hidden_better += lh > l + 1e-9 * (1.0 + fabs(l));
@@ -1040,8 +1046,11 @@ static void test_kernels(void **state) {
   (void)state;
   static double a[64 * 80], b[80 * 70], c1[64 * 70], c2[64 * 70], aa[64 * 80], ab[80 * 70],
       cm[64 * 70], x[80], y1[64], y2[64], ax[80], ym[64];
-  for (int it = 0; it < 30; it++) {
-    size_t r = irand(1, 60), m = irand(0, 75), n = irand(1, 65), lda = m + irand(0, 3),
+  for (int it = 0; it < 90; it++) {
+    /* A third of the products with one or two rows, a third with one or two columns: the
+     * shapes twinn_symk_gemm_f64 hands to dgemv. */
+    size_t r = it % 3 == 1 ? irand(1, 2) : irand(1, 60), m = irand(0, 75),
+           n = it % 3 == 2 ? irand(1, 2) : irand(1, 65), lda = m + irand(0, 3),
            ldb = n + irand(0, 3), ldc = n + irand(0, 3);
     for (size_t i = 0; i < 64 * 80; i++)
       aa[i] = fabs(a[i] = srand1() * ldexp(1.0, (int)irand(0, 8)));
@@ -1054,6 +1063,10 @@ static void test_kernels(void **state) {
     twinn_symk_gemm_f64(r, m, n, a, lda, b, ldb, beta, c1, ldc);
     twinn_symk_gemm_f64_ref(r, m, n, a, lda, b, ldb, beta, c2, ldc);
     twinn_symk_gemm_f64_ref(r, m, n, aa, lda, ab, ldb, 1.0, cm, ldc);
+    for (size_t i = 0; i < 64 * 70; i++) { /* C's padding and rows beyond r: untouched */
+      if (i / ldc < r && i % ldc < n) continue;
+      assert_true(c1[i] == c2[i]);
+    }
     for (size_t i = 0; i < r; i++)
       for (size_t j = 0; j < n; j++)
         assert_true(fabs(c1[i * ldc + j] - c2[i * ldc + j]) <=
@@ -1324,14 +1337,20 @@ static void test_dead_relus(void **state) {
             ref[w][0][j] = l, ref[w][1][j] = h;
             continue;
           }
+          /* g - f without stable_exact: a both-active neuron's form (d or the chord) is chosen
+           * by the last bit of their maxima (symdiff.c), so slightly tighter bounds before it
+           * can pick the looser one (seen: 0.0051007 against 0.0050473). */
+          if (w == 2 && c % 2 == 0) continue;
           assert_true(l >= ref[w][0][j] - 1e-12 * (1.0 + fabs(l)));
           assert_true(h <= ref[w][1][j] + 1e-12 * (1.0 + fabs(h)));
           n_cmp++;
           n_same += l == ref[w][0][j] && h == ref[w][1][j];
         }
       if (m) check_samples(s, f, g, sub_lo, sub_hi, 200, &t, NULL, 0);
-      if (m) assert_true(bl[m][0] >= bl[0][0] - 1e-12 * (1.0 + fabs(bl[0][0])));
-      if (m) assert_true(bl[m][1] <= bl[0][1] + 1e-12 * (1.0 + fabs(bl[0][1])));
+      if (m && (!g || c % 2)) { /* (a pair's form goes through g - f's rows: as above) */
+        assert_true(bl[m][0] >= bl[0][0] - 1e-12 * (1.0 + fabs(bl[0][0])));
+        assert_true(bl[m][1] <= bl[0][1] + 1e-12 * (1.0 + fabs(bl[0][1])));
+      }
     }
     for (int w = 0; w < (g ? 2 : 1); w++) twinn_sym_set_prior(s, w, NULL, NULL, NULL);
     for (int q = 0; q < 4; q++) twinn_free(pri[q]);
