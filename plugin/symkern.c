@@ -8,6 +8,9 @@
 
 #include "common.h"
 
+/* twinn_symk_gemm_f64: at most this many rows or columns of C go through dgemv. */
+#define GEMM_FEW 2
+
 static blasint to_blas(size_t v) {
   TWINN_ASSERT(v <= (size_t)INT_MAX);
   return (blasint)v;
@@ -20,6 +23,23 @@ void twinn_symk_gemm_f64(size_t r, size_t m, size_t n, const double *a, size_t l
   if (m == 0) {
     /* BLAS leaves C untouched for k == 0 only when beta == 1; make beta == 0 explicit. */
     twinn_symk_gemm_f64_ref(r, m, n, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  /* Products of one or two rows, or one or two columns, as matrix-vector products: dgemm
+   * packs its operands and takes OpenBLAS's global buffer lock on every call, which for these
+   * costs more than the product (a single-thread loop: 1 x 50 x 50 0.41 -> 0.22 us, 2 x 17 x 5
+   * 0.10 -> 0.07 us, 50 x 100 x 2 1.79 -> 0.86 us). The back-substitutions of `twinn bound` on
+   * ACAS Xu make millions of such calls (BENCHMARKS.md, session 48). */
+  if (r <= GEMM_FEW) {
+    for (size_t i = 0; i < r; i++) /* row i of C: B^T times row i of A */
+      cblas_dgemv(CblasRowMajor, CblasTrans, to_blas(m), to_blas(n), 1.0, b, to_blas(ldb),
+                  a + i * lda, 1, beta, c + i * ldc, 1);
+    return;
+  }
+  if (n <= GEMM_FEW) {
+    for (size_t j = 0; j < n; j++) /* column j of C: A times column j of B */
+      cblas_dgemv(CblasRowMajor, CblasNoTrans, to_blas(r), to_blas(m), 1.0, a, to_blas(lda), b + j,
+                  to_blas(ldb), beta, c + j, to_blas(ldc));
     return;
   }
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, to_blas(r), to_blas(n), to_blas(m), 1.0, a,
