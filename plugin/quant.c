@@ -75,6 +75,7 @@ typedef struct {
    * without (whatever u), so the top's u is the largest only when no box has it; a box with
    * it has u above the gap, so the top's u still says whether the gap closed. Else 0. */
   int first;
+  double fk; /* first boxes: the focus output's largest relative bound on it (their order) */
   /* OBJ_LINF: the forms whose bound on the box was above the best value then (bit t: form t of
    * objective_form); each other form's bound on it was at or below that value, so on its
    * halves too: they are not bounded again below it. Other objectives: unused. */
@@ -751,7 +752,8 @@ static double open_key(const qws *w) { return 1.0 / (1.0 - w->opt->gap); }
  * Without that the outputs close together, and a deadline left them all open (acasxu_5_9 fp16
  * p1: outputs 1-4 at 0.15-0.16 relative gap after 47 s of the joint search; with it, 2 of the 4
  * closed). */
-static int outs_key(const qws *w, const double *fb, uint64_t live, double *u, uint64_t *live_out) {
+static int outs_key(const qws *w, const double *fb, uint64_t live, double *u, uint64_t *live_out,
+                    double *fk) {
   double m = -INFINITY, fm = -INFINITY;
   uint64_t lv = 0;
   for (size_t t = 0; t < 2 * w->n_out; t++) {
@@ -764,6 +766,7 @@ static int outs_key(const qws *w, const double *fb, uint64_t live, double *u, ui
   }
   *u = m;
   *live_out = lv;
+  *fk = fm;
   return fm > open_key(w);
 }
 
@@ -1522,7 +1525,7 @@ static twinn_status try_exact_outs(qws *w, const objective *o, const double *lo,
     for (size_t t = 0; t < 2 * w->n_out; t++)
       if (b->live >> t & 1) fb[t] = fmin(fb[t], twinn_round_up(r.upper / c[t / 2]));
     if ((st = try_maximiser(w, o, &r, err)) != TWINN_OK) return st;
-    b->first = outs_key(w, fb, b->live, &u, &live);
+    b->first = outs_key(w, fb, b->live, &u, &live, &b->fk);
     b->u = fmin(b->u, u);
     b->live = live;
     b->exact = twinn_quant_gap_closed(w->opt, w->cur.best_lo, b->u) || !(b->u > w->cur.best_lo);
@@ -1626,9 +1629,12 @@ static void heap_release(qheap *h) {
   memset(h, 0, sizeof *h);
 }
 
-/* Whether a goes before b in the queue: first, then the larger u. */
+/* Whether a goes before b in the queue: first, then (of first boxes) the larger fk, then the
+ * larger u. */
 static int box_before(const qbox *a, const qbox *b) {
-  return a->first != b->first ? a->first > b->first : a->u > b->u;
+  if (a->first != b->first) return a->first > b->first;
+  if (a->first && a->fk != b->fk) return a->fk > b->fk;
+  return a->u > b->u;
 }
 
 /* Max-heap on (first, u). Takes ownership of b.box (freed on failure). */
@@ -1676,12 +1682,14 @@ static void refresh_top(const qws *w, qheap *h) {
   while (h->n) {
     double u;
     uint64_t live;
-    int first = outs_key(w, box_fb(w, h->a[0].box), h->a[0].live, &u, &live);
-    if (!(u < h->a[0].u) && first == h->a[0].first) break;
+    double fk;
+    int first = outs_key(w, box_fb(w, h->a[0].box), h->a[0].live, &u, &live, &fk);
+    if (!(u < h->a[0].u) && first == h->a[0].first && !(first && fk < h->a[0].fk)) break;
     qbox top = heap_pop(h);
     top.u = fmin(u, top.u);
     top.live = live;
     top.first = first;
+    top.fk = fk;
     if (!live) {
       twinn_free(top.box);
       continue;
@@ -1713,7 +1721,7 @@ static twinn_status choose_focus(qws *w, qheap *h, twinn_error *err) {
     qbox x = a[b];
     uint64_t live;
     double u;
-    x.first = outs_key(w, box_fb(w, x.box), x.live, &u, &live);
+    x.first = outs_key(w, box_fb(w, x.box), x.live, &u, &live, &x.fk);
     x.u = fmin(u, x.u);
     x.live = live;
     if (!live) {
@@ -1751,6 +1759,7 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, u
   twinn_status st;
   *keep = 0;
   b->first = 0;
+  b->fk = 0.0;
   for (t = 0; t < w->n_in; t++) w->x[t] = lo[t] + (hi[t] - lo[t]) / 2;
   if ((st = try_point(w, o, w->x, &val)) != TWINN_OK) goto fail;
   /* The halved box's dead and active ReLUs (this half's copy of its bits) are so here too. */
@@ -1779,7 +1788,7 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, u
     double *fb = box_fb(w, box);
     for (t = 0; t < w->nfb; t++)
       if (live >> t & 1) fb[t] = fmin(fb[t], w->fb[t]);
-    b->first = outs_key(w, fb, live, &b->u, &w->live_out);
+    b->first = outs_key(w, fb, live, &b->u, &w->live_out, &b->fk);
   }
   if (cap < b->u) b->u = cap;
   b->exact = 0;
@@ -1995,10 +2004,11 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   keep_phases(w, box);
   b.exact = 0;
   b.first = 0;
+  b.fk = 0.0;
   b.live = w->live_out;
   if (w->nfb) { /* per-output mode: the box's per-form bounds, each capped by the L-inf end */
     for (t = 0; t < w->nfb; t++) box_fb(w, box)[t] = fmin(w->fb[t], w->S->cap_upper);
-    b.first = outs_key(w, box_fb(w, box), ~(uint64_t)0, &b.u, &b.live);
+    b.first = outs_key(w, box_fb(w, box), ~(uint64_t)0, &b.u, &b.live, &b.fk);
   }
   if (o->kind == OBJ_ABS && cap < b.u) b.u = cap;
   if ((st = try_exact(w, o, w->root_lo, w->root_hi, &b, w->nfb ? box_fb(w, box) : NULL, und,
