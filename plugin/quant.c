@@ -1637,7 +1637,7 @@ static int box_before(const qbox *a, const qbox *b) {
   return a->u > b->u;
 }
 
-/* Max-heap on (first, u). Takes ownership of b.box (freed on failure). */
+/* Max-heap in box_before's order. Takes ownership of b.box (freed on failure). */
 static twinn_status heap_push(qheap *h, qbox b) {
   size_t i;
   if (h->n == h->cap) {
