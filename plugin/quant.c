@@ -1161,8 +1161,8 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
   size_t j;
   double l, h, best = -INFINITY;
   const double *sens = NULL;
-  int have = 0, focus_kept = 0;
-  double focus_worst = -INFINITY;
+  int have = 0;
+  double focus_worst = -INFINITY; /* per-output mode: the focus output's worst open form's */
   twinn_status st;
   w->caps_ok = 0;
   w->live_out = 0;
@@ -1224,10 +1224,11 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
           have = 1;
         }
         if (w->nfb && j == w->cur.focus && h > open_key(w)) {
-          if (!focus_kept || h > focus_worst) keep_form(w, sens);
-          focus_kept = 1;
-          focus_worst = fmax(focus_worst, h);
-        } else if (worst && !focus_kept) {
+          if (h > focus_worst) {
+            focus_worst = h;
+            keep_form(w, sens);
+          }
+        } else if (worst && focus_worst == -INFINITY) {
           keep_form(w, sens);
         }
       }
