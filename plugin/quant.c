@@ -288,7 +288,6 @@ typedef struct {
   double *fwd, *fwd_g;       /* every point of f's and g's last forward pass (try_point) */
   double *v1, *v2;           /* max width */
   int refined;               /* refine_relus analysed the last box again */
-  int steer_pending;         /* box_upper left the steering analysis to box_steer_bound */
   uint64_t rng;
   double deadline;        /* of the current objective (0: none) */
   uint64_t live;          /* OBJ_LINF: the forms box_upper_once bounds (qbox.live) ... */
@@ -1353,7 +1352,6 @@ static twinn_status box_steer_bound(qws *w, const objective *o, const double *lo
   double u2;
   uint64_t live1 = w->live_out;
   twinn_status st;
-  w->steer_pending = 0;
   if ((st = box_upper_once(w, o, lo, hi, &u2, err)) != TWINN_OK) return st;
   if (u2 < *u) *u = u2;
   w->live_out &= live1;
@@ -1362,30 +1360,31 @@ static twinn_status box_steer_bound(qws *w, const objective *o, const double *lo
 }
 
 /* Upper bound of o over [lo, hi]; keeps the worst form for box_dim; *und: the ReLUs that the
- * analysis kept in w->sym leaves undecided (SIZE_MAX on wide inputs). With defer, a box that
- * needs the steering analysis (below) gets only the first: w->steer_pending is set, and
- * box_steer_bound runs the second once the box is known to be queued (a box dropped or solved
- * exactly is never split, and the second analysis lowers the bound on about 0.1 % of boxes: 72 of
- * 57 344 on acasxu_4_9 fp16 p1, 21 of 8 192 on 1_4 p1). On few inputs, the pair's
- * bounds (|g_i - f_i|, m_g - m_f) come first from an analysis with the exact forms of h_d where
- * both networks are stable (twinn_sym_set_stable_exact). That bound is nearly always the
- * tighter (acasxu fp16 p1 / p3 boxes, 20-30 s: smaller on 43 631 of 44 883, 32 060 of 33 899,
- * 49 709 of 56 667 and 61 197 of 61 251 boxes, larger on 1, 6, 0 and 3), but its form steers
- * the split badly while boxes are large: with it alone acasxu_1_4 p1 left 2 outputs open at
- * 60 s, and session 22 measured the set worse (8 regions closed, not 9). So boxes that leave
- * more than QUANT_STEER_UNSTABLE ReLUs undecided get a second analysis without the exact forms,
- * whose state stays in w->sym and steers (box_dim; undecided and try_exact read it too); the
- * bound is the smaller of the two. Smaller boxes keep the first analysis alone, about 1.25x as
- * many boxes per second. acasxu_fp16_eps bound set, 60 s, 2 workers (BENCHMARKS.md, session
- * 24): always both, 10 regions closed, 53/60 outputs, 351-369 s; threshold 40: 11, 55, 338 s;
- * 60 (two runs): 10 and 10, 54 and 53, 346 and 350 s; 80: 10, 54, 352 s. Above 40,
- * acasxu_1_4 p1 left outputs open in every run; at 40 it closed in 51.7-59 s. */
+ * analysis kept in w->sym leaves undecided (SIZE_MAX on wide inputs). With pending (not NULL),
+ * a box that needs the steering analysis (below) gets only the first: *pending is set to 1,
+ * and the caller runs the second (box_steer_bound) once the box is known to be queued (a box
+ * dropped or solved exactly is never split, and the second analysis lowers the bound on about
+ * 0.1 % of boxes: 72 of 57 344 on acasxu_4_9 fp16 p1, 21 of 8 192 on 1_4 p1). On few inputs,
+ * the pair's bounds (|g_i - f_i|, m_g - m_f) come first from an analysis with the exact forms
+ * of h_d where both networks are stable (twinn_sym_set_stable_exact). That bound is nearly
+ * always the tighter (acasxu fp16 p1 / p3 boxes, 20-30 s: smaller on 43 631 of 44 883, 32 060
+ * of 33 899, 49 709 of 56 667 and 61 197 of 61 251 boxes, larger on 1, 6, 0 and 3), but its
+ * form steers the split badly while boxes are large: with it alone acasxu_1_4 p1 left 2
+ * outputs open at 60 s, and session 22 measured the set worse (8 regions closed, not 9). So
+ * boxes that leave more than QUANT_STEER_UNSTABLE ReLUs undecided get a second analysis
+ * without the exact forms, whose state stays in w->sym and steers (box_dim; undecided and
+ * try_exact read it too); the bound is the smaller of the two. Smaller boxes keep the first
+ * analysis alone, about 1.25x as many boxes per second. acasxu_fp16_eps bound set, 60 s, 2
+ * workers (BENCHMARKS.md, session 24): always both, 10 regions closed, 53/60 outputs, 351-369
+ * s; threshold 40: 11, 55, 338 s; 60 (two runs): 10 and 10, 54 and 53, 346 and 350 s; 80: 10,
+ * 54, 352 s. Above 40, acasxu_1_4 p1 left outputs open in every run; at 40 it closed in
+ * 51.7-59 s. */
 static twinn_status box_upper(qws *w, const objective *o, const double *lo, const double *hi,
-                              int defer, double *u, size_t *und, twinn_error *err) {
+                              int *pending, double *u, size_t *und, twinn_error *err) {
   double u1;
   twinn_status st;
   *und = SIZE_MAX;
-  w->steer_pending = 0;
+  if (pending) *pending = 0;
   w->branches++;
   atomic_fetch_add_explicit(&w->S->branches, 1, memory_order_relaxed);
   for (size_t t = 0; t < w->nfb; t++) w->fb[t] = INFINITY; /* box_upper_once takes the least */
@@ -1399,8 +1398,8 @@ static twinn_status box_upper(qws *w, const objective *o, const double *lo, cons
   if (st != TWINN_OK) return st;
   *u = u1;
   if ((*und = undecided(w)) <= QUANT_STEER_UNSTABLE) return TWINN_OK; /* it steers (above) */
-  if (defer) {
-    w->steer_pending = 1;
+  if (pending) {
+    *pending = 1;
     return TWINN_OK;
   }
   return box_steer_bound(w, o, lo, hi, u, und, err);
@@ -1763,6 +1762,15 @@ int twinn_quant_gap_closed(const twinn_quant_options *opt, double lower, double 
   return d <= opt->abs_gap || d <= opt->gap * fabs(upper);
 }
 
+/* Per-output mode: a half's per-form bounds (box_fb) lowered to the last analysis' (w->fb) on
+ * the forms in live, then its key (outs_key: b->first, b->fk, *u, w->live_out). */
+static void half_key(qws *w, double *box, uint64_t live, qbox *b, double *u) {
+  double *fb = box_fb(w, box);
+  for (size_t t = 0; t < w->nfb; t++)
+    if (live >> t & 1) fb[t] = fmin(fb[t], w->fb[t]);
+  b->first = outs_key(w, fb, live, u, &w->live_out, &b->fk);
+}
+
 /* Bounds one child box into *b: attains points at its centre (and ascends from there when the
  * box may beat the best value), and sets *keep when its proved bound can beat the best value
  * (b->box = box; else box is freed, also on failure); a half with few undecided ReLUs is
@@ -1778,6 +1786,7 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, u
   double val;
   unsigned steps;
   size_t t, und;
+  int pending;
   twinn_status st;
   *keep = 0;
   b->first = 0;
@@ -1790,7 +1799,7 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, u
     twinn_sym_set_active(w->sym, box_active(w, box));
   }
   w->live = live;
-  st = box_upper(w, o, lo, hi, 1, &b->u, &und, err);
+  st = box_upper(w, o, lo, hi, &pending, &b->u, &und, err);
   /* A stalled half (QUANT_REFINE_STALL, QUANT_REFINE_LOOSE). Only with at most
    * QUANT_STEER_UNSTABLE undecided ReLUs: w->sym then holds box_upper's exact-form analysis alone,
    * whose pair weights refine_relus ranks by and whose setting it analyses again with (above
@@ -1806,27 +1815,17 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, u
   twinn_sym_set_dead(w->sym, NULL);
   twinn_sym_set_active(w->sym, NULL);
   if (st != TWINN_OK) goto fail;
-  if (w->nfb) { /* per-output mode: the half's bounds where below its parent's, then its key */
-    double *fb = box_fb(w, box);
-    for (t = 0; t < w->nfb; t++)
-      if (live >> t & 1) fb[t] = fmin(fb[t], w->fb[t]);
-    b->first = outs_key(w, fb, live, &b->u, &w->live_out, &b->fk);
-  }
+  if (w->nfb) half_key(w, box, live, b, &b->u);
   if (cap < b->u) b->u = cap;
   b->exact = 0;
   b->live = w->live_out;
   if ((st = try_exact(w, o, lo, hi, b, w->nfb ? box_fb(w, box) : NULL, und,
                       QUANT_EXACT_HALF_UNSTABLE, QUANT_EXACT_HALF_LPS, err)) != TWINN_OK)
     goto fail;
-  if (b->u > w->cur.best_lo && w->steer_pending) { /* queued: the steering analysis */
+  if (b->u > w->cur.best_lo && pending) { /* queued: the steering analysis */
     double u = b->u;
     if ((st = box_steer_bound(w, o, lo, hi, &u, &und, err)) != TWINN_OK) goto fail;
-    if (w->nfb) {
-      double *fb = box_fb(w, box);
-      for (t = 0; t < w->nfb; t++)
-        if (b->live >> t & 1) fb[t] = fmin(fb[t], w->fb[t]);
-      b->first = outs_key(w, fb, b->live, &u, &w->live_out, &b->fk);
-    }
+    if (w->nfb) half_key(w, box, b->live, b, &u);
     if (u < b->u) b->u = u;
     b->live = w->live_out;
   }
@@ -2034,7 +2033,7 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   memcpy(box, w->root_lo, n * sizeof(double));
   memcpy(box + n, w->root_hi, n * sizeof(double));
   w->live = ~(uint64_t)0;
-  if ((st = box_upper(w, o, w->root_lo, w->root_hi, 0, &b.u, &und, err)) != TWINN_OK) goto fail;
+  if ((st = box_upper(w, o, w->root_lo, w->root_hi, NULL, &b.u, &und, err)) != TWINN_OK) goto fail;
   keep_phases(w, box);
   b.exact = 0;
   b.first = 0;
