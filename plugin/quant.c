@@ -113,6 +113,12 @@ typedef struct {
   size_t focus; /* per-output mode: the output whose open boxes come first (outs_key) */
 } qbest;
 
+/* Per-output mode: qbest.focus while the L-inf interval is open. Its boxes come first: those
+ * with a form above the largest floor (linf_floor) by more than the gap, largest first, as
+ * a search of the L-inf maximum alone would take them, but keeping what it would drop (boxes
+ * whose forms are above their own outputs' floors), so the outputs' searches go on from them. */
+#define QUANT_FOCUS_LINF (SIZE_MAX - 1)
+
 static void best_copy(qbest *dst, const qbest *src, size_t n) {
   double *bp = dst->best_pt, *dp = dst->dis_pt, *ol = dst->ob_lo, *ov = dst->ob_val,
          *op = dst->ob_pt;
@@ -185,6 +191,11 @@ typedef struct {
    * the region's widths; of the top box's, near_k, at most near_kmax; 0: none). */
   unsigned long near_at;
   unsigned long focus_at; /* per-output mode: rounds until the focus is chosen again */
+  /* Per-output mode: its boxes and seconds while the focus was the L-inf interval
+   * (QUANT_FOCUS_LINF); linf_done once that closed. */
+  unsigned long linf_branches;
+  double linf_seconds;
+  int linf_done;
   double near_from, near_r, near_k, near_kmax;
   qbest save; /* the owner's state while its round's tasks run */
 } qjob;
@@ -222,12 +233,12 @@ typedef struct {
   size_t n_prepared;      /* root phases done */
   int linf;               /* L-inf mode (every objective is some |g_i - f_i|): see pick */
   double lam;             /* L-inf mode: the largest value attained by any objective */
-  /* twinn_quant_diff_bounds' second phase: the first's (OBJ_LINF's) attained point, tried
-   * first by every objective (NULL: none), and its upper end, which bounds every |g_i - f_i|
-   * on the region (+inf: none). */
-  const double *seed_pt;
-  double cap_upper;
-  /* Its third: per objective k, a first point and a cap of its own (NULL: seed_pt, cap_upper). */
+  /* Per-output mode's result: the boxes and seconds of its search while the L-inf interval
+   * was its focus (all of them if that never closed; job_result). */
+  unsigned long linf_branches;
+  double linf_seconds;
+  /* twinn_quant_diff_bounds' searches of single outputs: per objective k, a first point and a
+   * cap of its own (NULL: none). */
   const double *const *seed_of;
   const double *cap_of;
   /* Its second phase, per-output mode: one OBJ_LINF search for every output's own maximum at
@@ -237,13 +248,6 @@ typedef struct {
    * per-form bounds each box keeps (box_fb). Its results go to outs (n_out). */
   int per_out;
   twinn_quant_bound *outs;
-  /* Its first phase (L-inf), when the joint search follows (track_pt not NULL): every
-   * output's best certified value is kept as well (qbest's per-output arrays, which decide
-   * nothing there), and its point goes to track_pt (n_out x n_in; track_ok[j]: output j has
-   * one), which the joint search's root phase tries first (acasxu_4_1 fp16 p1: the L-inf point
-   * gave outputs 1-4 values 5-10x below their maxima, and the joint search began there). */
-  double *track_pt;
-  unsigned char *track_ok;
   size_t running;     /* objectives running on a worker */
   size_t next;        /* share mode: the next objective to take */
   size_t n_workers;   /* workers running (fewer than n_slots if a thread failed to start) */
@@ -288,6 +292,8 @@ typedef struct {
   double *fwd, *fwd_g;       /* every point of f's and g's last forward pass (try_point) */
   double *v1, *v2;           /* max width */
   int refined;               /* refine_relus analysed the last box again */
+  /* Per-output mode, > 0: objective_form's forms are relative to it (try_exact_outs). */
+  double form_lam;
   uint64_t rng;
   double deadline;        /* of the current objective (0: none) */
   uint64_t live;          /* OBJ_LINF: the forms box_upper_once bounds (qbox.live) ... */
@@ -526,7 +532,6 @@ static twinn_status shared_init(qshared *S, const twinn_net *f, const twinn_net 
   atomic_init(&S->all_started, 0);
   atomic_init(&S->stop, 0);
   S->lam = -INFINITY;
-  S->cap_upper = INFINITY;
   return TWINN_OK;
 }
 
@@ -594,14 +599,12 @@ static twinn_status ws_init(qws *w, qshared *S, size_t id, twinn_error *err) {
   w->v2 = twinn_calloc(mw, sizeof(double));
   w->cur.best_pt = twinn_calloc(w->n_in, sizeof(double));
   w->cur.dis_pt = twinn_calloc(w->n_in, sizeof(double));
-  if (S->per_out || S->track_pt) {
+  if (S->per_out) {
     double *a = twinn_calloc(OB_DOUBLES(w->n_out, w->n_in), sizeof(double));
-    if (S->per_out) {
-      w->fb = twinn_calloc(2 * w->n_out, sizeof(double));
-      w->nfb = 2 * w->n_out;
-    }
+    w->fb = twinn_calloc(2 * w->n_out, sizeof(double));
+    w->nfb = 2 * w->n_out;
     if (a) best_attach(&w->cur, a, w->n_out);
-    if (!a || (S->per_out && !w->fb)) {
+    if (!a || !w->fb) {
       twinn_free(a);
       w->cur.n_ob = 0;
       w->cur.ob_lo = NULL;
@@ -733,6 +736,28 @@ static double out_floor(const qws *w, size_t j) {
   return w->cur.ob_lo[j] > tiny ? w->cur.ob_lo[j] : tiny;
 }
 
+/* Per-output mode: the L-inf interval's floor, the largest output floor (out_floor). */
+static double linf_floor(const qws *w) {
+  double m = 0.0;
+  for (size_t j = 0; j < w->n_out; j++) m = fmax(m, out_floor(w, j));
+  return m;
+}
+
+/* Per-output mode, while the L-inf interval is the focus: the forms of live whose bounds fb
+ * are above the L-inf floor (the others cannot hold its upper end up). Their box's exact search
+ * covers them alone, and a box with none is parked: queued for the outputs' turn, without the
+ * exact search, the steering analysis or an ascent, as a search of the L-inf maximum alone
+ * would have dropped it. Else live. */
+static uint64_t linf_forms(const qws *w, const double *fb, uint64_t live) {
+  uint64_t m = 0;
+  double lam;
+  if (w->cur.focus != QUANT_FOCUS_LINF) return live;
+  lam = linf_floor(w);
+  for (size_t t = 0; t < 2 * w->n_out; t++)
+    if ((live >> t & 1) && fb[t] > lam) m |= (uint64_t)1 << t;
+  return m;
+}
+
 /* Per-output mode: form t's bound fb relative to its output's floor, rounded up (a NaN bound
  * counts as unbounded); the form is open while this is above open_key (its gap not closed). */
 static double form_key(const qws *w, double fb, size_t t) {
@@ -755,6 +780,7 @@ static double open_key(const qws *w) { return 1.0 / (1.0 - w->opt->gap); }
 static int outs_key(const qws *w, const double *fb, uint64_t live, double *u, uint64_t *live_out,
                     double *fk) {
   double m = -INFINITY, fm = -INFINITY;
+  double lam = w->cur.focus == QUANT_FOCUS_LINF ? linf_floor(w) : 0.0;
   uint64_t lv = 0;
   for (size_t t = 0; t < 2 * w->n_out; t++) {
     double q;
@@ -762,7 +788,8 @@ static int outs_key(const qws *w, const double *fb, uint64_t live, double *u, ui
     lv |= (uint64_t)1 << t;
     q = form_key(w, fb[t], t);
     if (q > m) m = q;
-    if (t / 2 == w->cur.focus && q > fm) fm = q;
+    if (lam > 0.0) q = twinn_round_up(fb[t] / lam); /* relative to the L-inf floor */
+    if ((lam > 0.0 || t / 2 == w->cur.focus) && q > fm) fm = q;
   }
   *u = m;
   *live_out = lv;
@@ -949,7 +976,6 @@ static twinn_status try_point(qws *w, const objective *o, const double *x, doubl
   memcpy(w->yg, forward(w->g, x, w->fwd_g), w->n_out * sizeof(double));
   *val = double_value(w, o);
   if (w->S->per_out) return try_point_outs(w, x, *val);
-  if (w->cur.n_ob) (void)track_outs(w, x); /* the L-inf phase (qshared.track_pt) */
   if (*val <= w->cur.best_lo && (o->kind == OBJ_ABS || o->kind == OBJ_LINF || w->cur.disagree ||
                                  decide(w, w->yf) == decide(w, w->yg)))
     return TWINN_OK;
@@ -1163,6 +1189,7 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
   const double *sens = NULL;
   int have = 0;
   double focus_worst = -INFINITY; /* per-output mode: the focus output's worst open form's */
+  double lam = w->nfb && w->cur.focus == QUANT_FOCUS_LINF ? linf_floor(w) : 0.0;
   twinn_status st;
   w->caps_ok = 0;
   w->live_out = 0;
@@ -1202,11 +1229,15 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
         w->cf[j] = -sgn;
         if ((st = form_upper(w, &h, &sens, err)) != TWINN_OK) return st;
         if (!w->sg && isfinite(h)) twinn_sym_keep_pair_weights(w->sym, fmax(h, 0.0));
+        /* Per-output mode: the form's value for the focus (below). */
+        double fv = -INFINITY;
         if (w->nfb) { /* per-output mode: kept per form; compared relative to its floor */
           double F = out_floor(w, j);
           w->fb[2 * j + (sgn > 0)] = fmin(w->fb[2 * j + (sgn > 0)], h);
           if (!(h <= F)) w->live_out |= bit;
+          if (lam > 0.0) fv = isnan(h) ? INFINITY : twinn_round_up(h / lam);
           h = isnan(h) ? INFINITY : twinn_round_up(h / F);
+          if (j == w->cur.focus) fv = h;
         } else if (!(h <= w->cur.best_lo)) {
           w->live_out |= bit;
         }
@@ -1217,15 +1248,16 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
         }
         /* The form that steers the split (keep_form): the worst one; in per-output mode the
          * focus output's worst where it is open (acasxu_4_4 fp16 p1: every output closed in
-         * 35 s, against 3 of 5 at 60 s steered by the worst form of any output). */
+         * 35 s, against 3 of 5 at 60 s steered by the worst form of any output), or while
+         * the L-inf interval is the focus, the worst form above the L-inf floor. */
         int worst = !have || h > best;
         if (worst) {
           best = h;
           have = 1;
         }
-        if (w->nfb && j == w->cur.focus && h > open_key(w)) {
-          if (h > focus_worst) {
-            focus_worst = h;
+        if (fv > open_key(w)) {
+          if (fv > focus_worst) {
+            focus_worst = fv;
             keep_form(w, sens);
           }
         } else if (worst && focus_worst == -INFINITY) {
@@ -1464,7 +1496,8 @@ static size_t objective_form(const qws *w, const objective *o, size_t t, double 
   memset(cg, 0, w->n_out * sizeof(double));
   if (o->kind == OBJ_LINF) { /* form t: output t / 2, g - f for odd t (box_upper_once's bits) */
     if (t < 2 * w->n_out) {  /* per-output mode: relative to the output's floor (out_coef) */
-      double sgn = (t % 2 ? 1.0 : -1.0) * (w->S->per_out ? out_coef(w, t / 2) : 1.0);
+      double c = w->form_lam > 0.0 ? twinn_round_up(1.0 / w->form_lam) : out_coef(w, t / 2);
+      double sgn = (t % 2 ? 1.0 : -1.0) * (w->S->per_out ? c : 1.0);
       cg[t / 2] = sgn;
       cf[t / 2] = -sgn;
     }
@@ -1537,19 +1570,27 @@ static twinn_status try_exact_outs(qws *w, const objective *o, const double *lo,
   for (size_t round = 0; round < w->n_out; round++) {
     twinn_exact_result r;
     double c[QUANT_LINF_FORMS / 2], sum = w->cur.ob_sum, u;
-    uint64_t live;
+    uint64_t live, forms = linf_forms(w, fb, b->live);
     twinn_status st;
-    for (size_t j = 0; j < w->n_out; j++) c[j] = out_coef(w, j);
-    if ((st = exact_forms(w, o, lo, hi, w->cur.best_lo, max_lps, b->live, &r, err)) != TWINN_OK)
-      return st;
+    if (!forms) return TWINN_OK; /* parked (linf_forms) */
+    /* The L-inf focus' forms (fewer than live): relative to the L-inf floor. */
+    w->form_lam = forms != b->live ? linf_floor(w) : 0.0;
+    for (size_t j = 0; j < w->n_out; j++)
+      c[j] = w->form_lam > 0.0 ? twinn_round_up(1.0 / w->form_lam) : out_coef(w, j);
+    st = exact_forms(w, o, lo, hi, w->cur.best_lo, max_lps, forms, &r, err);
+    w->form_lam = 0.0;
+    if (st != TWINN_OK) return st;
     if (!r.complete) return TWINN_OK;
     for (size_t t = 0; t < 2 * w->n_out; t++)
-      if (b->live >> t & 1) fb[t] = fmin(fb[t], twinn_round_up(r.upper / c[t / 2]));
+      if (forms >> t & 1) fb[t] = fmin(fb[t], twinn_round_up(r.upper / c[t / 2]));
     if ((st = try_maximiser(w, o, &r, err)) != TWINN_OK) return st;
     b->first = outs_key(w, fb, b->live, &u, &live, &b->fk);
     b->u = fmin(b->u, u);
+    /* Exact only where every live form was searched (the others are still to be bisected). */
+    int all = forms == b->live;
     b->live = live;
-    b->exact = twinn_quant_gap_closed(w->opt, w->cur.best_lo, b->u) || !(b->u > w->cur.best_lo);
+    b->exact =
+        all && (twinn_quant_gap_closed(w->opt, w->cur.best_lo, b->u) || !(b->u > w->cur.best_lo));
     if (b->exact || !(w->cur.ob_sum > sum))
       break; /* closed, or no floor rose: as good as it gets */
   }
@@ -1722,11 +1763,15 @@ static void refresh_top(const qws *w, qheap *h) {
 /* Per-output mode: the focus becomes the output open (a live form above its floor by more than
  * the gap) on the fewest queued boxes; if that changes it, the queue is keyed again. */
 static twinn_status choose_focus(qws *w, qheap *h, twinn_error *err) {
-  size_t cnt[QUANT_LINF_FORMS / 2] = {0}, best = SIZE_MAX, n = h->n;
-  double thr = open_key(w);
+  size_t cnt[QUANT_LINF_FORMS / 2] = {0}, best = SIZE_MAX, n = h->n, n_linf = 0;
+  double thr = open_key(w), lam = linf_floor(w);
   qbox *a = h->a;
   for (size_t b = 0; b < n; b++) {
     const double *fb = box_fb(w, a[b].box);
+    int linf_open = 0;
+    for (size_t t = 0; t < 2 * w->n_out; t++)
+      linf_open |= (a[b].live >> t & 1) && twinn_round_up(fb[t] / lam) > thr;
+    n_linf += linf_open != 0;
     for (size_t t = 0; t < 2 * w->n_out; t++)
       if ((a[b].live >> t & 1) && form_key(w, fb[t], t) > thr) {
         cnt[t / 2]++;
@@ -1735,6 +1780,7 @@ static twinn_status choose_focus(qws *w, qheap *h, twinn_error *err) {
   }
   for (size_t j = 0; j < w->n_out; j++)
     if (cnt[j] && (best == SIZE_MAX || cnt[j] < cnt[best])) best = j;
+  if (n_linf) best = QUANT_FOCUS_LINF; /* the L-inf interval first, while it is open */
   if (best == SIZE_MAX || best == w->cur.focus) return TWINN_OK;
   w->cur.focus = best;
   memset(h, 0, sizeof *h);
@@ -1822,7 +1868,8 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, u
   if ((st = try_exact(w, o, lo, hi, b, w->nfb ? box_fb(w, box) : NULL, und,
                       QUANT_EXACT_HALF_UNSTABLE, QUANT_EXACT_HALF_LPS, err)) != TWINN_OK)
     goto fail;
-  if (b->u > w->cur.best_lo && pending) { /* queued: the steering analysis */
+  int parked = w->nfb && !linf_forms(w, box_fb(w, box), b->live);
+  if (b->u > w->cur.best_lo && pending && !parked) { /* queued: the steering analysis */
     double u = b->u;
     if ((st = box_steer_bound(w, o, lo, hi, &u, &und, err)) != TWINN_OK) goto fail;
     if (w->nfb) half_key(w, box, b->live, b, &u);
@@ -1840,7 +1887,7 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, u
   keep_phases(w, box);
   set_dim(w, b, lo, hi);
   steps = w->ex ? QUANT_ASCENT_FEW : QUANT_ASCENT;
-  if (!b->exact && (st = ascend(w, o, lo, hi, w->x, steps)) != TWINN_OK) goto fail;
+  if (!b->exact && !parked && (st = ascend(w, o, lo, hi, w->x, steps)) != TWINN_OK) goto fail;
   b->box = box;
   *keep = 1;
   return TWINN_OK;
@@ -1989,8 +2036,8 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   twinn_status st;
   double *box = NULL;
   qbox b;
-  const double *seed = w->S->seed_of && w->S->seed_of[k] ? w->S->seed_of[k] : w->S->seed_pt;
-  double cap = w->S->cap_of ? w->S->cap_of[k] : w->S->cap_upper;
+  const double *seed = w->S->seed_of ? w->S->seed_of[k] : NULL;
+  double cap = w->S->cap_of ? w->S->cap_of[k] : INFINITY;
   J->best.best_lo = -INFINITY;
   J->best.best_val = NAN;
   if (w->S->per_out) { /* relative values: 1 is every output's best */
@@ -2007,13 +2054,6 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   if (seed) {
     double val;
     memcpy(w->x, seed, n * sizeof(double));
-    if ((st = try_point(w, o, w->x, &val)) != TWINN_OK)
-      return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
-  }
-  for (t = 0; w->S->per_out && w->S->track_pt && t < w->n_out; t++) { /* the L-inf phase's */
-    double val;
-    if (!w->S->track_ok[t]) continue;
-    memcpy(w->x, w->S->track_pt + t * n, n * sizeof(double));
     if ((st = try_point(w, o, w->x, &val)) != TWINN_OK)
       return twinn_error_set(err, st, NULL, 0, 0, "out of memory (network evaluation)");
   }
@@ -2039,8 +2079,8 @@ static twinn_status job_prepare(qws *w, size_t k, twinn_error *err) {
   b.first = 0;
   b.fk = 0.0;
   b.live = w->live_out;
-  if (w->nfb) { /* per-output mode: the box's per-form bounds, each capped by the L-inf end */
-    for (t = 0; t < w->nfb; t++) box_fb(w, box)[t] = fmin(w->fb[t], w->S->cap_upper);
+  if (w->nfb) { /* per-output mode: the box's per-form bounds */
+    memcpy(box_fb(w, box), w->fb, w->nfb * sizeof(double));
     b.first = outs_key(w, box_fb(w, box), ~(uint64_t)0, &b.u, &b.live, &b.fk);
   }
   if (o->kind == OBJ_ABS && cap < b.u) b.u = cap;
@@ -2068,6 +2108,14 @@ fail:
 /* The upper end of a search: its best attained value, or its largest queued bound. */
 static double queue_upper(const qheap *h, double best) {
   return h->n ? fmax(best, h->a[0].u) : best;
+}
+
+/* Per-output mode, where the queue's order is the focus' (box_before), not the key's: the
+ * largest queued key, at least upper (for progress only: the stop test can take the top's, as
+ * a box that comes first has a key above the gap). */
+static double queue_max(const qheap *h, double upper) {
+  for (size_t b = 0; b < h->n; b++) upper = fmax(upper, h->a[b].u);
+  return upper;
 }
 
 /* The upper end of objective k between runs. */
@@ -2127,9 +2175,14 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
     if (w->nfb && h->n && (!h->a[0].first || J->focus_at-- == 0)) {
       J->focus_at = QUANT_FOCUS_ROUNDS;
       if ((st = choose_focus(w, h, err)) != TWINN_OK) break;
+      if (!J->linf_done && w->cur.focus != QUANT_FOCUS_LINF && w->cur.focus != SIZE_MAX) {
+        J->linf_done = 1; /* the L-inf interval closed: its share of the search */
+        J->linf_branches = J->branches + (w->branches - b0);
+        J->linf_seconds = J->seconds + (twinn_clock_now() - t_start);
+      }
     }
     upper = queue_upper(h, w->cur.best_lo);
-    report_progress(w, w->cur.best_lo, upper);
+    report_progress(w, w->cur.best_lo, w->nfb && w->opt->progress ? queue_max(h, upper) : upper);
     if (!h->n || twinn_quant_gap_closed(w->opt, w->cur.best_lo, upper)) break;
     if (sign_stop && (upper < 0 || w->cur.best_lo > 0)) break;
     if (h->a[0].exact) break; /* the largest bound is an exact maximum: nothing to refine */
@@ -2223,6 +2276,8 @@ static twinn_status job_result(qshared *S, size_t k, twinn_error *err) {
   out->refined = J->refined;
   out->seconds = J->seconds;
   if (S->per_out) { /* every output's own interval */
+    S->linf_branches = J->linf_done ? J->linf_branches : J->branches;
+    S->linf_seconds = J->linf_done ? J->linf_seconds : J->seconds;
     for (size_t j = 0; j < S->n_out; j++) {
       twinn_quant_bound *oj = &S->outs[j];
       double F = fmax(J->best.ob_lo[j], fmax(S->opt->abs_gap, 1e-200)), up = F;
@@ -2244,11 +2299,6 @@ static twinn_status job_result(qshared *S, size_t k, twinn_error *err) {
       oj->closed = twinn_quant_gap_closed(S->opt, oj->lower, up);
     }
   }
-  if (S->track_pt && !S->per_out) /* the L-inf phase: each output's best point */
-    for (size_t j = 0; j < S->n_out; j++) {
-      S->track_ok[j] = J->best.ob_lo[j] > -INFINITY;
-      memcpy(S->track_pt + j * S->n_in, J->best.ob_pt + j * S->n_in, S->n_in * sizeof(double));
-    }
   if (J->best.disagree) {
     S->dis[k] = 1;
     S->dis_f[k] = J->best.dis_f;
@@ -2470,7 +2520,7 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
   S->jobs = twinn_calloc(S->n_obj, sizeof *S->jobs);
   for (t = 0; S->jobs && t < S->n_obj; t++) { /* arrays of n_in: 4, and 2 per task */
     qjob *J = &S->jobs[t];
-    size_t ob = S->per_out || S->track_pt ? OB_DOUBLES(S->n_out, S->n_in) : 0; /* per qbest */
+    size_t ob = S->per_out ? OB_DOUBLES(S->n_out, S->n_in) : 0; /* per qbest */
     double *a = twinn_calloc((4 + 4 * QUANT_ROUND) * S->n_in + (2 + 2 * QUANT_ROUND) * ob + 1,
                              sizeof(double));
     size_t i;
@@ -2583,14 +2633,12 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
   twinn_quant_bound **outs = NULL;
   char(*names)[32] = NULL;
   const char **name_ptrs = NULL;
-  twinn_quant_bound linf_out, joint_out, *own = NULL;
+  twinn_quant_bound joint_out, *own = NULL;
   const double **seeds = NULL;
-  double *caps = NULL, *track_pt = NULL;
-  unsigned char *track_ok = NULL;
+  double *caps = NULL;
   size_t n_open, k;
   twinn_status st;
   memset(res, 0, sizeof *res);
-  memset(&linf_out, 0, sizeof linf_out);
   memset(&joint_out, 0, sizeof joint_out);
   if ((st = shared_init(&S, f, g, lo, hi, opt, err)) != TWINN_OK) return st;
   res->n_in = S.n_in;
@@ -2616,68 +2664,41 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
     snprintf(names[i], sizeof names[i], "output %zu", i);
     name_ptrs[i] = names[i];
   }
-  /* First the L-inf difference itself, one search for all outputs (OBJ_LINF), on few inputs:
-   * where the outputs are large in the same places, they share the boxes there (acasxu_4_1
-   * fp16 p1: 170 k boxes close the L-inf interval, against 206 k as one search per output).
-   * Then, with the time left, every output's own interval: first by one search for all of
-   * them (per-output mode), from the first's point and below its upper end; then a search of
-   * its own for each output that leaves open (the only one where the first did not run). */
+  /* On few inputs, one search for every output's own maximum at once (per-output mode): boxes
+   * where several outputs are above their best values are bounded once for all of them
+   * (acasxu_2_5 fp16 p1: outputs 2 and 4 peak at the same point). Its first focus is the L-inf
+   * interval (QUANT_FOCUS_LINF): the boxes it alone needs come first, as one search of the
+   * L-inf maximum would take them, and the boxes that search would drop stay queued for the
+   * outputs. Before, that search ran first, alone, and the outputs' began again at the root:
+   * paired, one worker each, every output closed on acasxu_1_4 fp16 p1 in 31.7 s against
+   * 42.8 s, the L-inf interval at 13.3 s against 13.1 s. Then a search of its own for each
+   * output left open (the only one where the joint search did not run). */
   S.linf = 1;
   if (!S.prod && S.n_in <= QUANT_EXACT_DIMS && S.n_out >= 2 && 2 * S.n_out <= QUANT_LINF_FORMS) {
-    objective lobj = {OBJ_LINF, 0, 0.0, 0};
-    twinn_quant_bound *lout = &linf_out;
-    const char *lname = "L-inf";
+    objective jobj = {OBJ_LINF, 0, 0.0, 0};
+    twinn_quant_bound *jout = &joint_out;
+    const char *jname = "outputs (upper / attained)";
+    double t1 = twinn_clock_now();
+    S.linf = 0;
+    S.per_out = 1;
+    S.outs = res->out;
     S.n_obj = 1;
-    S.obj = &lobj;
-    S.out = &lout;
-    S.names = &lname;
-    track_pt = twinn_calloc(S.n_out * S.n_in, sizeof(double));
-    track_ok = twinn_calloc(S.n_out, 1);
-    if (!track_pt || !track_ok) {
-      st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory");
-      goto fail;
-    }
-    S.track_pt = track_pt;
-    S.track_ok = track_ok;
+    S.obj = &jobj;
+    S.out = &jout;
+    S.names = &jname;
     st = run_objectives(&S, err);
     run_release(&S);
+    S.per_out = 0;
+    S.linf = 1;
     if (st != TWINN_OK) goto fail;
-    res->linf_searched = 1;
-    res->linf_branches = linf_out.branches;
-    res->linf_seconds = twinn_clock_now() - S.t0;
-    if (linf_out.lower > -INFINITY) { /* an attained point (the region's centre at least) */
-      S.seed_pt = linf_out.point;
-      S.lam = linf_out.lower;
-    }
-    S.cap_upper = linf_out.upper;
-    /* Then every output's own maximum in one search (per-output mode): boxes where several
-     * outputs are above their best values are bounded once for all of them (acasxu_2_5 fp16
-     * p1: outputs 2 and 4 peak at the same point). */
-    if (S.deadline <= 0 || twinn_clock_now() < S.deadline) {
-      objective jobj = {OBJ_LINF, 0, 0.0, 0};
-      twinn_quant_bound *jout = &joint_out;
-      const char *jname = "outputs (upper / attained)";
-      double t1 = twinn_clock_now();
-      S.linf = 0;
-      S.per_out = 1;
-      S.outs = res->out;
-      S.n_obj = 1;
-      S.obj = &jobj;
-      S.out = &jout;
-      S.names = &jname;
-      st = run_objectives(&S, err);
-      run_release(&S);
-      S.per_out = 0;
-      S.linf = 1;
-      if (st != TWINN_OK) goto fail;
-      res->outs_searched = 1;
-      res->outs_branches = joint_out.branches;
-      res->outs_refined = joint_out.refined;
-      res->outs_seconds = twinn_clock_now() - t1;
-      S.lam = -INFINITY; /* the outputs' values attained, for the outputs left open */
-      for (i = 0; i < S.n_out; i++) S.lam = fmax(S.lam, res->out[i].lower);
-    }
-    S.track_pt = NULL; /* the searches below keep no per-output values */
+    res->linf_searched = res->outs_searched = 1;
+    res->linf_branches = S.linf_branches;
+    res->linf_seconds = S.linf_seconds;
+    res->outs_branches = joint_out.branches - S.linf_branches;
+    res->outs_refined = joint_out.refined;
+    res->outs_seconds = fmax(0.0, twinn_clock_now() - t1 - S.linf_seconds);
+    S.lam = -INFINITY; /* the outputs' values attained, for the outputs left open */
+    for (i = 0; i < S.n_out; i++) S.lam = fmax(S.lam, res->out[i].lower);
   }
   /* Each output not closed yet: a search of its own (from the joint search's point and below
    * its upper end, where that ran), its result merged into what it had. */
@@ -2688,7 +2709,7 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
     outs[n_open] = &own[n_open];
     name_ptrs[n_open] = names[i];
     seeds[n_open] = res->outs_searched ? res->out[i].point : NULL;
-    caps[n_open] = res->outs_searched ? res->out[i].upper : S.cap_upper;
+    caps[n_open] = res->outs_searched ? res->out[i].upper : INFINITY;
     n_open++;
   }
   S.n_obj = n_open;
@@ -2729,7 +2750,7 @@ twinn_status twinn_quant_diff_bounds(const twinn_net *f, const twinn_net *g, con
     res->linf_upper = fmax(res->linf_upper, res->out[i].upper);
     res->branches += res->out[i].branches;
   }
-  res->branches += linf_out.branches + res->outs_branches;
+  res->branches += res->linf_branches + res->outs_branches;
   res->linf_closed = twinn_quant_gap_closed(opt, res->linf_lower, res->linf_upper);
   res->helped = atomic_load(&S.helped);
   res->seconds = twinn_clock_now() - S.t0;
@@ -2742,14 +2763,11 @@ done:
   twinn_free(outs);
   twinn_free(names);
   twinn_free(name_ptrs);
-  twinn_free(linf_out.point);
   twinn_free(joint_out.point);
   for (k = 0; own && k < S.n_out; k++) twinn_free(own[k].point);
   twinn_free(own);
   twinn_free(seeds);
   twinn_free(caps);
-  twinn_free(track_pt);
-  twinn_free(track_ok);
   return st;
 }
 

@@ -90,16 +90,18 @@ typedef struct {
   double seconds;
   int timed_out;   /* the deadline stopped some refinement (some output is open) */
   int linf_closed; /* the L-inf interval reached the gap target (outputs may still be open) */
-  /* The search of the L-inf maximum itself, before the outputs' (inputs of at most 16
-   * dimensions, 2 to 32 outputs, f and g bounded together): linf_searched is 1 if it ran, and
-   * its boxes and seconds (included in branches and seconds, in no output's). */
+  /* The L-inf maximum (inputs of at most 16 dimensions, 2 to 32 outputs, f and g bounded
+   * together): the first part of the joint search below, while the L-inf interval was its focus
+   * (until that interval closed; all of it if it never did): linf_searched is 1 if that search
+   * ran, and that part's boxes and seconds (included in branches and seconds, in no output's). */
   int linf_searched;
   unsigned long linf_branches;
   double linf_seconds;
-  /* Then, where the L-inf search ran, one search for every output's own maximum at once (each
-   * box bounds all outputs' forms still above their best values): outs_searched is 1 if it
-   * ran, and its boxes and seconds (likewise in branches and seconds, in no output's). Outputs
-   * it leaves open get a search of their own with the time left. */
+  /* The joint search: one search for every output's own maximum at once (each box bounds all
+   * outputs' forms still above their best values), the L-inf interval its first focus:
+   * outs_searched is 1 if it ran, and its boxes and seconds after that part (likewise in
+   * branches and seconds, in no output's; outs_refined counts the whole search's). Outputs it
+   * leaves open get a search of their own with the time left. */
   int outs_searched;
   unsigned long outs_branches, outs_refined; /* refined: as twinn_quant_bound's */
   double outs_seconds;

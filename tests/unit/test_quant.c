@@ -975,7 +975,8 @@ static void test_threads_shared_search(void **state) {
     for (i = 0; i < n_out; i++) assert_same_bound(&d1.out[i], &d2.out[i], NI);
     assert_true(d1.linf_lower == d2.linf_lower && d1.linf_upper == d2.linf_upper);
     assert_int_equal(d1.branches, d2.branches);
-    /* The L-inf search runs for 2 outputs or more; its boxes and the outputs' make up all. */
+    /* The L-inf search (the joint search's first focus) runs for 2 outputs or more; its
+     * boxes and the outputs' make up all. */
     assert_int_equal(d1.linf_searched, n_out >= 2);
     assert_int_equal(d2.linf_branches, d1.linf_branches);
     /* So does the joint search of the outputs' own maxima. */
@@ -985,8 +986,9 @@ static void test_threads_shared_search(void **state) {
       unsigned long sum = d1.linf_branches + d1.outs_branches;
       for (i = 0; i < n_out; i++) sum += d1.out[i].branches;
       assert_int_equal(sum, d1.branches);
+      /* The L-inf part is the joint search's first: it may take all of it. */
       assert_true(n_out == 1 || (d1.linf_branches > 0 && d1.linf_seconds <= d1.seconds &&
-                                 d1.outs_branches > 0 && d1.outs_seconds <= d1.seconds));
+                                 d1.outs_seconds <= d1.seconds));
     }
     /* Against the exact maximum of |g_i - f_i| over the whole box (exact.h: ReLU phases
      * branched, an LP per leaf), where that search completes. */
