@@ -51,9 +51,10 @@ void twinn_quant_options_init(twinn_quant_options *opt) {
 }
 
 /* What is maximised. ABS: |g_i - f_i|. MDIFF: s * (m_g - m_f). MNEG: -m_w (w = 0 f, 1 g).
- * LINF: max_i |g_i - f_i|, the L-inf difference (twinn_quant_diff_bounds' first phase): its
- * forms are g_i - f_i and f_i - g_i for every output (form 2i + (sign > 0), QUANT_LINF_FORMS at
- * most), and a box bounds only those that may still beat the best value (qbox.live). */
+ * LINF: max_i |g_i - f_i|, the L-inf difference (twinn_quant_diff_bounds' joint search, in
+ * per-output mode): its forms are g_i - f_i and f_i - g_i for every output (form 2i + (sign >
+ * 0), QUANT_LINF_FORMS at most), and a box bounds only those that may still beat the best value
+ * (qbox.live). (Outside per-output mode it is no longer used since session 50.) */
 typedef enum { OBJ_ABS = 0, OBJ_MDIFF, OBJ_MNEG, OBJ_LINF } obj_kind;
 
 /* OBJ_LINF's forms at most (2 per output): a live mask is one uint64_t. */
@@ -241,11 +242,12 @@ typedef struct {
    * cap of its own (NULL: none). */
   const double *const *seed_of;
   const double *cap_of;
-  /* Its second phase, per-output mode: one OBJ_LINF search for every output's own maximum at
-   * once. A form of output j is live on a box while its bound there is above j's best attained
-   * value (its floor), not the L-inf one; a box's key is its largest bound relative to that
-   * floor (rounded up; best_lo stays 1, so the gap closes when every output's does), from the
-   * per-form bounds each box keeps (box_fb). Its results go to outs (n_out). */
+  /* twinn_quant_diff_bounds' joint search, per-output mode: one OBJ_LINF search for every
+   * output's own maximum at once (the L-inf interval its first focus, QUANT_FOCUS_LINF). A form of
+   * output j is live on a box while its bound there is above j's best attained value (its floor),
+   * not the L-inf one; a box's key is its largest bound relative to that floor (rounded up; best_lo
+   * stays 1, so the gap closes when every output's does), from the per-form bounds each box keeps
+   * (box_fb). Its results go to outs (n_out). */
   int per_out;
   twinn_quant_bound *outs;
   size_t running;     /* objectives running on a worker */
