@@ -803,6 +803,13 @@ static int outs_key(const qws *w, const double *fb, uint64_t live, double *u, ui
  * 1 / floor: a form's maximum times it bounds its bound relative to the floor from above. */
 static double out_coef(const qws *w, size_t j) { return twinn_round_up(1.0 / out_floor(w, j)); }
 
+/* Per-output mode: the coefficient of output j's forms in the current exact search: 1 / the
+ * L-inf floor while qws.form_lam holds it (try_exact_outs), else out_coef. objective_form
+ * scales the forms by it and try_exact_outs divides the maximum by it, so both take it here. */
+static double form_coef(const qws *w, size_t j) {
+  return w->form_lam > 0.0 ? twinn_round_up(1.0 / w->form_lam) : out_coef(w, j);
+}
+
 /* What rises with every new best attained: best_lo, or in per-output mode ob_sum. */
 static double best_mark(const qws *w) { return w->S->per_out ? w->cur.ob_sum : w->cur.best_lo; }
 
@@ -1498,8 +1505,7 @@ static size_t objective_form(const qws *w, const objective *o, size_t t, double 
   memset(cg, 0, w->n_out * sizeof(double));
   if (o->kind == OBJ_LINF) { /* form t: output t / 2, g - f for odd t (box_upper_once's bits) */
     if (t < 2 * w->n_out) {  /* per-output mode: relative to the output's floor (out_coef) */
-      double c = w->form_lam > 0.0 ? twinn_round_up(1.0 / w->form_lam) : out_coef(w, t / 2);
-      double sgn = (t % 2 ? 1.0 : -1.0) * (w->S->per_out ? c : 1.0);
+      double sgn = (t % 2 ? 1.0 : -1.0) * (w->S->per_out ? form_coef(w, t / 2) : 1.0);
       cg[t / 2] = sgn;
       cf[t / 2] = -sgn;
     }
@@ -1577,8 +1583,7 @@ static twinn_status try_exact_outs(qws *w, const objective *o, const double *lo,
     if (!forms) return TWINN_OK; /* parked (linf_forms) */
     /* The L-inf focus' forms (fewer than live): relative to the L-inf floor. */
     w->form_lam = forms != b->live ? linf_floor(w) : 0.0;
-    for (size_t j = 0; j < w->n_out; j++)
-      c[j] = w->form_lam > 0.0 ? twinn_round_up(1.0 / w->form_lam) : out_coef(w, j);
+    for (size_t j = 0; j < w->n_out; j++) c[j] = form_coef(w, j);
     st = exact_forms(w, o, lo, hi, w->cur.best_lo, max_lps, forms, &r, err);
     w->form_lam = 0.0;
     if (st != TWINN_OK) return st;
