@@ -51,10 +51,12 @@ void twinn_quant_options_init(twinn_quant_options *opt) {
 }
 
 /* What is maximised. ABS: |g_i - f_i|. MDIFF: s * (m_g - m_f). MNEG: -m_w (w = 0 f, 1 g).
- * LINF: max_i |g_i - f_i|, the L-inf difference (twinn_quant_diff_bounds' joint search, in
- * per-output mode): its forms are g_i - f_i and f_i - g_i for every output (form 2i + (sign >
- * 0), QUANT_LINF_FORMS at most), and a box bounds only those that may still beat the best value
- * (qbox.live). (Outside per-output mode it is no longer used since session 50.) */
+ * LINF: max_i |g_i - f_i| / floor_i, every output's difference relative to its best attained
+ * value (out_floor): twinn_quant_diff_bounds' joint search, the only one that runs it, always in
+ * per-output mode (qshared.per_out; since session 50 the L-inf maximum has no search of its
+ * own). Its forms are g_i - f_i and f_i - g_i for every output (form 2i + (sign > 0),
+ * QUANT_LINF_FORMS at most), and a box bounds only those that may still beat their output's
+ * floor (qbox.live). */
 typedef enum { OBJ_ABS = 0, OBJ_MDIFF, OBJ_MNEG, OBJ_LINF } obj_kind;
 
 /* OBJ_LINF's forms at most (2 per output): a live mask is one uint64_t. */
@@ -77,9 +79,9 @@ typedef struct {
    * it has u above the gap, so the top's u still says whether the gap closed. Else 0. */
   int first;
   double fk; /* first boxes: the focus output's largest relative bound on it (their order) */
-  /* OBJ_LINF: the forms whose bound on the box was above the best value then (bit t: form t of
-   * objective_form); each other form's bound on it was at or below that value, so on its
-   * halves too: they are not bounded again below it. Other objectives: unused. */
+  /* OBJ_LINF: the forms whose bound on the box was above their output's floor then (bit t:
+   * form t of objective_form); each other form's bound on it was at or below that floor, so on
+   * its halves too (floors only rise): they are not bounded again below it. Others: unused. */
   uint64_t live;
   double *box;
 } qbox;
@@ -299,7 +301,7 @@ typedef struct {
   uint64_t rng;
   double deadline;        /* of the current objective (0: none) */
   uint64_t live;          /* OBJ_LINF: the forms box_upper_once bounds (qbox.live) ... */
-  uint64_t live_out;      /* ... and those of them whose bound it left above the best value */
+  uint64_t live_out;      /* ... and those of them whose bound it left above their floor */
   double last_progress;   /* when this worker last tried to report */
   unsigned long branches; /* boxes bounded by this worker */
   const char *target;
@@ -860,7 +862,7 @@ static double double_value(const qws *w, const objective *o) {
   if (o->kind == OBJ_LINF) {
     double mx = 0.0;
     for (size_t j = 0; j < w->n_out; j++)
-      mx = fmax(mx, fabs(w->yg[j] - w->yf[j]) / (w->S->per_out ? out_floor(w, j) : 1.0));
+      mx = fmax(mx, fabs(w->yg[j] - w->yf[j]) / out_floor(w, j)); /* per-output mode only */
     return mx;
   }
   for (k = 0; k < 2; k++) {
@@ -898,11 +900,6 @@ static double certified_value(qws *w, const objective *o, const double *x) {
   double mflo, mfhi, mglo, mghi;
   enclose_point(w, x);
   if (o->kind == OBJ_ABS) return out_certified(w, o->i);
-  if (o->kind == OBJ_LINF) {
-    double mx = 0.0;
-    for (size_t j = 0; j < w->n_out; j++) mx = fmax(mx, out_certified(w, j));
-    return mx;
-  }
   flo = w->bf.lo + w->bf.off[Lf];
   fhi = w->bf.hi + w->bf.off[Lf];
   glo = w->bg.lo + w->bg.off[Lg];
@@ -985,8 +982,8 @@ static twinn_status try_point(qws *w, const objective *o, const double *x, doubl
   memcpy(w->yg, forward(w->g, x, w->fwd_g), w->n_out * sizeof(double));
   *val = double_value(w, o);
   if (w->S->per_out) return try_point_outs(w, x, *val);
-  if (*val <= w->cur.best_lo && (o->kind == OBJ_ABS || o->kind == OBJ_LINF || w->cur.disagree ||
-                                 decide(w, w->yf) == decide(w, w->yg)))
+  if (*val <= w->cur.best_lo &&
+      (o->kind == OBJ_ABS || w->cur.disagree || decide(w, w->yf) == decide(w, w->yg)))
     return TWINN_OK;
   cert = certified_value(w, o, x);
   if (cert > w->cur.best_lo) {
@@ -1034,8 +1031,8 @@ static void objective_grad(qws *w, const objective *o, const double *x) {
     double s;
     if (o->kind == OBJ_LINF) /* per-output mode: relative to each output's floor */
       for (i = 0, j = 1; j < w->n_out; j++)
-        if (fabs(w->yg[j] - w->yf[j]) * (w->S->per_out ? out_floor(w, i) : 1.0) >
-            fabs(w->yg[i] - w->yf[i]) * (w->S->per_out ? out_floor(w, j) : 1.0))
+        if (fabs(w->yg[j] - w->yf[j]) * out_floor(w, i) >
+            fabs(w->yg[i] - w->yf[i]) * out_floor(w, j))
           i = j;
     s = w->yg[i] >= w->yf[i] ? 1.0 : -1.0;
     w->cg[i] = s;
@@ -1247,8 +1244,6 @@ static twinn_status box_upper_once(qws *w, const objective *o, const double *lo,
           if (lam > 0.0) fv = isnan(h) ? INFINITY : twinn_round_up(h / lam);
           h = isnan(h) ? INFINITY : twinn_round_up(h / F);
           if (j == w->cur.focus) fv = h;
-        } else if (!(h <= w->cur.best_lo)) {
-          w->live_out |= bit;
         }
         /* The form's upper row, exact_forms' form sgn > 0 (objective_form), for try_exact. */
         if (w->caps && !w->sg && o->kind == OBJ_ABS) {
@@ -1387,7 +1382,7 @@ static twinn_status refine_relus(qws *w, const objective *o, const double *lo, c
 
 /* box_upper's second analysis of [lo, hi] (without the exact forms), which stays in w->sym and
  * steers: *u becomes the smaller bound, *und its undecided ReLUs, w->fb the smaller per-form
- * bounds, and w->live_out keeps only forms both analyses left above the best value. */
+ * bounds, and w->live_out keeps only forms both analyses left above their floor. */
 static twinn_status box_steer_bound(qws *w, const objective *o, const double *lo, const double *hi,
                                     double *u, size_t *und, twinn_error *err) {
   double u2;
@@ -1505,7 +1500,7 @@ static size_t objective_form(const qws *w, const objective *o, size_t t, double 
   memset(cg, 0, w->n_out * sizeof(double));
   if (o->kind == OBJ_LINF) { /* form t: output t / 2, g - f for odd t (box_upper_once's bits) */
     if (t < 2 * w->n_out) {  /* per-output mode: relative to the output's floor (out_coef) */
-      double sgn = (t % 2 ? 1.0 : -1.0) * (w->S->per_out ? form_coef(w, t / 2) : 1.0);
+      double sgn = (t % 2 ? 1.0 : -1.0) * form_coef(w, t / 2);
       cg[t / 2] = sgn;
       cf[t / 2] = -sgn;
     }
