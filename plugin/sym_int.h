@@ -37,6 +37,7 @@ struct twinn_sym {
   unsigned relax_changed; /* settle_point: bits 0, 1 if f's, g's live list at its point changed */
   int skip_active;        /* twinn_sym_set_skip_active */
   int stable_exact;       /* twinn_sym_set_stable_exact */
+  int diff_only;          /* twinn_sym_set_diff_only */
   const unsigned char *dead;   /* twinn_sym_set_dead: bits over point entries, or NULL */
   const unsigned char *active; /* twinn_sym_set_active: the same, or NULL */
   /* Pair only: dw[k] = fl(W_g - W_f), db[k] = fl(b_g - b_f) of each affine layer k (else NULL). */

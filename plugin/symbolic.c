@@ -1063,7 +1063,14 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
    * without f terms f's part is exactly 0 and its back-substitution is skipped. */
   if (c_g && all_zero(c_g, n_out)) c_g = NULL;
   int f_part = !c_g || !all_zero(c_f, n_out);
-  if (f_part) {
+  /* twinn_sym_set_diff_only: the difference form's back-substitution alone (below). */
+  int d_only = s->diff_only && c_g && f_part;
+  if (d_only) {
+    l1 = -INFINITY, h1 = INFINITY;
+    memset(s->coef, 0, n_in * sizeof(double));
+    *vhi = s->vtx + 4 * n_in;
+    *vlo = s->vtx + 5 * n_in;
+  } else if (f_part) {
     memcpy(s->a[0], c_f, n_out * sizeof(double));
     memcpy(s->a[0] + n_out, c_f, n_out * sizeof(double));
     s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
@@ -1091,10 +1098,15 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
   memcpy(s->a[0], c_g, n_out * sizeof(double));
   memcpy(s->a[0] + n_out, c_g, n_out * sizeof(double));
   s->cst[0] = s->cst[1] = s->er[0] = s->er[1] = 0.0;
-  twinn_sym_backsub(s, 1, L, 1, &l2, &h2, coef_g);
+  if (d_only) {
+    l2 = -INFINITY, h2 = INFINITY;
+    memset(coef_g, 0, n_in * sizeof(double));
+  } else {
+    twinn_sym_backsub(s, 1, L, 1, &l2, &h2, coef_g);
+  }
   double sep_lo = twinn_round_down(l1 + l2), sep_hi = twinn_round_up(h1 + h2);
   double prod_lo = -INFINITY, prod_hi = INFINITY;
-  if (f_part) product_rows(s); /* before the difference form's rows replace g's */
+  if (f_part && !d_only) product_rows(s); /* before the difference form's rows replace g's */
   /* The rewritten form's f-coefficients c_f + c_g are rounded: u |c| M each, doubled. */
   const double *mlo = s->lo[0] + s->off[L], *mhi = s->hi[0] + s->off[L];
   double e0 = 0.0;
@@ -1108,7 +1120,7 @@ static void lin_once(twinn_sym *s, const double *c_f, const double *c_g, double 
   s->er[0] = s->er[1] = 2.0 * twinn_sym_gamma(0) * e0;
   twinn_symdiff_backsub(s, L, 1, &l3, &h3, coef_d);
   keep_upper_row(s, h3);
-  if (f_part)
+  if (f_part && !d_only)
     rows_ends(s, s->prow, s->pcst, s->per, twinn_fmax(sep_lo, l3), twinn_fmin(sep_hi, h3), &prod_lo,
               &prod_hi);
   *lo = twinn_fmax(twinn_fmax(sep_lo, l3), prod_lo);
@@ -1130,6 +1142,8 @@ void twinn_sym_set_alpha_steps(twinn_sym *s, size_t steps) { s->alpha_steps = st
 void twinn_sym_set_skip_active(twinn_sym *s, int on) { s->skip_active = on != 0; }
 
 void twinn_sym_set_stable_exact(twinn_sym *s, int on) { s->stable_exact = on != 0; }
+
+void twinn_sym_set_diff_only(twinn_sym *s, int on) { s->diff_only = on != 0; }
 
 void twinn_sym_set_dead(twinn_sym *s, const unsigned char *bits) { s->dead = bits; }
 

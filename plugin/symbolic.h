@@ -81,6 +81,15 @@ void twinn_sym_set_skip_active(twinn_sym *s, int on);
  * upper end at 10 s 9.5e-5 off, 2.5e-3 on (the input splits then go elsewhere). */
 void twinn_sym_set_stable_exact(twinn_sym *s, int on);
 
+/* Pair workspaces: whether twinn_sym_bound_lin of a form with both f and g terms takes the
+ * difference form's back-substitution alone, skipping each network's own (their sum) and the
+ * product network's bound made from their rows. Those are taken only where tighter, which on
+ * twins of one shape is rare: `twinn bound`'s forms g_j - f_j on acasxu fp16 boxes (15 s, one
+ * worker), tighter upper ends 0 of 80 000 (3_4 p3), 20 of 120 000 (1_4 p1), 3 of 340 000
+ * (3_6 p1), 3 064 of 280 000 (2_7 p1), while they cost two of the three back-substitutions.
+ * Sound either way (each bound is sound alone); off by default. */
+void twinn_sym_set_diff_only(twinn_sym *s, int on);
+
 /* Dead ReLUs: bits (one per point entry, point order, twinn_sym_dead_bytes bytes) of the ReLU
  * inputs proved <= 0 in every network of s on a box that contains every box analysed next
  * (twinn_sym_dead_bits of an analysis of it). Later analyses clamp those pre-activations to
