@@ -1828,15 +1828,6 @@ static void half_key(qws *w, double *box, uint64_t live, qbox *b, double *u) {
   b->first = outs_key(w, fb, live, u, &w->live_out, &b->fk);
 }
 
-/* Bounds one child box into *b: attains points at its centre (and ascends from there when the
- * box may beat the best value), and sets *keep when its proved bound can beat the best value
- * (b->box = box; else box is freed, also on failure); a half with few undecided ReLUs is
- * solved exactly (QUANT_EXACT_HALF_*). cap: the halved box's bound,
- * which holds on every part of it: the half's own analysis (intermediate bounds and relaxations
- * chosen anew) can come out looser, and the search's upper end then rose as the box was halved
- * (acasxu_1_2 fp16 p3, output 0 alone: 1.21e-3 at 15 s, 1.37e-3 at 26 s). What it computes
- * depends only on the box, cap, w->cur.best_lo and w->cur.disagree on entry (a helper's copy
- * of a task gives the same). */
 /* Per-output mode, while the L-inf interval is the focus: whether the half just bounded (w->fb,
  * w->live_out) stalled by the rules of QUANT_REFINE_STALL and QUANT_REFINE_LOOSE taken relative
  * to the L-inf floor, as its focus orders boxes: its largest form bound over that floor at
@@ -1857,6 +1848,15 @@ static int linf_stalled(const qws *w, double cap_fk) {
   return m >= QUANT_REFINE_STALL * cap_fk && m > QUANT_REFINE_LOOSE;
 }
 
+/* Bounds one child box into *b: attains points at its centre (and ascends from there when the
+ * box may beat the best value), and sets *keep when its proved bound can beat the best value
+ * (b->box = box; else box is freed, also on failure); a half with few undecided ReLUs is
+ * solved exactly (QUANT_EXACT_HALF_*). cap: the halved box's bound,
+ * which holds on every part of it: the half's own analysis (intermediate bounds and relaxations
+ * chosen anew) can come out looser, and the search's upper end then rose as the box was halved
+ * (acasxu_1_2 fp16 p3, output 0 alone: 1.21e-3 at 15 s, 1.37e-3 at 26 s). What it computes
+ * depends only on the box, cap, cap_fk (the halved box's qbox.fk, linf_stalled), the floors,
+ * w->cur.best_lo and w->cur.disagree on entry (a helper's copy of a task gives the same). */
 static twinn_status child(qws *w, const objective *o, double *box, double cap, double cap_fk,
                           uint64_t live, qbox *b, int *keep, twinn_error *err) {
   const double *lo = box, *hi = box + w->n_in;
