@@ -1828,17 +1828,20 @@ static void half_key(qws *w, double *box, uint64_t live, qbox *b, double *u) {
   b->first = outs_key(w, fb, live, u, &w->live_out, &b->fk);
 }
 
-/* Per-output mode, while the L-inf interval is the focus: whether the half just bounded (w->fb,
- * w->live_out) stalled by the rules of QUANT_REFINE_STALL and QUANT_REFINE_LOOSE taken relative
- * to the L-inf floor, as its focus orders boxes: its largest form bound over that floor at
- * least QUANT_REFINE_STALL times the halved box's (cap_fk, its qbox.fk), and over
+/* Whether the half just bounded (bound u; the halved box's cap and qbox.fk cap_fk) stalled
+ * (QUANT_REFINE_STALL, QUANT_REFINE_LOOSE): u at least QUANT_REFINE_STALL times cap and over
+ * QUANT_REFINE_LOOSE times the best value. In per-output mode while the L-inf interval is the
+ * focus, the rules are taken relative to the L-inf floor, as that focus orders boxes: the
+ * half's largest form bound over that floor (w->fb, w->live_out) against cap_fk, and over
  * QUANT_REFINE_LOOSE. Against the rules on the box's key (each form relative to its own
  * output's floor), where outputs with small floors stall on boxes that do not matter to the
  * L-inf interval: refine_relus took 6.7 % of acasxu_2_7 fp16 p1's samples (60 s, one worker)
  * against 1.7 % in session 49's L-inf search. Paired, one worker, 60 s, boxes: 2_7 p1 93 245 ->
  * 107 837 (L-inf gap 0.139 -> 0.129), 3_4 p3 136 315 -> 233 467 (0.037 -> 0.012), 3_6 p1
  * 101 757 -> 97 085 (0.011 -> 0.018); 1_4 p1 every output 39.9 -> 39.2 s, 4_2 p3 the same. */
-static int linf_stalled(const qws *w, double cap_fk) {
+static int half_stalled(const qws *w, double u, double cap, double cap_fk) {
+  if (!w->nfb || w->cur.focus != QUANT_FOCUS_LINF)
+    return u >= QUANT_REFINE_STALL * cap && u > QUANT_REFINE_LOOSE * w->cur.best_lo;
   double lam = linf_floor(w), m = -INFINITY;
   for (size_t t = 0; t < w->nfb; t++) {
     if (!(w->live_out >> t & 1)) continue;
@@ -1855,7 +1858,7 @@ static int linf_stalled(const qws *w, double cap_fk) {
  * which holds on every part of it: the half's own analysis (intermediate bounds and relaxations
  * chosen anew) can come out looser, and the search's upper end then rose as the box was halved
  * (acasxu_1_2 fp16 p3, output 0 alone: 1.21e-3 at 15 s, 1.37e-3 at 26 s). What it computes
- * depends only on the box, cap, cap_fk (the halved box's qbox.fk, linf_stalled), the floors,
+ * depends only on the box, cap, cap_fk (the halved box's qbox.fk, half_stalled), the floors,
  * w->cur.best_lo and w->cur.disagree on entry (a helper's copy of a task gives the same). */
 static twinn_status child(qws *w, const objective *o, double *box, double cap, double cap_fk,
                           uint64_t live, qbox *b, int *keep, twinn_error *err) {
@@ -1881,12 +1884,8 @@ static twinn_status child(qws *w, const objective *o, double *box, double cap, d
    * QUANT_STEER_UNSTABLE undecided ReLUs: w->sym then holds box_upper's exact-form analysis alone,
    * whose pair weights refine_relus ranks by and whose setting it analyses again with (above
    * that, the steering analysis replaced it). */
-  int stalled =
-      w->nfb && w->cur.focus == QUANT_FOCUS_LINF
-          ? linf_stalled(w, cap_fk)
-          : b->u >= QUANT_REFINE_STALL * cap && b->u > QUANT_REFINE_LOOSE * w->cur.best_lo;
   if (st == TWINN_OK && (o->kind == OBJ_ABS || o->kind == OBJ_LINF) && w->ex && und > 0 &&
-      und <= QUANT_STEER_UNSTABLE && stalled) {
+      und <= QUANT_STEER_UNSTABLE && half_stalled(w, b->u, cap, cap_fk)) {
     twinn_sym_set_stable_exact(w->sym, 1);
     st = refine_relus(w, o, lo, hi, &b->u, err);
     twinn_sym_set_stable_exact(w->sym, 0);
