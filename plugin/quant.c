@@ -99,6 +99,8 @@ typedef struct {
  * 1.3 %. 32 (session 41): the waits of 40 s of acasxu_4_1 fp16 p1 3.8 -> 2.6 worker-seconds
  * (of 80), its output 0 closes after the same 219 k boxes at 56.9 s against 58.2 s. */
 #define QUANT_ROUND 32
+/* A round's tasks: its boxes' halves and a near_exact search. */
+#define QUANT_TASKS (2 * QUANT_ROUND + 1)
 
 /* The best attained point of an objective's search, and the first top-1 disagreement it saw. */
 typedef struct {
@@ -161,6 +163,7 @@ typedef struct {
   double cap;         /* the halved box's proved bound, which holds on the half too */
   double cap_fk;      /* the halved box's qbox.fk */
   uint64_t live;      /* the halved box's live forms (qbox.live) */
+  int near;           /* near_exact instead of a half, shaped by box (the top box copied) */
   /* Out: */
   twinn_status st;
   twinn_error err;
@@ -182,7 +185,7 @@ typedef struct {
   double upper;                          /* its upper end when last published (L-inf mode) */
   size_t n_tasks, next_task, tasks_done; /* the current round */
   /* A task is written by the owner before its round, by the worker that takes it during it. */
-  qtask t[2 * QUANT_ROUND];
+  qtask t[QUANT_TASKS]; /* the halves, after a near_exact task if any */
   /* The search between runs: only the worker running it touches these. */
   qheap h;
   int suspended;
@@ -1646,10 +1649,10 @@ static twinn_status try_exact(qws *w, const objective *o, const double *lo, cons
  * maximum 1.806e-3 lies 3 % of the region away: the exact search of 10 % of the region around
  * the former finds it in 10 959 LPs (0.13 s); of 5 %, it proves 1.727e-3 the maximum there. For
  * m_g - m_f the forms' maxima only bound it, but their maximiser is as good a candidate. */
-static twinn_status near_exact(qws *w, const objective *o, qjob *J, twinn_error *err) {
+static twinn_status near_exact(qws *w, const objective *o, qjob *J, const double *top,
+                               twinn_error *err) {
   twinn_exact_result r;
   double before = best_mark(w);
-  const double *top = J->h.n ? J->h.a[0].box : NULL;
   size_t t, n = w->n_in;
   int shaped, whole = 1;
   twinn_status st;
@@ -1933,7 +1936,19 @@ fail:
 /* Task T of a round (S->mu not held; any worker): its child bounded from the round's state
  * (the best value attained and whether a top-1 disagreement was seen when the round began),
  * the results left in T. */
-static void run_task(qws *w, qtask *T, const objective *o) {
+static void run_task(qws *w, qjob *J, qtask *T, const objective *o) {
+  if (T->near) { /* from the round's state as it is (best point included) */
+    best_copy(&w->cur, T->start, w->n_in);
+    twinn_error_clear(&w->err);
+    T->st = near_exact(w, o, J, T->box, &w->err);
+    twinn_free(T->box);
+    T->box = NULL;
+    T->keep = 0;
+    T->refined = 0;
+    T->err = w->err;
+    best_copy(&T->out, &w->cur, w->n_in);
+    return;
+  }
   if (w->cur.n_ob) best_copy(&w->cur, T->start, w->n_in); /* each output's best at its start */
   w->cur.best_lo = T->floor;
   w->cur.best_val = NAN;
@@ -1956,7 +1971,7 @@ static int take_task(qws *w, qjob *J) {
   T = &J->t[J->next_task++];
   if (w->id != J->owner) atomic_fetch_add_explicit(&S->helped, 1, memory_order_relaxed);
   pthread_mutex_unlock(&S->mu);
-  run_task(w, T, &S->obj[J - S->jobs]);
+  run_task(w, J, T, &S->obj[J - S->jobs]);
   pthread_mutex_lock(&S->mu);
   if (++J->tasks_done == J->n_tasks) pthread_cond_broadcast(&S->cv);
   return 1;
@@ -2000,7 +2015,7 @@ static twinn_status run_round(qws *w, qjob *J, qheap *h, size_t nt, twinn_error 
       }
       continue;
     }
-    w->branches++;
+    w->branches += !T->near;
     J->refined += (unsigned long)T->refined;
     if (T->out.best_lo > w->cur.best_lo) {
       w->cur.best_lo = T->out.best_lo;
@@ -2204,6 +2219,7 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
   for (;;) {
     size_t nt;
     unsigned long done;
+    int near;
     if (w->nfb) refresh_top(w, h);
     if (w->nfb && h->n && (!h->a[0].first || J->focus_at-- == 0)) {
       J->focus_at = QUANT_FOCUS_ROUNDS;
@@ -2232,11 +2248,8 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       break;
     }
     done = J->branches + (w->branches - b0); /* the job's boxes so far, this run's included */
-    if (done - J->near_at >= QUANT_NEAR_EVERY) {
-      J->near_at = done;
-      if ((st = near_exact(w, o, J, err)) != TWINN_OK) break;
-      continue;
-    }
+    near = done - J->near_at >= QUANT_NEAR_EVERY;
+    if (near) J->near_at = done;
     /* Every QUANT_POLISH_EVERY boxes a pattern search: from the best point if it is new since
      * the last one, else from a random point of the box holding the upper end or (every other
      * time) of the root box. */
@@ -2253,9 +2266,24 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       continue;
     }
     /* A round: the box on top and the next ones, QUANT_ROUND at most (not an exact one, whose
-     * bound halving cannot lower; not one that cannot beat the best value). */
+     * bound halving cannot lower; not one that cannot beat the best value), after the
+     * near_exact task if one is due: it runs beside the halves (a helper's time while the
+     * owner ran it serially: 8.65 of 60 s on acasxu_2_6 fp16 p1 with 2 workers), from the
+     * round's state like them, and its result is merged first. */
     nt = 0;
-    while (nt < 2 * QUANT_ROUND && h->n && !(nt > 0 && h->a[0].exact)) {
+    if (near) {
+      double *top = h->n ? twinn_malloc(box_bytes(w)) : NULL;
+      if (h->n && !top) {
+        st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
+        break;
+      }
+      if (top) memcpy(top, h->a[0].box, box_bytes(w));
+      J->t[0].box = top;
+      J->t[0].near = 1;
+      nt = 1;
+    }
+    for (t = nt; t < QUANT_TASKS; t++) J->t[t].near = 0;
+    while (nt < 2 * QUANT_ROUND + (size_t)near && h->n && !(nt > (size_t)near && h->a[0].exact)) {
       qbox top;
       double *right, mid;
       if (w->nfb && (refresh_top(w, h), !h->n)) break;
@@ -2556,21 +2584,21 @@ static twinn_status run_objectives(qshared *S, twinn_error *err) {
   for (t = 0; S->jobs && t < S->n_obj; t++) { /* arrays of n_in: 4, and 2 per task */
     qjob *J = &S->jobs[t];
     size_t ob = S->per_out ? OB_DOUBLES(S->n_out, S->n_in) : 0; /* per qbest */
-    double *a = twinn_calloc((4 + 4 * QUANT_ROUND) * S->n_in + (2 + 2 * QUANT_ROUND) * ob + 1,
-                             sizeof(double));
+    double *a =
+        twinn_calloc((4 + 2 * QUANT_TASKS) * S->n_in + (2 + QUANT_TASKS) * ob + 1, sizeof(double));
     size_t i;
     if (!a) break;
     if (ob) {
-      double *q = a + (4 + 4 * QUANT_ROUND) * S->n_in;
+      double *q = a + (4 + 2 * QUANT_TASKS) * S->n_in;
       best_attach(&J->best, q, S->n_out);
       best_attach(&J->save, q + ob, S->n_out);
-      for (i = 0; i < 2 * QUANT_ROUND; i++) best_attach(&J->t[i].out, q + (2 + i) * ob, S->n_out);
+      for (i = 0; i < QUANT_TASKS; i++) best_attach(&J->t[i].out, q + (2 + i) * ob, S->n_out);
     }
     J->best.best_pt = a;
     J->best.dis_pt = a + S->n_in;
     J->save.best_pt = a + 2 * S->n_in;
     J->save.dis_pt = a + 3 * S->n_in;
-    for (i = 0; i < 2 * QUANT_ROUND; i++) {
+    for (i = 0; i < QUANT_TASKS; i++) {
       J->t[i].out.best_pt = a + (4 + 2 * i) * S->n_in;
       J->t[i].out.dis_pt = a + (5 + 2 * i) * S->n_in;
     }
