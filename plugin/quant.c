@@ -2248,8 +2248,6 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       break;
     }
     done = J->branches + (w->branches - b0); /* the job's boxes so far, this run's included */
-    near = done - J->near_at >= QUANT_NEAR_EVERY;
-    if (near) J->near_at = done;
     /* Every QUANT_POLISH_EVERY boxes a pattern search: from the best point if it is new since
      * the last one, else from a random point of the box holding the upper end or (every other
      * time) of the root box. */
@@ -2265,11 +2263,25 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       }
       continue;
     }
+    /* Not in per-output mode: there it found no higher values for the outputs still open
+     * than the exact searches of the halves (try_exact_outs) and the other searches, and cost
+     * their time. Paired, one worker each, 60 s, without it against with it: acasxu_2_6 fp16 p1
+     * 46 528 / 34 624 boxes of the outputs' part (2 outputs open / 4), 1_4 p1 every output
+     * 26.2 / 29.4 s, 1_3 p3 38.5 / 45.6 s, 3_8 p1 22 784 / 13 824 boxes of the outputs' part
+     * (4 / 4 open), the same lower ends but two of 3_8 p1's open outputs (7.13e-5 / 7.91e-5,
+     * 8.52e-5 / 9.08e-5) and one of 4_6 p1's. A search of the focus output's forms alone around
+     * its own best point did no better. With --margin it still pays (acasxu_1_3 fp16 p3, 30 s:
+     * m_g - m_f attained 2.859e-3 with it, 2.505e-3 without). */
+    near = !w->nfb && done - J->near_at >= QUANT_NEAR_EVERY;
+    if (near) J->near_at = done;
     /* A round: the box on top and the next ones, QUANT_ROUND at most (not an exact one, whose
      * bound halving cannot lower; not one that cannot beat the best value), after the
-     * near_exact task if one is due: it runs beside the halves (a helper's time while the
-     * owner ran it serially: 8.65 of 60 s on acasxu_2_6 fp16 p1 with 2 workers), from the
-     * round's state like them, and its result is merged first. */
+     * near_exact task if one is due: it runs beside the halves, from the round's state like
+     * them, and its result is merged first (the owner ran it between rounds while the helper
+     * waited: 8.65 of the 11.84 s the helper waited in 60 s of acasxu_2_6 fp16 p1). It is
+     * decided after polish's turn, which ends the iteration (decided before, it was lost
+     * whenever both were due, and with QUANT_NEAR_EVERY a multiple of QUANT_POLISH_EVERY that
+     * was always). */
     nt = 0;
     if (near) {
       double *top = h->n ? twinn_malloc(box_bytes(w)) : NULL;
