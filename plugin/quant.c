@@ -2286,18 +2286,17 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
      * whenever both were due, and with QUANT_NEAR_EVERY a multiple of QUANT_POLISH_EVERY that
      * was always). */
     nt = 0;
-    if (near) {
-      double *top = h->n ? twinn_malloc(box_bytes(w)) : NULL;
-      if (h->n && !top) {
+    if (near) { /* shaped by a copy of the top box (the queue is not empty here) */
+      double *top = twinn_malloc(box_bytes(w));
+      if (!top) {
         st = twinn_error_set(err, TWINN_ERR_NOMEM, NULL, 0, 0, "out of memory (bound queue)");
         break;
       }
-      if (top) memcpy(top, h->a[0].box, box_bytes(w));
+      memcpy(top, h->a[0].box, box_bytes(w));
       J->t[0].box = top;
       J->t[0].near = 1;
       nt = 1;
     }
-    for (t = nt; t < QUANT_TASKS; t++) J->t[t].near = 0;
     while (nt < 2 * QUANT_ROUND + (size_t)near && h->n && !(nt > (size_t)near && h->a[0].exact)) {
       qbox top;
       double *right, mid;
@@ -2318,10 +2317,12 @@ static twinn_status job_search(qws *w, size_t k, twinn_error *err) {
       top.box[n + t] = mid;
       right[t] = mid;
       J->t[nt].box = top.box;
+      J->t[nt].near = 0;
       J->t[nt].live = top.live;
       J->t[nt].cap_fk = top.fk;
       J->t[nt++].cap = top.u;
       J->t[nt].box = right;
+      J->t[nt].near = 0;
       J->t[nt].live = top.live;
       J->t[nt].cap_fk = top.fk;
       J->t[nt++].cap = top.u;
